@@ -1,0 +1,47 @@
+# Two commands for a newcomer:  make run  (the app with demo data)  and  make test  (the whole suite).
+PYTHON ?= python3.11
+VENV   ?= .venv
+PORT   ?= 5000
+BIN    := $(VENV)/bin
+FLASK  := $(BIN)/flask --app wsgi
+PG_TEST_URL ?= postgresql://postgres@127.0.0.1:5432/test
+PYTEST_ARGS ?=
+
+.PHONY: run test test-sqlite test-postgres install-test-deps bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+$(VENV)/.installed: $(BIN)/python setup.cfg pyproject.toml
+	$(BIN)/pip install --quiet -e '.[test,deploy]'
+	touch $@
+
+run: $(VENV)/.installed
+	$(FLASK) init-db
+	$(FLASK) demo-data
+	@echo "Serving on http://127.0.0.1:$(PORT)/ (Ctrl-C to stop)"
+	$(FLASK) run --host 127.0.0.1 --port $(PORT)
+
+install-test-deps: $(VENV)/.installed
+	.ci/install-debian-packages
+
+test: install-test-deps test-sqlite test-postgres
+
+test-sqlite:
+	@echo "== test suite on SQLite"
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+test-postgres:
+	@if $(BIN)/python -c "import psycopg,sys; psycopg.connect('$(PG_TEST_URL)', connect_timeout=3).close()" 2>/dev/null; then \
+		echo "== test suite on PostgreSQL ($(PG_TEST_URL))"; \
+		HELPDESK_TEST_DATABASE_URL=$(PG_TEST_URL) $(BIN)/python -m pytest $(PYTEST_ARGS); \
+	else \
+		echo "PostgreSQL is not reachable at $(PG_TEST_URL): start it (see .ci/run) to run the suite on it too." >&2; exit 1; \
+	fi
+
+bench: $(VENV)/.installed
+	for b in bench/*.py; do $(BIN)/python $$b || exit 1; done
+
+clean:
+	rm -rf $(VENV) instance .pytest_cache .hypothesis artifacts

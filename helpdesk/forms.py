@@ -1,0 +1,85 @@
+"""Web forms: shape, lengths and CSRF only. Meaning (required fields, valid addresses,
+permissions) is checked by the services, which report every bad field at once; their
+errors are shown on these forms by :func:`show_errors`."""
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from flask_wtf.file import MultipleFileField
+from wtforms import BooleanField, EmailField, PasswordField, SelectField, SelectMultipleField, StringField, TextAreaField
+from wtforms.fields import TimeField
+from wtforms.validators import DataRequired, Length, Optional
+from wtforms.widgets import CheckboxInput, ListWidget
+
+from .models import AgentRole, Channel, TicketPriority, TicketStatus
+from .services.errors import ValidationError
+
+
+def show_errors(form: FlaskForm, error: ValidationError) -> None:
+    """Attach a service's per-field errors to the form's fields (unknown fields go to the form)."""
+    for name, messages in error.errors.items():
+        field = getattr(form, name, None)
+        if field is not None and hasattr(field, "errors"):
+            field.errors = [*list(field.errors or []), *messages]
+        else:
+            form.form_errors.extend(messages)
+
+
+def _choices(enum_class) -> list[tuple[str, str]]:
+    return [(m.value, m.value.capitalize()) for m in enum_class]
+
+
+class MultiCheckboxField(SelectMultipleField):
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
+class LoginForm(FlaskForm):
+    email = EmailField("Email", validators=[DataRequired(), Length(max=320)])
+    password = PasswordField("Password", validators=[DataRequired()])
+    remember = BooleanField("Keep me signed in")
+
+
+class ReplyForm(FlaskForm):
+    to = StringField("To")
+    cc = StringField("Cc")
+    bcc = StringField("Bcc")
+    body = TextAreaField("Reply")
+    attachments = MultipleFileField("Attachments")
+    status = SelectField("Then set status", choices=[("", "Pending (default)"), *_choices(TicketStatus)])
+
+
+class NoteForm(FlaskForm):
+    note = TextAreaField("Internal note", validators=[DataRequired(message="Write a note.")])
+
+
+class TicketUpdateForm(FlaskForm):
+    status = SelectField("Status", choices=_choices(TicketStatus))
+    priority = SelectField("Priority", choices=_choices(TicketPriority))
+
+
+class NewTicketForm(FlaskForm):
+    department = SelectField("Department", coerce=int)
+    requester = StringField("Requester email")
+    subject = StringField("Subject", validators=[Length(max=500)])
+    body = TextAreaField("Description")
+    channel = SelectField("Channel", choices=_choices(Channel), default=Channel.PHONE.value)
+    priority = SelectField("Priority", choices=_choices(TicketPriority), default=TicketPriority.NORMAL.value)
+    attachments = MultipleFileField("Attachments")
+
+
+class DepartmentForm(FlaskForm):
+    name = StringField("Name", validators=[Length(max=120)])
+    email = StringField("Reply-from address")
+    reopen_on_bounce = BooleanField("Reopen a ticket when a reply bounces for every recipient")
+
+
+class AgentForm(FlaskForm):
+    name = StringField("Name", validators=[Length(max=200)])
+    email = StringField("Email")
+    role = SelectField("Role", choices=_choices(AgentRole))
+    department_ids = MultiCheckboxField("Departments", coerce=int)
+    timezone = StringField("Time zone", default="UTC")
+    work_start = TimeField("Working hours from", default=None, validators=[Optional()])
+    work_end = TimeField("to", default=None, validators=[Optional()])
+    active = BooleanField("Active (may sign in)", default=True)
+    password = PasswordField("Password", description="Leave empty to keep the current password.")

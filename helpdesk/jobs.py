@@ -1,0 +1,80 @@
+"""Periodic jobs and the worker process that runs them (APScheduler, never in web workers)."""
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import datetime, timezone
+
+from apscheduler.schedulers.background import BackgroundScheduler
+from flask import Flask
+
+from .extensions import db
+from .plugins import active_plugins
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class Job:
+    """``func`` runs inside an app context every ``seconds``; never twice at once in a process
+    (jobs that must not overlap across processes take a lock from :mod:`helpdesk.services.locks`)."""
+
+    id: str
+    func: Callable[[], object]
+    seconds: float
+
+
+def core_jobs(app: Flask) -> list[Job]:
+    from .mail.fetch import fetch_support_mailbox
+    from .mail.outgoing import send_due
+
+    jobs = [Job("send-queued-mail", send_due, float(app.config.get("SEND_INTERVAL_SECONDS", 30)))]
+    if app.config.get("IMAP_HOST"):
+        jobs.append(Job("fetch-support-mailbox", fetch_support_mailbox, float(app.config["FETCH_INTERVAL_SECONDS"])))
+    return jobs
+
+
+def all_jobs(app: Flask) -> list[Job]:
+    jobs = core_jobs(app)
+    for plugin in active_plugins(app).values():
+        jobs.extend(plugin.jobs(app))
+    return jobs
+
+
+def _in_context(app: Flask, job: Job) -> Callable[[], None]:
+    def run() -> None:
+        with app.app_context():
+            try:
+                job.func()
+            except Exception:  # noqa: BLE001 - a failing job is logged and tried again next time
+                log.exception("job %s failed", job.id)
+            finally:
+                db.session.remove()
+    return run
+
+
+def build_scheduler(app: Flask, jobs: Iterable[Job]) -> BackgroundScheduler:
+    scheduler = BackgroundScheduler(timezone="UTC", job_defaults={"coalesce": True, "max_instances": 1})
+    for job in jobs:
+        scheduler.add_job(_in_context(app, job), "interval", seconds=job.seconds, id=job.id,
+                          next_run_time=datetime.now(timezone.utc))
+    return scheduler
+
+
+def run_worker(app: Flask, jobs: list[Job], stop: threading.Event | None = None) -> None:
+    """Run ``jobs`` until SIGTERM/SIGINT (or ``stop`` is set); each job also runs once at start."""
+    stop = stop or threading.Event()
+    scheduler = build_scheduler(app, jobs)
+    if threading.current_thread() is threading.main_thread():
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(signum, lambda *_: stop.set())
+    scheduler.start()
+    log.info("worker started with jobs: %s", ", ".join(j.id for j in jobs))
+    try:
+        stop.wait()
+    finally:
+        scheduler.shutdown(wait=True)
+        log.info("worker stopped")

@@ -1,0 +1,1 @@
+"""Mail in and out: addresses, composing, sending (SMTP or outbox), and the IMAP intake."""

@@ -1,0 +1,95 @@
+"""Parsing and validating address lists typed by agents or found in headers."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from email.utils import getaddresses, parseaddr
+
+from email_validator import EmailNotValidError, validate_email
+from flask import current_app
+
+
+@dataclass(frozen=True, slots=True)
+class Address:
+    email: str  # normalised: domain lower-cased (and the local part lower-cased, see normalise)
+    name: str = ""
+
+    def __str__(self) -> str:
+        from email.utils import formataddr
+
+        return formataddr((self.name, self.email)) if self.name else self.email
+
+
+class AddressError(ValueError):
+    """One or more addresses are not valid; the message names each."""
+
+
+def normalise(address: str) -> str:
+    """The form we store and compare addresses in: trimmed and lower-cased.
+
+    Local parts are case-sensitive in theory, but no real mailbox relies on it, and
+    treating ``Bob@x`` and ``bob@x`` as two contacts causes far more harm."""
+    return address.strip().lower()
+
+
+def validate_address(raw: str) -> str:
+    """Return the normalised address or raise :class:`AddressError` with a readable reason."""
+    try:
+        result = validate_email(
+            raw.strip(),
+            check_deliverability=False,  # never a DNS lookup while an agent waits
+            test_environment=bool(current_app.config.get("ALLOW_TEST_DOMAINS")),
+        )
+    except EmailNotValidError as exc:
+        raise AddressError(f"{raw.strip() or '(empty)'}: {exc}") from exc
+    return normalise(result.normalized)
+
+
+def parse_address_list(text: str) -> list[Address]:
+    """Parse "Ann <ann@x.org>, bob@y.org; carol@z.org" into validated addresses.
+
+    Raises :class:`AddressError` naming every bad entry, so a form can show them all at once.
+    Duplicates are dropped, keeping the first."""
+    addresses: list[Address] = []
+    errors: list[str] = []
+    seen: set[str] = set()
+    for chunk in split_address_list(text):
+        name, email = parseaddr(chunk)
+        try:
+            valid = validate_address(email or chunk)
+        except AddressError as exc:
+            errors.append(str(exc))
+            continue
+        if valid not in seen:
+            seen.add(valid)
+            addresses.append(Address(valid, name.strip() if email else ""))
+    if errors:
+        raise AddressError("; ".join(errors))
+    return addresses
+
+
+def split_address_list(text: str) -> list[str]:
+    """Split on commas and semicolons outside quotes and angle brackets."""
+    chunks, current, quoted, angle = [], [], False, 0
+    for char in text:
+        if char == '"':
+            quoted = not quoted
+        elif char == "<" and not quoted:
+            angle += 1
+        elif char == ">" and not quoted:
+            angle = max(0, angle - 1)
+        if char in ",;" and not quoted and not angle:
+            chunks.append("".join(current))
+            current = []
+        else:
+            current.append(char)
+    chunks.append("".join(current))
+    return [c.strip() for c in chunks if c.strip()]
+
+
+def header_addresses(values: list[str]) -> list[Address]:
+    """Addresses from received headers, leniently: invalid entries are skipped, not fatal."""
+    found: list[Address] = []
+    for name, email in getaddresses([v for v in values if v]):
+        if "@" in email:
+            found.append(Address(normalise(email), name.strip()))
+    return found

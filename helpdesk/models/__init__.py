@@ -1,0 +1,25 @@
+"""The core's tables. Plugins keep their own tables in their own modules."""
+from .base import utcnow
+from .people import Agent, AgentRole, Contact, Department, agent_departments
+from .tickets import (
+    Attachment,
+    Channel,
+    DeliveryState,
+    InboundRecord,
+    Lease,
+    MailboxCheckpoint,
+    Message,
+    MessageDirection,
+    MessageRecipient,
+    RecipientRole,
+    SendState,
+    Ticket,
+    TicketPriority,
+    TicketStatus,
+)
+
+__all__ = [
+    "Agent", "AgentRole", "Attachment", "Channel", "Contact", "DeliveryState", "Department",
+    "InboundRecord", "Lease", "MailboxCheckpoint", "Message", "MessageDirection", "MessageRecipient", "RecipientRole",
+    "SendState", "Ticket", "TicketPriority", "TicketStatus", "agent_departments", "utcnow",
+]

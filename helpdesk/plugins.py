@@ -1,0 +1,100 @@
+"""Plugins: found through the ``helpdesk.plugins`` entry-point group, loaded only if allowed.
+
+``app.config['PLUGINS']`` is the allowlist. A listed plugin that is missing or fails while
+loading stops start-up with :class:`PluginLoadError`: a help desk that silently runs
+without its receipts plugin would show agents wrong delivery states.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterable
+from importlib.metadata import entry_points
+from pathlib import Path
+from typing import ClassVar
+
+from flask import Flask
+
+from .templating import SlotReceiver, register_template_hook
+
+ENTRY_POINT_GROUP = "helpdesk.plugins"
+
+
+class PluginLoadError(RuntimeError):
+    """A plugin in the allowlist could not be found or failed to initialise."""
+
+
+class HelpdeskPlugin:
+    """Base class of a plugin. Subclasses set ``name`` and override :meth:`init_app`.
+
+    A plugin may own: a blueprint (``blueprints()``), models and an Alembic branch
+    (``migrations_dir``), template slot receivers (``template_hooks()``), signal
+    receivers (connected in ``init_app``), scheduled jobs (``jobs()``) and CLI commands
+    (``cli_group``).
+    """
+
+    name: ClassVar[str] = ""
+    #: Folder with this plugin's Alembic revisions (its own branch), or None.
+    migrations_dir: ClassVar[Path | None] = None
+
+    def init_app(self, app: Flask) -> None:
+        """Connect signals and read configuration. Must not touch the database."""
+
+    def blueprints(self) -> Iterable:
+        return ()
+
+    def template_hooks(self) -> Iterable[tuple[str, SlotReceiver, int]]:
+        """(slot, receiver, priority) triples."""
+        return ()
+
+    def jobs(self, app: Flask) -> Iterable["Job"]:
+        return ()
+
+    cli_group = None
+
+
+def load_plugins(app: Flask) -> list[HelpdeskPlugin]:
+    """Load every allowed plugin and register what it brings; fail loudly on any error."""
+    wanted = _as_list(app.config.get("PLUGINS"))
+    available = {ep.name: ep for ep in entry_points(group=ENTRY_POINT_GROUP)}
+    loaded: list[HelpdeskPlugin] = []
+    for name in wanted:
+        if name not in available:
+            raise PluginLoadError(
+                f"plugin {name!r} is in PLUGINS but no package provides it in the "
+                f"{ENTRY_POINT_GROUP!r} entry-point group (installed: {sorted(available) or 'none'})"
+            )
+        try:
+            plugin = available[name].load()
+            if not isinstance(plugin, HelpdeskPlugin):
+                raise TypeError(f"entry point {available[name].value!r} is not a HelpdeskPlugin instance")
+            _register(app, plugin)
+        except Exception as exc:  # re-raised with the plugin named
+            raise PluginLoadError(f"plugin {name!r} failed to load: {exc}") from exc
+        loaded.append(plugin)
+    app.extensions["helpdesk_plugins"] = {plugin.name: plugin for plugin in loaded}
+    return loaded
+
+
+def _register(app: Flask, plugin: HelpdeskPlugin) -> None:
+    plugin.init_app(app)
+    for blueprint in plugin.blueprints():
+        app.register_blueprint(blueprint)
+    for slot, receiver, priority in plugin.template_hooks():
+        register_template_hook(app, slot, receiver, priority)
+    if plugin.cli_group is not None:
+        app.cli.add_command(plugin.cli_group)
+
+
+def active_plugins(app: Flask) -> dict[str, HelpdeskPlugin]:
+    return app.extensions.get("helpdesk_plugins", {})
+
+
+def plugin_migration_dirs(app: Flask) -> list[str]:
+    return [str(p.migrations_dir) for p in active_plugins(app).values() if p.migrations_dir]
+
+
+def _as_list(value: object) -> list[str]:
+    if not value:
+        return []
+    if isinstance(value, str):
+        return [part.strip() for part in value.split(",") if part.strip()]
+    return list(value)

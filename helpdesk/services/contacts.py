@@ -1,0 +1,63 @@
+"""Contacts: found or created by address, and marked when mail to them fails for good."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask import current_app
+from sqlalchemy import select
+
+from ..extensions import db
+from ..mail.addresses import normalise
+from ..models import Agent, Contact, utcnow
+from ..signals import contact_suppression_changed
+from .events import after_commit
+
+
+def find_contact(address: str) -> Contact | None:
+    return db.session.scalar(select(Contact).where(Contact.email == normalise(address)))
+
+
+def get_or_create_contact(address: str, name: str = "") -> Contact:
+    """The contact for ``address``; created (not committed) on first contact.
+
+    A name is filled in when we learn one, never overwritten by a later, different one."""
+    contact = find_contact(address)
+    if contact is None:
+        contact = Contact(email=normalise(address), name=name[:200])
+        db.session.add(contact)
+        db.session.flush()
+    elif name and not contact.name:
+        contact.name = name[:200]
+    return contact
+
+
+def mark_undeliverable(address: str, reason: str, when: datetime | None = None) -> Contact | None:
+    """Record that mail to ``address`` failed permanently (kept until an agent clears it).
+
+    Does not commit: callers record this together with the failure that caused it."""
+    contact = find_contact(address)
+    if contact is None:
+        return None
+    contact.undeliverable_since = when or utcnow()
+    contact.undeliverable_reason = reason[:2000]
+    app = current_app._get_current_object()
+    after_commit(lambda: contact_suppression_changed.send(app, contact=contact, agent=None))
+    return contact
+
+
+def clear_undeliverable(contact: Contact, agent: Agent) -> None:
+    contact.undeliverable_since = None
+    contact.undeliverable_reason = None
+    app = current_app._get_current_object()
+    after_commit(lambda: contact_suppression_changed.send(app, contact=contact, agent=agent))
+    db.session.commit()
+
+
+def undeliverable_among(addresses: list[str]) -> list[Contact]:
+    """Contacts among ``addresses`` that carry an undeliverable mark (for composer warnings)."""
+    wanted = [normalise(a) for a in addresses]
+    if not wanted:
+        return []
+    return list(db.session.scalars(
+        select(Contact).where(Contact.email.in_(wanted), Contact.undeliverable_since.is_not(None))
+    ))

@@ -1,0 +1,89 @@
+"""Named locks that hold across processes and hosts: one poller per mailbox, one sender per
+queue. PostgreSQL: a session-level advisory lock on a dedicated connection (released by
+the server if the process dies). Other engines: a lease row with an expiry, renewed while
+held, which another process may take over once it has expired.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+import socket
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime, timedelta
+
+from sqlalchemy import delete, insert, text, update
+from sqlalchemy.exc import IntegrityError
+
+from ..extensions import db
+from ..models import Lease, utcnow
+
+HOLDER = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+def advisory_key(name: str) -> int:
+    """A stable signed 64-bit key for ``pg_try_advisory_lock``."""
+    return int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "big", signed=True)
+
+
+class Lock:
+    """A held lock; ``renew()`` extends a lease (no-op for advisory locks)."""
+
+    def __init__(self, name: str, ttl: timedelta) -> None:
+        self.name, self.ttl = name, ttl
+
+    def renew(self, now: datetime | None = None) -> bool:
+        if db.engine.dialect.name == "postgresql":
+            return True
+        now = now or utcnow()
+        renewed = db.session.execute(update(Lease).where(Lease.name == self.name, Lease.holder == HOLDER)
+                                     .values(expires_at=now + self.ttl)).rowcount
+        db.session.commit()
+        return renewed == 1
+
+
+@contextmanager
+def exclusive(name: str, ttl: timedelta = timedelta(minutes=5), now: datetime | None = None) -> Iterator[Lock | None]:
+    """``with exclusive("poll:box") as lock:`` -- ``lock`` is None when someone else holds it."""
+    if db.engine.dialect.name == "postgresql":
+        with _advisory(name) as held:
+            yield Lock(name, ttl) if held else None
+        return
+    if not _take_lease(name, ttl, now or utcnow()):
+        yield None
+        return
+    try:
+        yield Lock(name, ttl)
+    finally:
+        db.session.rollback()
+        db.session.execute(delete(Lease).where(Lease.name == name, Lease.holder == HOLDER))
+        db.session.commit()
+
+
+@contextmanager
+def _advisory(name: str) -> Iterator[bool]:
+    key = advisory_key(name)
+    with db.engine.connect() as connection:
+        held = bool(connection.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": key}).scalar())
+        connection.commit()
+        try:
+            yield held
+        finally:
+            if held:
+                connection.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": key})
+                connection.commit()
+
+
+def _take_lease(name: str, ttl: timedelta, now: datetime) -> bool:
+    """Insert the lease, or take it over if it expired; atomic on every engine."""
+    try:
+        db.session.execute(insert(Lease).values(name=name, holder=HOLDER, expires_at=now + ttl))
+        db.session.commit()
+        return True
+    except IntegrityError:
+        db.session.rollback()
+    taken = db.session.execute(update(Lease).where(Lease.name == name, Lease.expires_at < now)
+                               .values(holder=HOLDER, expires_at=now + ttl)).rowcount
+    db.session.commit()
+    return taken == 1

@@ -1,0 +1,226 @@
+"""Tickets and their threads: opening, replying, notes, status, and the ticket list."""
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from flask import current_app
+from sqlalchemy import func, select
+
+from ..extensions import db
+from ..mail.addresses import Address, AddressError, parse_address_list
+from ..mail.compose import new_message_id, reply_subject, thread_references
+from ..models import (
+    Agent,
+    Attachment,
+    Channel,
+    Department,
+    Message,
+    MessageDirection,
+    MessageRecipient,
+    RecipientRole,
+    SendState,
+    Ticket,
+    TicketPriority,
+    TicketStatus,
+    utcnow,
+)
+from ..signals import message_created, ticket_created
+from .access import can_use_department, restrict_tickets
+from .contacts import get_or_create_contact
+from .errors import ValidationError
+from .events import after_commit
+from .storage import store_bytes
+
+
+@dataclass(frozen=True, slots=True)
+class UploadedFile:
+    filename: str
+    content_type: str
+    data: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class TicketPage:
+    tickets: list[Ticket]
+    page: int
+    pages: int
+    total: int
+
+
+def list_tickets(agent: Agent, department_id: int | None = None, status: TicketStatus | None = None,
+                 page: int = 1, per_page: int | None = None) -> TicketPage:
+    per_page = per_page or int(current_app.config["TICKETS_PER_PAGE"])
+    query = restrict_tickets(select(Ticket), agent)
+    if department_id:
+        query = query.where(Ticket.department_id == department_id)
+    if status:
+        query = query.where(Ticket.status == status)
+    total = db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    pages = max(1, math.ceil(total / per_page))
+    page = min(max(page, 1), pages)
+    tickets = db.session.scalars(
+        query.order_by(Ticket.updated_at.desc(), Ticket.id.desc())
+        .options(db.joinedload(Ticket.requester), db.joinedload(Ticket.department))
+        .limit(per_page).offset((page - 1) * per_page)
+    ).all()
+    return TicketPage(list(tickets), page, pages, total)
+
+
+def _store_attachments(message: Message, files: Sequence[UploadedFile]) -> None:
+    limit = int(current_app.config["MAX_ATTACHMENT_BYTES"])
+    too_big = [f.filename for f in files if len(f.data) > limit]
+    if too_big:
+        raise ValidationError({"attachments": [
+            f"{name} is larger than {limit // (1024 * 1024)} MB" for name in too_big]})
+    for upload in files:
+        message.attachments.append(Attachment(
+            filename=upload.filename[:255] or "attachment", content_type=upload.content_type[:255],
+            size=len(upload.data), sha256=store_bytes(upload.data)))
+
+
+def _announce(ticket: Ticket, message: Message, new_ticket_source: str | None) -> None:
+    app = current_app._get_current_object()
+    if new_ticket_source:
+        after_commit(lambda: ticket_created.send(app, ticket=ticket, message=message, source=new_ticket_source))
+    after_commit(lambda: message_created.send(app, message=message, ticket=ticket))
+
+
+def open_ticket(agent: Agent, department_id: int, requester: str, subject: str, body: str,
+                channel: Channel = Channel.WEB, priority: TicketPriority = TicketPriority.NORMAL,
+                files: Sequence[UploadedFile] = ()) -> Ticket:
+    """A ticket an agent records for a customer (phone call, walk-in, web form)."""
+    errors: dict[str, list[str]] = {}
+    department = db.session.get(Department, department_id)
+    if department is None or not can_use_department(agent, department_id):
+        errors["department"] = ["Choose one of your departments."]
+    try:
+        addresses = parse_address_list(requester)
+        if len(addresses) != 1:
+            errors["requester"] = ["Give exactly one requester address."]
+    except AddressError as exc:
+        errors["requester"] = [str(exc)]
+    if not subject.strip():
+        errors["subject"] = ["A subject is required."]
+    if not body.strip():
+        errors["body"] = ["Describe the request."]
+    if errors:
+        raise ValidationError(errors)
+    contact = get_or_create_contact(addresses[0].email, addresses[0].name)
+    now = utcnow()
+    ticket = Ticket(subject=subject.strip()[:500], department=department, requester=contact, channel=channel,
+                    priority=priority, created_at=now, updated_at=now)
+    message = Message(ticket=ticket, direction=MessageDirection.INBOUND, contact=contact,
+                      from_address=contact.email, from_name=contact.name, subject=ticket.subject,
+                      text_body=body, created_at=now)
+    db.session.add_all([ticket, message])
+    try:
+        _store_attachments(message, files)
+    except ValidationError:
+        db.session.rollback()
+        raise
+    _announce(ticket, message, channel.value)
+    db.session.commit()
+    return ticket
+
+
+def _reply_parent(ticket: Ticket) -> Message | None:
+    """The newest message with a Message-ID, preferring the customer's, to thread under."""
+    with_ids = [m for m in ticket.messages if m.message_id and m.direction is not MessageDirection.NOTE]
+    inbound = [m for m in with_ids if m.direction is MessageDirection.INBOUND]
+    return (inbound or with_ids or [None])[-1]
+
+
+@dataclass
+class ReplyDraft:
+    to: str
+    cc: str = ""
+    bcc: str = ""
+    body: str = ""
+    files: Sequence[UploadedFile] = field(default_factory=tuple)
+    status: TicketStatus | None = None
+
+
+def _parse_recipients(draft: ReplyDraft) -> dict[RecipientRole, list[Address]]:
+    errors: dict[str, list[str]] = {}
+    parsed: dict[RecipientRole, list[Address]] = {}
+    for role, text in ((RecipientRole.TO, draft.to), (RecipientRole.CC, draft.cc), (RecipientRole.BCC, draft.bcc)):
+        try:
+            parsed[role] = parse_address_list(text)
+        except AddressError as exc:
+            errors[role.value] = [str(exc)]
+    if not errors and not parsed[RecipientRole.TO]:
+        errors["to"] = ["Add at least one To recipient."]
+    if not draft.body.strip():
+        errors["body"] = ["Write a reply."]
+    if errors:
+        raise ValidationError(errors)
+    seen: set[str] = set()
+    for role in (RecipientRole.TO, RecipientRole.CC, RecipientRole.BCC):  # each address once, first role wins
+        parsed[role] = [a for a in parsed[role] if not (a.email in seen or seen.add(a.email))]
+    return parsed
+
+
+def post_reply(ticket: Ticket, agent: Agent, draft: ReplyDraft) -> Message:
+    """Store an agent's reply with its recipients, queued for sending (not yet sent).
+
+    The caller then asks :func:`helpdesk.mail.outgoing.send_message` for the first
+    attempt; storing first means a relay outage never loses a reply."""
+    recipients = _parse_recipients(draft)
+    config = current_app.config
+    now = utcnow()
+    parent = _reply_parent(ticket)
+    in_reply_to, references = thread_references(parent)
+    message = Message(
+        ticket=ticket, direction=MessageDirection.OUTBOUND, author=agent,
+        from_address=ticket.department.email, from_name=ticket.department.name,
+        subject=reply_subject(ticket, config["TICKET_PREFIX"]),
+        message_id=new_message_id(ticket.id, config["MAIL_DOMAIN"]),
+        in_reply_to=in_reply_to, references=references, text_body=draft.body,
+        created_at=now, send_state=SendState.QUEUED)
+    db.session.add(message)
+    for role, addresses in recipients.items():
+        for address in addresses:
+            contact = get_or_create_contact(address.email, address.name)
+            message.recipients.append(MessageRecipient(role=role, address=address.email,
+                                                       name=address.name or contact.name, contact=contact))
+    try:
+        _store_attachments(message, draft.files)
+    except ValidationError:
+        db.session.rollback()
+        raise
+    ticket.updated_at = now
+    ticket.status = draft.status or (TicketStatus.PENDING if ticket.status is TicketStatus.OPEN else ticket.status)
+    _announce(ticket, message, None)
+    db.session.commit()
+    return message
+
+
+def add_note(ticket: Ticket, agent: Agent, body: str) -> Message:
+    if not body.strip():
+        raise ValidationError({"body": ["Write a note."]})
+    now = utcnow()
+    message = Message(ticket=ticket, direction=MessageDirection.NOTE, author=agent, from_address=agent.email,
+                      from_name=agent.name, text_body=body, created_at=now)
+    db.session.add(message)
+    ticket.updated_at = now
+    _announce(ticket, message, None)
+    db.session.commit()
+    return message
+
+
+def update_ticket(ticket: Ticket, status: TicketStatus | None = None, priority: TicketPriority | None = None) -> None:
+    if status is not None:
+        ticket.status = status
+    if priority is not None:
+        ticket.priority = priority
+    ticket.updated_at = utcnow()
+    db.session.commit()
+
+
+def reply_defaults(ticket: Ticket) -> ReplyDraft:
+    """Who a reply goes to by default: the requester, and whoever was on Cc of the last mail."""
+    last_inbound = next((m for m in reversed(ticket.messages) if m.direction is MessageDirection.INBOUND), None)
+    cc = last_inbound.cc_header if last_inbound is not None else ""
+    return ReplyDraft(to=ticket.requester.display, cc=cc)

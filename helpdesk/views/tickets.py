@@ -1,0 +1,156 @@
+"""The ticket list, a ticket's thread, replying, notes, new tickets, and attachments."""
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
+from flask_login import current_user, login_required
+
+from ..extensions import db
+from ..mail.addresses import header_addresses
+from ..forms import NewTicketForm, NoteForm, ReplyForm, TicketUpdateForm, show_errors
+from ..mail.outgoing import send_message
+from ..models import Attachment, Channel, Contact, Message, TicketPriority, TicketStatus
+from ..services import access, tickets as ticket_service
+from ..services.contacts import clear_undeliverable, undeliverable_among
+from ..services.errors import ValidationError
+from ..services.storage import path_for
+from ..services.tickets import ReplyDraft, UploadedFile
+
+from . import safe_next
+
+bp = Blueprint("tickets", __name__)
+
+
+def _uploads(field) -> list[UploadedFile]:
+    return [UploadedFile(f.filename or "attachment", f.mimetype or "application/octet-stream", f.read())
+            for f in (field.data or []) if getattr(f, "filename", "")]
+
+
+def _enum_arg(enum_class, name: str):
+    value = request.args.get(name, "")
+    try:
+        return enum_class(value) if value else None
+    except ValueError:
+        abort(400, f"unknown {name} {value!r}")
+
+
+@bp.route("/")
+@login_required
+def index():
+    department_id = request.args.get("department", type=int)
+    status = _enum_arg(TicketStatus, "status")
+    page = ticket_service.list_tickets(current_user, department_id, status, request.args.get("page", 1, type=int))
+    return render_template("tickets/list.html", page=page, departments=access.visible_departments(current_user),
+                           department_id=department_id, status=status, statuses=list(TicketStatus))
+
+
+@bp.route("/tickets/new", methods=["GET", "POST"])
+@login_required
+def new():
+    form = NewTicketForm()
+    form.department.choices = [(d.id, d.name) for d in access.visible_departments(current_user)]
+    if form.validate_on_submit():
+        try:
+            ticket = ticket_service.open_ticket(
+                current_user, form.department.data, form.requester.data, form.subject.data, form.body.data,
+                Channel(form.channel.data), TicketPriority(form.priority.data), _uploads(form.attachments))
+        except ValidationError as error:
+            show_errors(form, error)
+        else:
+            flash("Ticket created.", "success")
+            return redirect(url_for(".thread", ticket_id=ticket.id))
+    status = 400 if request.method == "POST" else 200
+    return render_template("tickets/new.html", form=form), status
+
+
+def _thread_page(ticket, reply_form=None, note_form=None, status=200):
+    reply_form = reply_form or ReplyForm(formdata=None, obj=ticket_service.reply_defaults(ticket))
+    update_form = TicketUpdateForm(formdata=None, status=ticket.status.value, priority=ticket.priority.value)
+    messages = db.session.scalars(
+        db.select(Message).where(Message.ticket_id == ticket.id).order_by(Message.created_at, Message.id)
+        .options(db.selectinload(Message.recipients), db.selectinload(Message.attachments),
+                 db.joinedload(Message.author))).all()
+    addresses = [a.strip() for text in (reply_form.to.data, reply_form.cc.data, reply_form.bcc.data)
+                 for a in (text or "").replace(";", ",").split(",") if "@" in a]
+    warnings = undeliverable_among([a.email for a in header_addresses(addresses)])
+    return render_template("tickets/thread.html", ticket=ticket, messages=messages, reply_form=reply_form,
+                           note_form=note_form or NoteForm(formdata=None), update_form=update_form,
+                           undeliverable=warnings), status
+
+
+@bp.route("/tickets/<int:ticket_id>")
+@login_required
+def thread(ticket_id: int):
+    return _thread_page(access.ticket_for(current_user, ticket_id))
+
+
+@bp.route("/tickets/<int:ticket_id>/reply", methods=["POST"])
+@login_required
+def reply(ticket_id: int):
+    ticket = access.ticket_for(current_user, ticket_id)
+    form = ReplyForm()
+    if not form.validate():
+        return _thread_page(ticket, reply_form=form, status=400)
+    draft = ReplyDraft(form.to.data, form.cc.data or "", form.bcc.data or "", form.body.data,
+                       _uploads(form.attachments), TicketStatus(form.status.data) if form.status.data else None)
+    try:
+        message = ticket_service.post_reply(ticket, current_user, draft)
+    except ValidationError as error:
+        show_errors(form, error)
+        return _thread_page(ticket, reply_form=form, status=400)
+    report = send_message(message.id)
+    flash(_send_summary(message, report), "success" if message.send_state.value in ("sent", "outbox") else "warning")
+    return redirect(url_for(".thread", ticket_id=ticket.id, _anchor=f"message-{message.id}"))
+
+
+def _send_summary(message: Message, report) -> str:
+    state = message.send_state.value
+    if state == "outbox":
+        return "Reply saved to the outbox folder (no SMTP relay is configured, so nothing was sent)."
+    if state == "sent":
+        return "Reply sent."
+    if state == "failed":
+        return f"Reply could not be sent: {message.last_error}"
+    return f"Reply queued; it will be retried ({message.last_error or 'waiting for the relay'})."
+
+
+@bp.route("/tickets/<int:ticket_id>/note", methods=["POST"])
+@login_required
+def note(ticket_id: int):
+    ticket = access.ticket_for(current_user, ticket_id)
+    form = NoteForm()
+    if not form.validate():
+        return _thread_page(ticket, note_form=form, status=400)
+    ticket_service.add_note(ticket, current_user, form.note.data)
+    return redirect(url_for(".thread", ticket_id=ticket.id))
+
+
+@bp.route("/tickets/<int:ticket_id>/update", methods=["POST"])
+@login_required
+def update(ticket_id: int):
+    ticket = access.ticket_for(current_user, ticket_id)
+    form = TicketUpdateForm()
+    if not form.validate():
+        return _thread_page(ticket, status=400)
+    ticket_service.update_ticket(ticket, TicketStatus(form.status.data), TicketPriority(form.priority.data))
+    flash("Ticket updated.", "success")
+    return redirect(url_for(".thread", ticket_id=ticket.id))
+
+
+@bp.route("/attachments/<int:attachment_id>")
+@login_required
+def attachment(attachment_id: int):
+    item = db.session.get(Attachment, attachment_id) or abort(404)
+    access.ticket_for(current_user, item.message.ticket_id)
+    response = send_file(path_for(item.sha256), mimetype="application/octet-stream", as_attachment=True,
+                         download_name=item.filename)
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+@bp.route("/contacts/<int:contact_id>/clear-undeliverable", methods=["POST"])
+@login_required
+def clear_contact_mark(contact_id: int):
+    contact = db.session.get(Contact, contact_id) or abort(404)
+    clear_undeliverable(contact, current_user)
+    flash(f"{contact.email} is no longer marked as undeliverable.", "success")
+    return redirect(safe_next(request.form.get("next")))

@@ -1,0 +1,61 @@
+"""Factories and client helpers shared by the tests (plain functions, CTFd-style)."""
+from __future__ import annotations
+
+import re
+from datetime import time
+
+from flask.testing import FlaskClient
+
+from helpdesk.extensions import db
+from helpdesk.models import Agent, AgentRole, Department
+from helpdesk.services.tickets import ReplyDraft, open_ticket, post_reply
+
+PASSWORD = "correct horse battery"
+_CSRF = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"|name="csrf_token" value="([^"]+)"')
+
+
+def make_department(name: str = "Support", email: str | None = None, **fields) -> Department:
+    department = Department(name=name, email=email or f"{name.lower()}@example.test", **fields)
+    db.session.add(department)
+    db.session.commit()
+    return department
+
+
+def make_agent(email: str = "agent@example.test", departments: list[Department] | None = None,
+               role: AgentRole = AgentRole.AGENT, name: str | None = None, **fields) -> Agent:
+    agent = Agent(email=email, name=name or email.split("@")[0].title(), role=role,
+                  departments=departments or [], work_start=time(9), work_end=time(17), **fields)
+    agent.set_password(PASSWORD)
+    db.session.add(agent)
+    db.session.commit()
+    return agent
+
+
+def make_ticket(agent: Agent, department: Department, requester: str = "alice@customer.test",
+                subject: str = "Printer on fire", body: str = "It is on fire."):
+    return open_ticket(agent, department.id, requester, subject, body)
+
+
+def make_reply(ticket, agent: Agent, to: str = "alice@customer.test", cc: str = "", bcc: str = "",
+               body: str = "We are on it."):
+    return post_reply(ticket, agent, ReplyDraft(to=to, cc=cc, bcc=bcc, body=body))
+
+
+def csrf_token(client: FlaskClient, path: str = "/login") -> str:
+    """The CSRF token from a page's form, as a browser would send it."""
+    page = client.get(path).get_data(as_text=True)
+    match = _CSRF.search(page)
+    assert match, f"no CSRF token on {path}"
+    return match.group(1) or match.group(2)
+
+
+def login(client: FlaskClient, agent: Agent, password: str = PASSWORD):
+    token = csrf_token(client, "/login")
+    response = client.post("/login", data={"email": agent.email, "password": password, "csrf_token": token})
+    assert response.status_code == 302, response.get_data(as_text=True)
+    return response
+
+
+def post_form(client: FlaskClient, path: str, data: dict, page: str = "/", **kwargs):
+    """POST like a browser: with the CSRF token of the signed-in session."""
+    return client.post(path, data={**data, "csrf_token": csrf_token(client, page)}, **kwargs)

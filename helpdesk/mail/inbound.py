@@ -12,7 +12,7 @@ import html as html_module
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
-from email.header import decode_header
+from email.header import Header, decode_header
 from email.message import Message as EmailMessage
 from email.utils import getaddresses, parsedate_to_datetime
 
@@ -23,7 +23,7 @@ from .addresses import Address, header_addresses, normalise
 MAX_TEXT_CHARS = 1_000_000
 _MSGID = re.compile(r"<([^<>\s]+)>")
 _FALLBACK_CHARSETS = ("utf-8", "cp1252")
-_CHARSET_ALIASES = {"unknown-8bit": "cp1252", "x-unknown": "cp1252", "ks_c_5601-1987": "cp949",
+_CHARSET_ALIASES = {"unknown-8bit": None, "x-unknown": None, "ks_c_5601-1987": "cp949",
                     "gb2312": "gb18030", "gbk": "gb18030", "iso-8859-8-i": "iso-8859-8"}
 
 
@@ -60,18 +60,25 @@ def decode_text_header(value: object) -> str:
     """A header as readable text, decoding RFC 2047 words and stray 8-bit bytes."""
     if value is None:
         return ""
-    if not isinstance(value, str):  # email.header.Header from 8-bit input
+    if isinstance(value, Header):  # compat32 gives raw 8-bit headers as Header objects
+        value = _decode_chunks(decode_header(value))
+    elif not isinstance(value, str):
         value = str(value)
     if any("\udc80" <= c <= "\udcff" for c in value):  # raw 8-bit bytes in the header
         value = decode_bytes(value.encode("utf-8", "surrogateescape"), None)
     try:
-        parts = decode_header(value)
+        return _clean(_decode_chunks(decode_header(value)))
     except Exception:  # noqa: BLE001 - malformed encoded words: keep the raw text
         return _clean(value)
+
+
+def _decode_chunks(parts: list[tuple[bytes | str, str | None]]) -> str:
     out = []
     for chunk, charset in parts:
+        if isinstance(chunk, str) and any("\udc80" <= c <= "\udcff" for c in chunk):
+            chunk = chunk.encode("utf-8", "surrogateescape")
         out.append(decode_bytes(chunk, charset) if isinstance(chunk, bytes) else chunk)
-    return _clean("".join(out))
+    return "".join(out)
 
 
 def _clean(text: str) -> str:
@@ -80,8 +87,8 @@ def _clean(text: str) -> str:
 
 def decode_bytes(data: bytes, charset: str | None) -> str:
     """Decode with the declared charset, then UTF-8, then Windows-1252 (never fails)."""
-    names = [_CHARSET_ALIASES.get((charset or "").lower(), charset)] if charset else []
-    for name in [*names, *_FALLBACK_CHARSETS]:
+    declared = _CHARSET_ALIASES.get((charset or "").lower(), charset)
+    for name in [*([declared] if declared else []), *_FALLBACK_CHARSETS]:
         try:
             return data.decode(name)
         except (LookupError, UnicodeDecodeError, TypeError):

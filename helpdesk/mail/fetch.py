@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from flask import Flask, current_app
 
 from ..services.locks import exclusive
-from .imap import Deferred, ImapSettings, PollStats, poll_folder, session
+from .imap import Deferred, ImapSettings, MailRef, PollStats, poll_folder, session
 from .intake import IntakeDeferred, process_inbound, quarantine_oversize
 
 
@@ -37,17 +37,17 @@ def fetch_support_mailbox() -> FetchReport:
         return FetchReport(skipped="no IMAP_HOST configured")
     source = f"imap:{settings.checkpoint_key}"
 
-    def process(uid: int, raw: bytes) -> str:
+    def process(ref: MailRef, raw: bytes) -> str:
         try:
             return process_inbound(raw, source).outcome
         except IntakeDeferred as exc:
             raise Deferred(str(exc)) from exc
 
-    def oversize(uid: int, size: int, header: bytes) -> str:
+    def oversize(ref: MailRef, size: int, header: bytes) -> str:
         return quarantine_oversize(header, size, settings.max_bytes, source).outcome
 
     with exclusive(f"intake:{settings.checkpoint_key}") as lock:
         if lock is None:
             return FetchReport(skipped="another process is reading this mailbox")
         with session(settings) as client:
-            return FetchReport(stats=poll_folder(client, settings, process, oversize))
+            return FetchReport(stats=poll_folder(client, settings, process, oversize, after_batch=lock.renew))

@@ -97,10 +97,19 @@ class PollStats:
     seconds: float = 0.0
 
 
-#: processor(uid, raw bytes) -> outcome name; raises Deferred to leave the mail for later.
-Processor = Callable[[int, bytes], str]
-#: oversize(uid, size, header bytes) -> outcome name.
-OversizeHandler = Callable[[int, int, bytes], str]
+@dataclass(frozen=True, slots=True)
+class MailRef:
+    """Where a fetched mail sits: processors key their idempotence on it."""
+
+    folder_key: str
+    uidvalidity: int
+    uid: int
+
+
+#: processor(ref, raw bytes) -> outcome name; raises Deferred to leave the mail for later.
+Processor = Callable[[MailRef, bytes], str]
+#: oversize(ref, size, header bytes) -> outcome name.
+OversizeHandler = Callable[[MailRef, int, bytes], str]
 
 
 class Deferred(RuntimeError):
@@ -121,13 +130,15 @@ def checkpoint_for(key: str, uidvalidity: int) -> MailboxCheckpoint:
     return checkpoint
 
 
-def poll_folder(client: IMAPClient, settings: ImapSettings, process: Processor,
-                oversize: OversizeHandler, checkpoint_key: str | None = None) -> PollStats:
+def poll_folder(client: IMAPClient, settings: ImapSettings, process: Processor, oversize: OversizeHandler,
+                checkpoint_key: str | None = None, after_batch: Callable[[], object] | None = None) -> PollStats:
+    """One poll; ``after_batch`` runs after each committed batch (e.g. to renew a lease)."""
     started = time.perf_counter()
     stats = PollStats()
     selected = client.select_folder(settings.folder)
     uidvalidity = int(selected[b"UIDVALIDITY"])
-    checkpoint = checkpoint_for(checkpoint_key or settings.checkpoint_key, uidvalidity)
+    key = checkpoint_key or settings.checkpoint_key
+    checkpoint = checkpoint_for(key, uidvalidity)
     last_uid = checkpoint.last_uid
     uidnext = selected.get(b"UIDNEXT")
     if int(selected.get(b"EXISTS", 0)) == 0 or (uidnext is not None and int(uidnext) - 1 <= last_uid):
@@ -140,19 +151,21 @@ def poll_folder(client: IMAPClient, settings: ImapSettings, process: Processor,
     can_move = b"MOVE" in client.capabilities()
     for start in range(0, len(uids), settings.batch_size):
         batch = uids[start:start + settings.batch_size]
-        done = _poll_batch(client, settings, batch, process, oversize, stats)
+        done = _poll_batch(client, settings, batch, (key, uidvalidity), process, oversize, stats)
         if done:
             _mark_processed(client, settings, done, can_move)
             checkpoint.last_uid = max(checkpoint.last_uid, max(done))
             db.session.commit()
+        if after_batch is not None:
+            after_batch()
         if stats.stopped_early:
             break
     stats.seconds = time.perf_counter() - started
     return stats
 
 
-def _poll_batch(client: IMAPClient, settings: ImapSettings, batch: list[int], process: Processor,
-                oversize: OversizeHandler, stats: PollStats) -> list[int]:
+def _poll_batch(client: IMAPClient, settings: ImapSettings, batch: list[int], folder: tuple[str, int],
+                process: Processor, oversize: OversizeHandler, stats: PollStats) -> list[int]:
     """Process one batch in UID order; returns the UIDs that are done."""
     sizes = {uid: int(data.get(b"RFC822.SIZE", 0)) for uid, data in client.fetch(batch, ["RFC822.SIZE"]).items()}
     small = [uid for uid in batch if uid in sizes and sizes[uid] <= settings.max_bytes]
@@ -161,15 +174,16 @@ def _poll_batch(client: IMAPClient, settings: ImapSettings, batch: list[int], pr
     for uid in batch:
         if uid not in sizes:  # expunged meanwhile by someone else
             continue
+        ref = MailRef(folder[0], folder[1], uid)
         try:
             if uid in bodies:
                 raw = bodies[uid].get(b"BODY[]") or b""
                 stats.fetched += 1
-                outcome = process(uid, raw)
+                outcome = process(ref, raw)
             else:
                 header = client.fetch([uid], ["BODY.PEEK[HEADER]"]).get(uid, {}).get(b"BODY[HEADER]", b"")
                 stats.too_large += 1
-                outcome = oversize(uid, sizes[uid], header)
+                outcome = oversize(ref, sizes[uid], header)
         except Deferred as exc:
             stats.stopped_early = str(exc)
             break

@@ -1,0 +1,92 @@
+"""Recording delivery events and recomputing each recipient's status from all of them.
+
+Events are append-only and unique per (recipient, key), so recording the same report twice
+adds nothing; the status is always ``fold`` of the full event set, so it does not depend on
+the order in which reports arrived.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from helpdesk.extensions import db
+from helpdesk.models import MessageRecipient
+
+from .models import DeliveryEventRow, RecipientStatusRow, StoredReport
+from .state import DeliveryEvent, RecipientState, fold
+
+
+@dataclass(frozen=True, slots=True)
+class EventInput:
+    recipient: MessageRecipient
+    kind: str
+    source: str
+    key: str
+    at: datetime
+    status_code: str | None = None
+    reason: str | None = None
+    diagnostic: str | None = None
+    remote_mta: str | None = None
+    detail: str | None = None
+    report: StoredReport | None = None
+
+
+def record_events(inputs: Iterable[EventInput]) -> list[MessageRecipient]:
+    """Add the events not yet recorded and refresh the touched recipients' status.
+
+    Does not commit. Returns the recipients whose events changed."""
+    changed: dict[int, MessageRecipient] = {}
+    for item in inputs:
+        exists = db.session.scalar(select(DeliveryEventRow.id).where(
+            DeliveryEventRow.recipient_id == item.recipient.id, DeliveryEventRow.key == item.key[:200]))
+        if exists is not None:
+            continue
+        row = DeliveryEventRow(
+            recipient_id=item.recipient.id, message_id=item.recipient.message_id, kind=item.kind,
+            source=item.source, key=item.key[:200], at=item.at, status_code=item.status_code,
+            reason=item.reason, diagnostic=(item.diagnostic or "")[:4000] or None,
+            remote_mta=(item.remote_mta or "")[:500] or None, detail=item.detail, report=item.report)
+        try:
+            with db.session.begin_nested():
+                db.session.add(row)
+        except IntegrityError:  # recorded concurrently by another worker
+            continue
+        changed[item.recipient.id] = item.recipient
+    for recipient in changed.values():
+        refresh_status(recipient)
+    return list(changed.values())
+
+
+def events_of(recipient_id: int) -> list[DeliveryEventRow]:
+    return list(db.session.scalars(select(DeliveryEventRow).where(DeliveryEventRow.recipient_id == recipient_id)
+                                   .order_by(DeliveryEventRow.at, DeliveryEventRow.id)))
+
+
+def as_event(row: DeliveryEventRow) -> DeliveryEvent:
+    return DeliveryEvent(kind=row.kind, at=row.at, key=row.key, status_code=row.status_code, reason=row.reason,
+                         diagnostic=row.diagnostic, remote_mta=row.remote_mta, source=row.source)
+
+
+def refresh_status(recipient: MessageRecipient) -> RecipientState:
+    state = fold(as_event(row) for row in events_of(recipient.id))
+    row = db.session.get(RecipientStatusRow, recipient.id)
+    if row is None:
+        row = RecipientStatusRow(recipient_id=recipient.id, message_id=recipient.message_id)
+        db.session.add(row)
+    problem = state.latest_problem
+    row.status = state.status.value
+    row.sent_at, row.delivered_at = state.sent_at, state.delivered_at
+    row.first_read_at, row.last_read_at = state.first_read_at, state.last_read_at
+    row.bounced_at, row.failed_at = state.bounced_at, state.failed_at
+    row.receipt_declined = state.receipt_declined
+    row.problem_kind = problem.kind if problem else None
+    row.problem_status = problem.status_code if problem else None
+    row.problem_reason = problem.reason if problem else None
+    row.problem_diagnostic = problem.diagnostic if problem else None
+    row.problem_remote_mta = problem.remote_mta if problem else None
+    row.problem_at = problem.at if problem else None
+    return state

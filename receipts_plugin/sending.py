@@ -1,0 +1,78 @@
+"""Asking for receipts as a reply goes out, and recording what our relay said.
+
+Connected to the core's ``message_before_send`` and ``message_sent`` signals."""
+from __future__ import annotations
+
+import secrets
+
+from flask import Flask
+
+from helpdesk.extensions import db
+from helpdesk.mail.transport import DeliveryPlan, DsnRequest, RecipientResult
+from helpdesk.models import Channel, Message, utcnow
+
+from .events import EventInput, record_events
+from .models import TrackedMessage
+from .settings import receipts_enabled
+from .tokens import make_verp_token
+
+
+def receipts_address(app: Flask) -> str:
+    """Where read receipts (MDNs) are sent: the dedicated receipts mailbox."""
+    return app.config.get("RECEIPTS_ADDRESS") or f"receipts@{app.config['MAIL_DOMAIN']}"
+
+
+def verp_address(app: Flask, message_id: int, recipient_id: int) -> str:
+    """``bounces+TOKEN@domain``: a bounce to it names its message and recipient, signed."""
+    local, _, domain = (app.config.get("RECEIPTS_BOUNCE_ADDRESS") or receipts_address(app)).partition("@")
+    token = make_verp_token(app.config["SECRET_KEY"], message_id, recipient_id)
+    return f"{local}+{token}@{domain}"
+
+
+def wants_receipts(message: Message) -> bool:
+    ticket = message.ticket
+    return ticket.channel is Channel.EMAIL and receipts_enabled(ticket.department_id)
+
+
+def on_before_send(app: Flask, message: Message, plan: DeliveryPlan) -> None:
+    if not wants_receipts(message):
+        return
+    tracked = db.session.get(TrackedMessage, message.id)
+    if tracked is None:  # the first attempt decides; retries reuse the same ENVID
+        tracked = TrackedMessage(message_id=message.id, envid=f"hd{message.id}.{secrets.token_hex(6)}",
+                                 per_recipient=bool(app.config.get("RECEIPTS_PER_RECIPIENT", True)))
+        db.session.add(tracked)
+    plan.headers["Disposition-Notification-To"] = receipts_address(app)
+    plan.dsn = DsnRequest(envid=tracked.envid, notify="SUCCESS,FAILURE,DELAY", ret="HDRS")
+    if tracked.per_recipient:
+        plan.per_recipient = True
+        for recipient in message.recipients:
+            if recipient.address in plan.recipients:
+                plan.envelope_senders[recipient.address] = verp_address(app, message.id, recipient.id)
+
+
+def on_sent(app: Flask, message: Message, results: list[RecipientResult], transport: str) -> None:
+    """Record the relay's answer per recipient (for every outbound message, tracked or not)."""
+    if transport != "smtp":
+        return
+    by_address = {r.address: r for r in message.recipients}
+    now = utcnow()
+    inputs = []
+    for result in results:
+        recipient = by_address.get(result.address)
+        if recipient is None or (not result.accepted and result.temporary):
+            continue
+        kind = "smtp-accepted" if result.accepted else "smtp-refused"
+        inputs.append(EventInput(recipient=recipient, kind=kind, source="smtp", key=f"smtp:{kind}", at=now,
+                                 status_code=str(result.code) if result.code else None,
+                                 diagnostic=result.summary or None))
+    if inputs:
+        record_events(inputs)
+        db.session.commit()
+
+
+def connect(app: Flask) -> None:
+    from helpdesk.signals import message_before_send, message_sent
+
+    message_before_send.connect(on_before_send, app, weak=False)
+    message_sent.connect(on_sent, app, weak=False)

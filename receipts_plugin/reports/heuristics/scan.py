@@ -1,0 +1,128 @@
+"""Finding recipients and their error text in a human-readable bounce notice.
+
+Servers list failed recipients in a handful of shapes, whatever their
+vendor: an address alone on a line (Exim, Gmail, Domino, Notes), an address
+followed by a colon or by its error (qmail, Sendmail, Exchange), or inside a
+sentence ("could not be delivered to <x>", "RCPT TO:<x>"). Each shape is a
+row of :data:`RECIPIENT_LINES`, tried in order of how much it can be trusted.
+"""
+from __future__ import annotations
+
+import re
+
+from ..addresses import find_addresses, is_daemon_address
+from .signals import SEPARATOR
+
+MAX_NOTICE_CHARS = 64 * 1024
+MAX_BLOCK_LINES = 40
+
+_ADDR = r"<?(?:mailto:)?([^\s<>()\[\]\"',;:@]+@[A-Za-z0-9.-]+\.[A-Za-z0-9-]+)>?"
+
+#: Shapes of a line that names a failed recipient, most trusted first.
+RECIPIENT_LINES: tuple[re.Pattern[str], ...] = (
+    # "kijitora@example.jp" / "<kijitora@example.jp>:" / "* kijitora@example.jp" alone on a line
+    re.compile(rf"^[ \t]*(?:[*\-•>]|\d+\.)?[ \t]*{_ADDR}[ \t]*[:.]?[ \t]*$"),
+    # "<kijitora@example.jp>... User unknown", "x@y [User unknown]", "x@y on <date>", "x@y: error", "x@y (reason)"
+    re.compile(rf"^[ \t]*(?:[*\-•]|\d+\.)?[ \t]*\"?{_ADDR}\"?[ \t]*(?:\.\.\.|:|\(|\[|on\s|\bby\b|-{{1,2}}\s|<|\t|  |,\s)"),
+    # "Recipient: x@y", "Failed recipient: x@y", "Empfänger: x@y", "Destinataire : x@y", "rcpt to:<x@y>"
+    re.compile(
+        rf"(?:failed recipient|recipient(?:\s+address)?|addressee|destinataire|empf[äa]nger|destinatario|"
+        rf"original[- ]recipient|final[- ]recipient|rcpt to|delivered to|deliver(?:ed|ing)? (?:your )?(?:mail|message)? ?to|"
+        rf"could not be delivered to|not be delivered to|was not delivered to|failed to deliver to|unable to deliver to|"
+        rf"delivery to|following (?:address|recipient)[^:\n]{{0,20}})[ \t]*:?[ \t]*{_ADDR}",
+        re.I,
+    ),
+)
+_QUOTED_HEADER_RUN = re.compile(
+    r"^(?:Return-Path|Received|From|Message-I[Dd]|Date|Subject|To|DKIM-Signature|MIME-Version|Content-Type|"
+    r"X-[A-Za-z0-9-]+)[ \t]*:.*(?:\n[ \t].*)*\n(?:[A-Za-z-]+[ \t]*:.*(?:\n[ \t].*)*\n){2,}",
+    re.M,
+)
+_BLANK_RUN = re.compile(r"\n[ \t]*\n")
+
+
+def notice_text(texts: list[str]) -> str:
+    """The human-readable notice: text parts up to where the returned copy begins."""
+    joined = "\n\n".join(texts)[:MAX_NOTICE_CHARS].replace("\r\n", "\n")
+    cut = len(joined)
+    separator = SEPARATOR.search(joined)
+    if separator:
+        cut = separator.start()
+    quoted = _QUOTED_HEADER_RUN.search(joined, 0, cut + 1)
+    if quoted and quoted.start() > 0:
+        cut = min(cut, quoted.start())
+    return joined[:cut]
+
+
+def recipient_blocks(notice: str, excluded: set[str]) -> list[tuple[str, str]]:
+    """(recipient, its diagnostic text) pairs in the order the notice lists them."""
+    lines = notice.split("\n")
+    for shape in RECIPIENT_LINES:
+        hits = _lines_matching(lines, shape, excluded)
+        if hits:
+            return _blocks(lines, hits, notice)
+    return []
+
+
+def _lines_matching(lines: list[str], shape: re.Pattern[str], excluded: set[str]) -> list[tuple[int, str]]:
+    hits: list[tuple[int, str]] = []
+    seen: set[str] = set()
+    for index, line in enumerate(lines):
+        if len(line) > 1000:
+            continue
+        match = shape.search(line)
+        if not match:
+            continue
+        address = find_addresses(match.group(1))
+        if not address:
+            continue
+        address = address[0]
+        if address in excluded or is_daemon_address(address):
+            continue
+        if address in seen:
+            continue
+        seen.add(address)
+        hits.append((index, address))
+    return hits
+
+
+def _blocks(lines: list[str], hits: list[tuple[int, str]], notice: str) -> list[tuple[str, str]]:
+    """Each recipient's own lines; a recipient whose lines say nothing gets the shared text."""
+    shared = "\n".join(lines[: hits[0][0]])
+    results: list[tuple[str, str]] = []
+    for position, (index, address) in enumerate(hits):
+        end = hits[position + 1][0] if position + 1 < len(hits) else len(lines)
+        end = min(end, index + MAX_BLOCK_LINES)
+        own = lines[index:end]
+        if position + 1 == len(hits):
+            own = _first_paragraphs(own)
+        block = "\n".join(own)
+        if not _says_something(block, address):
+            tail = "\n".join(lines[index:index + MAX_BLOCK_LINES])
+            block = f"{shared}\n{tail}" if len(hits) == 1 else f"{block}\n{shared}"
+        results.append((address, block))
+    return results
+
+
+def _first_paragraphs(lines: list[str]) -> list[str]:
+    """The last recipient's block ends at the first blank line after some content."""
+    text = "\n".join(lines)
+    if not _says_something(text, ""):
+        return lines
+    chunks = _BLANK_RUN.split(text)
+    kept: list[str] = []
+    for chunk in chunks:
+        kept.append(chunk)
+        if _says_something("\n".join(kept), ""):
+            break
+    return "\n".join(kept).split("\n")
+
+
+_CONTENT = re.compile(r"\b[245]\d\d\b|\b[245]\.\d{1,3}\.\d{1,3}\b|[a-z]{3,}[^\n]{12,}", re.I)
+
+
+def _says_something(block: str, address: str) -> bool:
+    """Does a block carry more than the address itself (an error code or a sentence)?"""
+    rest = block.replace(address, " ", 1) if address else block
+    rest = re.sub(r"<[^>\s]*@[^>\s]*>|\S+@\S+", " ", rest)
+    return bool(_CONTENT.search(rest))

@@ -1,0 +1,298 @@
+"""A small, tolerant MIME walker working on bytes.
+
+Why not :mod:`email`: the report parser must cost at most about twice a bare
+``email.message_from_bytes``, must never raise, and must cope with reports that
+break MIME in the ways real servers do (indented boundaries, missing blank
+lines, wrong content types, 8-bit headers, gigantic inputs). So this module
+splits messages with a few precompiled regexes, decodes only the parts that
+are asked for, and caps how much of anything it looks at.
+"""
+from __future__ import annotations
+
+import binascii
+import codecs
+import re
+from dataclasses import dataclass, field
+
+#: Caps that keep hostile input cheap.
+MAX_HEADER_BYTES = 256 * 1024
+MAX_HEADERS = 500
+MAX_PARTS = 64
+MAX_DEPTH = 5
+MAX_TEXT_BYTES = 256 * 1024
+
+_LINE_SPLIT = re.compile(r"\r?\n")
+_HEADER_LINE = re.compile(r"([!-9;-~]{1,76})[ \t]*:[ \t]*(.*)")
+_HEAD_END = re.compile(rb"\r?\n\r?\n")
+_PARAM = re.compile(r';\s*([A-Za-z0-9*_.-]+)\s*=\s*(?:"((?:[^"\\]|\\.)*)"?|([^;\s]*))')
+_ENCODED_WORD = re.compile(r"=\?([^?\s]+)\?([bBqQ])\?([^?\s]*)\?=")
+_ENCODED_GAP = re.compile(r"(\?=)\s+(=\?)")
+_SNIFFED_BOUNDARY = re.compile(rb'boundary\s*=\s*"?([^";\r\n]+)"?', re.I)
+_LEADING_BOUNDARY = re.compile(rb"^\s*--([^\s-][^\r\n]{0,200}?)[ \t]*\r?$", re.M)
+_TAG = re.compile(r"<(?:style|script)\b.*?</(?:style|script)>|<br\s*/?>|</(?:p|div|tr|li|h\d)>|<[^>]*>", re.I | re.S)
+_ENTITY = re.compile(r"&(nbsp|lt|gt|amp|quot|#\d+);")
+_ENTITIES = {"nbsp": " ", "lt": "<", "gt": ">", "amp": "&", "quot": '"'}
+
+_CHARSET_ALIASES = {
+    "": "utf-8",
+    "us-ascii": "utf-8",
+    "ascii": "utf-8",
+    "unknown-8bit": "utf-8",
+    "x-unknown": "utf-8",
+    "ks_c_5601-1987": "cp949",
+    "iso-8859-8-i": "iso-8859-8",
+    "x-sjis": "shift_jis",
+    "shift-jis": "shift_jis",
+}
+
+
+def decode_bytes(data: bytes, charset: str | None = None) -> str:
+    """Decode bytes in the declared charset, falling back without ever raising."""
+    name = _CHARSET_ALIASES.get((charset or "").strip().strip('"').lower(), (charset or "").strip().strip('"'))
+    try:
+        codecs.lookup(name)
+    except (LookupError, ValueError):
+        name = "utf-8"
+    try:
+        return data.decode(name)
+    except (UnicodeDecodeError, LookupError, ValueError):
+        pass
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        return data.decode(name if name != "utf-8" else "latin-1", "replace")
+
+
+def decode_words(value: str) -> str:
+    """Decode RFC 2047 encoded words (``=?utf-8?B?...?=``) in a header value."""
+    if "=?" not in value:
+        return value
+    value = _ENCODED_GAP.sub(r"\1\2", value)
+
+    def _one(match: re.Match[str]) -> str:
+        charset, encoding, payload = match.group(1).split("*")[0], match.group(2).lower(), match.group(3)
+        try:
+            if encoding == "b":
+                data = binascii.a2b_base64(payload + "=" * (-len(payload) % 4))
+            else:
+                data = binascii.a2b_qp(payload.replace("_", " ").encode("ascii", "replace"))
+        except (binascii.Error, ValueError):
+            return match.group(0)
+        return decode_bytes(data, charset)
+
+    return _ENCODED_WORD.sub(_one, value)
+
+
+class Headers:
+    """Ordered header fields with case-insensitive lookup of first or all values."""
+
+    __slots__ = ("_fields", "_index", "defects")
+
+    def __init__(self, fields: list[tuple[str, str]], defects: list[str] | None = None) -> None:
+        self._fields = fields
+        self._index: dict[str, list[str]] = {}
+        for name, value in fields:
+            self._index.setdefault(name, []).append(value)
+        self.defects = defects or []
+
+    def get(self, name: str, default: str | None = None) -> str | None:
+        values = self._index.get(name)
+        return values[0] if values else default
+
+    def get_all(self, name: str) -> list[str]:
+        return self._index.get(name, [])
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._index
+
+    def __len__(self) -> int:
+        return len(self._fields)
+
+    def names(self) -> list[str]:
+        return list(self._index)
+
+
+def parse_header_text(text: str, defects: list[str] | None = None) -> Headers:
+    """Parse an already decoded header block, unfolding continuation lines.
+
+    A line that is neither ``Name: value`` nor indented is glued to the field
+    before it (and noted as a defect) instead of ending the block, because
+    re-flowed or wrapped headers are common in forwarded reports.
+    """
+    fields: list[tuple[str, str]] = []
+    defects = defects if defects is not None else []
+    name = value = None
+    for line in _LINE_SPLIT.split(text):
+        if not line:
+            continue
+        if line[0] in " \t":
+            if name is not None:
+                value = f"{value} {line.strip()}" if value else line.strip()
+            continue
+        match = _HEADER_LINE.match(line)
+        if match is None:
+            if name is not None:
+                value = f"{value} {line.strip()}"
+                defects.append("header line without a field name was unfolded into the previous field")
+            continue
+        if name is not None:
+            fields.append((name, value.strip()))
+            if len(fields) >= MAX_HEADERS:
+                defects.append("too many header fields; the rest were ignored")
+                name = None
+                break
+        name, value = match.group(1).lower(), match.group(2)
+    if name is not None:
+        fields.append((name, value.strip()))
+    return Headers(fields, defects)
+
+
+def split_head_body(raw: bytes) -> tuple[bytes, bytes]:
+    """Split a message at the first blank line; a message not starting with a header has no head."""
+    if not raw:
+        return b"", b""
+    first_line = raw[: raw.find(b"\n") if b"\n" in raw[:1000] else 1000]
+    if not _HEADER_LINE.match(first_line.decode("latin-1")) and not raw[:1] in (b" ", b"\t"):
+        if not first_line.startswith(b"From "):
+            return b"", raw
+    match = _HEAD_END.search(raw, 0, MAX_HEADER_BYTES + 4)
+    if match is None:
+        if len(raw) > MAX_HEADER_BYTES:
+            return raw[:MAX_HEADER_BYTES], raw[MAX_HEADER_BYTES:]
+        return raw, b""
+    return raw[: match.start()], raw[match.end():]
+
+
+def parse_headers(head: bytes) -> Headers:
+    """Decode a header block (UTF-8, else Latin-1) and parse it."""
+    defects: list[str] = []
+    if len(head) > MAX_HEADER_BYTES:
+        head = head[:MAX_HEADER_BYTES]
+        defects.append("header block larger than the cap was truncated")
+    if head.startswith(b"From "):
+        head = head[head.find(b"\n") + 1:] if b"\n" in head else b""
+    try:
+        text = head.decode("utf-8")
+    except UnicodeDecodeError:
+        text = head.decode("latin-1")
+        defects.append("8-bit bytes in headers that are not UTF-8 (read as Latin-1)")
+    return parse_header_text(text, defects)
+
+
+def content_type(value: str | None) -> tuple[str, dict[str, str]]:
+    """Return the lower-cased ``type/subtype`` and its parameters (names lower-cased)."""
+    if not value:
+        return "text/plain", {}
+    main = value.split(";", 1)[0].strip().lower()
+    params = {m.group(1).lower(): (m.group(2) if m.group(2) is not None else m.group(3)) for m in _PARAM.finditer(value)}
+    return main or "text/plain", params
+
+
+@dataclass(slots=True)
+class Part:
+    """One MIME entity: its headers, content type and raw (still encoded) body."""
+
+    headers: Headers
+    ctype: str
+    params: dict[str, str]
+    body: bytes
+    children: list["Part"] = field(default_factory=list)
+
+    def payload(self, limit: int = MAX_TEXT_BYTES) -> bytes:
+        """The body with its Content-Transfer-Encoding undone (first ``limit`` bytes)."""
+        data = self.body[: limit * 2]
+        encoding = (self.headers.get("content-transfer-encoding") or "").strip().lower()
+        try:
+            if encoding == "base64":
+                data = binascii.a2b_base64(b"".join(data.split()))
+            elif encoding == "quoted-printable":
+                data = binascii.a2b_qp(data)
+        except (binascii.Error, ValueError):
+            pass
+        return data[:limit]
+
+    def text(self, limit: int = MAX_TEXT_BYTES) -> str:
+        """The body decoded to text; HTML is reduced to its visible text."""
+        text = decode_bytes(self.payload(limit), self.params.get("charset"))
+        if self.ctype == "text/html":
+            text = html_to_text(text)
+        return text
+
+    def walk(self):
+        """Yield this part and all parts below it, depth first."""
+        yield self
+        for child in self.children:
+            yield from child.walk()
+
+
+def html_to_text(html: str) -> str:
+    """Cheap tag stripping: good enough to read a bounce's sentences."""
+    text = _TAG.sub(lambda m: "\n" if m.group(0)[:2] in ("<b", "</", "<B") else " ", html)
+    return _ENTITY.sub(lambda m: _ENTITIES.get(m.group(1)) or chr(int(m.group(1)[1:]) % 0x110000), text)
+
+
+def _boundary_for(headers: Headers, head: bytes, body: bytes, params: dict[str, str], defects: list[str]) -> str | None:
+    boundary = params.get("boundary")
+    if boundary:
+        return boundary
+    sniffed = _SNIFFED_BOUNDARY.search(head)
+    if sniffed is None:
+        leading = _LEADING_BOUNDARY.match(body[:2000])
+        if leading is None or body.count(b"--" + leading.group(1)) < 2:
+            return None
+        sniffed = leading
+    defects.append("multipart boundary not declared in Content-Type; found by sniffing")
+    return sniffed.group(1).decode("latin-1").strip()
+
+
+def _split_multipart(body: bytes, boundary: str, defects: list[str]) -> list[bytes]:
+    delimiter = re.compile(rb"^[ \t]*--" + re.escape(boundary.encode("latin-1", "replace")) + rb"(--)?[ \t]*\r?$", re.M)
+    chunks: list[bytes] = []
+    start = None
+    for match in delimiter.finditer(body):
+        if match.group(0)[:1] in (b" ", b"\t"):
+            defects.append("indented multipart boundary line accepted")
+        if start is not None:
+            end = match.start() - 1 if match.start() and body[match.start() - 1: match.start()] == b"\n" else match.start()
+            if end > start and body[end - 1: end] == b"\r":
+                end -= 1
+            chunks.append(body[start:end])
+            if len(chunks) >= MAX_PARTS:
+                defects.append("too many MIME parts; the rest were ignored")
+                return chunks
+        if match.group(1):
+            return chunks
+        start = match.end() + 1
+    if start is not None:
+        defects.append("multipart without a closing boundary")
+        chunks.append(body[start:])
+    return chunks
+
+
+def parse_entity(raw: bytes, defects: list[str], depth: int = 0, default_type: str = "text/plain") -> Part:
+    """Parse one entity (a whole message or a body part) into a :class:`Part` tree."""
+    head, body = split_head_body(raw)
+    headers = parse_headers(head)
+    defects.extend(headers.defects)
+    ctype_value = headers.get("content-type")
+    ctype, params = content_type(ctype_value) if ctype_value else (default_type, {})
+    part = Part(headers, ctype, params, body)
+    if depth >= MAX_DEPTH:
+        return part
+    if ctype.startswith("multipart/") or (ctype == "text/plain" and depth == 0 and not ctype_value):
+        boundary = _boundary_for(headers, head, body, params, defects)
+        if boundary:
+            child_type = "message/rfc822" if ctype == "multipart/digest" else "text/plain"
+            for chunk in _split_multipart(body, boundary, defects):
+                part.children.append(parse_entity(chunk, defects, depth + 1, child_type))
+            if part.children and not ctype.startswith("multipart/"):
+                part.ctype = "multipart/mixed"
+        elif ctype.startswith("multipart/"):
+            defects.append("multipart without a usable boundary")
+    return part
+
+
+def parse_message(raw: bytes) -> tuple[Part, list[str]]:
+    """Parse a whole message; returns the root part and the defects met on the way."""
+    defects: list[str] = []
+    return parse_entity(raw, defects), defects

@@ -29,6 +29,7 @@ ACTIONS = ("failed", "delayed", "delivered", "relayed", "expanded")
 _STATUS_VALUE = re.compile(r"([245])\s*\.\s*(\d{1,3})\s*\.\s*(\d{1,3})")
 _FIELDS_PRESENT = re.compile(r"^[ \t]*(?:final-recipient|original-recipient)[ \t]*:", re.I | re.M)
 _ACTION_PRESENT = re.compile(r"^[ \t]*(?:action|status)[ \t]*:", re.I | re.M)
+_DIAGNOSTIC_TYPE = re.compile(r"[a-z][a-z0-9-]*")
 _ACTION_ALIASES = {"failure": "failed", "fail": "failed", "deferred": "delayed", "delay": "delayed", "expired": "failed"}
 
 
@@ -74,16 +75,23 @@ def normalise_action(value: str | None) -> str | None:
     return word if word in ACTIONS else None
 
 
+def split_typed_diagnostic(value: str) -> tuple[str | None, str | None]:
+    """``smtp; 550 5.1.1 unknown`` -> ('SMTP', '550 5.1.1 unknown'); untyped text is kept whole."""
+    if not value:
+        return None, None
+    kind, text = split_typed(value)
+    if kind and not _DIAGNOSTIC_TYPE.fullmatch(kind):
+        return None, value
+    return (kind.upper() if kind else None), text
+
+
 def recipient_from_group(group: dict[str, str], per_message: dict[str, str]) -> RecipientResult:
     """One recipient group -> result, with status and reason worked out as Sisimai does."""
     final_raw = group.get("final-recipient") or group.get("x-actual-recipient")
     original_raw = group.get("original-recipient")
     recipient = bare_recipient(final_raw) or bare_recipient(original_raw)
     action = normalise_action(group.get("action"))
-    diagnostic_raw = group.get("diagnostic-code") or ""
-    diagnostic_type, diagnostic = split_typed(diagnostic_raw) if diagnostic_raw else (None, None)
-    if diagnostic_type and not re.fullmatch(r"[a-z][a-z0-9-]*", diagnostic_type):
-        diagnostic_type, diagnostic = None, diagnostic_raw
+    diagnostic_type, diagnostic = split_typed_diagnostic(group.get("diagnostic-code") or "")
     return build_result(
         recipient=recipient,
         original_recipient=bare_recipient(original_raw),
@@ -91,7 +99,7 @@ def recipient_from_group(group: dict[str, str], per_message: dict[str, str]) -> 
         action=action,
         field_status=normalise_status(group.get("status")),
         diagnostic=diagnostic,
-        diagnostic_type=diagnostic_type.upper() if diagnostic_type else None,
+        diagnostic_type=diagnostic_type,
         remote_mta=split_typed(group.get("remote-mta"))[1],
         arrival_date=parse_date(per_message.get("arrival-date")),
         last_attempt_date=parse_date(group.get("last-attempt-date")),

@@ -11,6 +11,8 @@ import re
 
 _FIELD = re.compile(r"^[ \t]*([A-Za-z][A-Za-z0-9-]{1,40})[ \t]*:[ \t]?(.*)$")
 _LINES = re.compile(r"\r?\n")
+#: Fields that come after the recipient's address; once seen, a new address is a new group.
+_GROUP_BODY = frozenset({"status", "diagnostic-code", "remote-mta", "last-attempt-date", "will-retry-until", "final-log-id", "disposition"})
 
 
 def read_groups(
@@ -58,12 +60,16 @@ def read_groups(
 
 
 def _starts_new_group(current: dict[str, str], name: str, openers: frozenset[str]) -> bool:
-    """A repeated field, or an opener after non-opener fields, begins the next group.
+    """A repeated field, or a second recipient after a complete one, begins the next group.
 
-    ``Original-Recipient`` then ``Final-Recipient`` belong together;
+    ``Original-Recipient`` then ``Final-Recipient`` belong together, and so do
+    ``Action``, ``Final-Recipient``, ``Original-Recipient`` (some servers
+    write the action first);
     ``Final-Recipient``, ``Action``, ``Status`` then ``Original-Recipient``
     means the next recipient has begun.
     """
     if name in current:
         return True
-    return name in openers and any(key not in openers for key in current)
+    if name not in openers or not any(key in openers for key in current):
+        return False
+    return any(key in current for key in _GROUP_BODY)

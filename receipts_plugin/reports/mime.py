@@ -31,6 +31,8 @@ _SNIFFED_BOUNDARY = re.compile(rb'boundary\s*=\s*"?([^";\r\n]+)"?', re.I)
 _LEADING_BOUNDARY = re.compile(rb"^\s*--([^\s-][^\r\n]{0,200}?)[ \t]*\r?$", re.M)
 _TAG = re.compile(r"<(?:style|script)\b.*?</(?:style|script)>|<br\s*/?>|</(?:p|div|tr|li|h\d)>|<[^>]*>", re.I | re.S)
 _ENTITY = re.compile(r"&(nbsp|lt|gt|amp|quot|#\d+);")
+_SPACES = re.compile(r"[ \t\xa0]+")
+_BLANK_LINES = re.compile(r"\n(?:[ \t]*\n)+")
 _ENTITIES = {"nbsp": " ", "lt": "<", "gt": ">", "amp": "&", "quot": '"'}
 
 _CHARSET_ALIASES = {
@@ -228,20 +230,21 @@ class Part:
 def html_to_text(html: str) -> str:
     """Cheap tag stripping: good enough to read a bounce's sentences."""
     text = _TAG.sub(lambda m: "\n" if m.group(0)[:2] in ("<b", "</", "<B") else " ", html)
-    return _ENTITY.sub(lambda m: _ENTITIES.get(m.group(1)) or chr(int(m.group(1)[1:]) % 0x110000), text)
+    text = _ENTITY.sub(lambda m: _ENTITIES.get(m.group(1)) or chr(int(m.group(1)[1:]) % 0x110000), text)
+    return _BLANK_LINES.sub("\n\n", _SPACES.sub(" ", text))
 
 
 def _boundary_for(headers: Headers, head: bytes, body: bytes, params: dict[str, str], defects: list[str]) -> str | None:
-    boundary = params.get("boundary")
-    if boundary:
-        return boundary
-    sniffed = _SNIFFED_BOUNDARY.search(head)
-    if sniffed is None:
-        leading = _LEADING_BOUNDARY.match(body[:2000])
-        if leading is None or body.count(b"--" + leading.group(1)) < 2:
-            return None
-        sniffed = leading
-    defects.append("multipart boundary not declared in Content-Type; found by sniffing")
+    """The boundary that really delimits the body: declared, else one sniffed from head or body."""
+    declared = params.get("boundary")
+    if declared and b"--" + declared.encode("latin-1", "replace") in body:
+        return declared
+    sniffed = _SNIFFED_BOUNDARY.search(head) if not declared else None
+    if sniffed is None or b"--" + sniffed.group(1) not in body:
+        sniffed = _LEADING_BOUNDARY.search(body, 0, 4000)
+        if sniffed is None or body.count(b"--" + sniffed.group(1)) < 2:
+            return declared
+    defects.append("multipart boundary not declared (or not used) in Content-Type; found by sniffing")
     return sniffed.group(1).decode("latin-1").strip()
 
 

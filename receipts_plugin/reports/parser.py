@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
-from . import arf, dsn, heuristics, mdn
+from . import arf, dsn, heuristics, jsonfeed, mdn
 from .addresses import find_addresses, first_address, message_id, message_ids, parse_date
 from .autoreply import auto_reply_sign
 from .mime import Headers, Part, decode_words, parse_message
@@ -70,6 +70,12 @@ def _parse(raw: bytes) -> Report:
     sources: dict[str, str] = {}
 
     kind, recipients, mdn_info, feedback_type, per_message = _structured(scan, original_headers, headers, sources)
+    if kind == "none" and notice:
+        event = jsonfeed.parse_event(notice)
+        if event is not None:
+            kind, recipients, feedback_type, json_message_id = event
+            per_message = {"x-original-message-id": json_message_id or ""}
+            sources.update(kind=STRUCTURED, recipients=STRUCTURED)
     if kind == "none":
         kind, recipients = _non_standard(headers, subject, notice, original_headers, sources)
     if kind == "none":
@@ -156,8 +162,8 @@ def _structured(scan: _Scan, original: Headers | None, headers: Headers, sources
         dsn_text = _mislabelled(scan, dsn.looks_like_dsn_fields, "delivery-status")
     if dsn_text:
         per_message, groups = dsn.split_fields(dsn_text, scan.defects)
+        groups = [g for g in groups if any(k in g for k in ("final-recipient", "original-recipient", "x-actual-recipient", "status"))]
         recipients = [dsn.recipient_from_group(group, per_message) for group in groups]
-        recipients = [r for r in recipients if r.recipient or r.status]
         if recipients:
             sources.update(kind=STRUCTURED, recipients=STRUCTURED, envid=STRUCTURED)
             return "dsn", recipients, None, None, per_message
@@ -206,16 +212,19 @@ def _mislabelled(scan: _Scan, detector, label: str) -> str:
 
 
 def _non_standard(headers: Headers, subject: str, notice: str, original: Headers | None, sources: dict[str, str]):
+    """A bounce written for people: recipients from X-Failed-Recipients or the notice's lines."""
     sender = f"{headers.get('from') or ''} {headers.get('return-path') or ''}"
-    if not notice.strip() or not heuristics.looks_like_bounce(sender, subject, notice):
+    failed = find_addresses(",".join(headers.get_all("x-failed-recipients")))
+    if not failed and (not notice.strip() or not heuristics.looks_like_bounce(sender, subject, notice)):
         return "none", []
     excluded = _excluded_addresses(headers, original)
     blocks = heuristics.recipient_blocks(notice, excluded)
+    if failed:
+        by_address = dict(blocks)
+        blocks = [(address, by_address.get(address, notice)) for address in failed]
     if not blocks and original is not None:
         targets = [a for a in find_addresses(original.get("to") or "") if a not in excluded][:5]
         blocks = [(address, notice) for address in targets]
-    if not blocks:
-        return "none", []
     recipients = [
         dsn.build_result(recipient=address, action=None, field_status=None, diagnostic=text, source=HEURISTIC)
         for address, text in blocks
@@ -227,7 +236,7 @@ def _non_standard(headers: Headers, subject: str, notice: str, original: Headers
 def _excluded_addresses(headers: Headers, original: Headers | None) -> set[str]:
     """Addresses that are never the failed recipient: the report's parties and our own sender."""
     excluded: set[str] = set()
-    for name in ("from", "to", "reply-to", "sender", "return-path", "delivered-to", "x-original-to", "envelope-to"):
+    for name in ("from", "to", "reply-to", "sender", "return-path"):
         excluded.update(find_addresses(headers.get(name) or ""))
     if original is not None:
         for name in ("from", "reply-to", "sender", "return-path"):

@@ -21,9 +21,9 @@ _ADDR = r"<?(?:mailto:)?([^\s<>()\[\]\"',;:@]+@[A-Za-z0-9.-]+\.[A-Za-z0-9-]+)>?"
 #: Shapes of a line that names a failed recipient, most trusted first.
 RECIPIENT_LINES: tuple[re.Pattern[str], ...] = (
     # "kijitora@example.jp" / "<kijitora@example.jp>:" / "* kijitora@example.jp" alone on a line
-    re.compile(rf"^[ \t]*(?:[*\-•>]|\d+\.)?[ \t]*{_ADDR}[ \t]*[:.]?[ \t]*$"),
+    re.compile(rf"^[ \t]*(?:[*\-•]|>{{1,3}}|\d+\.)?[ \t]*{_ADDR}[ \t]*[:.]?[ \t]*$"),
     # "<kijitora@example.jp>... User unknown", "x@y [User unknown]", "x@y on <date>", "x@y: error", "x@y (reason)"
-    re.compile(rf"^[ \t]*(?:[*\-•]|\d+\.)?[ \t]*\"?{_ADDR}\"?[ \t]*(?:\.\.\.|:|\(|\[|on\s|\bby\b|-{{1,2}}\s|<|\t|  |,\s)"),
+    re.compile(rf"^[ \t]*(?:[*\-•]|>{{1,3}}|\d+\.)?[ \t]*\"?{_ADDR}\"?[ \t]*(?:\.\.\.|:|\(|\[|on\s|\bby\b|-{{1,2}}\s|<|\t|  |,\s)"),
     # "Recipient: x@y", "Failed recipient: x@y", "Empfänger: x@y", "Destinataire : x@y", "rcpt to:<x@y>"
     re.compile(
         rf"(?:failed recipient|recipient(?:\s+address)?|addressee|destinataire|empf[äa]nger|destinatario|"

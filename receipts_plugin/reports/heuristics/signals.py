@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 
 SENDER = re.compile(
-    r"(?:mailer-daemon|postmaster|mail[ ._-]?delivery[ ._-]?(?:system|subsystem)|mail ?administrator|"
+    r"(?:mailer-daemon|post_?master|mail[ ._-]?delivery[ ._-]?(?:system|subsystem)|mail ?administrator|"
     r"mailerdaemon|mail-?daemon|double-bounce|mdaemon|MAILER_DAEMON|nobody@|ndr|no-reply@[^ ]*(?:dion|au|ezweb)|"
     r"bounce[sd]?@|returned|sysadmin@)",
     re.I,
@@ -45,8 +45,8 @@ BODY = re.compile(
 #: Where the returned copy of the original begins inside a text body.
 SEPARATOR = re.compile(
     r"^[ \t]*(?:[-=*_ ]{2,}[ \t]*)?(?:"
-    r"below this line is a copy of the message|this is a copy of the message|original message(?: follows)?|"
-    r"returned message|the (?:original|returned) message (?:headers )?(?:follow|was)|message headers follow|"
+    r"below this line is a copy of the message|this is a copy of the message|original message(?: follows)?[ \t:.-]*$|"
+    r"returned message|the (?:original|returned) message (?:headers )?follows?|message headers follow|"
     r"original message header|headers of the original message|unsent message below|"
     r"the header of the original message is following|a copy of the original message|"
     r"text of the message follows|copy of (?:the )?(?:original|your) message|undelivered message (?:headers )?follows?|"

@@ -290,8 +290,9 @@ def parse_entity(raw: bytes, defects: list[str], depth: int = 0, default_type: s
                 part.children.append(parse_entity(chunk, defects, depth + 1, child_type))
             if part.children and not ctype.startswith("multipart/"):
                 part.ctype = "multipart/mixed"
-        elif ctype.startswith("multipart/"):
-            defects.append("multipart without a usable boundary")
+        if ctype.startswith("multipart/") and not part.children:
+            defects.append("multipart without a usable boundary; body read as text")
+            part.ctype = "text/plain"
     return part
 
 

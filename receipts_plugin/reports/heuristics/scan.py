@@ -18,12 +18,16 @@ MAX_BLOCK_LINES = 40
 
 _ADDR = r"<?(?:mailto:)?([^\s<>()\[\]\"',;:@]+@[A-Za-z0-9.-]+\.[A-Za-z0-9-]+)>?"
 
-#: Shapes of a line that names a failed recipient, most trusted first.
+#: Shapes of a line that names a failed recipient: the first two are read together
+#: (an address that starts a line), the third only when they find nothing.
 RECIPIENT_LINES: tuple[re.Pattern[str], ...] = (
     # "kijitora@example.jp" / "<kijitora@example.jp>:" / "* kijitora@example.jp" alone on a line
     re.compile(rf"^[ \t]*(?:[*\-•]|>{{1,3}}|\d+\.)?[ \t]*{_ADDR}[ \t]*[:.]?[ \t]*$"),
-    # "<kijitora@example.jp>... User unknown", "x@y [User unknown]", "x@y on <date>", "x@y: error", "x@y (reason)"
-    re.compile(rf"^[ \t]*(?:[*\-•]|>{{1,3}}|\d+\.)?[ \t]*\"?{_ADDR}\"?[ \t]*(?:\.\.\.|:|\(|\[|on\s|\bby\b|-{{1,2}}\s|<|\t|  |,\s)"),
+    # "<x@y>... User unknown", "554 <x@y>... error", "x@y [User unknown]", "x@y on <date>", "x@y: error", "x@y (reason)"
+    re.compile(
+        rf"^[ \t]*(?:[*\-•]|>{{1,3}}|\d+\.|[245]\d\d[ -](?:[245]\.\d{{1,3}}\.\d{{1,3}} )?)?[ \t]*\"?{_ADDR}\"?"
+        rf"[ \t]*(?:\.\.\.|:|\(|\[|on\s|\bby\b|-{{1,2}}\s|<|\t|  |,\s)"
+    ),
     # "Recipient: x@y", "Failed recipient: x@y", "Empfänger: x@y", "Destinataire : x@y", "rcpt to:<x@y>"
     re.compile(
         rf"(?:failed recipient|recipient(?:\s+address)?|addressee|destinataire|empf[äa]nger|destinatario|"
@@ -57,20 +61,17 @@ def notice_text(texts: list[str]) -> str:
 def recipient_blocks(notice: str, excluded: set[str]) -> list[tuple[str, str]]:
     """(recipient, its diagnostic text) pairs in the order the notice lists them."""
     lines = notice.split("\n")
-    for shape in RECIPIENT_LINES:
-        hits = _lines_matching(lines, shape, excluded)
-        if hits:
-            return _blocks(lines, hits, notice)
-    return []
+    hits = _lines_matching(lines, RECIPIENT_LINES[:2], excluded) or _lines_matching(lines, RECIPIENT_LINES[2:], excluded)
+    return _blocks(lines, hits) if hits else []
 
 
-def _lines_matching(lines: list[str], shape: re.Pattern[str], excluded: set[str]) -> list[tuple[int, str]]:
+def _lines_matching(lines: list[str], shapes: tuple[re.Pattern[str], ...], excluded: set[str]) -> list[tuple[int, str]]:
     hits: list[tuple[int, str]] = []
     seen: set[str] = set()
     for index, line in enumerate(lines):
         if len(line) > 1000:
             continue
-        match = shape.search(line)
+        match = next((m for m in (shape.search(line) for shape in shapes) if m), None)
         if not match:
             continue
         address = find_addresses(match.group(1))
@@ -86,7 +87,7 @@ def _lines_matching(lines: list[str], shape: re.Pattern[str], excluded: set[str]
     return hits
 
 
-def _blocks(lines: list[str], hits: list[tuple[int, str]], notice: str) -> list[tuple[str, str]]:
+def _blocks(lines: list[str], hits: list[tuple[int, str]]) -> list[tuple[str, str]]:
     """Each recipient's own lines; a recipient whose lines say nothing gets the shared text."""
     shared = "\n".join(lines[: hits[0][0]])
     results: list[tuple[str, str]] = []

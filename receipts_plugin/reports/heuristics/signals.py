@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 
 SENDER = re.compile(
-    r"(?:mailer-daemon|post_?master|mail[ ._-]?delivery[ ._-]?(?:system|subsystem)|mail ?administrator|"
+    r"(?:mailer[- _]?daemon|post_?master|mail[ ._-]?delivery[ ._-]?(?:system|subsystem)|mail ?administrator|"
     r"mailerdaemon|mail-?daemon|double-bounce|mdaemon|MAILER_DAEMON|nobody@|ndr|no-reply@[^ ]*(?:dion|au|ezweb)|"
     r"bounce[sd]?@|returned|sysadmin@)",
     re.I,
@@ -34,7 +34,7 @@ BODY = re.compile(
     r"following address(?:es)? (?:had|failed)|the following (?:recipients?|addresses?) (?:failed|had|were|was|could)|"
     r"i'm afraid i wasn't able to deliver|this is the (?:qmail-send|mail delivery|postfix) program|"
     r"was rejected|has been rejected|rejected (?:by|your)|delivery failure|message could not|"
-    r"error (?:occurred|delivering)|mail delivery failed|delivery status notification|"
+    r"error (?:has )?(?:occurred|delivering)|mail delivery failed|delivery status notification|"
     r"returned to sender|bounced|smtp error|remote (?:host|server) said|failed permanently|"
     r"could not deliver|cannot be delivered|can't be delivered|delivery problem|mail system error|"
     r"konnte nicht zugestellt|n'a pas pu être remis|no se ha podido entregar|non è stato possibile|"

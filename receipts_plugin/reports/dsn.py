@@ -29,6 +29,7 @@ ACTIONS = ("failed", "delayed", "delivered", "relayed", "expanded")
 _STATUS_VALUE = re.compile(r"([245])\s*\.\s*(\d{1,3})\s*\.\s*(\d{1,3})")
 _FIELDS_PRESENT = re.compile(r"^[ \t]*(?:final-recipient|original-recipient)[ \t]*:", re.I | re.M)
 _ACTION_PRESENT = re.compile(r"^[ \t]*(?:action|status)[ \t]*:", re.I | re.M)
+_CONTEXT_CHARS = 8000
 _DIAGNOSTIC_TYPE = re.compile(r"[a-z][a-z0-9-]*")
 _ACTION_ALIASES = {"failure": "failed", "fail": "failed", "deferred": "delayed", "delay": "delayed", "expired": "failed"}
 
@@ -85,7 +86,7 @@ def split_typed_diagnostic(value: str) -> tuple[str | None, str | None]:
     return (kind.upper() if kind else None), text
 
 
-def recipient_from_group(group: dict[str, str], per_message: dict[str, str]) -> RecipientResult:
+def recipient_from_group(group: dict[str, str], per_message: dict[str, str], context: str = "") -> RecipientResult:
     """One recipient group -> result, with status and reason worked out as Sisimai does."""
     final_raw = group.get("final-recipient") or group.get("x-actual-recipient")
     original_raw = group.get("original-recipient")
@@ -104,6 +105,7 @@ def recipient_from_group(group: dict[str, str], per_message: dict[str, str]) -> 
         arrival_date=parse_date(per_message.get("arrival-date")),
         last_attempt_date=parse_date(group.get("last-attempt-date")),
         source=STRUCTURED,
+        context=context,
     )
 
 
@@ -116,10 +118,13 @@ def build_result(
     source: str,
     diagnostic_type: str | None = None,
     reason_hint: str | None = None,
+    context: str = "",
     **extra,
 ) -> RecipientResult:
     """Combine status field, diagnostic text and reply code into one verdict.
 
+    ``context`` (the human-readable notice) is only read for the SMTP command
+    the failure happened at, when the diagnostic does not say.
     Shared by structured and heuristic paths so both decide the same way:
     prefer the more specific of the written status and the one quoted in the
     diagnostic; fall back to the reply code's class; classify the reason; and
@@ -132,7 +137,8 @@ def build_result(
     status = codes.prefer_status(field_status, quoted, reply)
     if diagnostic_type == "X-UNIX" and not reason_hint:
         reason_hint = "mailererror"
-    reason = reason_hint or reasons.classify(status, text, reply, action)
+    command = reasons.smtp_command(text) or reasons.smtp_command(context[:_CONTEXT_CHARS])
+    reason = reason_hint or reasons.classify(status, text, reply, action, command, diagnostic_type)
     if reason in ("delivered", "vacation", "feedback"):
         hard: bool | None = False
     else:

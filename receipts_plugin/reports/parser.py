@@ -69,7 +69,7 @@ def _parse(raw: bytes) -> Report:
     notice = heuristics.notice_text(texts)
     sources: dict[str, str] = {}
 
-    kind, recipients, mdn_info, feedback_type, per_message = _structured(scan, original_headers, headers, sources)
+    kind, recipients, mdn_info, feedback_type, per_message = _structured(scan, original_headers, headers, notice, sources)
     if kind == "none" and notice:
         event = jsonfeed.parse_event(notice)
         if event is not None:
@@ -154,7 +154,7 @@ def _original_headers(scan: _Scan) -> tuple[Headers | None, str | None]:
     return None, None
 
 
-def _structured(scan: _Scan, original: Headers | None, headers: Headers, sources: dict[str, str]):
+def _structured(scan: _Scan, original: Headers | None, headers: Headers, notice: str, sources: dict[str, str]):
     """Kind and recipients from machine-readable parts, wherever they hide."""
     per_message: dict[str, str] = {}
     dsn_text = "\n\n".join(p.text() for p in scan.dsn_parts[:4])
@@ -163,7 +163,7 @@ def _structured(scan: _Scan, original: Headers | None, headers: Headers, sources
     if dsn_text:
         per_message, groups = dsn.split_fields(dsn_text, scan.defects)
         groups = [g for g in groups if any(k in g for k in ("final-recipient", "original-recipient", "x-actual-recipient", "status"))]
-        recipients = [dsn.recipient_from_group(group, per_message) for group in groups]
+        recipients = [dsn.recipient_from_group(group, per_message, notice) for group in groups]
         if recipients:
             sources.update(kind=STRUCTURED, recipients=STRUCTURED, envid=STRUCTURED)
             return "dsn", recipients, None, None, per_message
@@ -226,7 +226,7 @@ def _non_standard(headers: Headers, subject: str, notice: str, original: Headers
         targets = [a for a in find_addresses(original.get("to") or "") if a not in excluded][:5]
         blocks = [(address, notice) for address in targets]
     recipients = [
-        dsn.build_result(recipient=address, action=None, field_status=None, diagnostic=text, source=HEURISTIC)
+        dsn.build_result(recipient=address, action=None, field_status=None, diagnostic=text, source=HEURISTIC, context=notice)
         for address, text in blocks
     ]
     sources.update(kind=HEURISTIC, recipients=HEURISTIC)
@@ -257,6 +257,7 @@ def _fill_from_notice(recipients: list[RecipientResult], notice: str) -> list[Re
                     field_status=None if result.status_derived else result.status,
                     diagnostic=snippet,
                     source=STRUCTURED,
+                    context=notice,
                     original_recipient=result.original_recipient,
                     final_recipient_raw=result.final_recipient_raw,
                     remote_mta=result.remote_mta,

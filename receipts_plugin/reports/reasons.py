@@ -76,10 +76,10 @@ PHRASES: dict[str, re.Pattern[str]] = {
         r"(?:user|recipient|mailbox|address|account)[^.\n]{0,60}(?:does(?: not|n't|n.t)|not) exist",
         r"doesn't have a [^.\n]{0,30} account", r"\bnot a (?:valid|known) (?:user|mailbox|recipient)",
         r"is not a (?:valid mailbox|known user)", r"not a local address", r"recipient address rejected: (?:user unknown|unknown user|invalid)",
-        r"recipient (?:not found|rejected|refuses to accept|is not accepted|is not local|not exist)", r"email address could not be found",
+        r"recipient (?:not found|refuses to accept|is not accepted|is not local|not exist|unknown)", r"recipient address rejected: (?:access denied|invalid|unknown|user ?unknown)", r"email address could not be found",
         r"the email account that you tried to reach does not exist", r"resolver\.adr\.recipient ?not ?found",
         r"sorry, (?:no mailbox|badrcptto|user unknown)", r"badrcptto list", r"not in my validrcptto list",
-        r"address (?:does not exist|not present in directory|unknown|invalid|rejected)",
+        r"address (?:does not exist|not present in directory|unknown|invalid)", r"5\.1\.0 address rejected",
         r"there is no one at this address", r"this email address is wrong", r"destination addresses were unknown",
         r"mailbox (?:is )?(?:unavailable|unavaiable|inactive|invalid|not present)",
         r"requested action not taken: mailbox unavailable", r"invalid mailbox", r"user missing home directory",
@@ -114,8 +114,8 @@ PHRASES: dict[str, re.Pattern[str]] = {
         r"unnecessary base64 encoding",
     ),
     "rejected": _rx(
-        r"sender (?:address |email address |ip address )?(?:rejected|was rejected|verify failed|not pre-approved|domain is empty|is spammer|is in my black list)",
-        r"sender address has been blacklisted", r"your email address has been blacklisted", r"address rejected",
+        r"sender (?:address |email address )?(?:rejected|was rejected|verify failed|not pre-approved|domain is empty|is spammer|is in my black list)",
+        r"sender address has been blacklisted", r"your email address has been blacklisted", r"(?<!recipient )(?<!sender ip )(?<!5\.1\.0 )address rejected",
         r"administrative prohibition", r"\bbatv\b", r"invalid sender", r"bogus mail from", r"null sender is not allowed",
         r"empty envelope senders", r"domain of sender address ", r"returned mail not accepted here",
         r"unroutable sender address", r"is not a registered gateway user", r"mail from not owned by user",
@@ -150,8 +150,8 @@ PHRASES: dict[str, re.Pattern[str]] = {
     ),
     "blocked": _rx(
         r"blacklist(?:ed)?\b", r"black list", r"block ?list", r"\b(?:rbl|dnsbl)\b", r"spamhaus", r"spamcop",
-        r"blocked (?:using|by|- see)", r"was blocked by ", r"(?:ip|client host|network)[^.\n]{0,40}(?:blocked|rejected|not allowed|listed)",
-        r"(?:access|service) (?:denied|refused)[^.\n]{0,30}(?:ip|see http)", r"refused - see http", r"dynamic ?ips?",
+        r"blocked (?:using|by|- see)", r"was blocked by ", r"\b(?:ip|client host|network)\b[^.\n]{0,40}(?:blocked|rejected|not allowed|listed)",
+        r"(?:access|service) (?:denied|refused)[^.\n]{0,30}(?:\bip\b|see http)", r"refused - see http", r"\bdynamic ?ips?\b",
         r"connection (?:refused|dropped|reset|was dropped)", r"go away", r"helo command rejected",
         r"not accepting connections", r"not allowed to connect", r"not allowed to send mail from",
         r"currently sending spam", r"you are sending spam", r"open proxy", r"suspiciously like spammer",
@@ -219,31 +219,36 @@ PHRASES: dict[str, re.Pattern[str]] = {
     "vacation": _rx(r"out of (?:the )?office", r"auto(?:matic)?[- ]?reply", r"on vacation", r"abwesenheit"),
 }
 
-#: Reasons tried first; the status code alone may decide these (``True``) or only the text (``False``).
+#: First pass, most specific first: (reason, may the status code alone decide it?).
+#: ``userunknown``/``filtered``/``rejected`` need the SMTP command too, see below.
 _FIRST_PASS: tuple[tuple[str, bool], ...] = (
     ("mailboxfull", True), ("mesgtoobig", True), ("exceedlimit", True), ("suspend", False),
     ("hasmoved", False), ("norelaying", False), ("authfailure", True),
-)
-_SECOND_PASS: tuple[tuple[str, bool], ...] = (
+    ("userunknown", True), ("filtered", True),
     ("requireptr", True), ("notcompliantrfc", False), ("badreputation", False), ("contenterror", True),
     ("rejected", True), ("hostunknown", True), ("spamdetected", True), ("speeding", False),
     ("toomanyconn", True), ("blocked", True),
 )
-_FALLBACK_ORDER = (
+#: Second pass, when the status code says nothing definite: phrases only.
+_SECOND_PASS = (
     "mailboxfull", "authfailure", "badreputation", "speeding", "spamdetected", "virusdetected",
     "policyviolation", "norelaying", "systemerror", "networkerror", "suspend", "contenterror",
     "systemfull", "notaccept", "expired", "failedstarttls", "securityerror", "suppressed", "mailererror",
 )
+#: Reasons a status code only hints at: the text is read again for something better.
+_RETRY = frozenset({"undefined", "onhold", "systemerror", "securityerror", "expired", "networkerror", "hostunknown", "userunknown"})
 _BEFORE_DATA = frozenset({"CONN", "HELO", "EHLO", "STARTTLS", "AUTH", "MAIL", "RCPT"})
 _USER_CONFLICTS = ("norelaying", "blocked", "mailboxfull", "hasmoved", "rejected", "notaccept")
 
 _COMMAND = re.compile(
-    r"\b(?:after|in reply to|in response to|for) (?:the )?(rcpt to|mail from|end of data|data|helo|ehlo|starttls|auth|"
-    r"initial connection|connect)",
+    r"\b(?:after|in reply to|in response to|for|most progress was) (?:the )?(rcpt to|mail from|end of data|data|helo|ehlo|"
+    r"starttls|auth|initial connection|connect)|(?:>>> |\b)(rcpt to|mail from):|\b(rcpt|mail|data) ?(?:to|from)? ?response",
+    re.I,
 )
 _COMMAND_NAMES = {
     "rcpt to": "RCPT", "mail from": "MAIL", "end of data": "DATA", "data": "DATA", "helo": "HELO",
     "ehlo": "EHLO", "starttls": "STARTTLS", "auth": "AUTH", "initial connection": "CONN", "connect": "CONN",
+    "rcpt": "RCPT", "mail": "MAIL",
 }
 
 
@@ -255,17 +260,10 @@ def matches(reason: str, text: str) -> bool:
 
 def smtp_command(text: str) -> str | None:
     """The SMTP command a diagnostic says the failure happened at (RCPT, DATA, ...)."""
-    match = _COMMAND.search(text.lower())
-    return _COMMAND_NAMES[match.group(1)] if match else None
-
-
-def _from_text_or_status(order: tuple[tuple[str, bool], ...], text: str, by_status: str | None) -> str | None:
-    for reason, status_decides in order:
-        if status_decides and by_status == reason:
-            return reason
-        if matches(reason, text):
-            return reason
-    return None
+    match = _COMMAND.search(text)
+    if not match:
+        return None
+    return _COMMAND_NAMES[next(g for g in match.groups() if g).lower()]
 
 
 def classify(
@@ -274,59 +272,99 @@ def classify(
     reply_code: str | None = None,
     action: str | None = None,
     command: str | None = None,
+    diagnostic_type: str | None = None,
 ) -> str:
-    """Decide the reason of one failed (or delayed, or delivered) recipient."""
-    if status and status.startswith("2."):
-        return "delivered"
-    if action in ("delivered", "relayed", "expanded"):
+    """Decide the reason of one failed (or delayed, or delivered) recipient.
+
+    Three passes: specific reasons the status or a phrase proves; then, when
+    the status is vague, any phrase; then what the status, reply code, SMTP
+    command or action imply. ``onhold`` when there was text but no verdict.
+    """
+    if (status and status.startswith("2.")) or action in ("delivered", "relayed", "expanded"):
         return "delivered"
     text = (diagnostic or "").lower()
     command = command or smtp_command(text)
     by_status = codes.reason_for_status(status)
+    smtp_like = diagnostic_type in (None, "SMTP")
 
-    reason = _from_text_or_status(_FIRST_PASS, text, by_status)
-    if reason is None and reply_code == "525":
-        reason = "suspend"
-    if reason is None:
-        reason = _user_or_filtered(text, by_status, command)
-    if reason is None:
-        reason = _from_text_or_status(_SECOND_PASS, text, by_status)
-    if reason is None and (by_status is None or by_status in codes.WEAK_STATUS_REASONS):
-        reason = next((r for r in _FALLBACK_ORDER if matches(r, text)), None)
-    if reason is None and reply_code in ("521", "556"):
-        reason = "notaccept"
-    if reason is None and reply_code in ("523", "524", "538") or command == "STARTTLS":
-        reason = reason or "failedstarttls"
-    if reason is None and by_status:
-        reason = by_status
-    if reason is None and status and status[1:4] in (".6.", ".7."):
-        reason = "contenterror" if status[2] == "6" else "securityerror"
-    if reason is None and reply_code and (reply_code[1:] in ("01", "02", "03", "04", "05", "06", "07")):
-        reason = "syntaxerror"
-    if reason is None and action == "delayed":
-        reason = "expired"
-    if reason is None and command in ("HELO", "EHLO"):
-        reason = "blocked"
-    if reason is None:
-        reason = "onhold" if text.strip() else "undefined"
-    return reason
+    if smtp_like:
+        for reason, status_decides in _FIRST_PASS:
+            if _first_pass_hit(reason, status_decides, text, status, by_status, reply_code, command):
+                return reason
+    if by_status in _RETRY or by_status is None and not smtp_like:
+        found = next((r for r in _SECOND_PASS if matches(r, text)), None)
+        if found:
+            return found
+    return _implied(status, by_status, text, reply_code, action, command, diagnostic_type)
 
 
-def _user_or_filtered(text: str, by_status: str | None, command: str | None) -> str | None:
-    """Unknown user vs. filtered: the status says which, the command breaks ties."""
-    user_text = matches("userunknown", text)
+def _first_pass_hit(reason, status_decides, text, status, by_status, reply_code, command) -> bool:
+    if reason == "userunknown":
+        return _is_user_unknown(text, by_status, command)
+    if reason == "filtered":
+        return _is_filtered(text, by_status, command)
+    if reason == "rejected":
+        return by_status == "rejected" or _is_rejected(text, by_status, command)
+    if reason == "suspend" and reply_code == "525":
+        return True
+    if reason == "mesgtoobig" and (by_status == "exceedlimit" or status == "5.2.3"):
+        return False
+    if reason == "hostunknown" and by_status == "hostunknown":
+        return not matches("networkerror", text)
+    if reason == "norelaying" and command in ("CONN", "EHLO", "HELO"):
+        return False
+    if reason == "spamdetected" and (not status or (command in _BEFORE_DATA and by_status != "spamdetected")):
+        return False
+    if reason == "contenterror" and _first_pass_hit("spamdetected", True, text, status, by_status, reply_code, command):
+        return False
+    return (status_decides and by_status == reason) or matches(reason, text)
+
+
+def _is_user_unknown(text: str, by_status: str | None, command: str | None) -> bool:
+    """5.1.1 without contrary words, or user-unknown words at the RCPT stage."""
     if by_status == "userunknown":
-        if any(matches(other, text) for other in _USER_CONFLICTS):
-            return None
-        return "userunknown"
+        return not any(matches(other, text) for other in _USER_CONFLICTS)
+    return command == "RCPT" and matches("userunknown", text)
+
+
+def _is_filtered(text: str, by_status: str | None, command: str | None) -> bool:
+    """Refused after the recipient was accepted (at DATA, or at an unknown stage)."""
     if by_status == "filtered":
-        if user_text and command == "RCPT":
-            return "userunknown"
-        if user_text or matches("filtered", text):
-            return "filtered"
-        return None
-    if user_text and (command in (None, "RCPT") or by_status is None):
-        return "userunknown"
-    if command not in _BEFORE_DATA and matches("filtered", text):
-        return "filtered"
-    return None
+        return matches("userunknown", text) or matches("filtered", text)
+    if command in _BEFORE_DATA:
+        return False
+    return matches("filtered", text) or matches("userunknown", text)
+
+
+def _is_rejected(text: str, by_status: str | None, command: str | None) -> bool:
+    """The sender was refused: at MAIL FROM, at DATA, or when the status says nothing better."""
+    if not matches("rejected", text):
+        return False
+    if command == "MAIL":
+        return True
+    if command == "DATA":
+        return by_status != "userunknown"
+    return by_status in (None, "securityerror", "systemerror")
+
+
+def _implied(status, by_status, text, reply_code, action, command, diagnostic_type) -> str:
+    """What is left: the status code's own meaning, its class, reply code, command or action."""
+    if by_status:
+        return by_status
+    if reply_code in ("521", "556"):
+        return "notaccept"
+    if reply_code in ("523", "524", "538") or command == "STARTTLS":
+        return "failedstarttls"
+    if status and status[1:4] in (".6.", ".7."):
+        return "contenterror" if status[2] == "6" else "securityerror"
+    if diagnostic_type == "X-UNIX":
+        return "mailererror"
+    if reply_code and reply_code[1] == "0" and reply_code[2] in "1234567":
+        return "syntaxerror"
+    if action in ("delayed", "expired"):
+        return "expired"
+    if command in ("HELO", "EHLO"):
+        return "blocked"
+    if matches("vacation", text):
+        return "vacation"
+    return "onhold" if text.strip() else "undefined"

@@ -74,7 +74,9 @@ PHRASES: dict[str, re.Pattern[str]] = {
         r"(?:unknown|invalid|bad|non-?existent|illegal) (?:local ?part|user|recipient|mailbox|address|e-?mail address|addressee)",
         r"no (?:such|mail ?box by that name|account by that name|mailbox found|valid recipients)",
         r"(?:user|recipient|mailbox|address|account)[^.\n]{0,60}(?:does(?: not|n't|n.t)|not) exist",
-        r"doesn't have a [^.\n]{0,30} account", r"\bnot a (?:valid|known) (?:user|mailbox|recipient)",
+        r"doesn't have an? \S+ account", r"not listed in (?:domino directory|public name & address book)",
+        r"(?:address|mailbox) (?:wasn't|was not|couldn't be|could not be) found", r"invalid final delivery userid",
+        r"recipient address rejected\.", r"\bnot a (?:valid|known) (?:user|mailbox|recipient)",
         r"is not a (?:valid mailbox|known user)", r"not a local address", r"recipient address rejected: (?:user unknown|unknown user|invalid)",
         r"recipient (?:not found|refuses to accept|is not accepted|is not local|not exist|unknown)", r"recipient address rejected: (?:access denied|invalid|unknown|user ?unknown)", r"email address could not be found",
         r"the email account that you tried to reach does not exist", r"resolver\.adr\.recipient ?not ?found",
@@ -188,13 +190,13 @@ PHRASES: dict[str, re.Pattern[str]] = {
         r"name server reply", r"too many hops", r"hop count exceeded", r"mail forwarding loop for ",
         r"forwarding loop count exceeded", r"message looping", r"routing loop", r"unable to resolve route",
         r"unrouteable mail domain", r"dns records for the destination computer could not be found",
-        r"could not connect and send the mail",
+        r"could not connect and send the mail", r"dns query failed",
     ),
     "systemfull": _rx(r"mail system full", r"requested mail action aborted: exceeded storage allocation"),
     "notaccept": _rx(
         r"does not accept mail", r"mail receiving disabled", r"name server: \.: host not found",
         r"no mx record found for domain", r"no route for current request", r"smtp protocol returned a permanent error",
-        r"null ?mx",
+        r"null ?mx", r"(?:mx|srv) record indicated no smtp service",
     ),
     "expired": _rx(
         r"connection timed out", r"could not find a gateway", r"delivery (?:attempts will continue|expired|time expired)",
@@ -202,6 +204,8 @@ PHRASES: dict[str, re.Pattern[str]] = {
         r"not been collected after", r"(?:message|retry) (?:expired|timed out|time not reached)",
         r"server did not respond", r"in the queue too long", r"after multiple retries", r"allowed queue period",
         r"could not be delivered for [^\n]{0,20}days?", r"your message could not be delivered for more than",
+        r"retry timeout exceeded", r"envelope expired", r"did not accept our requests to connect",
+        r"not delivered within \d+ days?", r"operation timed out", r"will be retried for",
     ),
     "failedstarttls": _rx(r"starttls is required", r"tls required but not supported", r"must issue a starttls"),
     "securityerror": _rx(
@@ -282,16 +286,16 @@ def classify(
     """
     if (status and status.startswith("2.")) or action in ("delivered", "relayed", "expanded"):
         return "delivered"
-    text = (diagnostic or "").lower()
+    text = (diagnostic or "").lower().replace("\u2019", "'")
     command = command or smtp_command(text)
     by_status = codes.reason_for_status(status)
-    smtp_like = diagnostic_type in (None, "SMTP")
+    smtp_like = diagnostic_type != "X-UNIX"
 
     if smtp_like:
         for reason, status_decides in _FIRST_PASS:
             if _first_pass_hit(reason, status_decides, text, status, by_status, reply_code, command):
                 return reason
-    if by_status in _RETRY or by_status is None and not smtp_like:
+    if by_status is None or by_status in _RETRY:
         found = next((r for r in _SECOND_PASS if matches(r, text)), None)
         if found:
             return found
@@ -321,10 +325,13 @@ def _first_pass_hit(reason, status_decides, text, status, by_status, reply_code,
 
 
 def _is_user_unknown(text: str, by_status: str | None, command: str | None) -> bool:
-    """5.1.1 without contrary words, or user-unknown words at the RCPT stage."""
+    """5.1.1 without contrary words, or user-unknown words at the RCPT stage (or at an
+    unknown stage when no status code says otherwise)."""
     if by_status == "userunknown":
         return not any(matches(other, text) for other in _USER_CONFLICTS)
-    return command == "RCPT" and matches("userunknown", text)
+    if command != "RCPT" and (command is not None or by_status is not None):
+        return False
+    return matches("userunknown", text)
 
 
 def _is_filtered(text: str, by_status: str | None, command: str | None) -> bool:

@@ -42,7 +42,6 @@ _QUOTED_HEADER_RUN = re.compile(
     r"X-[A-Za-z0-9-]+)[ \t]*:.*(?:\n[ \t].*)*\n(?:[A-Za-z-]+[ \t]*:.*(?:\n[ \t].*)*\n){2,}",
     re.M,
 )
-_BLANK_RUN = re.compile(r"\n[ \t]*\n")
 
 
 def notice_text(texts: list[str]) -> str:
@@ -88,35 +87,16 @@ def _lines_matching(lines: list[str], shapes: tuple[re.Pattern[str], ...], exclu
 
 
 def _blocks(lines: list[str], hits: list[tuple[int, str]]) -> list[tuple[str, str]]:
-    """Each recipient's own lines; a recipient whose lines say nothing gets the shared text."""
+    """Each recipient's lines up to the next recipient; one whose lines say nothing gets the shared text."""
     shared = "\n".join(lines[: hits[0][0]])
     results: list[tuple[str, str]] = []
     for position, (index, address) in enumerate(hits):
         end = hits[position + 1][0] if position + 1 < len(hits) else len(lines)
-        end = min(end, index + MAX_BLOCK_LINES)
-        own = lines[index:end]
-        if position + 1 == len(hits):
-            own = _first_paragraphs(own)
-        block = "\n".join(own)
+        block = "\n".join(lines[index:min(end, index + MAX_BLOCK_LINES)])
         if not _says_something(block, address):
-            tail = "\n".join(lines[index:index + MAX_BLOCK_LINES])
-            block = f"{shared}\n{tail}" if len(hits) == 1 else f"{block}\n{shared}"
+            block = f"{block}\n{shared}"
         results.append((address, block))
     return results
-
-
-def _first_paragraphs(lines: list[str]) -> list[str]:
-    """The last recipient's block ends at the first blank line after some content."""
-    text = "\n".join(lines)
-    if not _says_something(text, ""):
-        return lines
-    chunks = _BLANK_RUN.split(text)
-    kept: list[str] = []
-    for chunk in chunks:
-        kept.append(chunk)
-        if _says_something("\n".join(kept), ""):
-            break
-    return "\n".join(kept).split("\n")
 
 
 _CONTENT = re.compile(r"\b[245]\d\d\b|\b[245]\.\d{1,3}\.\d{1,3}\b|[a-z]{3,}[^\n]{12,}", re.I)

@@ -276,7 +276,8 @@ def _snippet_about(notice: str, address: str) -> str:
     if index < 0:
         return ""
     start = lowered.rfind("\n", 0, index) + 1
-    return notice[start:start + 600]
+    paragraph_end = lowered.find("\n\n", index)
+    return notice[start:paragraph_end if 0 <= paragraph_end < start + 600 else start + 600]
 
 
 def _original_message_id(kind, mdn_info, original: OriginalRefs, per_message, headers: Headers, sources) -> str | None:

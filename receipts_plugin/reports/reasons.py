@@ -91,7 +91,7 @@ PHRASES: dict[str, re.Pattern[str]] = {
         r"not email addresses", r"recipient unknown", r"does not exist\.", r"5\.1\.1 bad address",
         r"no mail ?box (?:here|available)", r"<[^>\s]*> not found", r"rcpt[^.\n]{0,30}t exist",
         r"in name directory", r"was not found in", r"recipients was undeliverable",
-        r"this spectator does not exist", r"account unavailable",
+        r"this spectator does not exist", r"account unavailable", r"recipient name is not recognized",
     ),
     "filtered": _rx(
         r"message filtered", r"user refuses to receive", r"user reject", r"refused due to recipient preferences",
@@ -123,6 +123,7 @@ PHRASES: dict[str, re.Pattern[str]] = {
         r"unroutable sender address", r"is not a registered gateway user", r"mail from not owned by user",
         r"fully qualified email address required", r"this server does not accept mail from",
         r"not allowed to post to this mailing list", r"delivery not authorized, message refused",
+        r"permission to post", r"not a member of this (?:mailing )?list", r"groups\.google\.com/support",
         r"denied \[bouncedeny\]", r"emetteur invalide", r"spam reporting address", r"envelope blocked - ",
         r"access denied \((?:in reply to mail from command|sender blacklisted)\)", r"no third-party dsns",
         r"unsigned dsn for", r"sending this from a different address", r"isn't on the recipient's list of senders",
@@ -183,14 +184,14 @@ PHRASES: dict[str, re.Pattern[str]] = {
         r"internal (?:error reading data|server error)", r"queue file write error", r"remote server is misconfigured",
         r"service currently unavailable", r"temporary local problem", r"timeout waiting for input",
         r"transaction failed ", r"can't create user output file", r"could not load drd", r"no mdb",
-        r"encountered an error while being processed", r"unable to connect [^\n]{0,40}daemon",
+        r"encountered an error while being processed", r"unable to connect [^\n]{0,40}daemon", r"unable to contact ldap server",
     ),
     "networkerror": _rx(
         r"host name lookup failure", r"host not found, try again", r"no route to host", r"host is unreachable",
         r"name server reply", r"too many hops", r"hop count exceeded", r"mail forwarding loop for ",
         r"forwarding loop count exceeded", r"message looping", r"routing loop", r"unable to resolve route",
         r"unrouteable mail domain", r"dns records for the destination computer could not be found",
-        r"could not connect and send the mail", r"dns query failed",
+        r"could not connect and send the mail", r"dns query failed", r"(?:wasn't|was not|unable to be) able to establish an smtp connection",
     ),
     "systemfull": _rx(r"mail system full", r"requested mail action aborted: exceeded storage allocation"),
     "notaccept": _rx(
@@ -244,16 +245,20 @@ _RETRY = frozenset({"undefined", "onhold", "systemerror", "securityerror", "expi
 _BEFORE_DATA = frozenset({"CONN", "HELO", "EHLO", "STARTTLS", "AUTH", "MAIL", "RCPT"})
 _USER_CONFLICTS = ("norelaying", "blocked", "mailboxfull", "hasmoved", "rejected", "notaccept")
 
-_COMMAND = re.compile(
-    r"\b(?:after|in reply to|in response to|for|most progress was) (?:the )?(rcpt to|mail from|end of data|data|helo|ehlo|"
-    r"starttls|auth|initial connection|connect)|(?:>>> |\b)(rcpt to|mail from):|\b(rcpt|mail|data) ?(?:to|from)? ?response",
-    re.I,
+#: How notices name the SMTP command a failure happened at, as (pattern, command).
+_COMMANDS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
+    (re.compile(pattern, re.I), command)
+    for pattern, command in (
+        (r"\b(?:after|in reply to|in response to|for|most progress was) (?:the )?rcpt(?: to)?\b|\brcpt to:|\[rcpt_to\]|"
+         r"smtp:rcpt\b|smtp command:? ?rcpt|does not like recipient|\brcpt (?:to )?response", "RCPT"),
+        (r"\b(?:after|in reply to|in response to) (?:the )?(?:end of data|data)\b|\bfinal data\b|smtp command:? ?data|"
+         r"\bdata (?:command|response)\b|after end of data", "DATA"),
+        (r"\b(?:after|in reply to|in response to) (?:the )?mail from\b|\bmail from:|smtp command:? ?mail|\bmail (?:from )?response", "MAIL"),
+        (r"\b(?:after|in reply to|in response to) (?:the )?(?:helo|ehlo)\b", "HELO"),
+        (r"\b(?:after|in reply to) (?:the )?starttls\b", "STARTTLS"),
+        (r"\bafter (?:the )?initial connection\b|\bgreeting\b|\bconnect(?:ion)? to\b[^\n]{0,80}refused", "CONN"),
+    )
 )
-_COMMAND_NAMES = {
-    "rcpt to": "RCPT", "mail from": "MAIL", "end of data": "DATA", "data": "DATA", "helo": "HELO",
-    "ehlo": "EHLO", "starttls": "STARTTLS", "auth": "AUTH", "initial connection": "CONN", "connect": "CONN",
-    "rcpt": "RCPT", "mail": "MAIL",
-}
 
 
 def matches(reason: str, text: str) -> bool:
@@ -263,11 +268,9 @@ def matches(reason: str, text: str) -> bool:
 
 
 def smtp_command(text: str) -> str | None:
-    """The SMTP command a diagnostic says the failure happened at (RCPT, DATA, ...)."""
-    match = _COMMAND.search(text)
-    if not match:
-        return None
-    return _COMMAND_NAMES[next(g for g in match.groups() if g).lower()]
+    """The SMTP command a diagnostic says the failure happened at (RCPT, DATA, ...): the earliest mention wins."""
+    found = [(m.start(), command) for pattern, command in _COMMANDS for m in [pattern.search(text)] if m]
+    return min(found)[1] if found else None
 
 
 def classify(

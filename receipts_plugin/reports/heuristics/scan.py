@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 
 from ..addresses import find_addresses, is_daemon_address
+from ..reasons import PHRASES
 from .signals import SEPARATOR
 
 MAX_NOTICE_CHARS = 64 * 1024
@@ -26,7 +27,7 @@ RECIPIENT_LINES: tuple[re.Pattern[str], ...] = (
     # "<x@y>... User unknown", "554 <x@y>... error", "x@y [User unknown]", "x@y on <date>", "x@y: error", "x@y (reason)"
     re.compile(
         rf"^[ \t]*(?:[*\-•]|>{{1,3}}|\d+\.|[245]\d\d[ -](?:[245]\.\d{{1,3}}\.\d{{1,3}} )?)?[ \t]*\"?{_ADDR}\"?"
-        rf"[ \t]*(?:\.\.\.|:|\(|\[|on\s|\bby\b|-{{1,2}}\s|<|\t|  |,\s)"
+        rf"[ \t]*(?:\.\.\.|:|\(|\[|on\s|\bby\b|-{{1,2}}\s|<|\t|  |,\s|[A-Z][a-z])"
     ),
     # "Recipient: x@y", "Failed recipient: x@y", "Empfänger: x@y", "Destinataire : x@y", "rcpt to:<x@y>"
     re.compile(
@@ -87,19 +88,45 @@ def _lines_matching(lines: list[str], shapes: tuple[re.Pattern[str], ...], exclu
 
 
 def _blocks(lines: list[str], hits: list[tuple[int, str]]) -> list[tuple[str, str]]:
-    """Each recipient's lines up to the next recipient; one whose lines say nothing gets the shared text."""
+    """Each recipient's own lines; one whose lines say nothing gets the text before the list."""
     shared = "\n".join(lines[: hits[0][0]])
     results: list[tuple[str, str]] = []
     for position, (index, address) in enumerate(hits):
         end = hits[position + 1][0] if position + 1 < len(hits) else len(lines)
-        block = "\n".join(lines[index:min(end, index + MAX_BLOCK_LINES)])
+        block = _own_lines(lines, index, min(end, index + MAX_BLOCK_LINES))
         if not _says_something(block, address):
             block = f"{block}\n{shared}"
         results.append((address, block))
     return results
 
 
+def _own_lines(lines: list[str], start: int, end: int) -> str:
+    """The recipient line and what follows it, until the error has been stated.
+
+    Lines are taken while nothing specific (an SMTP code or a known phrase)
+    was said yet; after that only indented continuation lines, so the
+    preamble of the next recipient is not mistaken for this one's error.
+    """
+    own = [lines[start]]
+    stated = _is_specific(lines[start])
+    for line in lines[start + 1:end]:
+        if stated and (not line.strip() or line[:1] not in " \t"):
+            break
+        own.append(line)
+        stated = stated or _is_specific(line)
+    return "\n".join(own)
+
+
+_CODE = re.compile(r"\b[245]\d\d\b|\b[245]\.\d{1,3}\.\d{1,3}\b")
 _CONTENT = re.compile(r"\b[245]\d\d\b|\b[245]\.\d{1,3}\.\d{1,3}\b|[a-z]{3,}[^\n]{12,}", re.I)
+
+
+def _is_specific(line: str) -> bool:
+    """Does a line state the error itself (an SMTP code, or a phrase of a known reason)?"""
+    if _CODE.search(line):
+        return True
+    lowered = line.lower()
+    return any(pattern.search(lowered) for pattern in PHRASES.values())
 
 
 def _says_something(block: str, address: str) -> bool:

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 
 from . import arf, dsn, heuristics, jsonfeed, mdn
-from .addresses import find_addresses, first_address, message_id, message_ids, parse_date
+from .addresses import bare_recipient, find_addresses, first_address, message_id, message_ids, parse_date
 from .autoreply import auto_reply_sign
 from .mime import Headers, Part, decode_words, parse_message
 from .model import HEADER, HEURISTIC, STRUCTURED, MdnInfo, OriginalRefs, RecipientResult, Report
@@ -163,7 +163,10 @@ def _structured(scan: _Scan, original: Headers | None, headers: Headers, notice:
     if dsn_text:
         per_message, groups = dsn.split_fields(dsn_text, scan.defects)
         groups = [g for g in groups if any(k in g for k in ("final-recipient", "original-recipient", "x-actual-recipient", "status"))]
-        recipients = [dsn.recipient_from_group(group, per_message, notice) for group in groups]
+        recipients = [
+            dsn.recipient_from_group(group, per_message, _snippet_about(notice, bare_recipient(group.get("final-recipient")) or ""))
+            for group in groups
+        ]
         if recipients:
             sources.update(kind=STRUCTURED, recipients=STRUCTURED, envid=STRUCTURED)
             return "dsn", recipients, None, None, per_message
@@ -220,14 +223,14 @@ def _non_standard(headers: Headers, subject: str, notice: str, original: Headers
     excluded = _excluded_addresses(headers, original)
     blocks = heuristics.recipient_blocks(notice, excluded)
     if failed:
-        by_address = dict(blocks)
-        blocks = [(address, by_address.get(address, notice)) for address in failed]
+        by_address = {address: (text, context) for address, text, context in blocks}
+        blocks = [(address, *by_address.get(address, (notice, ""))) for address in failed]
     if not blocks and original is not None:
         targets = [a for a in find_addresses(original.get("to") or "") if a not in excluded][:5]
-        blocks = [(address, notice) for address in targets]
+        blocks = [(address, notice, "") for address in targets]
     recipients = [
-        dsn.build_result(recipient=address, action=None, field_status=None, diagnostic=text, source=HEURISTIC, context=notice)
-        for address, text in blocks
+        dsn.build_result(recipient=address, action=None, field_status=None, diagnostic=text, source=HEURISTIC, context=context)
+        for address, text, context in blocks
     ]
     sources.update(kind=HEURISTIC, recipients=HEURISTIC)
     return "bounce", recipients
@@ -257,7 +260,7 @@ def _fill_from_notice(recipients: list[RecipientResult], notice: str) -> list[Re
                     field_status=None if result.status_derived else result.status,
                     diagnostic=snippet,
                     source=STRUCTURED,
-                    context=notice,
+                    context=snippet,
                     original_recipient=result.original_recipient,
                     final_recipient_raw=result.final_recipient_raw,
                     remote_mta=result.remote_mta,
@@ -270,12 +273,12 @@ def _fill_from_notice(recipients: list[RecipientResult], notice: str) -> list[Re
 
 
 def _snippet_about(notice: str, address: str) -> str:
-    """Lines of the notice around where it mentions ``address``."""
+    """The notice's paragraph about ``address``, from the line that names it (and the line before)."""
     lowered = notice[:_RECIPIENT_IN_TEXT * 4].lower()
-    index = lowered.find(address)
+    index = lowered.find(address) if address else -1
     if index < 0:
         return ""
-    start = lowered.rfind("\n", 0, index) + 1
+    start = lowered.rfind("\n", 0, max(0, lowered.rfind("\n", 0, index))) + 1
     paragraph_end = lowered.find("\n\n", index)
     return notice[start:paragraph_end if 0 <= paragraph_end < start + 600 else start + 600]
 

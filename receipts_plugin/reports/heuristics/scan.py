@@ -16,6 +16,7 @@ from .signals import SEPARATOR
 
 MAX_NOTICE_CHARS = 64 * 1024
 MAX_BLOCK_LINES = 40
+_CONTEXT_LINES = 3
 
 _ADDR = r"<?(?:mailto:)?([^\s<>()\[\]\"',;:@]+@[A-Za-z0-9.-]+\.[A-Za-z0-9-]+)>?"
 
@@ -58,8 +59,12 @@ def notice_text(texts: list[str]) -> str:
     return joined[:cut]
 
 
-def recipient_blocks(notice: str, excluded: set[str]) -> list[tuple[str, str]]:
-    """(recipient, its diagnostic text) pairs in the order the notice lists them."""
+def recipient_blocks(notice: str, excluded: set[str]) -> list[tuple[str, str, str]]:
+    """(recipient, its diagnostic text, the lines just before it) in the order the notice lists them.
+
+    The lines before are context only: transcripts name the SMTP command
+    (``>>> RCPT To:<x>``) just above the error.
+    """
     lines = notice.split("\n")
     hits = _lines_matching(lines, RECIPIENT_LINES[:2], excluded) or _lines_matching(lines, RECIPIENT_LINES[2:], excluded)
     return _blocks(lines, hits) if hits else []
@@ -87,16 +92,16 @@ def _lines_matching(lines: list[str], shapes: tuple[re.Pattern[str], ...], exclu
     return hits
 
 
-def _blocks(lines: list[str], hits: list[tuple[int, str]]) -> list[tuple[str, str]]:
+def _blocks(lines: list[str], hits: list[tuple[int, str]]) -> list[tuple[str, str, str]]:
     """Each recipient's own lines; one whose lines say nothing gets the text before the list."""
     shared = "\n".join(lines[: hits[0][0]])
-    results: list[tuple[str, str]] = []
+    results: list[tuple[str, str, str]] = []
     for position, (index, address) in enumerate(hits):
         end = hits[position + 1][0] if position + 1 < len(hits) else len(lines)
         block = _own_lines(lines, index, min(end, index + MAX_BLOCK_LINES))
         if not _says_something(block, address):
             block = f"{block}\n{shared}"
-        results.append((address, block))
+        results.append((address, block, "\n".join(lines[max(0, index - _CONTEXT_LINES):index])))
     return results
 
 
@@ -117,12 +122,14 @@ def _own_lines(lines: list[str], start: int, end: int) -> str:
     return "\n".join(own)
 
 
-_CODE = re.compile(r"\b[245]\d\d\b|\b[245]\.\d{1,3}\.\d{1,3}\b")
+_CODE = re.compile(r"(?<![\d.])[245]\d\d(?![\d]|\.\d)|\b[245]\.\d{1,3}\.\d{1,3}\b")
+_ANY_ADDRESS = re.compile(r"\S+@\S+")
 _CONTENT = re.compile(r"\b[245]\d\d\b|\b[245]\.\d{1,3}\.\d{1,3}\b|[a-z]{3,}[^\n]{12,}", re.I)
 
 
 def _is_specific(line: str) -> bool:
     """Does a line state the error itself (an SMTP code, or a phrase of a known reason)?"""
+    line = _ANY_ADDRESS.sub(" ", line)
     if _CODE.search(line):
         return True
     lowered = line.lower()

@@ -17,6 +17,7 @@ from .signals import SEPARATOR
 MAX_NOTICE_CHARS = 64 * 1024
 MAX_BLOCK_LINES = 40
 _CONTEXT_LINES = 3
+_CONTINUATION = (" ", "\t", ".", "(", "#", ")")
 
 _ADDR = r"<?(?:mailto:)?([^\s<>()\[\]\"',;:@]+@[A-Za-z0-9.-]+\.[A-Za-z0-9-]+)>?"
 
@@ -109,16 +110,21 @@ def _own_lines(lines: list[str], start: int, end: int) -> str:
     """The recipient line and what follows it, until the error has been stated.
 
     Lines are taken while nothing specific (an SMTP code or a known phrase)
-    was said yet; after that only indented continuation lines, so the
-    preamble of the next recipient is not mistaken for this one's error.
+    was said yet; after that only continuation lines (indented, or opening
+    with punctuation like qmail's ``. (#5.5.0)``) and the first line quoting
+    an SMTP code, so the preamble of the next recipient is not mistaken for
+    this one's error.
     """
     own = [lines[start]]
     stated = _is_specific(lines[start])
+    coded = bool(_CODE.search(_ANY_ADDRESS.sub(" ", lines[start])))
     for line in lines[start + 1:end]:
-        if stated and (not line.strip() or line[:1] not in " \t"):
+        continues = line[:1] in _CONTINUATION or (not coded and bool(_CODE.search(_ANY_ADDRESS.sub(" ", line))))
+        if stated and (not line.strip() or not continues):
             break
         own.append(line)
         stated = stated or _is_specific(line)
+        coded = coded or bool(_CODE.search(_ANY_ADDRESS.sub(" ", line)))
     return "\n".join(own)
 
 

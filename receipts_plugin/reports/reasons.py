@@ -245,19 +245,23 @@ _RETRY = frozenset({"undefined", "onhold", "systemerror", "securityerror", "expi
 _BEFORE_DATA = frozenset({"CONN", "HELO", "EHLO", "STARTTLS", "AUTH", "MAIL", "RCPT"})
 _USER_CONFLICTS = ("norelaying", "blocked", "mailboxfull", "hasmoved", "rejected", "notaccept")
 
-#: How notices name the SMTP command a failure happened at, as (pattern, command).
-_COMMANDS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
-    (re.compile(pattern, re.I), command)
-    for pattern, command in (
-        (r"\b(?:after|in reply to|in response to|for|most progress was) (?:the )?rcpt(?: to)?\b|\brcpt to:|\[rcpt_to\]|"
-         r"smtp:rcpt\b|smtp command:? ?rcpt|does not like recipient|\brcpt (?:to )?response", "RCPT"),
-        (r"\b(?:after|in reply to|in response to) (?:the )?(?:end of data|data)\b|\bfinal data\b|smtp command:? ?data|"
-         r"\bdata (?:command|response)\b|after end of data", "DATA"),
-        (r"\b(?:after|in reply to|in response to) (?:the )?mail from\b|\bmail from:|smtp command:? ?mail|\bmail (?:from )?response", "MAIL"),
-        (r"\b(?:after|in reply to|in response to) (?:the )?(?:helo|ehlo)\b", "HELO"),
-        (r"\b(?:after|in reply to) (?:the )?starttls\b", "STARTTLS"),
-        (r"\bafter (?:the )?initial connection\b|\bgreeting\b|\bconnect(?:ion)? to\b[^\n]{0,80}refused", "CONN"),
-    )
+#: How notices name the SMTP command a failure happened at, one named group per command.
+_COMMANDS = re.compile(
+    "|".join(
+        f"(?P<{command}>{pattern})"
+        for command, pattern in (
+            ("RCPT", r"\b(?:after|in reply to|in response to|for|most progress was) (?:the )?rcpt(?: to)?\b|\brcpt to:|"
+                     r"\[rcpt_to\]|smtp:rcpt\b|smtp command:? ?rcpt|does not like recipient|\brcpt (?:to )?response"),
+            ("DATA", r"\b(?:after|in reply to|in response to) (?:the )?(?:end of data|data)\b|\bfinal data\b|"
+                     r"smtp command:? ?data|\bdata (?:command|response)\b"),
+            ("MAIL", r"\b(?:after|in reply to|in response to) (?:the )?mail from\b|\bmail from:|smtp command:? ?mail|"
+                     r"\bmail (?:from )?response"),
+            ("HELO", r"\b(?:after|in reply to|in response to) (?:the )?(?:helo|ehlo)\b"),
+            ("STARTTLS", r"\b(?:after|in reply to) (?:the )?starttls\b"),
+            ("CONN", r"\bafter (?:the )?initial connection\b|\bgreeting\b|\bconnect(?:ion)? to\b[^\n]{0,80}refused"),
+        )
+    ),
+    re.I,
 )
 
 
@@ -267,10 +271,26 @@ def matches(reason: str, text: str) -> bool:
     return bool(pattern and pattern.search(text))
 
 
+class _Phrases(dict):
+    """Which reasons' phrases a text uses, each table searched at most once."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__()
+        self.text = text
+
+    def __missing__(self, reason: str) -> bool:
+        found = self[reason] = matches(reason, self.text)
+        return found
+
+
+#: Any phrase of any reason, for a quick "does this line state an error?".
+ANY_PHRASE = re.compile("|".join(f"(?:{pattern.pattern})" for pattern in PHRASES.values()))
+
+
 def smtp_command(text: str) -> str | None:
     """The SMTP command a diagnostic says the failure happened at (RCPT, DATA, ...): the earliest mention wins."""
-    found = [(m.start(), command) for pattern, command in _COMMANDS for m in [pattern.search(text)] if m]
-    return min(found)[1] if found else None
+    match = _COMMANDS.search(text) if text else None
+    return match.lastgroup if match else None
 
 
 def classify(
@@ -294,61 +314,62 @@ def classify(
     by_status = codes.reason_for_status(status)
     smtp_like = diagnostic_type != "X-UNIX"
 
+    found = _Phrases(text)
     if smtp_like:
         for reason, status_decides in _FIRST_PASS:
-            if _first_pass_hit(reason, status_decides, text, status, by_status, reply_code, command):
+            if _first_pass_hit(reason, status_decides, found, status, by_status, reply_code, command):
                 return reason
     if by_status is None or by_status in _RETRY:
-        found = next((r for r in _SECOND_PASS if matches(r, text)), None)
-        if found:
-            return found
-    return _implied(status, by_status, text, reply_code, action, command, diagnostic_type)
+        phrase_reason = next((r for r in _SECOND_PASS if found[r]), None)
+        if phrase_reason:
+            return phrase_reason
+    return _implied(status, by_status, found, reply_code, action, command, diagnostic_type)
 
 
-def _first_pass_hit(reason, status_decides, text, status, by_status, reply_code, command) -> bool:
+def _first_pass_hit(reason, status_decides, found: _Phrases, status, by_status, reply_code, command) -> bool:
     if reason == "userunknown":
-        return _is_user_unknown(text, by_status, command)
+        return _is_user_unknown(found, by_status, command)
     if reason == "filtered":
-        return _is_filtered(text, by_status, command)
+        return _is_filtered(found, by_status, command)
     if reason == "rejected":
-        return by_status == "rejected" or _is_rejected(text, by_status, command)
+        return by_status == "rejected" or _is_rejected(found, by_status, command)
     if reason == "suspend" and reply_code == "525":
         return True
     if reason == "mesgtoobig" and (by_status == "exceedlimit" or status == "5.2.3"):
         return False
     if reason == "hostunknown" and by_status == "hostunknown":
-        return not matches("networkerror", text)
+        return not found["networkerror"]
     if reason == "norelaying" and command in ("CONN", "EHLO", "HELO"):
         return False
     if reason == "spamdetected" and (not status or (command in _BEFORE_DATA and by_status != "spamdetected")):
         return False
-    if reason == "contenterror" and _first_pass_hit("spamdetected", True, text, status, by_status, reply_code, command):
+    if reason == "contenterror" and _first_pass_hit("spamdetected", True, found, status, by_status, reply_code, command):
         return False
-    return (status_decides and by_status == reason) or matches(reason, text)
+    return (status_decides and by_status == reason) or found[reason]
 
 
-def _is_user_unknown(text: str, by_status: str | None, command: str | None) -> bool:
+def _is_user_unknown(found: _Phrases, by_status: str | None, command: str | None) -> bool:
     """5.1.1 without contrary words, or user-unknown words at the RCPT stage (or at an
     unknown stage when no status code says otherwise)."""
     if by_status == "userunknown":
-        return not any(matches(other, text) for other in _USER_CONFLICTS)
+        return not any(found[other] for other in _USER_CONFLICTS)
     if command != "RCPT" and (command is not None or by_status is not None):
         return False
-    return matches("userunknown", text)
+    return found["userunknown"]
 
 
-def _is_filtered(text: str, by_status: str | None, command: str | None) -> bool:
+def _is_filtered(found: _Phrases, by_status: str | None, command: str | None) -> bool:
     """Refused after the recipient was accepted (at DATA, or at an unknown stage)."""
     if by_status == "filtered":
-        return matches("userunknown", text) or matches("filtered", text)
+        return found["userunknown"] or found["filtered"]
     if command in _BEFORE_DATA:
         return False
-    return matches("filtered", text) or matches("userunknown", text)
+    return found["filtered"] or found["userunknown"]
 
 
-def _is_rejected(text: str, by_status: str | None, command: str | None) -> bool:
+def _is_rejected(found: _Phrases, by_status: str | None, command: str | None) -> bool:
     """The sender was refused: at MAIL FROM, at DATA, or when the status says nothing better."""
-    if not matches("rejected", text):
+    if not found["rejected"]:
         return False
     if command == "MAIL":
         return True
@@ -357,7 +378,7 @@ def _is_rejected(text: str, by_status: str | None, command: str | None) -> bool:
     return by_status in (None, "securityerror", "systemerror")
 
 
-def _implied(status, by_status, text, reply_code, action, command, diagnostic_type) -> str:
+def _implied(status, by_status, found: _Phrases, reply_code, action, command, diagnostic_type) -> str:
     """What is left: the status code's own meaning, its class, reply code, command or action."""
     if by_status:
         return by_status
@@ -375,6 +396,6 @@ def _implied(status, by_status, text, reply_code, action, command, diagnostic_ty
         return "expired"
     if command in ("HELO", "EHLO"):
         return "blocked"
-    if matches("vacation", text):
+    if found["vacation"]:
         return "vacation"
-    return "onhold" if text.strip() else "undefined"
+    return "onhold" if found.text.strip() else "undefined"

@@ -11,10 +11,10 @@ from __future__ import annotations
 import re
 
 from ..addresses import find_addresses, is_daemon_address
-from ..reasons import PHRASES
+from ..reasons import ANY_PHRASE
 from .signals import SEPARATOR
 
-MAX_NOTICE_CHARS = 64 * 1024
+MAX_NOTICE_CHARS = 32 * 1024
 MAX_BLOCK_LINES = 40
 _CONTEXT_LINES = 3
 _CONTINUATION = (" ", "\t", ".", "(", "#", ")")
@@ -138,8 +138,7 @@ def _is_specific(line: str) -> bool:
     line = _ANY_ADDRESS.sub(" ", line)
     if _CODE.search(line):
         return True
-    lowered = line.lower()
-    return any(pattern.search(lowered) for pattern in PHRASES.values())
+    return bool(ANY_PHRASE.search(line.lower()))
 
 
 def _says_something(block: str, address: str) -> bool:

@@ -21,9 +21,10 @@ MAX_PARTS = 64
 MAX_DEPTH = 5
 MAX_TEXT_BYTES = 256 * 1024
 
-_LINE_SPLIT = re.compile(r"\r?\n")
 _HEADER_LINE = re.compile(r"([!-9;-~]{1,76})[ \t]*:[ \t]*(.*)")
 _HEAD_END = re.compile(rb"\r?\n\r?\n")
+_FIELD_RUN = re.compile(r"^([!-9;-~]{1,76})[ \t]*:[ \t]*([^\n]*(?:\n[ \t][^\n]*)*)", re.M)
+_FOLD = re.compile(r"\r?\n[ \t]+|\r")
 _PARAM = re.compile(r';\s*([A-Za-z0-9*_.-]+)\s*=\s*(?:"((?:[^"\\]|\\.)*)"?|([^;\s]*))')
 _ENCODED_WORD = re.compile(r"=\?([^?\s]+)\?([bBqQ])\?([^?\s]*)\?=")
 _ENCODED_GAP = re.compile(r"(\?=)\s+(=\?)")
@@ -117,35 +118,27 @@ class Headers:
 def parse_header_text(text: str, defects: list[str] | None = None) -> Headers:
     """Parse an already decoded header block, unfolding continuation lines.
 
-    A line that is neither ``Name: value`` nor indented is glued to the field
-    before it (and noted as a defect) instead of ending the block, because
-    re-flowed or wrapped headers are common in forwarded reports.
+    One regex pass finds every ``Name: value`` field with its indented
+    continuation lines. Text between fields that fits neither shape is glued
+    to the field before it (and noted as a defect) instead of ending the
+    block, because re-flowed or wrapped headers occur in forwarded reports.
     """
     fields: list[tuple[str, str]] = []
     defects = defects if defects is not None else []
-    name = value = None
-    for line in _LINE_SPLIT.split(text):
-        if not line:
-            continue
-        if line[0] in " \t":
-            if name is not None:
-                value = f"{value} {line.strip()}" if value else line.strip()
-            continue
-        match = _HEADER_LINE.match(line)
-        if match is None:
-            if name is not None:
-                value = f"{value} {line.strip()}"
-                defects.append("header line without a field name was unfolded into the previous field")
-            continue
-        if name is not None:
-            fields.append((name, value.strip()))
-            if len(fields) >= MAX_HEADERS:
-                defects.append("too many header fields; the rest were ignored")
-                name = None
-                break
-        name, value = match.group(1).lower(), match.group(2)
-    if name is not None:
-        fields.append((name, value.strip()))
+    position = 0
+    for match in _FIELD_RUN.finditer(text):
+        if match.start() > position and fields and text[position:match.start()].strip():
+            stray = " ".join(text[position:match.start()].split())
+            fields[-1] = (fields[-1][0], f"{fields[-1][1]} {stray}")
+            defects.append("header line without a field name was unfolded into the previous field")
+        position = match.end()
+        value = match.group(2)
+        if "\n" in value:
+            value = _FOLD.sub(" ", value)
+        fields.append((match.group(1).lower(), value.strip()))
+        if len(fields) >= MAX_HEADERS:
+            defects.append("too many header fields; the rest were ignored")
+            break
     return Headers(fields, defects)
 
 
@@ -199,6 +192,7 @@ class Part:
     params: dict[str, str]
     body: bytes
     children: list["Part"] = field(default_factory=list)
+    decoded: str | None = None
 
     def payload(self, limit: int = MAX_TEXT_BYTES) -> bytes:
         """The body with its Content-Transfer-Encoding undone (first ``limit`` bytes)."""
@@ -213,12 +207,12 @@ class Part:
             pass
         return data[:limit]
 
-    def text(self, limit: int = MAX_TEXT_BYTES) -> str:
-        """The body decoded to text; HTML is reduced to its visible text."""
-        text = decode_bytes(self.payload(limit), self.params.get("charset"))
-        if self.ctype == "text/html":
-            text = html_to_text(text)
-        return text
+    def text(self) -> str:
+        """The body decoded to text (first MAX_TEXT_BYTES); HTML reduced to its visible text. Cached."""
+        if self.decoded is None:
+            text = decode_bytes(self.payload(MAX_TEXT_BYTES), self.params.get("charset"))
+            self.decoded = html_to_text(text) if self.ctype == "text/html" else text
+        return self.decoded
 
     def walk(self):
         """Yield this part and all parts below it, depth first."""

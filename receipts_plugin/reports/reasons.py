@@ -261,8 +261,10 @@ _COMMANDS = re.compile(
             ("CONN", r"\bafter (?:the )?initial connection\b|\bgreeting\b|\bconnect(?:ion)? to\b[^\n]{0,80}refused"),
         )
     ),
-    re.I,
 )
+_COMMAND_WORDS = ("rcpt", "recipient", "data", "mail from", "mail response", "helo", "ehlo", "starttls", "connect", "greeting")
+#: Only the start of a long diagnostic is classified: the verdict is stated early, boilerplate follows.
+MAX_CLASSIFIED_CHARS = 4000
 
 
 def matches(reason: str, text: str) -> bool:
@@ -289,7 +291,10 @@ ANY_PHRASE = re.compile("|".join(f"(?:{pattern.pattern})" for pattern in PHRASES
 
 def smtp_command(text: str) -> str | None:
     """The SMTP command a diagnostic says the failure happened at (RCPT, DATA, ...): the earliest mention wins."""
-    match = _COMMANDS.search(text) if text else None
+    lowered = text.lower()
+    if not any(word in lowered for word in _COMMAND_WORDS):
+        return None
+    match = _COMMANDS.search(lowered)
     return match.lastgroup if match else None
 
 
@@ -309,7 +314,7 @@ def classify(
     """
     if (status and status.startswith("2.")) or action in ("delivered", "relayed", "expanded"):
         return "delivered"
-    text = (diagnostic or "").lower().replace("\u2019", "'")
+    text = (diagnostic or "")[:MAX_CLASSIFIED_CHARS].lower().replace("\u2019", "'")
     command = command or smtp_command(text)
     by_status = codes.reason_for_status(status)
     smtp_like = diagnostic_type != "X-UNIX"

@@ -246,19 +246,20 @@ _BEFORE_DATA = frozenset({"CONN", "HELO", "EHLO", "STARTTLS", "AUTH", "MAIL", "R
 _USER_CONFLICTS = ("norelaying", "blocked", "mailboxfull", "hasmoved", "rejected", "notaccept")
 
 #: How notices name the SMTP command a failure happened at, one named group per command.
+#: (Searched in lower-cased text; no leading ``\b`` so the engine can skip ahead by first letter.)
 _COMMANDS = re.compile(
     "|".join(
         f"(?P<{command}>{pattern})"
         for command, pattern in (
-            ("RCPT", r"\b(?:after|in reply to|in response to|for|most progress was) (?:the )?rcpt(?: to)?\b|\brcpt to:|"
-                     r"\[rcpt_to\]|smtp:rcpt\b|smtp command:? ?rcpt|does not like recipient|\brcpt (?:to )?response"),
-            ("DATA", r"\b(?:after|in reply to|in response to) (?:the )?(?:end of data|data)\b|\bfinal data\b|"
-                     r"smtp command:? ?data|\bdata (?:command|response)\b"),
-            ("MAIL", r"\b(?:after|in reply to|in response to) (?:the )?mail from\b|\bmail from:|smtp command:? ?mail|"
-                     r"\bmail (?:from )?response"),
-            ("HELO", r"\b(?:after|in reply to|in response to) (?:the )?(?:helo|ehlo)\b"),
-            ("STARTTLS", r"\b(?:after|in reply to) (?:the )?starttls\b"),
-            ("CONN", r"\bafter (?:the )?initial connection\b|\bgreeting\b|\bconnect(?:ion)? to\b[^\n]{0,80}refused"),
+            ("RCPT", r"(?:after|in reply to|in response to|for|most progress was) (?:the )?rcpt(?: to)?\b|rcpt to:|"
+                     r"\[rcpt_to\]|smtp:rcpt\b|smtp command:? ?rcpt|does not like recipient|rcpt (?:to )?response"),
+            ("DATA", r"(?:after|in reply to|in response to) (?:the )?(?:end of data|data)\b|final data\b|"
+                     r"smtp command:? ?data|data (?:command|response)\b"),
+            ("MAIL", r"(?:after|in reply to|in response to) (?:the )?mail from\b|mail from:|smtp command:? ?mail|"
+                     r"mail (?:from )?response"),
+            ("HELO", r"(?:after|in reply to|in response to) (?:the )?(?:helo|ehlo)\b"),
+            ("STARTTLS", r"(?:after|in reply to) (?:the )?starttls\b"),
+            ("CONN", r"after (?:the )?initial connection\b|greeting\b|connect(?:ion)? to\b[^\n]{0,80}refused"),
         )
     ),
 )

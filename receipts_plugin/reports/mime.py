@@ -25,6 +25,7 @@ _HEADER_LINE = re.compile(r"([!-9;-~]{1,76})[ \t]*:[ \t]*(.*)")
 _HEAD_END = re.compile(rb"\r?\n\r?\n")
 _FIELD_RUN = re.compile(r"^([!-9;-~]{1,76})[ \t]*:[ \t]*([^\n]*(?:\n[ \t][^\n]*)*)", re.M)
 _FOLD = re.compile(r"\r?\n[ \t]+|\r")
+_STRAY_LINE = re.compile(r"^(?![ \t\r\n])(?![!-9;-~]{1,76}[ \t]*:)[^\n]", re.M)
 _PARAM = re.compile(r';\s*([A-Za-z0-9*_.-]+)\s*=\s*(?:"((?:[^"\\]|\\.)*)"?|([^;\s]*))')
 _ENCODED_WORD = re.compile(r"=\?([^?\s]+)\?([bBqQ])\?([^?\s]*)\?=")
 _ENCODED_GAP = re.compile(r"(\?=)\s+(=\?)")
@@ -123,8 +124,19 @@ def parse_header_text(text: str, defects: list[str] | None = None) -> Headers:
     to the field before it (and noted as a defect) instead of ending the
     block, because re-flowed or wrapped headers occur in forwarded reports.
     """
-    fields: list[tuple[str, str]] = []
     defects = defects if defects is not None else []
+    if _STRAY_LINE.search(text):
+        return Headers(_fields_with_strays(text, defects), defects)
+    fields = [
+        (name.lower(), (_FOLD.sub(" ", value) if "\n" in value else value).strip())
+        for name, value in _FIELD_RUN.findall(text, 0, MAX_HEADER_BYTES)[:MAX_HEADERS]
+    ]
+    return Headers(fields, defects)
+
+
+def _fields_with_strays(text: str, defects: list[str]) -> list[tuple[str, str]]:
+    """The slow path of :func:`parse_header_text` for blocks with lines that are no fields."""
+    fields: list[tuple[str, str]] = []
     position = 0
     for match in _FIELD_RUN.finditer(text):
         if match.start() > position and fields and text[position:match.start()].strip():
@@ -132,14 +144,11 @@ def parse_header_text(text: str, defects: list[str] | None = None) -> Headers:
             fields[-1] = (fields[-1][0], f"{fields[-1][1]} {stray}")
             defects.append("header line without a field name was unfolded into the previous field")
         position = match.end()
-        value = match.group(2)
-        if "\n" in value:
-            value = _FOLD.sub(" ", value)
-        fields.append((match.group(1).lower(), value.strip()))
+        fields.append((match.group(1).lower(), _FOLD.sub(" ", match.group(2)).strip()))
         if len(fields) >= MAX_HEADERS:
             defects.append("too many header fields; the rest were ignored")
             break
-    return Headers(fields, defects)
+    return fields
 
 
 def split_head_body(raw: bytes) -> tuple[bytes, bytes]:

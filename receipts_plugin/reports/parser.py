@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
-from . import arf, dsn, heuristics, jsonfeed, mdn
+from . import arf, dsn, heuristics, jsonfeed, mdn, reasons
 from .addresses import bare_recipient, find_addresses, first_address, message_id, message_ids, parse_date
 from .autoreply import auto_reply_sign
 from .mime import Headers, Part, decode_words, parse_message
@@ -65,21 +65,20 @@ def _parse(raw: bytes) -> Report:
     subject = decode_words(headers.get("subject") or "")
     from_addr = first_address(headers.get("from"))
     original_headers, original_source = _original_headers(scan)
-    texts = [part.text() for part in scan.texts[:6]]
-    notice = heuristics.notice_text(texts)
+    notice = _Notice(scan.texts)
     sources: dict[str, str] = {}
 
     kind, recipients, mdn_info, feedback_type, per_message = _structured(scan, original_headers, headers, notice, sources)
-    if kind == "none" and notice:
-        event = jsonfeed.parse_event(notice)
+    if kind == "none" and notice.text:
+        event = jsonfeed.parse_event(notice.text)
         if event is not None:
             kind, recipients, feedback_type, json_message_id = event
             per_message = {"x-original-message-id": json_message_id or ""}
             sources.update(kind=STRUCTURED, recipients=STRUCTURED)
     if kind == "none":
-        kind, recipients = _non_standard(headers, subject, notice, original_headers, sources)
+        kind, recipients = _non_standard(headers, subject, notice.text, original_headers, sources)
     if kind == "none":
-        mdn_info = mdn.read_notice(subject, notice)
+        mdn_info = mdn.read_notice(subject, notice.text)
         if mdn_info is not None:
             kind = "read-notice"
             recipients = (RecipientResult(recipient=from_addr, source=HEURISTIC),)
@@ -154,7 +153,7 @@ def _original_headers(scan: _Scan) -> tuple[Headers | None, str | None]:
     return None, None
 
 
-def _structured(scan: _Scan, original: Headers | None, headers: Headers, notice: str, sources: dict[str, str]):
+def _structured(scan: _Scan, original: Headers | None, headers: Headers, notice: "_Notice", sources: dict[str, str]):
     """Kind and recipients from machine-readable parts, wherever they hide."""
     per_message: dict[str, str] = {}
     dsn_text = "\n\n".join(p.text() for p in scan.dsn_parts[:4])
@@ -163,10 +162,7 @@ def _structured(scan: _Scan, original: Headers | None, headers: Headers, notice:
     if dsn_text:
         per_message, groups = dsn.split_fields(dsn_text, scan.defects)
         groups = [g for g in groups if any(k in g for k in ("final-recipient", "original-recipient", "x-actual-recipient", "status"))]
-        recipients = [
-            dsn.recipient_from_group(group, per_message, _snippet_about(notice, bare_recipient(group.get("final-recipient")) or ""))
-            for group in groups
-        ]
+        recipients = [dsn.recipient_from_group(group, per_message, _command_context(group, notice)) for group in groups]
         if recipients:
             sources.update(kind=STRUCTURED, recipients=STRUCTURED, envid=STRUCTURED)
             return "dsn", recipients, None, None, per_message
@@ -247,12 +243,12 @@ def _excluded_addresses(headers: Headers, original: Headers | None) -> set[str]:
     return excluded
 
 
-def _fill_from_notice(recipients: list[RecipientResult], notice: str) -> list[RecipientResult]:
+def _fill_from_notice(recipients: list[RecipientResult], notice: "_Notice") -> list[RecipientResult]:
     """A structured recipient with no diagnostic borrows its lines from the human-readable notice."""
     filled: list[RecipientResult] = []
     for result in recipients:
         if result.source == STRUCTURED and not result.diagnostic and result.recipient and result.reason not in (None, "feedback", "vacation"):
-            snippet = _snippet_about(notice, result.recipient)
+            snippet = _snippet_about(notice.text, result.recipient)
             if snippet:
                 better = dsn.build_result(
                     recipient=result.recipient,
@@ -270,6 +266,29 @@ def _fill_from_notice(recipients: list[RecipientResult], notice: str) -> list[Re
                 result = better
         filled.append(result)
     return filled
+
+
+class _Notice:
+    """The human-readable notice of a report, worked out only when something needs it."""
+
+    __slots__ = ("_parts", "_text")
+
+    def __init__(self, parts: list[Part]) -> None:
+        self._parts = parts
+        self._text: str | None = None
+
+    @property
+    def text(self) -> str:
+        if self._text is None:
+            self._text = heuristics.notice_text([part.text() for part in self._parts[:6]])
+        return self._text
+
+
+def _command_context(group: dict[str, str], notice: _Notice) -> str:
+    """Notice lines about a DSN recipient, when its Diagnostic-Code does not name the SMTP command."""
+    if reasons.smtp_command(group.get("diagnostic-code") or ""):
+        return ""
+    return _snippet_about(notice.text, bare_recipient(group.get("final-recipient")) or "")
 
 
 def _snippet_about(notice: str, address: str) -> str:

@@ -36,7 +36,7 @@ RECIPIENT_LINES: tuple[re.Pattern[str], ...] = (
         rf"(?:failed recipient|recipient(?:\s+address)?|addressee|destinataire|empf[äa]nger|destinatario|"
         rf"original[- ]recipient|final[- ]recipient|rcpt to|delivered to|deliver(?:ed|ing)? (?:your )?(?:mail|message)? ?to|"
         rf"could not be delivered to|not be delivered to|was not delivered to|failed to deliver to|unable to deliver to|"
-        rf"delivery to|following (?:address|recipient)[^:\n]{{0,20}})[ \t]*:?[ \t]*{_ADDR}",
+        rf"delivery to|undeliverable to|member of this (?:mailing )?list|following (?:address|recipient)[^:\n]{{0,40}})[ \t]*:?[ \t]*{_ADDR}",
         re.I,
     ),
 )

@@ -12,12 +12,12 @@ import re
 SENDER = re.compile(
     r"(?:mailer[- _]?daemon|post_?master|mail[ ._-]?delivery[ ._-]?(?:system|subsystem)|mail ?administrator|"
     r"mailerdaemon|mail-?daemon|double-bounce|mdaemon|MAILER_DAEMON|nobody@|ndr|no-reply@[^ ]*(?:dion|au|ezweb)|"
-    r"bounce[sd]?@|returned|sysadmin@)",
+    r"bounce[sd]?@|returned|sysadmin@|-admin@|owner-)",
     re.I,
 )
 SUBJECT = re.compile(
     r"(?:undeliver|undelivered|not (?:be )?delivered|delivery (?:status|fail|failure|problem|notification|report)|"
-    r"returned mail|return(?:ed)? to sender|mail delivery fail|failure notice|delivery has failed|"
+    r"returned mail|return(?:ed|ing)? to sender|not (?:a )?member|mail delivery fail|failure notice|delivery has failed|"
     r"non[- ]?deliver|nondeliver|could not send|mail system error|message not delivered|"
     r"warning: could not|delayed mail|delivery delayed|mail failure|rejected|bounce|"
     r"permanent error|delivery notification|can't deliver|unable to deliver|unzustellbar|"
@@ -39,7 +39,7 @@ BODY = re.compile(
     r"could not deliver|cannot be delivered|can't be delivered|delivery problem|mail system error|"
     r"konnte nicht zugestellt|n'a pas pu être remis|no se ha podido entregar|non è stato possibile|"
     r"не может быть доставлено|не доставлено|送信できませんでした|配信できません|届きませんでした|"
-    r"error message|failure reasons|returned message|unknown user|user unknown|mailbox (?:full|unavailable))",
+    r"error message|failure reasons|returned message|failed addresses|not a member of this (?:mailing )?list|unknown user|user unknown|mailbox (?:full|unavailable))",
     re.I,
 )
 #: Where the returned copy of the original begins inside a text body.

@@ -165,7 +165,7 @@ PHRASES: dict[str, re.Pattern[str]] = {
         r"has not passed validation", r"to submit messages to this e-mail system has been rejected",
         r"not currently accepting mail from your ip", r"banned sending ip", r"said: 550 blocked",
         r"error: no valid recipients from ", r"listed as abusive", r"mail from [^\n]{0,80} refused",
-        r"rejected based on blacklist", r"temporarily deferred due to user complaints",
+        r"rejected based on blacklist", r"temporarily deferred due to user complaints", r"invalid ip for sending mail",
     ),
     "virusdetected": _rx(
         r"virus(?:es)? (?:detected|or spam|phishing)", r"infected with a virus", r"potentially executable attachment",
@@ -180,7 +180,7 @@ PHRASES: dict[str, re.Pattern[str]] = {
     ),
     "systemerror": _rx(
         r"(?:local|server|system|mail system) config(?:uration)? error", r"local error in processing",
-        r"(?:forwarding|mail) loop", r"loops back to myself", r"loop was found", r"interrupted system call",
+        r"aliasing/forwarding loop broken", r"it would create a mail loop", r"loops back to myself", r"loop was found", r"interrupted system call",
         r"internal (?:error reading data|server error)", r"queue file write error", r"remote server is misconfigured",
         r"service currently unavailable", r"temporary local problem", r"timeout waiting for input",
         r"transaction failed ", r"can't create user output file", r"could not load drd", r"no mdb",

@@ -17,7 +17,7 @@ from .signals import SEPARATOR
 MAX_NOTICE_CHARS = 32 * 1024
 MAX_BLOCK_LINES = 40
 _CONTEXT_LINES = 3
-_CONTINUATION = (" ", "\t", ".", "(", "#", ")")
+_CONTINUATION = (" ", "\t", ".", "(", "#", ")", "[")
 
 _ADDR = r"<?(?:mailto:)?([^\s<>()\[\]\"',;:@]+@[A-Za-z0-9.-]+\.[A-Za-z0-9-]+)>?"
 

@@ -11,6 +11,7 @@ import re
 _STATUS = re.compile(r"(?<![0-9A-Za-z.])([245])\.([0-7])\.(\d{1,3})(?![0-9]|\.\d)")
 # A reply code at a line start, after "said:"/"host ...:", or before an enhanced code.
 _REPLY = re.compile(r"(?<![0-9A-Za-z.\-+#:/])([245][0-5][0-9])(?=[ \-]|$|\.?\s*$|[,;\]\)])", re.M)
+_TEMPORARY_WORDS = re.compile(r" temporar| persistent|will be retried|retry timeout|will retry|try again later")
 _IPV4 = re.compile(r"\b\d{1,3}(?:\.\d{1,3}){3}\b")
 
 VALID_REPLIES = frozenset(
@@ -161,8 +162,7 @@ def is_temporary(text: str) -> bool:
     code = find_status(text) or find_reply(text)
     if code:
         return code.startswith("4")
-    lowered = text.lower()
-    return " temporar" in lowered or " persistent" in lowered
+    return bool(_TEMPORARY_WORDS.search(text.lower()))
 
 
 def is_hard(reason: str | None, evidence: str) -> bool | None:

@@ -135,8 +135,6 @@ def build_result(
     reply = codes.find_reply(text, (field_status or quoted or " ")[0] if (field_status or quoted) else None)
     reply = reply or codes.find_reply(text)
     status = codes.prefer_status(field_status, quoted, reply)
-    if diagnostic_type == "X-UNIX" and not reason_hint:
-        reason_hint = "mailererror"
     command = reasons.smtp_command(text) or reasons.smtp_command(context[:_CONTEXT_CHARS])
     reason = reason_hint or reasons.classify(status, text, reply, action, command, diagnostic_type)
     if reason in ("delivered", "vacation", "feedback"):

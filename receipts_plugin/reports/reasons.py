@@ -64,7 +64,8 @@ PHRASES: dict[str, re.Pattern[str]] = {
         r"requires authentication when attempting to send to a non-local",
     ),
     "authfailure": _rx(
-        r"\bspf\b[^.\n]{0,40}(?:fail|violation|record)", r"sender policy framework", r"dmarc policy",
+        r"\bspf\b[^.\n]{0,20}(?:fail|violation)", r"bad spf records", r"spf settings", r"sender policy framework",
+        r"\bdmarc\b[^.\n]{0,20}(?:policy|fail|reject)",
         r"//spf\.pobox\.com", r"required authentication level", r"doesn't meet the authentication requirements",
         r"is not allowed to send from <[^>]*> per it's spf", r"please inspect your spf settings",
         r"dkim[^.\n]{0,30}(?:fail|invalid|not pass)",
@@ -149,7 +150,7 @@ PHRASES: dict[str, re.Pattern[str]] = {
     "toomanyconn": _rx(
         r"too many (?:connections|concurrent smtp connections|recipients|smtp sessions|errors from your ip)",
         r"connection rate limit exceeded", r"maximum connection limit", r"per-domain connection limit",
-        r"max emails per hour", r"throttling failure", r"trop de connexions", r"numerous attempts to deliver",
+        r"max emails per hour", r"throttling failure", r"frequency limited", r"trop de connexions", r"numerous attempts to deliver",
     ),
     "blocked": _rx(
         r"blacklist(?:ed)?\b", r"black list", r"block ?list", r"\b(?:rbl|dnsbl)\b", r"spamhaus", r"spamcop",
@@ -165,7 +166,7 @@ PHRASES: dict[str, re.Pattern[str]] = {
         r"has not passed validation", r"to submit messages to this e-mail system has been rejected",
         r"not currently accepting mail from your ip", r"banned sending ip", r"said: 550 blocked",
         r"error: no valid recipients from ", r"listed as abusive", r"mail from [^\n]{0,80} refused",
-        r"rejected based on blacklist", r"temporarily deferred due to user complaints", r"invalid ip for sending mail",
+        r"rejected based on blacklist", r"service refused, please try later", r"temporarily deferred due to user complaints", r"invalid ip for sending mail",
     ),
     "virusdetected": _rx(
         r"virus(?:es)? (?:detected|or spam|phishing)", r"infected with a virus", r"potentially executable attachment",
@@ -191,7 +192,7 @@ PHRASES: dict[str, re.Pattern[str]] = {
         r"name server reply", r"too many hops", r"hop count exceeded", r"mail forwarding loop for ",
         r"forwarding loop count exceeded", r"message looping", r"routing loop", r"unable to resolve route",
         r"unrouteable mail domain", r"dns records for the destination computer could not be found",
-        r"could not connect and send the mail", r"dns query failed", r"(?:wasn't|was not|unable to be) able to establish an smtp connection",
+        r"could not connect and send the mail", r"dns query failed", r"dns error", r"\bnxdomain\b", r"(?:wasn't|was not|unable to be) able to establish an smtp connection",
     ),
     "systemfull": _rx(r"mail system full", r"requested mail action aborted: exceeded storage allocation"),
     "notaccept": _rx(

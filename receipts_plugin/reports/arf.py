@@ -7,14 +7,14 @@ from .addresses import find_addresses, first_address
 from .mime import Headers
 
 _FIELD_LINE = re.compile(r"^[ \t]*([A-Za-z-]+)[ \t]*:[ \t]*(.*?)\s*$", re.M)
-_FEEDBACK_FIELDS_PRESENT = re.compile(r"^[ \t]*feedback-type[ \t]*:", re.I | re.M)
+_FEEDBACK_FIELDS_PRESENT = re.compile(r"^[ \t]*feedback-type[ \t]*:", re.M)
 _RECEIVED_FOR = re.compile(r"\bfor\s+<?([^>\s;]+@[^>\s;]+)>?", re.I)
 _TRUE = re.compile(r"^\s*(?:true|yes|1)\b", re.I)
 
 
 def looks_like_feedback_fields(text: str) -> bool:
     """Does this text carry an ARF ``Feedback-Type`` field?"""
-    return bool(_FEEDBACK_FIELDS_PRESENT.search(text))
+    return "eedback-" in text and bool(_FEEDBACK_FIELDS_PRESENT.search(text.lower()))
 
 
 def parse_feedback_fields(text: str) -> tuple[dict[str, str], list[str]]:

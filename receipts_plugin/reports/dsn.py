@@ -27,8 +27,8 @@ RECIPIENT_OPENERS = frozenset({"original-recipient", "final-recipient"})
 ACTIONS = ("failed", "delayed", "delivered", "relayed", "expanded")
 
 _STATUS_VALUE = re.compile(r"([245])\s*\.\s*(\d{1,3})\s*\.\s*(\d{1,3})")
-_FIELDS_PRESENT = re.compile(r"^[ \t]*(?:final-recipient|original-recipient)[ \t]*:", re.I | re.M)
-_ACTION_PRESENT = re.compile(r"^[ \t]*(?:action|status)[ \t]*:", re.I | re.M)
+_FIELDS_PRESENT = re.compile(r"^[ \t]*(?:final-recipient|original-recipient)[ \t]*:", re.M)
+_ACTION_PRESENT = re.compile(r"^[ \t]*(?:action|status)[ \t]*:", re.M)
 _CONTEXT_CHARS = 8000
 _DIAGNOSTIC_TYPE = re.compile(r"[a-z][a-z0-9-]*")
 _ACTION_ALIASES = {"failure": "failed", "fail": "failed", "deferred": "delayed", "delay": "delayed", "expired": "failed"}
@@ -36,7 +36,10 @@ _ACTION_ALIASES = {"failure": "failed", "fail": "failed", "deferred": "delayed",
 
 def looks_like_dsn_fields(text: str) -> bool:
     """Does this text carry RFC 3464 recipient fields, whatever its content type?"""
-    return bool(_FIELDS_PRESENT.search(text) and _ACTION_PRESENT.search(text))
+    if "ecipient" not in text:
+        return False
+    lowered = text.lower()
+    return bool(_FIELDS_PRESENT.search(lowered) and _ACTION_PRESENT.search(lowered))
 
 
 def split_fields(text: str, defects: list[str]) -> tuple[dict[str, str], list[dict[str, str]]]:

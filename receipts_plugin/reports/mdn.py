@@ -23,7 +23,7 @@ _DISPOSITION = re.compile(
     r"^\s*(?P<action>[a-z-]+)\s*/\s*(?P<sending>[a-z-]+)\s*;\s*(?P<type>[a-z-]+)\s*(?:/\s*(?P<mods>[a-z0-9,\s-]+))?",
     re.I,
 )
-_MDN_FIELDS_PRESENT = re.compile(r"^[ \t]*disposition[ \t]*:", re.I | re.M)
+_MDN_FIELDS_PRESENT = re.compile(r"^[ \t]*disposition[ \t]*:", re.M)
 
 #: Subject prefixes of plain read notices (what clients write before the original subject).
 READ_SUBJECT = re.compile(
@@ -36,25 +36,24 @@ READ_SUBJECT = re.compile(
     r")\s*[:：]",
     re.I,
 )
-#: Body sentences of plain read notices (Outlook, Thunderbird, Apple Mail, Notes...).
+#: Body sentences of plain read notices (Outlook, Thunderbird, Apple Mail, Notes...), lower case.
 READ_BODY = re.compile(
     r"(?:was read on|has been (?:read|displayed)|was (?:displayed|read) (?:by|at|on)|"
     r"was deleted without being read|wurde am [^\n]{0,60} gelesen|wurde (?:ungelesen )?gel[öo]scht|"
     r"a été lu|a été supprimé sans avoir été lu|ha sido leído|fue leído|è stato letto|foi lido|is gelezen|"
     r"har lästs|er blevet læst|on luettu|została przeczytana|byla přečtena)",
-    re.I,
 )
 _NOT_READ = re.compile(
     r"^\s*(?:not read|nicht gelesen|non lu|no le[ií]do|n[aã]o lido|non letto|niet gelezen|ol[aä]st|ul[æ]st|lukematta|"
     r"nieprzeczytan|nepřečteno|olvasatlan|okunmadı|не прочитано|necitit|未读)",
     re.I,
 )
-_DELETED = re.compile(r"deleted without being read|ungelesen gel[öo]scht|supprimé sans avoir été lu", re.I)
+_DELETED = re.compile(r"deleted without being read|ungelesen gel[öo]scht|supprimé sans avoir été lu")
 
 
 def looks_like_mdn_fields(text: str) -> bool:
     """Does this text carry a Disposition field (so it is MDN data whatever its type)?"""
-    return bool(_MDN_FIELDS_PRESENT.search(text))
+    return "isposition" in text and bool(_MDN_FIELDS_PRESENT.search(text.lower()))
 
 
 def parse_disposition(value: str | None) -> tuple[str | None, str | None, str | None, tuple[str, ...]]:
@@ -96,9 +95,10 @@ def parse_mdn_fields(text: str, defects: list[str]) -> MdnInfo:
 
 def read_notice(subject: str, body: str) -> MdnInfo | None:
     """A plain read notice without MDN fields, recognised by subject (or body sentence)."""
-    if not READ_SUBJECT.match(subject) and not (READ_BODY.search(body[:4000]) and len(body) < 20000):
+    start = body[:4000].lower()
+    if not READ_SUBJECT.match(subject) and not (READ_BODY.search(start) and len(body) < 20000):
         return None
-    if _NOT_READ.match(subject) or _DELETED.search(body[:4000]):
+    if _NOT_READ.match(subject) or _DELETED.search(start):
         kind = "deleted"
     else:
         kind = "displayed"

@@ -25,14 +25,14 @@ REASONS = (
 
 
 def _rx(*phrases: str) -> re.Pattern[str]:
-    return re.compile("|".join(f"(?:{p})" for p in phrases))
+    return re.compile("|".join(phrases))
 
 
 #: Phrase patterns per reason, matched against the lower-cased diagnostic.
 PHRASES: dict[str, re.Pattern[str]] = {
     "mailboxfull": _rx(
         r"mailbox[^.\n]{0,40}(?:full|quota|exceeded[^.\n]{0,30}limit|exceeds allowed size|size limit exceeded)",
-        r"(?:over|exceed(?:s|ed)?|exceeding)[^.\n]{0,20}quota", r"quota[^.\n]{0,30}exceeded", r"disk[^.\n]{0,20}quota",
+        r"(?:over|exceed)[^.\n]{0,20}quota", r"quota[^.\n]{0,30}exceeded", r"disk[^.\n]{0,20}quota",
         r"maildir[^.\n]{0,10}quota", r"account is[^.\n]{0,40} quota", r"full mailbox", r"mail ?folder is full",
         r"exceeded storage allocation", r"insufficient disk space", r"not sufficient disk space",
         r"no space left on device", r"enough [^.\n]{0,20} ?space", r"user's space has been used up",
@@ -64,8 +64,8 @@ PHRASES: dict[str, re.Pattern[str]] = {
         r"requires authentication when attempting to send to a non-local",
     ),
     "authfailure": _rx(
-        r"\bspf\b[^.\n]{0,20}(?:fail|violation)", r"bad spf records", r"spf settings", r"sender policy framework",
-        r"\bdmarc\b[^.\n]{0,20}(?:policy|fail|reject)",
+        r"spf\b[^.\n]{0,20}(?:fail|violation)", r"bad spf records", r"spf settings", r"sender policy framework",
+        r"dmarc\b[^.\n]{0,20}(?:policy|fail|reject)",
         r"//spf\.pobox\.com", r"required authentication level", r"doesn't meet the authentication requirements",
         r"is not allowed to send from <[^>]*> per it's spf", r"please inspect your spf settings",
         r"dkim[^.\n]{0,30}(?:fail|invalid|not pass)",
@@ -77,7 +77,7 @@ PHRASES: dict[str, re.Pattern[str]] = {
         r"(?:user|recipient|mailbox|address|account)[^.\n]{0,60}(?:does(?: not|n't|n.t)|not) exist",
         r"doesn't have an? \S+ account", r"not listed in (?:domino directory|public name & address book)",
         r"(?:address|mailbox) (?:wasn't|was not|couldn't be|could not be) found", r"invalid final delivery userid",
-        r"recipient address rejected\.", r"\bnot a (?:valid|known) (?:user|mailbox|recipient)",
+        r"recipient address rejected\.", r"not a (?:valid|known) (?:user|mailbox|recipient)",
         r"is not a (?:valid mailbox|known user)", r"not a local address", r"recipient address rejected: (?:user unknown|unknown user|invalid)",
         r"recipient (?:not found|refuses to accept|is not accepted|is not local|not exist|unknown)", r"recipient address rejected: (?:access denied|invalid|unknown|user ?unknown)", r"email address could not be found",
         r"the email account that you tried to reach does not exist", r"resolver\.adr\.recipient ?not ?found",
@@ -101,7 +101,7 @@ PHRASES: dict[str, re.Pattern[str]] = {
         r"has restricted sms e-mail", r"account is protected by", r"not found recipient account",
     ),
     "requireptr": _rx(
-        r"\bptr\b", r"reverse dns", r"rdns", r"cannot find your hostname", r"cannot resolve your address",
+        r"ptr\b", r"reverse dns", r"rdns", r"cannot find your hostname", r"cannot resolve your address",
         r"ip name lookup failed", r"reverse lookup rejected", r"unresolvable relay host name",
         r"forward dns entry does not point", r"mismatches client ip", r"dns lookup failure: [^\n]{0,60}try again later",
         r"unverifyable sending ips",
@@ -118,8 +118,8 @@ PHRASES: dict[str, re.Pattern[str]] = {
     ),
     "rejected": _rx(
         r"sender (?:address |email address )?(?:rejected|was rejected|verify failed|not pre-approved|domain is empty|is spammer|is in my black list)",
-        r"sender address has been blacklisted", r"your email address has been blacklisted", r"(?<!recipient )(?<!sender ip )(?<!5\.1\.0 )address rejected",
-        r"administrative prohibition", r"\bbatv\b", r"invalid sender", r"bogus mail from", r"null sender is not allowed",
+        r"sender address has been blacklisted", r"your email address has been blacklisted", r"address(?<!recipient address)(?<!sender ip address)(?<!5\.1\.0 address) rejected",
+        r"administrative prohibition", r"batv\b", r"invalid sender", r"bogus mail from", r"null sender is not allowed",
         r"empty envelope senders", r"domain of sender address ", r"returned mail not accepted here",
         r"unroutable sender address", r"is not a registered gateway user", r"mail from not owned by user",
         r"fully qualified email address required", r"this server does not accept mail from",
@@ -139,7 +139,7 @@ PHRASES: dict[str, re.Pattern[str]] = {
         r"the account or domain may not exist", r"553 [^\n]{0,60} does not exist",
     ),
     "spamdetected": _rx(
-        r"\bspam\b(?!haus|cop)", r"unsolicited", r"bulk e?-?mail", r"content filter rejection", r"message content rejected",
+        r"spam\b", r"unsolicited", r"bulk e?-?mail", r"content filter rejection", r"message content rejected",
         r"rejecting (?:banned|mail) content", r"unacceptable content", r"mail content denied", r"uribl",
         r"rejected for policy reasons", r"recurrent pattern detection", r"may consider spam",
         r"our system has detected that this message is ", r"antispam", r"greylisted[^\n]{0,40}please try again in",
@@ -153,9 +153,9 @@ PHRASES: dict[str, re.Pattern[str]] = {
         r"max emails per hour", r"throttling failure", r"frequency limited", r"trop de connexions", r"numerous attempts to deliver",
     ),
     "blocked": _rx(
-        r"blacklist(?:ed)?\b", r"black list", r"block ?list", r"\b(?:rbl|dnsbl)\b", r"spamhaus", r"spamcop",
-        r"blocked (?:using|by|- see)", r"was blocked by ", r"\b(?:ip|client host|network)\b[^.\n]{0,40}(?:blocked|rejected|not allowed|listed)",
-        r"(?:access|service) (?:denied|refused)[^.\n]{0,30}(?:\bip\b|see http)", r"refused - see http", r"\bdynamic ?ips?\b",
+        r"blacklist(?:ed)?\b", r"black list", r"block ?list", r"(?:rbl|dnsbl)\b", r"spamhaus", r"spamcop",
+        r"blocked (?:using|by|- see)", r"was blocked by ", r"(?:ip|client host|network)\b[^.\n]{0,40}(?:blocked|rejected|not allowed|listed)",
+        r"(?:access|service) (?:denied|refused)[^.\n]{0,30}(?:\bip\b|see http)", r"refused - see http", r"dynamic ?ips?\b",
         r"connection (?:refused|dropped|reset|was dropped)", r"go away", r"helo command rejected",
         r"not accepting connections", r"not allowed to connect", r"not allowed to send mail from",
         r"currently sending spam", r"you are sending spam", r"open proxy", r"suspiciously like spammer",
@@ -192,7 +192,7 @@ PHRASES: dict[str, re.Pattern[str]] = {
         r"name server reply", r"too many hops", r"hop count exceeded", r"mail forwarding loop for ",
         r"forwarding loop count exceeded", r"message looping", r"routing loop", r"unable to resolve route",
         r"unrouteable mail domain", r"dns records for the destination computer could not be found",
-        r"could not connect and send the mail", r"dns query failed", r"dns error", r"\bnxdomain\b", r"(?:wasn't|was not|unable to be) able to establish an smtp connection",
+        r"could not connect and send the mail", r"dns query failed", r"dns error", r"nxdomain\b", r"(?:wasn't|was not|unable to be) able to establish an smtp connection",
     ),
     "systemfull": _rx(r"mail system full", r"requested mail action aborted: exceeded storage allocation"),
     "notaccept": _rx(
@@ -266,7 +266,7 @@ _COMMANDS = re.compile(
 )
 _COMMAND_WORDS = ("rcpt", "recipient", "data", "mail from", "mail response", "helo", "ehlo", "starttls", "connect", "greeting")
 #: Only the start of a long diagnostic is classified: the verdict is stated early, boilerplate follows.
-MAX_CLASSIFIED_CHARS = 4000
+MAX_CLASSIFIED_CHARS = 2000
 
 
 def matches(reason: str, text: str) -> bool:

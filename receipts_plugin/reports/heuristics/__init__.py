@@ -15,11 +15,5 @@ __all__ = ["notice_text", "recipient_blocks", "looks_like_bounce"]
 
 def looks_like_bounce(sender: str, subject: str, notice: str) -> bool:
     """Enough signs, from sender, subject and notice together, that this is a bounce."""
-    score = 0
-    if SENDER.search(sender):
-        score += 1
-    if SUBJECT.search(subject):
-        score += 1
-    if BODY.search(notice[:20000]):
-        score += 1
-    return score >= 2
+    score = bool(SENDER.search(sender.lower())) + bool(SUBJECT.search(subject.lower()))
+    return score == 2 or (score == 1 and bool(BODY.search(notice[:20000].lower())))

@@ -37,9 +37,9 @@ RECIPIENT_LINES: tuple[re.Pattern[str], ...] = (
         rf"original[- ]recipient|final[- ]recipient|rcpt to|delivered to|deliver(?:ed|ing)? (?:your )?(?:mail|message)? ?to|"
         rf"could not be delivered to|not be delivered to|was not delivered to|failed to deliver to|unable to deliver to|"
         rf"delivery to|undeliverable to|member of this (?:mailing )?list|following (?:address|recipient)[^:\n]{{0,40}})[ \t]*:?[ \t]*{_ADDR}",
-        re.I,
     ),
 )
+_IN_SENTENCE = RECIPIENT_LINES[2]
 _QUOTED_HEADER_RUN = re.compile(
     r"^(?:Return-Path|Received|From|Message-I[Dd]|Date|Subject|To|DKIM-Signature|MIME-Version|Content-Type|"
     r"X-[A-Za-z0-9-]+)[ \t]*:.*(?:\n[ \t].*)*\n(?:[A-Za-z-]+[ \t]*:.*(?:\n[ \t].*)*\n){2,}",
@@ -51,7 +51,8 @@ def notice_text(texts: list[str]) -> str:
     """The human-readable notice: text parts up to where the returned copy begins."""
     joined = "\n\n".join(texts)[:MAX_NOTICE_CHARS].replace("\r\n", "\n")
     cut = len(joined)
-    separator = SEPARATOR.search(joined)
+    lowered = joined.lower()
+    separator = SEPARATOR.search(lowered if len(lowered) == len(joined) else joined)
     if separator:
         cut = separator.start()
     quoted = _QUOTED_HEADER_RUN.search(joined, 0, cut + 1)
@@ -77,7 +78,7 @@ def _lines_matching(lines: list[str], shapes: tuple[re.Pattern[str], ...], exclu
     for index, line in enumerate(lines):
         if len(line) > 1000:
             continue
-        match = next((m for m in (shape.search(line) for shape in shapes) if m), None)
+        match = next((m for m in (shape.search(line if shape is not _IN_SENTENCE else line.lower()) for shape in shapes) if m), None)
         if not match:
             continue
         address = find_addresses(match.group(1))
@@ -130,7 +131,7 @@ def _own_lines(lines: list[str], start: int, end: int) -> str:
 
 _CODE = re.compile(r"(?<![\d.])[245]\d\d(?![\d]|\.\d)|\b[245]\.\d{1,3}\.\d{1,3}\b")
 _ANY_ADDRESS = re.compile(r"\S+@\S+")
-_CONTENT = re.compile(r"\b[245]\d\d\b|\b[245]\.\d{1,3}\.\d{1,3}\b|[a-z]{3,}[^\n]{12,}", re.I)
+_CONTENT = re.compile(r"\b[245]\d\d\b|\b[245]\.\d{1,3}\.\d{1,3}\b|[A-Za-z]{3,}[^\n]{12,}")
 
 
 def _is_specific(line: str) -> bool:

@@ -10,9 +10,11 @@ from __future__ import annotations
 import re
 
 from .addresses import find_addresses, message_id, message_ids
-from .mime import Headers, Part, decode_words, parse_header_text, split_head_body, decode_bytes, MAX_TEXT_BYTES
+from .mime import Headers, Part, decode_bytes, decode_words, parse_header_text, split_head_body
 from .model import OriginalRefs
 
+#: Only the start of a returned message is read: its header block is all we need.
+_HEAD_BYTES = 32 * 1024
 ORIGINAL_TYPES = ("message/rfc822", "message/global", "text/rfc822-headers", "message/rfc822-headers", "message/global-headers")
 ENVELOPE_HEADERS = ("delivered-to", "x-original-to", "envelope-to", "x-envelope-to", "x-delivered-to", "x-rcpt-to", "x-original-rcpt-to", "return-path", "to")
 
@@ -35,7 +37,7 @@ def original_part(parts: list[Part]) -> Part | None:
 
 def headers_of(part: Part) -> Headers:
     """Headers of a returned message (the part body *is* the message or its header block)."""
-    data = part.payload(MAX_TEXT_BYTES)
+    data = part.payload(_HEAD_BYTES)
     if part.ctype in ORIGINAL_TYPES[2:]:
         head = data
     else:

@@ -76,7 +76,7 @@ def _lines_matching(lines: list[str], shapes: tuple[re.Pattern[str], ...], exclu
     hits: list[tuple[int, str]] = []
     seen: set[str] = set()
     for index, line in enumerate(lines):
-        if len(line) > 1000:
+        if "@" not in line or len(line) > 1000:
             continue
         match = next((m for m in (shape.search(line if shape is not _IN_SENTENCE else line.lower()) for shape in shapes) if m), None)
         if not match:

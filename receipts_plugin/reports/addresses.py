@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import datetime, timedelta, timezone
 from email.utils import parsedate_to_datetime
 
 _ADDRESS = re.compile(
@@ -12,6 +12,10 @@ _ADDRESS = re.compile(
     r"(?![A-Za-z0-9-]*@)"
 )
 _QUOTED_LOCAL = re.compile(r'"([^"\r\n]{1,64})"@([A-Za-z0-9.-]+\.[A-Za-z]{2,})')
+_DATE = re.compile(
+    r"(?:[A-Za-z]{3},\s*)?(\d{1,2})\s+([A-Za-z]{3})\s+(\d{4}|\d{2})\s+(\d{1,2}):(\d{2})(?::(\d{2}))?\s+([+-])(\d{2})(\d{2})\b"
+)
+_MONTHS = {name: number for number, name in enumerate("jan feb mar apr may jun jul aug sep oct nov dec".split(), 1)}
 _MSGID = re.compile(r"<([^<>\s]+)>")
 _TYPE_PREFIX = re.compile(r"^\s*([A-Za-z0-9-]{2,20})\s*;\s*(.*)$", re.S)
 _DAEMON = re.compile(
@@ -91,10 +95,24 @@ def message_ids(value: str | None) -> tuple[str, ...]:
 
 
 def parse_date(value: str | None) -> datetime | None:
-    """RFC 5322 date to datetime; None for anything unparseable."""
+    """RFC 5322 date to datetime; None for anything unparseable.
+
+    The common shape is read with one regex; anything else goes to
+    :func:`email.utils.parsedate_to_datetime`, which is thorough but slower.
+    """
     if not value:
         return None
     value = value.split(";")[-1].strip() if ";" in value else value.strip()
+    match = _DATE.match(value)
+    if match and match.group(2).lower() in _MONTHS:
+        day, month, year, hour, minute, second, sign, zone_hours, zone_minutes = match.groups()
+        year_number = int(year) + (2000 if len(year) == 2 and int(year) < 50 else 1900 if len(year) == 2 else 0)
+        offset = timedelta(hours=int(zone_hours), minutes=int(zone_minutes)) * (-1 if sign == "-" else 1)
+        try:
+            return datetime(year_number, _MONTHS[month.lower()], int(day), int(hour), int(minute), int(second or 0),
+                            tzinfo=timezone(offset))
+        except ValueError:
+            return None
     try:
         return parsedate_to_datetime(value)
     except (TypeError, ValueError, IndexError, OverflowError):

@@ -278,7 +278,13 @@ class _Notice:
         self._text: str | None = None
 
     @property
+    def first_part(self) -> str:
+        """The first human-readable part as is (cheap: no search for where the returned copy starts)."""
+        return self._parts[0].text() if self._parts else ""
+
+    @property
     def text(self) -> str:
+        """The notice: text parts up to where the returned copy of the original begins."""
         if self._text is None:
             self._text = heuristics.notice_text([part.text() for part in self._parts[:6]])
         return self._text
@@ -288,7 +294,7 @@ def _command_context(group: dict[str, str], notice: _Notice) -> str:
     """Notice lines about a DSN recipient, when its Diagnostic-Code does not name the SMTP command."""
     if reasons.smtp_command(group.get("diagnostic-code") or ""):
         return ""
-    return _snippet_about(notice.text, bare_recipient(group.get("final-recipient")) or "")
+    return _snippet_about(notice.first_part, bare_recipient(group.get("final-recipient")) or "")
 
 
 def _snippet_about(notice: str, address: str) -> str:

@@ -15,6 +15,13 @@ from .model import OriginalRefs
 
 #: Only the start of a returned message is read: its header block is all we need.
 _HEAD_BYTES = 32 * 1024
+#: The returned message's fields we read (names matched case-insensitively), with continuation lines.
+_WANTED_FIELD = re.compile(
+    r"^((?i:message-id|from|to|cc|subject|in-reply-to|references|date|received|reply-to|sender|return-path|list-id))"
+    r"[ \t]*:[ \t]*([^\n]*(?:\n[ \t][^\n]*)*)",
+    re.M,
+)
+_FOLD = re.compile(r"\r?\n[ \t]+|\r")
 ORIGINAL_TYPES = ("message/rfc822", "message/global", "text/rfc822-headers", "message/rfc822-headers", "message/global-headers")
 ENVELOPE_HEADERS = ("delivered-to", "x-original-to", "envelope-to", "x-envelope-to", "x-delivered-to", "x-rcpt-to", "x-original-rcpt-to", "return-path", "to")
 
@@ -36,13 +43,14 @@ def original_part(parts: list[Part]) -> Part | None:
 
 
 def headers_of(part: Part) -> Headers:
-    """Headers of a returned message (the part body *is* the message or its header block)."""
+    """The few headers we use of a returned message (the part body *is* the message or its header block)."""
     data = part.payload(_HEAD_BYTES)
     if part.ctype in ORIGINAL_TYPES[2:]:
         head = data
     else:
         head, _ = split_head_body(data.lstrip(b"\r\n"))
-    return parse_header_text(decode_bytes(head, part.params.get("charset")))
+    text = decode_bytes(head, part.params.get("charset"))
+    return Headers([(name.lower(), _FOLD.sub(" ", value).strip()) for name, value in _WANTED_FIELD.findall(text)])
 
 
 def refs_from_headers(headers: Headers, source: str) -> OriginalRefs:

@@ -269,10 +269,57 @@ _COMMAND_WORDS = ("rcpt", "recipient", "data", "mail from", "mail response", "he
 MAX_CLASSIFIED_CHARS = 2000
 
 
+def _literal_anchors(pattern: re.Pattern[str]) -> tuple[str, ...] | None:
+    """Literal strings one of which every match of ``pattern`` must contain, or None.
+
+    Each alternative of a phrase table is reduced to its longest run of plain
+    characters (or, for an alternative opening with a group of choices, to the
+    runs of those choices). ``str in`` checks on these are much cheaper than
+    running the table's regex, so a table is only searched when one occurs.
+    """
+    try:
+        from re import _constants as sre_constants, _parser as sre_parser
+        tree = sre_parser.parse(pattern.pattern)
+    except (ImportError, AttributeError, re.error):
+        return None
+
+    def branch_anchors(items) -> list[str] | None:
+        best, run, fallback = "", "", None
+        for op, value in items:
+            if op is sre_constants.LITERAL:
+                run += chr(value)
+                continue
+            best, run = max(best, run, key=len), ""
+            if op is sre_constants.BRANCH and fallback is None:
+                choices = [branch_anchors(list(choice)) for choice in value[1]]
+                if all(choice is not None for choice in choices):
+                    fallback = [anchor for choice in choices for anchor in choice]
+        best = max(best, run, key=len)
+        return [best] if len(best) >= 3 else fallback
+
+    items = list(tree)
+    branches = items[0][1][1] if len(items) == 1 and items[0][0] is sre_constants.BRANCH else [items]
+    anchors: list[str] = []
+    for branch in branches:
+        found = branch_anchors(list(branch))
+        if found is None:
+            return None
+        anchors.extend(found)
+    return tuple(dict.fromkeys(anchors))
+
+
+_ANCHORS: dict[str, tuple[str, ...] | None] = {reason: _literal_anchors(pattern) for reason, pattern in PHRASES.items()}
+
+
 def matches(reason: str, text: str) -> bool:
     """Does the lower-cased text use one of the phrases of ``reason``?"""
     pattern = PHRASES.get(reason)
-    return bool(pattern and pattern.search(text))
+    if pattern is None:
+        return False
+    anchors = _ANCHORS[reason]
+    if anchors is not None and not any(anchor in text for anchor in anchors):
+        return False
+    return bool(pattern.search(text))
 
 
 class _Phrases(dict):

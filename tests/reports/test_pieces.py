@@ -350,3 +350,14 @@ def test_cli_summary(tmp_path):
     out = StringIO()
     main([str(path)], out)
     assert out.getvalue().startswith(f"{path}: none")
+
+
+def test_phrase_prefilter_never_hides_a_match():
+    """The literal anchors that guard each phrase table must be present whenever the table matches."""
+    from pathlib import Path
+
+    texts = [path.read_bytes().decode("latin-1").lower() for path in sorted((Path(__file__).parents[1] / "corpus").rglob("*.eml"))]
+    for reason, pattern in reasons.PHRASES.items():
+        for text in texts:
+            for line in text.splitlines()[:400]:
+                assert reasons.matches(reason, line) == bool(pattern.search(line)), (reason, line)

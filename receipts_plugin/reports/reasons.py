@@ -246,25 +246,26 @@ _RETRY = frozenset({"undefined", "onhold", "systemerror", "securityerror", "expi
 _BEFORE_DATA = frozenset({"CONN", "HELO", "EHLO", "STARTTLS", "AUTH", "MAIL", "RCPT"})
 _USER_CONFLICTS = ("norelaying", "blocked", "mailboxfull", "hasmoved", "rejected", "notaccept")
 
-#: How notices name the SMTP command a failure happened at, one named group per command.
-#: (Searched in lower-cased text; no leading ``\b`` so the engine can skip ahead by first letter.)
-_COMMANDS = re.compile(
-    "|".join(
-        f"(?P<{command}>{pattern})"
-        for command, pattern in (
-            ("RCPT", r"(?:after|in reply to|in response to|for|most progress was) (?:the )?rcpt(?: to)?\b|rcpt to:|"
-                     r"\[rcpt_to\]|smtp:rcpt\b|smtp command:? ?rcpt|does not like recipient|rcpt (?:to )?response"),
-            ("DATA", r"(?:after|in reply to|in response to) (?:the )?(?:end of data|data)\b|final data\b|"
-                     r"smtp command:? ?data|data (?:command|response)\b"),
-            ("MAIL", r"(?:after|in reply to|in response to) (?:the )?mail from\b|mail from:|smtp command:? ?mail|"
-                     r"mail (?:from )?response"),
-            ("HELO", r"(?:after|in reply to|in response to) (?:the )?(?:helo|ehlo)\b"),
-            ("STARTTLS", r"(?:after|in reply to) (?:the )?starttls\b"),
-            ("CONN", r"after (?:the )?initial connection\b|greeting\b|connect(?:ion)? to\b[^\n]{0,80}refused"),
-        )
-    ),
+#: How notices name the SMTP command a failure happened at: (command, words one of which
+#: must occur, pattern). Searched in lower-cased text; a pattern runs only when its word is there.
+_COMMANDS: tuple[tuple[str, tuple[str, ...], re.Pattern[str]], ...] = tuple(
+    (command, words, re.compile(pattern))
+    for command, words, pattern in (
+        ("RCPT", ("rcpt", "does not like recipient"),
+         r"(?:after|in reply to|in response to|for|most progress was) (?:the )?rcpt(?: to)?\b|rcpt to:|"
+         r"\[rcpt_to\]|smtp:rcpt\b|smtp command:? ?rcpt|does not like recipient|rcpt (?:to )?response"),
+        ("DATA", ("data",),
+         r"(?:after|in reply to|in response to) (?:the )?(?:end of data|data)\b|final data\b|"
+         r"smtp command:? ?data|data (?:command|response)\b"),
+        ("MAIL", ("mail from", "mail response", "smtp command"),
+         r"(?:after|in reply to|in response to) (?:the )?mail from\b|mail from:|smtp command:? ?mail|"
+         r"mail (?:from )?response"),
+        ("HELO", ("helo", "ehlo"), r"(?:after|in reply to|in response to) (?:the )?(?:helo|ehlo)\b"),
+        ("STARTTLS", ("starttls",), r"(?:after|in reply to) (?:the )?starttls\b"),
+        ("CONN", ("initial connection", "greeting", "refused"),
+         r"after (?:the )?initial connection\b|greeting\b|connect(?:ion)? to\b[^\n]{0,80}refused"),
+    )
 )
-_COMMAND_WORDS = ("rcpt", "recipient", "data", "mail from", "mail response", "helo", "ehlo", "starttls", "connect", "greeting")
 #: Only the start of a long diagnostic is classified: the verdict is stated early, boilerplate follows.
 MAX_CLASSIFIED_CHARS = 2000
 
@@ -341,10 +342,13 @@ ANY_PHRASE = re.compile("|".join(f"(?:{pattern.pattern})" for pattern in PHRASES
 def smtp_command(text: str) -> str | None:
     """The SMTP command a diagnostic says the failure happened at (RCPT, DATA, ...): the earliest mention wins."""
     lowered = text.lower()
-    if not any(word in lowered for word in _COMMAND_WORDS):
-        return None
-    match = _COMMANDS.search(lowered)
-    return match.lastgroup if match else None
+    earliest: tuple[int, str] | None = None
+    for command, words, pattern in _COMMANDS:
+        if any(word in lowered for word in words):
+            match = pattern.search(lowered)
+            if match and (earliest is None or match.start() < earliest[0]):
+                earliest = (match.start(), command)
+    return earliest[1] if earliest else None
 
 
 def classify(

@@ -335,8 +335,6 @@ class _Phrases(dict):
         return found
 
 
-#: Any phrase of any reason, for a quick "does this line state an error?".
-ANY_PHRASE = re.compile("|".join(f"(?:{pattern.pattern})" for pattern in PHRASES.values()))
 
 
 def smtp_command(text: str) -> str | None:

@@ -251,24 +251,40 @@ def _boundary_for(headers: Headers, head: bytes, body: bytes, params: dict[str, 
     return sniffed.group(1).decode("latin-1").strip()
 
 
+def _delimiter_lines(body: bytes, marker: bytes):
+    """(line start, line end, is closing) of each boundary line, found with ``bytes.find``.
+
+    A boundary line is ``--boundary`` at the start of a line, optionally
+    indented (a defect real reports have) and followed by ``--`` and blanks.
+    """
+    position = body.find(marker)
+    while position != -1:
+        line_start = body.rfind(b"\n", 0, position) + 1
+        line_end = body.find(b"\n", position)
+        line_end = len(body) if line_end == -1 else line_end
+        rest = body[position + len(marker):line_end].strip()
+        if not body[line_start:position].strip(b" \t") and rest in (b"", b"--"):
+            yield line_start, line_end, rest == b"--"
+        position = body.find(marker, line_end)
+
+
 def _split_multipart(body: bytes, boundary: str, defects: list[str]) -> list[bytes]:
-    delimiter = re.compile(rb"^[ \t]*--" + re.escape(boundary.encode("latin-1", "replace")) + rb"(--)?[ \t]*\r?$", re.M)
     chunks: list[bytes] = []
     start = None
-    for match in delimiter.finditer(body):
-        if match.group(0)[:1] in (b" ", b"\t"):
+    for line_start, line_end, closing in _delimiter_lines(body, b"--" + boundary.encode("latin-1", "replace")):
+        if body[line_start:line_start + 1] in (b" ", b"\t"):
             defects.append("indented multipart boundary line accepted")
         if start is not None:
-            end = match.start() - 1 if match.start() and body[match.start() - 1: match.start()] == b"\n" else match.start()
-            if end > start and body[end - 1: end] == b"\r":
+            end = line_start - 1 if line_start and body[line_start - 1:line_start] == b"\n" else line_start
+            if end > start and body[end - 1:end] == b"\r":
                 end -= 1
-            chunks.append(body[start:end])
+            chunks.append(body[start:max(start, end)])
             if len(chunks) >= MAX_PARTS:
                 defects.append("too many MIME parts; the rest were ignored")
                 return chunks
-        if match.group(1):
+        if closing:
             return chunks
-        start = match.end() + 1
+        start = line_end + 1
     if start is not None:
         defects.append("multipart without a closing boundary")
         chunks.append(body[start:])

@@ -88,32 +88,37 @@ def decode_words(value: str) -> str:
 
 
 class Headers:
-    """Ordered header fields with case-insensitive lookup of first or all values."""
+    """Ordered header fields with case-insensitive lookup of the first or all values.
 
-    __slots__ = ("_fields", "_index", "defects")
+    Values are stored as written and unfolded when asked for: most fields of
+    a report (Received, DKIM-Signature ...) are never read.
+    """
+
+    __slots__ = ("_count", "_index", "defects")
 
     def __init__(self, fields: list[tuple[str, str]], defects: list[str] | None = None) -> None:
-        self._fields = fields
+        self._count = len(fields)
         self._index: dict[str, list[str]] = {}
         for name, value in fields:
-            self._index.setdefault(name, []).append(value)
+            self._index.setdefault(name.lower(), []).append(value)
         self.defects = defects or []
 
     def get(self, name: str, default: str | None = None) -> str | None:
         values = self._index.get(name)
-        return values[0] if values else default
+        return _unfold(values[0]) if values else default
 
     def get_all(self, name: str) -> list[str]:
-        return self._index.get(name, [])
+        return [_unfold(value) for value in self._index.get(name, ())]
 
     def __contains__(self, name: object) -> bool:
         return name in self._index
 
     def __len__(self) -> int:
-        return len(self._fields)
+        return self._count
 
-    def names(self) -> list[str]:
-        return list(self._index)
+
+def _unfold(value: str) -> str:
+    return (_FOLD.sub(" ", value) if "\n" in value or "\r" in value else value).strip()
 
 
 def parse_header_text(text: str, defects: list[str] | None = None) -> Headers:
@@ -127,11 +132,7 @@ def parse_header_text(text: str, defects: list[str] | None = None) -> Headers:
     defects = defects if defects is not None else []
     if _STRAY_LINE.search(text):
         return Headers(_fields_with_strays(text, defects), defects)
-    fields = [
-        (name.lower(), (_FOLD.sub(" ", value) if "\n" in value else value).strip())
-        for name, value in _FIELD_RUN.findall(text, 0, MAX_HEADER_BYTES)[:MAX_HEADERS]
-    ]
-    return Headers(fields, defects)
+    return Headers(_FIELD_RUN.findall(text, 0, MAX_HEADER_BYTES)[:MAX_HEADERS], defects)
 
 
 def _fields_with_strays(text: str, defects: list[str]) -> list[tuple[str, str]]:
@@ -144,7 +145,7 @@ def _fields_with_strays(text: str, defects: list[str]) -> list[tuple[str, str]]:
             fields[-1] = (fields[-1][0], f"{fields[-1][1]} {stray}")
             defects.append("header line without a field name was unfolded into the previous field")
         position = match.end()
-        fields.append((match.group(1).lower(), _FOLD.sub(" ", match.group(2)).strip()))
+        fields.append((match.group(1), match.group(2)))
         if len(fields) >= MAX_HEADERS:
             defects.append("too many header fields; the rest were ignored")
             break

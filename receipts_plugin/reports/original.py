@@ -21,7 +21,6 @@ _WANTED_FIELD = re.compile(
     r"[ \t]*:[ \t]*([^\n]*(?:\n[ \t][^\n]*)*)",
     re.M,
 )
-_FOLD = re.compile(r"\r?\n[ \t]+|\r")
 ORIGINAL_TYPES = ("message/rfc822", "message/global", "text/rfc822-headers", "message/rfc822-headers", "message/global-headers")
 ENVELOPE_HEADERS = ("delivered-to", "x-original-to", "envelope-to", "x-envelope-to", "x-delivered-to", "x-rcpt-to", "x-original-rcpt-to", "return-path", "to")
 
@@ -50,7 +49,7 @@ def headers_of(part: Part) -> Headers:
     else:
         head, _ = split_head_body(data.lstrip(b"\r\n"))
     text = decode_bytes(head, part.params.get("charset"))
-    return Headers([(name.lower(), _FOLD.sub(" ", value).strip()) for name, value in _WANTED_FIELD.findall(text)])
+    return Headers(_WANTED_FIELD.findall(text))
 
 
 def refs_from_headers(headers: Headers, source: str) -> OriginalRefs:

@@ -88,7 +88,7 @@ def main() -> None:
         per_file = medians[name] / len(messages) * 1e6
         print(f"{name:7s} median {medians[name] * 1000:8.1f} ms/round  ({per_file:7.1f} us/file)  rounds: "
               + " ".join(f"{t * 1000:.1f}" for t in times))
-    sizes = memory_rounds(messages, max(args.rounds, 5))
+    sizes = memory_rounds(messages, max(args.rounds, 12))
     print("tracemalloc current after each round (KiB): " + " ".join(f"{s / 1024:.0f}" for s in sizes)
           + f"  growth first->last: {(sizes[-1] - sizes[0]) / 1024:+.0f} KiB")
     r1 = medians["ours"] / medians["flufl"]

@@ -207,9 +207,10 @@ PHRASES: dict[str, re.Pattern[str]] = {
         r"server did not respond", r"in the queue too long", r"after multiple retries", r"allowed queue period",
         r"could not be delivered for [^\n]{0,20}days?", r"your message could not be delivered for more than",
         r"retry timeout exceeded", r"envelope expired", r"did not accept our requests to connect",
-        r"not delivered within \d+ days?", r"operation timed out", r"will be retried for",
+        r"not delivered within \d+ days?", r"operation timed out", r"will be retried for", r"could not deliver for the last",
     ),
-    "failedstarttls": _rx(r"starttls is required", r"tls required but not supported", r"must issue a starttls"),
+    "failedstarttls": _rx(r"starttls is required", r"tls required but not supported", r"must issue a starttls",
+                          r"does not support (?:tls|starttls)"),
     "securityerror": _rx(
         r"authentication (?:credentials invalid|failure|failed|required|turned on)", r"insecure mail relay",
         r"recipient address rejected: access denied", r"unauthenticated senders not allowed",

@@ -39,6 +39,8 @@ RECIPIENT_LINES: tuple[re.Pattern[str], ...] = (
     ),
 )
 _IN_SENTENCE = RECIPIENT_LINES[2]
+#: Fields only a real header block has (a notice's "To: / Subject: / Date:" summary has none of them).
+_TRANSPORT_FIELD = re.compile(r"^(?:Return-Path|Received|Message-I[Dd]|DKIM-Signature|MIME-Version|Content-Type|X-[A-Za-z0-9-]+)[ \t]*:", re.M)
 _QUOTED_HEADER_RUN = re.compile(
     r"^(?:Return-Path|Received|From|Message-I[Dd]|Date|Subject|To|DKIM-Signature|MIME-Version|Content-Type|"
     r"X-[A-Za-z0-9-]+)[ \t]*:.*(?:\n[ \t].*)*\n(?:[A-Za-z-]+[ \t]*:.*(?:\n[ \t].*)*\n){2,}",
@@ -47,16 +49,22 @@ _QUOTED_HEADER_RUN = re.compile(
 
 
 def notice_text(texts: list[str]) -> str:
-    """The human-readable notice: text parts up to where the returned copy begins."""
+    """The human-readable notice: text parts up to where the returned copy begins.
+
+    That is the first separator line ("--- Below this line is a copy of the
+    message", ...) or the first run of header lines that has transport
+    fields (Received, Message-ID, ...): a quoted original without separator.
+    """
     joined = "\n\n".join(texts)[:MAX_NOTICE_CHARS].replace("\r\n", "\n")
     cut = len(joined)
     lowered = joined.lower()
     separator = SEPARATOR.search(lowered if len(lowered) == len(joined) else joined)
     if separator:
         cut = separator.start()
-    quoted = _QUOTED_HEADER_RUN.search(joined, 0, cut + 1)
-    if quoted and quoted.start() > 0:
-        cut = min(cut, quoted.start())
+    for quoted in _QUOTED_HEADER_RUN.finditer(joined, 0, cut + 1):
+        if quoted.start() > 0 and _TRANSPORT_FIELD.search(quoted.group(0)):
+            cut = quoted.start()
+            break
     return joined[:cut]
 
 
@@ -134,7 +142,7 @@ _ANY_ADDRESS = re.compile(r"\S+@\S+")
 _ERROR_WORDS = re.compile(
     r"unknown|full|quota|denied|blocked|spam|invalid|not found|not exist|expired|timed out|disabled|suspend|no such|"
     r"unavailable|exceed|too (?:big|large)|loop|relay|policy|virus|unreachable|blacklist|not allowed|no mx|"
-    r"not recognized|inactive|will be retried"
+    r"not recognized|inactive"
 )
 _CONTENT = re.compile(r"\b[245]\d\d\b|\b[245]\.\d{1,3}\.\d{1,3}\b|[A-Za-z]{3,}[^\n]{12,}")
 

@@ -143,7 +143,7 @@ PHRASES: dict[str, re.Pattern[str]] = {
         r"rejecting (?:banned|mail) content", r"unacceptable content", r"mail content denied", r"uribl",
         r"rejected for policy reasons", r"recurrent pattern detection", r"may consider spam",
         r"our system has detected that this message is ", r"antispam", r"greylisted[^\n]{0,40}please try again in",
-        r"spam-like", r"sender domain listed at ", r"junk mail", r"reject bulk\.advertising",
+        r"spam-like", r"sender domain listed at ", r"blacklisted url", r"junk mail", r"reject bulk\.advertising",
         r"classified as bulk mail", r"554 5\.7\.0 reject, id=",
     ),
     "speeding": _rx(r"please try again slower", r"temporarily rate limited", r"receiving mail at a rate that prevents"),
@@ -153,7 +153,7 @@ PHRASES: dict[str, re.Pattern[str]] = {
         r"max emails per hour", r"throttling failure", r"frequency limited", r"trop de connexions", r"numerous attempts to deliver",
     ),
     "blocked": _rx(
-        r"blacklist(?:ed)?\b", r"black list", r"block ?list", r"(?:rbl|dnsbl)\b", r"spamhaus", r"spamcop",
+        r"blacklisted by", r"is (?:in|on) (?:a|our|the) black ?list", r"(?:ip|domain|host|sender|email|address)[^.\n]{0,60} is black ?listed", r"black ?list(?:ed)? (?:ip|host|server|sender|domain)", r"block ?list", r"(?:rbl|dnsbl)\b", r"spamhaus", r"spamcop",
         r"blocked (?:using|by|- see)", r"was blocked by ", r"(?:ip|client host|network)\b[^.\n]{0,40}(?:blocked|rejected|not allowed|listed)",
         r"(?:access|service) (?:denied|refused)[^.\n]{0,30}(?:\bip\b|see http)", r"refused - see http", r"dynamic ?ips?\b",
         r"connection (?:refused|dropped|reset|was dropped)", r"go away", r"helo command rejected",

@@ -30,8 +30,12 @@ _STATUS_VALUE = re.compile(r"([245])\s*\.\s*(\d{1,3})\s*\.\s*(\d{1,3})")
 _FIELDS_PRESENT = re.compile(r"^[ \t]*(?:final-recipient|original-recipient)[ \t]*:", re.M)
 _ACTION_PRESENT = re.compile(r"^[ \t]*(?:action|status)[ \t]*:", re.M)
 _CONTEXT_CHARS = 8000
+_STATUS_COMMENT = re.compile(r"\((.{4,})\)")
 _DIAGNOSTIC_TYPE = re.compile(r"[a-z][a-z0-9-]*")
-_ACTION_ALIASES = {"failure": "failed", "fail": "failed", "deferred": "delayed", "delay": "delayed", "expired": "failed"}
+_ACTION_ALIASES = {
+    "failure": "failed", "fail": "failed", "deferred": "delayed", "delay": "delayed", "expired": "failed",
+    "deliverable": "delivered", "success": "delivered",
+}
 
 
 def looks_like_dsn_fields(text: str) -> bool:
@@ -96,6 +100,9 @@ def recipient_from_group(group: dict[str, str], per_message: dict[str, str], con
     recipient = bare_recipient(final_raw) or bare_recipient(original_raw)
     action = normalise_action(group.get("action"))
     diagnostic_type, diagnostic = split_typed_diagnostic(group.get("diagnostic-code") or "")
+    if not diagnostic:
+        comment = _STATUS_COMMENT.search(group.get("status") or "")
+        diagnostic = comment.group(1) if comment else None
     return build_result(
         recipient=recipient,
         original_recipient=bare_recipient(original_raw),

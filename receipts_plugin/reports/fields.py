@@ -60,7 +60,7 @@ def read_groups(
 
 
 def _starts_new_group(current: dict[str, str], name: str, openers: frozenset[str]) -> bool:
-    """A repeated field, or a second recipient after a complete one, begins the next group.
+    """A repeated field, or a recipient after another recipient's status fields, begins the next group.
 
     ``Original-Recipient`` then ``Final-Recipient`` belong together, and so do
     ``Action``, ``Final-Recipient``, ``Original-Recipient`` (some servers
@@ -70,6 +70,10 @@ def _starts_new_group(current: dict[str, str], name: str, openers: frozenset[str
     """
     if name in current:
         return True
-    if name not in openers or not any(key in openers for key in current):
+    if name not in openers:
         return False
-    return any(key in current for key in _GROUP_BODY)
+    keys = list(current)
+    first_opener = next((index for index, key in enumerate(keys) if key in openers), None)
+    if first_opener is None:
+        return False
+    return any(key in _GROUP_BODY for key in keys[first_opener + 1:])

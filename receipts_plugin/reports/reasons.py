@@ -198,7 +198,8 @@ PHRASES: dict[str, re.Pattern[str]] = {
     "notaccept": _rx(
         r"does not accept mail", r"mail receiving disabled", r"name server: \.: host not found",
         r"no mx record found for domain", r"no route for current request", r"smtp protocol returned a permanent error",
-        r"null ?mx", r"(?:mx|srv) record indicated no smtp service",
+        r"null ?mx", r"(?:mx|srv) record indicated no smtp service", r"no mx (?:record )?found",
+        r"doesn't receive email according to the administrator",
     ),
     "expired": _rx(
         r"connection timed out", r"could not find a gateway", r"delivery (?:attempts will continue|expired|time expired)",
@@ -239,8 +240,8 @@ _FIRST_PASS: tuple[tuple[str, bool], ...] = (
 #: Second pass, when the status code says nothing definite: phrases only.
 _SECOND_PASS = (
     "mailboxfull", "authfailure", "badreputation", "speeding", "spamdetected", "virusdetected",
-    "policyviolation", "norelaying", "systemerror", "networkerror", "suspend", "contenterror",
-    "systemfull", "notaccept", "expired", "failedstarttls", "securityerror", "suppressed", "mailererror",
+    "policyviolation", "norelaying", "notaccept", "systemerror", "networkerror", "suspend", "contenterror",
+    "systemfull", "expired", "failedstarttls", "securityerror", "suppressed", "mailererror",
 )
 #: Reasons a status code only hints at: the text is read again for something better.
 _RETRY = frozenset({"undefined", "onhold", "systemerror", "securityerror", "expired", "networkerror", "hostunknown", "userunknown"})

@@ -141,7 +141,7 @@ PHRASES: dict[str, re.Pattern[str]] = {
     "spamdetected": _rx(
         r"spam\b", r"unsolicited", r"bulk e?-?mail", r"content filter rejection", r"message content rejected",
         r"rejecting (?:banned|mail) content", r"unacceptable content", r"mail content denied", r"uribl",
-        r"rejected for policy reasons", r"recurrent pattern detection", r"may consider spam",
+        r"message rejected for policy reasons", r"recurrent pattern detection", r"may consider spam",
         r"our system has detected that this message is ", r"antispam", r"greylisted[^\n]{0,40}please try again in",
         r"spam-like", r"sender domain listed at ", r"blacklisted url", r"junk mail", r"reject bulk\.advertising",
         r"classified as bulk mail", r"554 5\.7\.0 reject, id=",
@@ -386,11 +386,12 @@ def classify(
 
 def _first_pass_hit(reason, status_decides, found: _Phrases, status, by_status, reply_code, command) -> bool:
     if reason == "userunknown":
-        return _is_user_unknown(found, by_status, command)
+        return command != "MAIL" and _is_user_unknown(found, by_status, command)
     if reason == "filtered":
         return _is_filtered(found, by_status, command)
     if reason == "rejected":
-        return by_status == "rejected" or _is_rejected(found, by_status, command)
+        refused_sender = command == "MAIL" and (by_status == "userunknown" or found["userunknown"])
+        return by_status == "rejected" or refused_sender or _is_rejected(found, by_status, command)
     if reason == "suspend" and reply_code == "525":
         return True
     if reason == "mesgtoobig" and (by_status == "exceedlimit" or status == "5.2.3"):

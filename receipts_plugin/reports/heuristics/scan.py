@@ -158,5 +158,5 @@ def _is_specific(line: str) -> bool:
 def _says_something(block: str, address: str) -> bool:
     """Does a block carry more than the address itself (an error code or a sentence)?"""
     rest = block.replace(address, " ", 1) if address else block
-    rest = re.sub(r"<[^>\s]*@[^>\s]*>|\S+@\S+", " ", rest)
-    return bool(_CONTENT.search(rest))
+    rest = _ANY_ADDRESS.sub(" ", rest)
+    return bool(_CONTENT.search(rest)) or _is_specific(rest)

@@ -93,6 +93,15 @@ def test_user_unknown_at_data_stage_is_filtered():
     assert reasons.classify(None, "550 unknown user (in reply to RCPT TO command)") == "userunknown"
 
 
+def test_refusal_at_mail_from_is_about_the_sender():
+    assert reasons.classify("5.1.0", "553 5.1.0 <a@b.example> does not exist (in reply to MAIL FROM command)") == "rejected"
+
+
+def test_null_mx_wins_over_dns_error():
+    text = "DNS Error: lookup of example.org responded with code NOERROR, returned Null MX"
+    assert reasons.classify("4.0.0", text) == "notaccept"
+
+
 def test_hard_bounce_rules():
     assert codes.is_hard("userunknown", "5.1.1") is True
     assert codes.is_hard("mailboxfull", "5.2.2") is False

@@ -51,8 +51,6 @@ STATUS_REASONS: dict[str, str] = {
     "5.7.28": "spamdetected", "5.7.29": "authfailure", "5.7.30": "failedstarttls",
 }
 
-#: Reasons whose status-code mapping is only a first guess: the text may say better.
-WEAK_STATUS_REASONS = frozenset({"securityerror", "systemerror", "expired", "networkerror", "filtered", "contenterror"})
 
 #: Sisimai's "pseudo" codes X.0.9NN used when a report carries no status code at all.
 PSEUDO_CODES: dict[str, int] = {
@@ -68,7 +66,6 @@ _TEMPORARY_ONLY_EXCLUDED = frozenset({"hasmoved", "hostunknown", "userunknown"})
 
 #: Reasons that are hard bounces: the address itself is dead.
 HARD_REASONS = frozenset({"userunknown", "hostunknown", "hasmoved"})
-NOT_BOUNCE_REASONS = frozenset({"delivered", "feedback", "vacation"})
 
 
 def find_status(text: str | None, klass: str | None = None) -> str | None:

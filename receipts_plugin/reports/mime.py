@@ -110,9 +110,6 @@ class Headers:
     def get_all(self, name: str) -> list[str]:
         return [_unfold(value) for value in self._index.get(name, ())]
 
-    def __contains__(self, name: object) -> bool:
-        return name in self._index
-
     def __len__(self) -> int:
         return self._count
 
@@ -224,11 +221,6 @@ class Part:
             self.decoded = html_to_text(text) if self.ctype == "text/html" else text
         return self.decoded
 
-    def walk(self):
-        """Yield this part and all parts below it, depth first."""
-        yield self
-        for child in self.children:
-            yield from child.walk()
 
 
 def html_to_text(html: str) -> str:

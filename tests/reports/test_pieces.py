@@ -87,6 +87,12 @@ def test_classify(status, diagnostic, expected):
     assert reasons.classify(status, diagnostic) == expected
 
 
+def test_reason_tables_use_sisimai_vocabulary():
+    assert set(reasons.PHRASES) <= set(reasons.REASONS)
+    assert set(codes.STATUS_REASONS.values()) <= set(reasons.REASONS)
+    assert set(codes.PSEUDO_CODES) <= set(reasons.REASONS)
+
+
 def test_user_unknown_at_data_stage_is_filtered():
     text = "550 unknown user <a@b.example> (in reply to end of DATA command)"
     assert reasons.classify(None, text) == "filtered"

@@ -222,7 +222,6 @@ class Part:
         return self.decoded
 
 
-
 def html_to_text(html: str) -> str:
     """Cheap tag stripping: good enough to read a bounce's sentences."""
     text = _TAG.sub(lambda m: "\n" if m.group(0)[:2] in ("<b", "</", "<B") else " ", html)

@@ -1,0 +1,100 @@
+"""Benchmark: our report parser against flufl.bounce and a bare stdlib parse.
+
+Every corpus file is read once into memory; then, for several rounds, each
+contender parses every file from bytes. A round's time is the total over all
+files; the ratios use the median round. Memory is followed with tracemalloc
+(current size after each round of our parser) to show it stays flat.
+
+Run: ``python bench/reports.py [--rounds N]``. The last line is
+``reports-bench: ours/flufl=R1 ours/stdlib=R2 files=N``.
+"""
+from __future__ import annotations
+
+import argparse
+import email
+import gc
+import logging
+import statistics
+import sys
+import time
+import tracemalloc
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from flufl.bounce import all_failures, scan_message  # noqa: E402
+
+from receipts_plugin.reports import parse_report  # noqa: E402
+
+
+def load_corpus() -> list[bytes]:
+    return [path.read_bytes() for path in sorted((ROOT / "tests" / "corpus").rglob("*.eml"))]
+
+
+def ours(messages: list[bytes]) -> None:
+    for raw in messages:
+        parse_report(raw)
+
+
+def flufl(messages: list[bytes]) -> None:
+    for raw in messages:
+        message = email.message_from_bytes(raw)
+        try:
+            scan_message(message)
+            all_failures(message)
+        except Exception:  # noqa: BLE001 - some flufl detectors raise on odd input; the time still counts
+            pass
+
+
+def stdlib(messages: list[bytes]) -> None:
+    for raw in messages:
+        email.message_from_bytes(raw)
+
+
+def time_rounds(function, messages: list[bytes], rounds: int) -> list[float]:
+    times = []
+    for _ in range(rounds):
+        gc.collect()
+        start = time.perf_counter()
+        function(messages)
+        times.append(time.perf_counter() - start)
+    return times
+
+
+def memory_rounds(messages: list[bytes], rounds: int) -> list[int]:
+    """tracemalloc's current traced size after each round of our parser."""
+    tracemalloc.start()
+    sizes = []
+    for _ in range(rounds):
+        ours(messages)
+        gc.collect()
+        sizes.append(tracemalloc.get_traced_memory()[0])
+    tracemalloc.stop()
+    return sizes
+
+
+def main() -> None:
+    logging.disable(logging.CRITICAL)  # flufl.bounce logs every detector exception with a traceback
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=7)
+    args = parser.parse_args()
+    messages = load_corpus()
+    ours(messages)  # warm up: regex compilation, imports
+    flufl(messages)
+    results = {name: time_rounds(fn, messages, args.rounds) for name, fn in (("ours", ours), ("flufl", flufl), ("stdlib", stdlib))}
+    medians = {name: statistics.median(times) for name, times in results.items()}
+    for name, times in results.items():
+        per_file = medians[name] / len(messages) * 1e6
+        print(f"{name:7s} median {medians[name] * 1000:8.1f} ms/round  ({per_file:7.1f} us/file)  rounds: "
+              + " ".join(f"{t * 1000:.1f}" for t in times))
+    sizes = memory_rounds(messages, max(args.rounds, 12))
+    print("tracemalloc current after each round (KiB): " + " ".join(f"{s / 1024:.0f}" for s in sizes)
+          + f"  growth first->last: {(sizes[-1] - sizes[0]) / 1024:+.0f} KiB")
+    r1 = medians["ours"] / medians["flufl"]
+    r2 = medians["ours"] / medians["stdlib"]
+    print(f"reports-bench: ours/flufl={r1:.2f} ours/stdlib={r2:.2f} files={len(messages)}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,175 @@
+"""Standard delivery status notifications (RFC 3464).
+
+Reads the ``message/delivery-status`` part (or, when a server mislabelled it,
+any text that carries its fields) into per-message and per-recipient fields,
+and turns each recipient group into a :class:`RecipientResult`.
+"""
+from __future__ import annotations
+
+import re
+
+from . import codes, reasons
+from .addresses import bare_recipient, parse_date, split_typed
+from .fields import read_groups
+from .model import STRUCTURED, RecipientResult
+
+PER_MESSAGE_FIELDS = frozenset(
+    {"original-envelope-id", "reporting-mta", "dsn-gateway", "received-from-mta", "arrival-date", "x-postfix-queue-id",
+     "x-postfix-sender", "x-original-message-id"}
+)
+PER_RECIPIENT_FIELDS = frozenset(
+    {"original-recipient", "final-recipient", "action", "status", "remote-mta", "diagnostic-code",
+     "last-attempt-date", "final-log-id", "will-retry-until", "x-actual-recipient", "x-display-name",
+     "x-supplementary-info"}
+)
+KNOWN_FIELDS = PER_MESSAGE_FIELDS | PER_RECIPIENT_FIELDS
+RECIPIENT_OPENERS = frozenset({"original-recipient", "final-recipient"})
+ACTIONS = ("failed", "delayed", "delivered", "relayed", "expanded")
+
+_STATUS_VALUE = re.compile(r"([245])\s*\.\s*(\d{1,3})\s*\.\s*(\d{1,3})")
+_FIELDS_PRESENT = re.compile(r"^[ \t]*(?:final-recipient|original-recipient)[ \t]*:", re.M)
+_ACTION_PRESENT = re.compile(r"^[ \t]*(?:action|status)[ \t]*:", re.M)
+_CONTEXT_CHARS = 8000
+_STATUS_COMMENT = re.compile(r"\((.{4,})\)")
+_DIAGNOSTIC_TYPE = re.compile(r"[a-z][a-z0-9-]*")
+_ACTION_ALIASES = {
+    "failure": "failed", "fail": "failed", "deferred": "delayed", "delay": "delayed", "expired": "failed",
+    "deliverable": "delivered", "success": "delivered",
+}
+
+
+def looks_like_dsn_fields(text: str) -> bool:
+    """Does this text carry RFC 3464 recipient fields, whatever its content type?"""
+    if "ecipient" not in text:
+        return False
+    lowered = text.lower()
+    return bool(_FIELDS_PRESENT.search(lowered) and _ACTION_PRESENT.search(lowered))
+
+
+def split_fields(text: str, defects: list[str]) -> tuple[dict[str, str], list[dict[str, str]]]:
+    """Per-message fields and the list of per-recipient field groups."""
+    groups = read_groups(text, KNOWN_FIELDS, RECIPIENT_OPENERS, defects)
+    per_message: dict[str, str] = {}
+    recipients: list[dict[str, str]] = []
+    for group in groups:
+        if any(name in group for name in ("final-recipient", "original-recipient", "action", "status")):
+            recipients.append(group)
+        else:
+            for name, value in group.items():
+                per_message.setdefault(name, value)
+    for group in recipients:
+        for name in PER_MESSAGE_FIELDS:
+            if name in group:
+                per_message.setdefault(name, group[name])
+    return per_message, recipients
+
+
+def normalise_status(value: str | None) -> str | None:
+    """``5.0.0 (permanent failure)`` -> ``5.0.0``; anything unreadable -> None."""
+    if not value:
+        return None
+    match = _STATUS_VALUE.search(value)
+    if not match:
+        return None
+    return f"{match.group(1)}.{int(match.group(2))}.{int(match.group(3))}"
+
+
+def normalise_action(value: str | None) -> str | None:
+    """The RFC 3464 action keyword, tolerating case, comments and common misspellings."""
+    if not value:
+        return None
+    word = value.strip().split()[0].strip("()").lower() if value.strip() else ""
+    word = _ACTION_ALIASES.get(word, word)
+    return word if word in ACTIONS else None
+
+
+def split_typed_diagnostic(value: str) -> tuple[str | None, str | None]:
+    """``smtp; 550 5.1.1 unknown`` -> ('SMTP', '550 5.1.1 unknown'); untyped text is kept whole."""
+    if not value:
+        return None, None
+    kind, text = split_typed(value)
+    if kind and not _DIAGNOSTIC_TYPE.fullmatch(kind):
+        return None, value
+    return (kind.upper() if kind else None), text
+
+
+def recipient_from_group(group: dict[str, str], per_message: dict[str, str], context: str = "") -> RecipientResult:
+    """One recipient group -> result, with status and reason worked out as Sisimai does."""
+    final_raw = group.get("final-recipient") or group.get("x-actual-recipient")
+    original_raw = group.get("original-recipient")
+    recipient = bare_recipient(final_raw) or bare_recipient(original_raw)
+    action = normalise_action(group.get("action"))
+    diagnostic_type, diagnostic = split_typed_diagnostic(group.get("diagnostic-code") or "")
+    if not diagnostic:
+        comment = _STATUS_COMMENT.search(group.get("status") or "")
+        diagnostic = comment.group(1) if comment else None
+    return build_result(
+        recipient=recipient,
+        original_recipient=bare_recipient(original_raw),
+        final_recipient_raw=final_raw,
+        action=action,
+        field_status=normalise_status(group.get("status")),
+        diagnostic=diagnostic,
+        diagnostic_type=diagnostic_type,
+        remote_mta=split_typed(group.get("remote-mta"))[1],
+        arrival_date=parse_date(per_message.get("arrival-date")),
+        last_attempt_date=parse_date(group.get("last-attempt-date")),
+        source=STRUCTURED,
+        context=context,
+    )
+
+
+def build_result(
+    *,
+    recipient: str | None,
+    action: str | None,
+    field_status: str | None,
+    diagnostic: str | None,
+    source: str,
+    diagnostic_type: str | None = None,
+    reason_hint: str | None = None,
+    context: str = "",
+    **extra,
+) -> RecipientResult:
+    """Combine status field, diagnostic text and reply code into one verdict.
+
+    ``context`` (the human-readable notice) is only read for the SMTP command
+    the failure happened at, when the diagnostic does not say.
+    Shared by structured and heuristic paths so both decide the same way:
+    prefer the more specific of the written status and the one quoted in the
+    diagnostic; fall back to the reply code's class; classify the reason; and
+    when no status was written at all, derive Sisimai's pseudo code.
+    """
+    text = diagnostic or ""
+    quoted = codes.find_status(text)
+    reply = codes.find_reply(text, (field_status or quoted or " ")[0] if (field_status or quoted) else None)
+    reply = reply or codes.find_reply(text)
+    status = codes.prefer_status(field_status, quoted, reply)
+    command = reasons.smtp_command(text) or reasons.smtp_command(context[:_CONTEXT_CHARS])
+    reason = reason_hint or reasons.classify(status, text, reply, action, command, diagnostic_type)
+    if reason in ("delivered", "vacation", "feedback"):
+        hard: bool | None = False
+    else:
+        hard = codes.is_hard(reason, f"{status or ''} {text}")
+    derived = False
+    if status is None and reason not in ("vacation", "feedback", "delivered"):
+        temporary = codes.is_temporary(f"{reply or ''} {text}") or action == "delayed"
+        status = codes.pseudo_status(reason, temporary)
+        derived = status is not None
+    if reply and status and reply[0] != status[0] and not derived:
+        reply = codes.find_reply(text, status[0])
+    if not action and reason != "vacation" and reason != "feedback":
+        action = "delivered" if reason == "delivered" else ("delayed" if status and status[0] == "4" and source == STRUCTURED else "failed")
+    return RecipientResult(
+        recipient=recipient,
+        action=action,
+        status=status,
+        reason=reason,
+        hard=hard,
+        diagnostic=(diagnostic or None) and " ".join(diagnostic.split())[:2000],
+        diagnostic_type=diagnostic_type,
+        reply_code=reply,
+        source=source,
+        status_derived=derived,
+        **extra,
+    )

@@ -1,0 +1,162 @@
+"""Finding recipients and their error text in a human-readable bounce notice.
+
+Servers list failed recipients in a handful of shapes, whatever their
+vendor: an address alone on a line (Exim, Gmail, Domino, Notes), an address
+followed by a colon or by its error (qmail, Sendmail, Exchange), or inside a
+sentence ("could not be delivered to <x>", "RCPT TO:<x>"). Each shape is a
+row of :data:`RECIPIENT_LINES`, tried in order of how much it can be trusted.
+"""
+from __future__ import annotations
+
+import re
+
+from ..addresses import find_addresses, is_daemon_address
+from .signals import SEPARATOR
+
+MAX_NOTICE_CHARS = 32 * 1024
+MAX_BLOCK_LINES = 40
+_CONTEXT_LINES = 3
+_CONTINUATION = (" ", "\t", ".", "(", "#", ")", "[")
+
+_ADDR = r"<?(?:mailto:)?([^\s<>()\[\]\"',;:@]+@[A-Za-z0-9.-]+\.[A-Za-z0-9-]+)>?"
+
+#: Shapes of a line that names a failed recipient: the first two are read together
+#: (an address that starts a line), the third only when they find nothing.
+RECIPIENT_LINES: tuple[re.Pattern[str], ...] = (
+    # "kijitora@example.jp" / "<kijitora@example.jp>:" / "* kijitora@example.jp" alone on a line
+    re.compile(rf"^[ \t]*(?:[*\-•]|>{{1,3}}|\d+\.)?[ \t]*{_ADDR}[ \t]*[:.]?[ \t]*$"),
+    # "<x@y>... User unknown", "554 <x@y>... error", "x@y [User unknown]", "x@y on <date>", "x@y: error", "x@y (reason)"
+    re.compile(
+        rf"^[ \t]*(?:[*\-•]|>{{1,3}}|\d+\.|[245]\d\d[ -](?:[245]\.\d{{1,3}}\.\d{{1,3}} )?)?[ \t]*\"?{_ADDR}\"?"
+        rf"[ \t]*(?:\.\.\.|:|\(|\[|on\s|\bby\b|-{{1,2}}\s|<|\t|  |,\s|[A-Z][a-z])"
+    ),
+    # "Recipient: x@y", "Failed recipient: x@y", "Empfänger: x@y", "Destinataire : x@y", "rcpt to:<x@y>"
+    re.compile(
+        rf"(?:failed recipient|recipient(?:\s+address)?|addressee|destinataire|empf[äa]nger|destinatario|"
+        rf"original[- ]recipient|final[- ]recipient|rcpt to|delivered to|deliver(?:ed|ing)? (?:your )?(?:mail|message)? ?to|"
+        rf"could not be delivered to|not be delivered to|was not delivered to|failed to deliver to|unable to deliver to|"
+        rf"delivery to|undeliverable to|member of this (?:mailing )?list|following (?:address|recipient)[^:\n]{{0,40}})[ \t]*:?[ \t]*{_ADDR}",
+    ),
+)
+_IN_SENTENCE = RECIPIENT_LINES[2]
+#: Fields only a real header block has (a notice's "To: / Subject: / Date:" summary has none of them).
+_TRANSPORT_FIELD = re.compile(r"^(?:Return-Path|Received|Message-I[Dd]|DKIM-Signature|MIME-Version|Content-Type|X-[A-Za-z0-9-]+)[ \t]*:", re.M)
+_QUOTED_HEADER_RUN = re.compile(
+    r"^(?:Return-Path|Received|From|Message-I[Dd]|Date|Subject|To|DKIM-Signature|MIME-Version|Content-Type|"
+    r"X-[A-Za-z0-9-]+)[ \t]*:.*(?:\n[ \t].*)*\n(?:[A-Za-z-]+[ \t]*:.*(?:\n[ \t].*)*\n){2,}",
+    re.M,
+)
+
+
+def notice_text(texts: list[str]) -> str:
+    """The human-readable notice: text parts up to where the returned copy begins.
+
+    That is the first separator line ("--- Below this line is a copy of the
+    message", ...) or the first run of header lines that has transport
+    fields (Received, Message-ID, ...): a quoted original without separator.
+    """
+    joined = "\n\n".join(texts)[:MAX_NOTICE_CHARS].replace("\r\n", "\n")
+    cut = len(joined)
+    lowered = joined.lower()
+    separator = SEPARATOR.search(lowered if len(lowered) == len(joined) else joined)
+    if separator:
+        cut = separator.start()
+    for quoted in _QUOTED_HEADER_RUN.finditer(joined, 0, cut + 1):
+        if quoted.start() > 0 and _TRANSPORT_FIELD.search(quoted.group(0)):
+            cut = quoted.start()
+            break
+    return joined[:cut]
+
+
+def recipient_blocks(notice: str, excluded: set[str]) -> list[tuple[str, str, str]]:
+    """(recipient, its diagnostic text, the lines just before it) in the order the notice lists them.
+
+    The lines before are context only: transcripts name the SMTP command
+    (``>>> RCPT To:<x>``) just above the error.
+    """
+    lines = notice.split("\n")
+    hits = _lines_matching(lines, RECIPIENT_LINES[:2], excluded) or _lines_matching(lines, RECIPIENT_LINES[2:], excluded)
+    return _blocks(lines, hits) if hits else []
+
+
+def _lines_matching(lines: list[str], shapes: tuple[re.Pattern[str], ...], excluded: set[str]) -> list[tuple[int, str]]:
+    hits: list[tuple[int, str]] = []
+    seen: set[str] = set()
+    for index, line in enumerate(lines):
+        if "@" not in line or len(line) > 1000:
+            continue
+        match = next((m for m in (shape.search(line if shape is not _IN_SENTENCE else line.lower()) for shape in shapes) if m), None)
+        if not match:
+            continue
+        address = find_addresses(match.group(1))
+        if not address:
+            continue
+        address = address[0]
+        if address in excluded or is_daemon_address(address):
+            continue
+        if address in seen:
+            continue
+        seen.add(address)
+        hits.append((index, address))
+    return hits
+
+
+def _blocks(lines: list[str], hits: list[tuple[int, str]]) -> list[tuple[str, str, str]]:
+    """Each recipient's own lines; one whose lines say nothing gets the text before the list."""
+    shared = "\n".join(lines[: hits[0][0]])
+    results: list[tuple[str, str, str]] = []
+    for position, (index, address) in enumerate(hits):
+        end = hits[position + 1][0] if position + 1 < len(hits) else len(lines)
+        block = _own_lines(lines, index, min(end, index + MAX_BLOCK_LINES))
+        if not _says_something(block, address):
+            block = f"{block}\n{shared}"
+        results.append((address, block, "\n".join(lines[max(0, index - _CONTEXT_LINES):index])))
+    return results
+
+
+def _own_lines(lines: list[str], start: int, end: int) -> str:
+    """The recipient line and what follows it, until the error has been stated.
+
+    Lines are taken while nothing specific (an SMTP code or a known phrase)
+    was said yet; after that only continuation lines (indented, or opening
+    with punctuation like qmail's ``. (#5.5.0)``) and the first line quoting
+    an SMTP code, so the preamble of the next recipient is not mistaken for
+    this one's error.
+    """
+    own = [lines[start]]
+    stated = _is_specific(lines[start])
+    coded = bool(_CODE.search(_ANY_ADDRESS.sub(" ", lines[start])))
+    for line in lines[start + 1:end]:
+        continues = line[:1] in _CONTINUATION or (not coded and bool(_CODE.search(_ANY_ADDRESS.sub(" ", line))))
+        if stated and (not line.strip() or not continues):
+            break
+        own.append(line)
+        stated = stated or _is_specific(line)
+        coded = coded or bool(_CODE.search(_ANY_ADDRESS.sub(" ", line)))
+    return "\n".join(own)
+
+
+_CODE = re.compile(r"(?<![\d.])[245]\d\d(?![\d]|\.\d)|\b[245]\.\d{1,3}\.\d{1,3}\b")
+_ANY_ADDRESS = re.compile(r"\S+@\S+")
+#: Words that state an error (a cheap stand-in for the full phrase tables).
+_ERROR_WORDS = re.compile(
+    r"unknown|full|quota|denied|blocked|spam|invalid|not found|not exist|expired|timed out|disabled|suspend|no such|"
+    r"unavailable|exceed|too (?:big|large)|loop|relay|policy|virus|unreachable|blacklist|not allowed|no mx|"
+    r"not recognized|inactive"
+)
+_CONTENT = re.compile(r"\b[245]\d\d\b|\b[245]\.\d{1,3}\.\d{1,3}\b|[A-Za-z]{3,}[^\n]{12,}")
+
+
+def _is_specific(line: str) -> bool:
+    """Does a line state the error itself (an SMTP code, or an error word)?"""
+    line = _ANY_ADDRESS.sub(" ", line)
+    if _CODE.search(line):
+        return True
+    return bool(_ERROR_WORDS.search(line.lower()))
+
+
+def _says_something(block: str, address: str) -> bool:
+    """Does a block carry more than the address itself (an error code or a sentence)?"""
+    rest = block.replace(address, " ", 1) if address else block
+    rest = _ANY_ADDRESS.sub(" ", rest)
+    return bool(_CONTENT.search(rest)) or _is_specific(rest)

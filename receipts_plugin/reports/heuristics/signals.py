@@ -1,0 +1,61 @@
+"""What gives a non-standard bounce away, and where its returned copy begins.
+
+All patterns are written in lower case and searched in lower-cased text
+(case-insensitive matching of large alternations is several times slower).
+These are tables, not per-vendor code: a bounce is recognised by who sent it,
+its subject, or the sentences of its notice, in the wording of the servers
+that write them (Exchange, Exim, qmail, Sendmail, Postfix, Gmail, Yahoo,
+Domino, Courier, Amazon SES, Japanese carriers and others).
+"""
+from __future__ import annotations
+
+import re
+
+SENDER = re.compile(
+    r"(?:mailer[- _]?daemon|post_?master|mail[ ._-]?delivery[ ._-]?(?:system|subsystem)|mail ?administrator|"
+    r"mailerdaemon|mail-?daemon|double-bounce|mdaemon|mailer_daemon|nobody@|ndr|no-reply@[^ ]*(?:dion|au|ezweb)|"
+    r"bounce[sd]?@|returned|sysadmin@|-admin@|owner-)",
+
+)
+SUBJECT = re.compile(
+    r"(?:undeliver|undelivered|not (?:be )?delivered|delivery (?:status|fail|failure|problem|notification|report)|"
+    r"returned mail|return(?:ed|ing)? to sender|not (?:a )?member|mail delivery fail|failure notice|delivery has failed|"
+    r"non[- ]?deliver|nondeliver|could not send|mail system error|message not delivered|"
+    r"warning: could not|delayed mail|delivery delayed|mail failure|rejected|bounce|"
+    r"permanent error|delivery notification|can't deliver|unable to deliver|unzustellbar|"
+    r"nicht zustellbar|non remis|no entregado|non recapitato|niet bezorgd|onbestelbaar|"
+    r"não entregue|メールエラー|エラー|配信|返送|недоставлен|не доставлено|sending failed|"
+    r"error sending|message status|status of:|notification d'état)",
+
+)
+#: Sentences that open the notice of a bounce.
+BODY = re.compile(
+    r"(?:could not be delivered|couldn't be delivered|was not delivered|wasn't delivered|not be delivered|"
+    r"delivery (?:to the following recipients? (?:failed|has been delayed|was unsuccessful)|has failed|failed)|"
+    r"did not reach (?:the following|some or all)|undeliverable|unable to deliver|permanent (?:fatal )?error|"
+    r"following address(?:es)? (?:had|failed)|the following (?:recipients?|addresses?) (?:failed|had|were|was|could)|"
+    r"i'm afraid i wasn't able to deliver|this is the (?:qmail-send|mail delivery|postfix) program|"
+    r"was rejected|has been rejected|rejected (?:by|your)|delivery failure|message could not|"
+    r"error (?:has )?(?:occurred|delivering)|mail delivery failed|delivery status notification|"
+    r"returned to sender|bounced|smtp error|remote (?:host|server) said|failed permanently|"
+    r"could not deliver|cannot be delivered|can't be delivered|delivery problem|mail system error|"
+    r"konnte nicht zugestellt|n'a pas pu être remis|no se ha podido entregar|non è stato possibile|"
+    r"не может быть доставлено|не доставлено|送信できませんでした|配信できません|届きませんでした|"
+    r"error message|failure reasons|returned message|failed addresses|not a member of this (?:mailing )?list|unknown user|user unknown|mailbox (?:full|unavailable))",
+
+)
+#: Where the returned copy of the original begins inside a text body.
+SEPARATOR = re.compile(
+    r"^[ \t]*(?:[-=*_ ]{2,}[ \t]*)?(?:"
+    r"below this line is a copy of the message|this is a copy of the message|original message(?: follows)?[ \t:.-]*$|"
+    r"returned message|the (?:original|returned) message (?:headers )?follows?|message headers follow|"
+    r"original message header|headers of the original message|unsent message below|"
+    r"the header of the original message is following|a copy of the original message|"
+    r"text of the message follows|copy of (?:the )?(?:original|your) message|undelivered message (?:headers )?follows?|"
+    r"rejected message|original message (?:headers|text)|message text follows|"
+    r"the (?:first|following) \d+ lines of the message|content of the (?:original )?message|"
+    r"---- ?start of returned message|included is a copy|"
+    r"以下、?元のメッセージ|元のメッセージ|オリジナルメッセージ"
+    r")[^\n]*$",
+    re.M,
+)

@@ -1,0 +1,338 @@
+"""``parse_report``: bytes in, :class:`Report` out, never an exception.
+
+The order of decisions is the point of this module: structured parts first
+(DSN, MDN, ARF fields, wherever they hide), then a non-standard bounce
+notice, then plain read notices, and auto-replies last, because bounces and
+receipts very often carry ``Auto-Submitted`` too.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from types import MappingProxyType
+
+from . import arf, dsn, heuristics, jsonfeed, mdn, reasons
+from .addresses import bare_recipient, find_addresses, first_address, message_id, message_ids, parse_date
+from .autoreply import auto_reply_sign
+from .mime import Headers, Part, decode_words, parse_message
+from .model import HEADER, HEURISTIC, STRUCTURED, MdnInfo, OriginalRefs, RecipientResult, Report
+from .original import (
+    envelope_addresses,
+    headers_of,
+    original_part,
+    quoted_headers,
+    refs_from_headers,
+    verp_local_parts,
+)
+
+DSN_TYPES = ("message/delivery-status", "message/global-delivery-status", "text/delivery-status")
+MDN_TYPES = ("message/disposition-notification", "message/global-disposition-notification", "text/disposition-notification")
+ARF_TYPES = ("message/feedback-report", "text/feedback-report")
+TEXT_TYPES = ("text/plain", "text/html", "text/enriched")
+_RECIPIENT_IN_TEXT = 8000
+
+
+@dataclass(slots=True)
+class _Scan:
+    """What one walk over the MIME tree found; internal to a single parse."""
+
+    headers: Headers
+    defects: list[str]
+    report_type: str = ""
+    dsn_parts: list[Part] = field(default_factory=list)
+    mdn_parts: list[Part] = field(default_factory=list)
+    arf_parts: list[Part] = field(default_factory=list)
+    originals: list[Part] = field(default_factory=list)
+    texts: list[Part] = field(default_factory=list)
+
+
+def parse_report(raw: bytes) -> Report:
+    """Parse a delivery report, read receipt, auto-reply or feedback report.
+
+    Returns ``Report(kind='none')`` for anything else. Never raises: a failure
+    inside the parser is reported as a defect of a ``none`` report, so one
+    hostile message cannot stop a mailbox poller.
+    """
+    try:
+        return _parse(raw if isinstance(raw, bytes) else bytes(raw))
+    except Exception as error:  # noqa: BLE001 - the contract is "never raises"
+        return Report(defects=(f"parser error: {type(error).__name__}",))
+
+
+def _parse(raw: bytes) -> Report:
+    root, defects = parse_message(raw)
+    scan = _walk(root, defects)
+    headers = root.headers
+    subject = decode_words(headers.get("subject") or "")
+    from_addr = first_address(headers.get("from"))
+    original_headers, original_source = _original_headers(scan)
+    notice = _Notice(scan.texts)
+    sources: dict[str, str] = {}
+
+    kind, recipients, mdn_info, feedback_type, per_message = _structured(scan, original_headers, headers, notice, sources)
+    if kind == "none" and notice.text:
+        event = jsonfeed.parse_event(notice.text)
+        if event is not None:
+            kind, recipients, feedback_type, json_message_id = event
+            per_message = {"x-original-message-id": json_message_id or ""}
+            sources.update(kind=STRUCTURED, recipients=STRUCTURED)
+    if kind == "none":
+        kind, recipients = _non_standard(headers, subject, notice.text, original_headers, sources)
+    if kind == "none":
+        mdn_info = mdn.read_notice(subject, notice.text)
+        if mdn_info is not None:
+            kind = "read-notice"
+            recipients = (RecipientResult(recipient=from_addr, source=HEURISTIC),)
+            mdn_info = _with_final_recipient(mdn_info, from_addr)
+            sources["mdn"] = HEURISTIC
+    if kind == "none":
+        sign = auto_reply_sign(headers, subject)
+        if sign is not None:
+            kind = "auto-reply"
+            recipients = (RecipientResult(recipient=from_addr, reason="vacation", hard=False, source=HEURISTIC),)
+            sources["kind"] = HEADER if sign != "Subject" else HEURISTIC
+
+    original = refs_from_headers(original_headers, original_source) if original_headers is not None else OriginalRefs()
+    original_message_id = _original_message_id(kind, mdn_info, original, per_message, headers, sources)
+    envelope = envelope_addresses(headers)
+    if kind != "none" and recipients:
+        recipients = _fill_from_notice(recipients, notice)
+    return Report(
+        kind=kind,
+        recipients=tuple(recipients),
+        original=original,
+        original_message_id=original_message_id,
+        envid=per_message.get("original-envelope-id") or None,
+        envelope_to=envelope,
+        verp_local_parts=verp_local_parts(envelope),
+        message_id=message_id(headers.get("message-id")),
+        from_addr=from_addr,
+        subject=subject or None,
+        date=parse_date(headers.get("date")),
+        reporting_mta=_typed_value(per_message.get("reporting-mta")),
+        feedback_type=feedback_type,
+        mdn=mdn_info,
+        sources=MappingProxyType(sources),
+        defects=tuple(dict.fromkeys(defects)),
+    )
+
+
+def _walk(root: Part, defects: list[str]) -> _Scan:
+    scan = _Scan(root.headers, defects, report_type=root.params.get("report-type", "").lower())
+    buckets = {**{t: scan.dsn_parts for t in DSN_TYPES}, **{t: scan.mdn_parts for t in MDN_TYPES}, **{t: scan.arf_parts for t in ARF_TYPES}}
+    stack = [root]
+    seen = 0
+    while stack and seen < 200:
+        part = stack.pop(0)
+        seen += 1
+        if part.ctype in buckets:
+            buckets[part.ctype].append(part)
+        elif part.ctype.startswith("message/") or part.ctype.endswith("rfc822-headers"):
+            scan.originals.append(part)
+            continue
+        elif part.ctype in TEXT_TYPES or (part.ctype.startswith("text/") and not part.children):
+            if (part.headers.get("content-disposition") or "").lower().startswith("attachment") and scan.texts:
+                continue
+            scan.texts.append(part)
+        if part.ctype == "multipart/report" and not scan.report_type:
+            scan.report_type = part.params.get("report-type", "").lower()
+        stack[0:0] = part.children
+    scan.texts.sort(key=lambda p: p.ctype != "text/plain")
+    return scan
+
+
+def _original_headers(scan: _Scan) -> tuple[Headers | None, str | None]:
+    part = original_part(scan.originals)
+    if part is not None:
+        headers = headers_of(part)
+        if len(headers):
+            return headers, "text/rfc822-headers" if "headers" in part.ctype else "message/rfc822"
+    for text_part in scan.texts[:3]:
+        quoted = quoted_headers(text_part.text())
+        if quoted is not None:
+            return quoted, "quoted"
+    return None, None
+
+
+def _structured(scan: _Scan, original: Headers | None, headers: Headers, notice: "_Notice", sources: dict[str, str]):
+    """Kind and recipients from machine-readable parts, wherever they hide."""
+    per_message: dict[str, str] = {}
+    dsn_text = "\n\n".join(p.text() for p in scan.dsn_parts[:4])
+    if not dsn_text:
+        dsn_text = _mislabelled(scan, dsn.looks_like_dsn_fields, "delivery-status")
+    if dsn_text:
+        per_message, groups = dsn.split_fields(dsn_text, scan.defects)
+        groups = [g for g in groups if any(k in g for k in ("final-recipient", "original-recipient", "x-actual-recipient", "status"))]
+        recipients = [dsn.recipient_from_group(group, per_message, _command_context(group, notice)) for group in groups]
+        if recipients:
+            sources.update(kind=STRUCTURED, recipients=STRUCTURED, envid=STRUCTURED)
+            return "dsn", recipients, None, None, per_message
+
+    mdn_text = "\n\n".join(p.text() for p in scan.mdn_parts[:2])
+    if not mdn_text and scan.report_type == "disposition-notification":
+        mdn_text = _mislabelled(scan, mdn.looks_like_mdn_fields, "disposition-notification")
+    if mdn_text:
+        info = mdn.parse_mdn_fields(mdn_text, scan.defects)
+        if info.disposition or info.original_message_id or info.final_recipient:
+            sources.update(kind=STRUCTURED, mdn=STRUCTURED, recipients=STRUCTURED)
+            recipient = RecipientResult(
+                recipient=info.final_recipient,
+                original_recipient=info.original_recipient,
+                final_recipient_raw=None,
+                source=STRUCTURED,
+            )
+            return "mdn", [recipient], info, None, per_message
+
+    arf_text = "\n\n".join(p.text() for p in scan.arf_parts[:2])
+    if not arf_text and scan.report_type == "feedback-report":
+        arf_text = _mislabelled(scan, arf.looks_like_feedback_fields, "feedback-report")
+    if arf_text or arf.opt_out_sign(headers):
+        fields, addresses = arf.parse_feedback_fields(arf_text)
+        feedback_type = (fields.get("feedback-type") or ("opt-out" if not arf_text else "other")).lower()
+        if not addresses:
+            addresses = arf.fallback_recipients(original) if arf_text else [first_address(headers.get("from")) or ""]
+        sources.update(kind=STRUCTURED if arf_text else HEADER, recipients=STRUCTURED if arf_text else HEURISTIC)
+        recipients = [
+            RecipientResult(recipient=a or None, reason="feedback", hard=False, source=STRUCTURED if arf_text else HEURISTIC)
+            for a in addresses or [""]
+        ]
+        per_message = {"reporting-mta": fields.get("reporting-mta", "")}
+        return "feedback", recipients, None, feedback_type, per_message
+    return "none", [], None, None, per_message
+
+
+def _mislabelled(scan: _Scan, detector, label: str) -> str:
+    """Report fields sent under a wrong content type (text/plain, no type at all)."""
+    for part in scan.texts[:4]:
+        text = part.text()
+        if detector(text):
+            scan.defects.append(f"{label} fields found in a {part.ctype} part")
+            return text
+    return ""
+
+
+def _non_standard(headers: Headers, subject: str, notice: str, original: Headers | None, sources: dict[str, str]):
+    """A bounce written for people: recipients from X-Failed-Recipients or the notice's lines."""
+    sender = f"{headers.get('from') or ''} {headers.get('return-path') or ''}"
+    failed = find_addresses(",".join(headers.get_all("x-failed-recipients")))
+    if not failed and (not notice.strip() or not heuristics.looks_like_bounce(sender, subject, notice)):
+        return "none", []
+    excluded = _excluded_addresses(headers, original)
+    blocks = heuristics.recipient_blocks(notice, excluded)
+    if failed:
+        by_address = {address: (text, context) for address, text, context in blocks}
+        blocks = [(address, *by_address.get(address, (notice, ""))) for address in failed]
+    if not blocks and original is not None:
+        targets = [a for a in find_addresses(original.get("to") or "") if a not in excluded][:5]
+        blocks = [(address, notice, "") for address in targets]
+    recipients = [
+        dsn.build_result(recipient=address, action=None, field_status=None, diagnostic=text, source=HEURISTIC, context=context)
+        for address, text, context in blocks
+    ]
+    sources.update(kind=HEURISTIC, recipients=HEURISTIC)
+    return "bounce", recipients
+
+
+def _excluded_addresses(headers: Headers, original: Headers | None) -> set[str]:
+    """Addresses that are never the failed recipient: the report's parties and our own sender."""
+    excluded: set[str] = set()
+    for name in ("from", "to", "reply-to", "sender", "return-path"):
+        excluded.update(find_addresses(headers.get(name) or ""))
+    if original is not None:
+        for name in ("from", "reply-to", "sender", "return-path"):
+            excluded.update(find_addresses(original.get(name) or ""))
+    return excluded
+
+
+def _fill_from_notice(recipients: list[RecipientResult], notice: "_Notice") -> list[RecipientResult]:
+    """A structured recipient with no diagnostic borrows its lines from the human-readable notice."""
+    filled: list[RecipientResult] = []
+    for result in recipients:
+        if result.source == STRUCTURED and not result.diagnostic and result.recipient and result.reason not in (None, "feedback", "vacation"):
+            snippet = _snippet_about(notice.text, result.recipient)
+            if snippet:
+                better = dsn.build_result(
+                    recipient=result.recipient,
+                    action=result.action,
+                    field_status=None if result.status_derived else result.status,
+                    diagnostic=snippet,
+                    source=STRUCTURED,
+                    context=snippet,
+                    original_recipient=result.original_recipient,
+                    final_recipient_raw=result.final_recipient_raw,
+                    remote_mta=result.remote_mta,
+                    arrival_date=result.arrival_date,
+                    last_attempt_date=result.last_attempt_date,
+                )
+                result = better
+        filled.append(result)
+    return filled
+
+
+class _Notice:
+    """The human-readable notice of a report, worked out only when something needs it."""
+
+    __slots__ = ("_parts", "_text")
+
+    def __init__(self, parts: list[Part]) -> None:
+        self._parts = parts
+        self._text: str | None = None
+
+    @property
+    def first_part(self) -> str:
+        """The first human-readable part as is (cheap: no search for where the returned copy starts)."""
+        return self._parts[0].text() if self._parts else ""
+
+    @property
+    def text(self) -> str:
+        """The notice: text parts up to where the returned copy of the original begins."""
+        if self._text is None:
+            self._text = heuristics.notice_text([part.text() for part in self._parts[:6]])
+        return self._text
+
+
+def _command_context(group: dict[str, str], notice: _Notice) -> str:
+    """Notice lines about a DSN recipient, when its Diagnostic-Code does not name the SMTP command."""
+    if reasons.smtp_command(group.get("diagnostic-code") or ""):
+        return ""
+    return _snippet_about(notice.first_part, bare_recipient(group.get("final-recipient")) or "")
+
+
+def _snippet_about(notice: str, address: str) -> str:
+    """The notice's paragraph about ``address``, from the line that names it (and the line before)."""
+    lowered = notice[:_RECIPIENT_IN_TEXT * 4].lower()
+    index = lowered.find(address) if address else -1
+    if index < 0:
+        return ""
+    start = lowered.rfind("\n", 0, max(0, lowered.rfind("\n", 0, index))) + 1
+    paragraph_end = lowered.find("\n\n", index)
+    return notice[start:paragraph_end if 0 <= paragraph_end < start + 600 else start + 600]
+
+
+def _original_message_id(kind, mdn_info, original: OriginalRefs, per_message, headers: Headers, sources) -> str | None:
+    if mdn_info is not None and mdn_info.original_message_id:
+        sources["original_message_id"] = mdn_info.source
+        return mdn_info.original_message_id
+    if original.message_id:
+        sources["original_message_id"] = STRUCTURED if original.source != "quoted" else HEURISTIC
+        return original.message_id
+    candidate = message_id(per_message.get("x-original-message-id"))
+    if candidate:
+        sources["original_message_id"] = STRUCTURED
+        return candidate
+    if kind in ("auto-reply", "read-notice", "mdn"):
+        candidate = message_id(headers.get("in-reply-to")) or (message_ids(headers.get("references")) or (None,))[-1]
+        if candidate:
+            sources["original_message_id"] = HEADER
+            return candidate
+    return None
+
+
+def _with_final_recipient(info: MdnInfo, address: str | None) -> MdnInfo:
+    return MdnInfo(disposition=info.disposition, final_recipient=address, source=info.source)
+
+
+def _typed_value(value: str | None) -> str | None:
+    if not value:
+        return None
+    return value.split(";", 1)[-1].strip() or None
+

@@ -1,0 +1,460 @@
+"""Bounce reason classification, as data.
+
+The vocabulary is Sisimai's, so results compare with it. The decision is a
+short ordered walk over phrase tables: each reason has one compiled regex of
+the phrases servers use for it (generalised from what real servers write,
+many languages folded in), and a few reasons may also be implied by the
+status code (see :data:`codes.STATUS_REASONS`). The order follows what is most
+specific first: a full mailbox stays a full mailbox even when the server
+wrapped it in a generic 5.1.1.
+"""
+from __future__ import annotations
+
+import re
+
+from . import codes
+
+REASONS = (
+    "userunknown", "mailboxfull", "hostunknown", "filtered", "rejected", "blocked", "spamdetected",
+    "expired", "suspend", "norelaying", "mesgtoobig", "policyviolation", "securityerror", "systemerror",
+    "toomanyconn", "networkerror", "hasmoved", "contenterror", "exceedlimit", "notaccept", "mailererror",
+    "syntaxerror", "systemfull", "virusdetected", "authfailure", "badreputation", "requireptr",
+    "notcompliantrfc", "speeding", "suppressed", "failedstarttls", "onhold", "undefined", "delivered",
+    "vacation", "feedback",
+)
+
+
+def _rx(*phrases: str) -> re.Pattern[str]:
+    return re.compile("|".join(phrases))
+
+
+#: Phrase patterns per reason, matched against the lower-cased diagnostic.
+PHRASES: dict[str, re.Pattern[str]] = {
+    "mailboxfull": _rx(
+        r"mailbox[^.\n]{0,40}(?:full|quota|exceeded[^.\n]{0,30}limit|exceeds allowed size|size limit exceeded)",
+        r"(?:over|exceed)[^.\n]{0,20}quota", r"quota[^.\n]{0,30}exceeded", r"disk[^.\n]{0,20}quota",
+        r"maildir[^.\n]{0,10}quota", r"account is[^.\n]{0,40} quota", r"full mailbox", r"mail ?folder is full",
+        r"exceeded storage allocation", r"insufficient disk space", r"not sufficient disk space",
+        r"no space left on device", r"enough [^.\n]{0,20} ?space", r"user's space has been used up",
+        r"too many messages on the server", r"quota violation", r"too much mail data",
+        r"boite du destinataire pleine", r"postfach[^.\n]{0,20}voll", r"exceeding receiving limits",
+        r"mailbox would exceed maximum allowed storage", r"is over ?quota", r"user has exceeded quota",
+    ),
+    "mesgtoobig": _rx(
+        r"message (?:file |size )?too (?:big|large for this )", r"(?:max(?:imum)?|fixed) (?:inbound |incoming )?message size",
+        r"message size exceeds", r"message length exceeds administrative limit", r"size limit",
+        r"line limit exceeded", r"taille limite du message", r"exceeded the maximum incoming message size",
+        r"max message size exceeded",
+    ),
+    "exceedlimit": _rx(r"message header size exceeds limit", r"message too large"),
+    "suspend": _rx(
+        r"(?:mailbox|account|user)[^.\n]{0,30}(?:suspended|disabled|deactivated|frozen|inactive|locked)",
+        r"is currently suspended", r"has been (?:temporarily )?(?:suspended|disabled)", r"inactive account",
+        r"invalid/inactive user", r"is a deactivated mailbox", r"user is terminated", r"temporar(?:il)?y (?:locked|inactive)",
+        r"archived recipient", r"boite du destinataire archivee", r"email account that you tried to reach is (?:disabled|inactive)",
+        r"recipient suspend the service", r"this address no longer accepts mail", r"disabled or discontinued",
+        r"user or domain is disabled", r"mailbox unavailable or access denied",
+    ),
+    "hasmoved": _rx(r" has been replaced by "),
+    "norelaying": _rx(
+        r"relay(?:ing)? (?:access )?(?:denied|not permitted|prohibited)", r"no relaying", r"unable to relay",
+        r"not (?:allowed|permitted) to relay", r"as a relay", r"insecure mail relay", r"not an open relay",
+        r"not a gateway", r"not local host", r"relaying mail to ", r"this system is not configured to relay",
+        r"isn't in my list of allowed rcpthost", r"we don't handle mail for", r"specified domain is not allowed",
+        r"requires authentication when attempting to send to a non-local",
+    ),
+    "authfailure": _rx(
+        r"spf\b[^.\n]{0,20}(?:fail|violation)", r"bad spf records", r"spf settings", r"sender policy framework",
+        r"dmarc\b[^.\n]{0,20}(?:policy|fail|reject)",
+        r"//spf\.pobox\.com", r"required authentication level", r"doesn't meet the authentication requirements",
+        r"is not allowed to send from <[^>]*> per it's spf", r"please inspect your spf settings",
+        r"dkim[^.\n]{0,30}(?:fail|invalid|not pass)",
+    ),
+    "userunknown": _rx(
+        r"(?:user|recipient|mailbox|address|account|addressee)(?: name)? (?:is )?(?:unknown|not (?:found|known|exist|active|local|ok|valid))",
+        r"(?:unknown|invalid|bad|non-?existent|illegal) (?:local ?part|user|recipient|mailbox|address|e-?mail address|addressee)",
+        r"no (?:such|mail ?box by that name|account by that name|mailbox found|valid recipients)",
+        r"(?:user|recipient|mailbox|address|account)[^.\n]{0,60}(?:does(?: not|n't|n.t)|not) exist",
+        r"doesn't have an? \S+ account", r"not listed in (?:domino directory|public name & address book)",
+        r"(?:address|mailbox) (?:wasn't|was not|couldn't be|could not be) found", r"invalid final delivery userid",
+        r"recipient address rejected\.", r"not a (?:valid|known) (?:user|mailbox|recipient)",
+        r"is not a (?:valid mailbox|known user)", r"not a local address", r"recipient address rejected: (?:user unknown|unknown user|invalid)",
+        r"recipient (?:not found|refuses to accept|is not accepted|is not local|not exist|unknown)", r"recipient address rejected: (?:access denied|invalid|unknown|user ?unknown)", r"email address could not be found",
+        r"the email account that you tried to reach does not exist", r"resolver\.adr\.recipient ?not ?found",
+        r"sorry, (?:no mailbox|badrcptto|user unknown)", r"badrcptto list", r"not in my validrcptto list",
+        r"address (?:does not exist|not present in directory|unknown|invalid)", r"5\.1\.0 address rejected",
+        r"there is no one at this address", r"this email address is wrong", r"destination addresses were unknown",
+        r"mailbox (?:is )?(?:unavailable|unavaiable|inactive|invalid|not present)",
+        r"requested action not taken: mailbox unavailable", r"invalid mailbox", r"user missing home directory",
+        r"vdeliver: invalid or unknown virtual user", r"utilisateur inconnu", r"no existe (?:dicha persona|ese usuario)",
+        r"nessun utente simile", r"adresse nicht gefunden", r"unbekannt(?:er)? (?:empf.nger|benutzer)",
+        r"can't accept user", r"that domain or user isn't in my list", r"destination server rejected recipients",
+        r"not email addresses", r"recipient unknown", r"does not exist\.", r"5\.1\.1 bad address",
+        r"no mail ?box (?:here|available)", r"<[^>\s]*> not found", r"rcpt[^.\n]{0,30}t exist",
+        r"in name directory", r"was not found in", r"recipients was undeliverable",
+        r"this spectator does not exist", r"account unavailable", r"recipient name is not recognized",
+    ),
+    "filtered": _rx(
+        r"message filtered", r"user refuses to receive", r"user reject", r"refused due to recipient preferences",
+        r"is not accepting any mail", r"only accepting mail from specific", r"recipient id refuse to receive",
+        r"you have been blocked by the recipient", r"message rejected due to user rules", r"bounced address",
+        r"has restricted sms e-mail", r"account is protected by", r"not found recipient account",
+    ),
+    "requireptr": _rx(
+        r"ptr\b", r"reverse dns", r"rdns", r"cannot find your hostname", r"cannot resolve your address",
+        r"ip name lookup failed", r"reverse lookup rejected", r"unresolvable relay host name",
+        r"forward dns entry does not point", r"mismatches client ip", r"dns lookup failure: [^\n]{0,60}try again later",
+        r"unverifyable sending ips",
+    ),
+    "notcompliantrfc": _rx(r"duplicate header", r"not rfc ?5322 compliant", r"rfcmessagenoncompliant", r" multiple [a-z-]+ header"),
+    "badreputation": _rx(
+        r"poor (?:email )?reputation", r"reputation (?:problems|score)", r"low reputation", r"bad reputation",
+        r"rate limited due to ip reputation", r"temporarily deferred due to unexpected volume or user complaints",
+    ),
+    "contenterror": _rx(
+        r"header size exceeds maximum", r"8-bit data in message header", r"recipient list, exceeds policy limit",
+        r"mime complexity", r"too many received: headers", r"invalid mime headers", r"improperly-formatted binary",
+        r"unnecessary base64 encoding",
+    ),
+    "rejected": _rx(
+        r"sender (?:address |email address )?(?:rejected|was rejected|verify failed|not pre-approved|domain is empty|is spammer|is in my black list)",
+        r"sender address has been blacklisted", r"your email address has been blacklisted", r"address(?<!recipient address)(?<!sender ip address)(?<!5\.1\.0 address) rejected",
+        r"administrative prohibition", r"batv\b", r"invalid sender", r"bogus mail from", r"null sender is not allowed",
+        r"empty envelope senders", r"domain of sender address ", r"returned mail not accepted here",
+        r"unroutable sender address", r"is not a registered gateway user", r"mail from not owned by user",
+        r"fully qualified email address required", r"this server does not accept mail from",
+        r"not allowed to post to this mailing list", r"delivery not authorized, message refused",
+        r"permission to post", r"not a member of this (?:mailing )?list", r"groups\.google\.com/support",
+        r"denied \[bouncedeny\]", r"emetteur invalide", r"spam reporting address", r"envelope blocked - ",
+        r"access denied \((?:in reply to mail from command|sender blacklisted)\)", r"no third-party dsns",
+        r"unsigned dsn for", r"sending this from a different address", r"isn't on the recipient's list of senders",
+        r"can't determine purported responsible address", r"from: domain is invalid", r"mx records for ",
+        r"email address is not verified", r"senderfilterconfig", r"rule imposed mailbox access for",
+        r"valid sender domain", r"syntax error: empty email address", r"backscatter protection",
+    ),
+    "hostunknown": _rx(
+        r"host(?: or domain name)? (?:unknown|not found|unreachable)", r"unknown host", r"no such domain",
+        r"domain (?:does not exist|is not reachable|must exist)", r"name or service not known",
+        r"unrout(?:e)?able address", r"unknown domain", r"mail domain mentioned in email address is unknown",
+        r"the account or domain may not exist", r"553 [^\n]{0,60} does not exist",
+    ),
+    "spamdetected": _rx(
+        r"spam\b", r"unsolicited", r"bulk e?-?mail", r"content filter rejection", r"message content rejected",
+        r"rejecting (?:banned|mail) content", r"unacceptable content", r"mail content denied", r"uribl",
+        r"message rejected for policy reasons", r"recurrent pattern detection", r"may consider spam",
+        r"our system has detected that this message is ", r"antispam", r"greylisted[^\n]{0,40}please try again in",
+        r"spam-like", r"sender domain listed at ", r"blacklisted url", r"junk mail", r"reject bulk\.advertising",
+        r"classified as bulk mail", r"554 5\.7\.0 reject, id=",
+    ),
+    "speeding": _rx(r"please try again slower", r"temporarily rate limited", r"receiving mail at a rate that prevents"),
+    "toomanyconn": _rx(
+        r"too many (?:connections|concurrent smtp connections|recipients|smtp sessions|errors from your ip)",
+        r"connection rate limit exceeded", r"maximum connection limit", r"per-domain connection limit",
+        r"max emails per hour", r"throttling failure", r"frequency limited", r"trop de connexions", r"numerous attempts to deliver",
+    ),
+    "blocked": _rx(
+        r"blacklisted by", r"is (?:in|on) (?:a|our|the) black ?list", r"(?:ip|domain|host|sender|email|address)[^.\n]{0,60} is black ?listed", r"black ?list(?:ed)? (?:ip|host|server|sender|domain)", r"block ?list", r"(?:rbl|dnsbl)\b", r"spamhaus", r"spamcop",
+        r"blocked (?:using|by|- see)", r"was blocked by ", r"(?:ip|client host|network)\b[^.\n]{0,40}(?:blocked|rejected|not allowed|listed)",
+        r"(?:access|service) (?:denied|refused)[^.\n]{0,30}(?:\bip\b|see http)", r"refused - see http", r"dynamic ?ips?\b",
+        r"connection (?:refused|dropped|reset|was dropped)", r"go away", r"helo command rejected",
+        r"not accepting connections", r"not allowed to connect", r"not allowed to send mail from",
+        r"currently sending spam", r"you are sending spam", r"open proxy", r"suspiciously like spammer",
+        r"please use the smtp server of your isp", r"service not available, closing transmission channel",
+        r"smtp error from remote mail server after initial connection", r"extreme bad ip profile",
+        r"confirm this mail server", r"your server requires confirmation", r"too many (?:spams|unwanted messages)",
+        r"no access from mail server", r"no matches to nameserver query", r"domain does not exist:",
+        r"has not passed validation", r"to submit messages to this e-mail system has been rejected",
+        r"not currently accepting mail from your ip", r"banned sending ip", r"said: 550 blocked",
+        r"error: no valid recipients from ", r"listed as abusive", r"mail from [^\n]{0,80} refused",
+        r"rejected based on blacklist", r"service refused, please try later", r"temporarily deferred due to user complaints", r"invalid ip for sending mail",
+    ),
+    "virusdetected": _rx(
+        r"virus(?:es)? (?:detected|or spam|phishing)", r"infected with a virus", r"potentially executable attachment",
+        r"used by recent viruses", r"prohibited virus",
+    ),
+    "policyviolation": _rx(
+        r"policy (?:violation|reasons)", r"denied by policy", r"organization(?:al)? (?:policy|settings)", r"local policy",
+        r"illegal attachment", r"members-only list", r"closed mailing list", r"header are not accepted",
+        r"header error", r"message given low priority", r"messages with multiple addresses", r"protocol violation",
+        r"not subscribed to this group", r"content presents a potential", r"containing images or other attachments",
+        r"mass mailer", r"security policies", r"not accepting mail with ", r"without solving a captcha",
+    ),
+    "systemerror": _rx(
+        r"(?:local|server|system|mail system) config(?:uration)? error", r"local error in processing",
+        r"aliasing/forwarding loop broken", r"it would create a mail loop", r"loops back to myself", r"loop was found", r"interrupted system call",
+        r"internal (?:error reading data|server error)", r"queue file write error", r"remote server is misconfigured",
+        r"service currently unavailable", r"temporary local problem", r"timeout waiting for input",
+        r"transaction failed ", r"can't create user output file", r"could not load drd", r"no mdb",
+        r"encountered an error while being processed", r"unable to connect [^\n]{0,40}daemon", r"unable to contact ldap server",
+    ),
+    "networkerror": _rx(
+        r"host name lookup failure", r"host not found, try again", r"no route to host", r"host is unreachable",
+        r"name server reply", r"too many hops", r"hop count exceeded", r"mail forwarding loop for ",
+        r"forwarding loop count exceeded", r"message looping", r"routing loop", r"unable to resolve route",
+        r"unrouteable mail domain", r"dns records for the destination computer could not be found",
+        r"could not connect and send the mail", r"dns query failed", r"dns error", r"nxdomain\b", r"(?:wasn't|was not|unable to be) able to establish an smtp connection",
+    ),
+    "systemfull": _rx(r"mail system full", r"requested mail action aborted: exceeded storage allocation"),
+    "notaccept": _rx(
+        r"does not accept mail", r"mail receiving disabled", r"name server: \.: host not found",
+        r"no mx record found for domain", r"no route for current request", r"smtp protocol returned a permanent error",
+        r"null ?mx", r"(?:mx|srv) record indicated no smtp service", r"no mx (?:record )?found",
+        r"doesn't receive email according to the administrator",
+    ),
+    "expired": _rx(
+        r"connection timed out", r"could not find a gateway", r"delivery (?:attempts will continue|expired|time expired)",
+        r"failed to deliver to domain ", r"giving up on", r"failing for a long time", r"has been delayed",
+        r"not been collected after", r"(?:message|retry) (?:expired|timed out|time not reached)",
+        r"server did not respond", r"in the queue too long", r"after multiple retries", r"allowed queue period",
+        r"could not be delivered for [^\n]{0,20}days?", r"your message could not be delivered for more than",
+        r"retry timeout exceeded", r"envelope expired", r"did not accept our requests to connect",
+        r"not delivered within \d+ days?", r"operation timed out", r"will be retried for", r"could not deliver for the last",
+    ),
+    "failedstarttls": _rx(r"starttls is required", r"tls required but not supported", r"must issue a starttls",
+                          r"does not support (?:tls|starttls)"),
+    "securityerror": _rx(
+        r"authentication (?:credentials invalid|failure|failed|required|turned on)", r"insecure mail relay",
+        r"recipient address rejected: access denied", r"unauthenticated senders not allowed",
+        r"verification failure", r"not authorized to send mail, authentication", r"executable files are not allowed",
+        r"account not subscribed to ses", r"you don't authenticate", r"is a dead domain",
+        r"not authorized to perform ses:sendrawemail",
+    ),
+    "suppressed": _rx(r"suppression list", r"on the account-level suppression"),
+    "mailererror": _rx(
+        r" \|\| exit ", r"procmail", r"bin/maildrop", r"command (?:failed|died with status|output)",
+        r"mailer error", r"pipe to \|/", r"x-unix; ",
+    ),
+    "vacation": _rx(r"out of (?:the )?office", r"auto(?:matic)?[- ]?reply", r"on vacation", r"abwesenheit"),
+}
+
+#: First pass, most specific first: (reason, may the status code alone decide it?).
+#: ``userunknown``/``filtered``/``rejected`` need the SMTP command too, see below.
+_FIRST_PASS: tuple[tuple[str, bool], ...] = (
+    ("mailboxfull", True), ("mesgtoobig", True), ("exceedlimit", True), ("suspend", False),
+    ("hasmoved", False), ("norelaying", False), ("authfailure", True),
+    ("userunknown", True), ("filtered", True),
+    ("requireptr", True), ("notcompliantrfc", False), ("badreputation", False), ("contenterror", True),
+    ("rejected", True), ("hostunknown", True), ("spamdetected", True), ("speeding", False),
+    ("toomanyconn", True), ("blocked", True),
+)
+#: Second pass, when the status code says nothing definite: phrases only.
+_SECOND_PASS = (
+    "mailboxfull", "authfailure", "badreputation", "speeding", "spamdetected", "virusdetected",
+    "policyviolation", "norelaying", "notaccept", "systemerror", "networkerror", "suspend", "contenterror",
+    "systemfull", "expired", "failedstarttls", "securityerror", "suppressed", "mailererror",
+)
+#: Reasons a status code only hints at: the text is read again for something better.
+_RETRY = frozenset({"undefined", "onhold", "systemerror", "securityerror", "expired", "networkerror", "hostunknown", "userunknown"})
+_BEFORE_DATA = frozenset({"CONN", "HELO", "EHLO", "STARTTLS", "AUTH", "MAIL", "RCPT"})
+_USER_CONFLICTS = ("norelaying", "blocked", "mailboxfull", "hasmoved", "rejected", "notaccept")
+
+#: How notices name the SMTP command a failure happened at: (command, words one of which
+#: must occur, pattern). Searched in lower-cased text; a pattern runs only when its word is there.
+_COMMANDS: tuple[tuple[str, tuple[str, ...], re.Pattern[str]], ...] = tuple(
+    (command, words, re.compile(pattern))
+    for command, words, pattern in (
+        ("RCPT", ("rcpt", "does not like recipient"),
+         r"(?:after|in reply to|in response to|for|most progress was) (?:the )?rcpt(?: to)?\b|rcpt to:|"
+         r"\[rcpt_to\]|smtp:rcpt\b|smtp command:? ?rcpt|does not like recipient|rcpt (?:to )?response"),
+        ("DATA", ("data",),
+         r"(?:after|in reply to|in response to) (?:the )?(?:end of data|data)\b|final data\b|"
+         r"smtp command:? ?data|data (?:command|response)\b"),
+        ("MAIL", ("mail from", "mail response", "smtp command"),
+         r"(?:after|in reply to|in response to) (?:the )?mail from\b|mail from:|smtp command:? ?mail|"
+         r"mail (?:from )?response"),
+        ("HELO", ("helo", "ehlo"), r"(?:after|in reply to|in response to) (?:the )?(?:helo|ehlo)\b"),
+        ("STARTTLS", ("starttls",), r"(?:after|in reply to) (?:the )?starttls\b"),
+        ("CONN", ("initial connection", "greeting", "refused"),
+         r"after (?:the )?initial connection\b|greeting\b|connect(?:ion)? to\b[^\n]{0,80}refused"),
+    )
+)
+#: Only the start of a long diagnostic is classified: the verdict is stated early, boilerplate follows.
+MAX_CLASSIFIED_CHARS = 2000
+
+
+def _literal_anchors(pattern: re.Pattern[str]) -> tuple[str, ...] | None:
+    """Literal strings one of which every match of ``pattern`` must contain, or None.
+
+    Each alternative of a phrase table is reduced to its longest run of plain
+    characters (or, for an alternative opening with a group of choices, to the
+    runs of those choices). ``str in`` checks on these are much cheaper than
+    running the table's regex, so a table is only searched when one occurs.
+    """
+    try:
+        from re import _constants as sre_constants, _parser as sre_parser
+        tree = sre_parser.parse(pattern.pattern)
+    except (ImportError, AttributeError, re.error):
+        return None
+
+    def branch_anchors(items) -> list[str] | None:
+        best, run, fallback = "", "", None
+        for op, value in items:
+            if op is sre_constants.LITERAL:
+                run += chr(value)
+                continue
+            best, run = max(best, run, key=len), ""
+            if op is sre_constants.BRANCH and fallback is None:
+                choices = [branch_anchors(list(choice)) for choice in value[1]]
+                if all(choice is not None for choice in choices):
+                    fallback = [anchor for choice in choices for anchor in choice]
+        best = max(best, run, key=len)
+        return [best] if len(best) >= 3 else fallback
+
+    items = list(tree)
+    branches = items[0][1][1] if len(items) == 1 and items[0][0] is sre_constants.BRANCH else [items]
+    anchors: list[str] = []
+    for branch in branches:
+        found = branch_anchors(list(branch))
+        if found is None:
+            return None
+        anchors.extend(found)
+    return tuple(dict.fromkeys(anchors))
+
+
+_ANCHORS: dict[str, tuple[str, ...] | None] = {reason: _literal_anchors(pattern) for reason, pattern in PHRASES.items()}
+
+
+def matches(reason: str, text: str) -> bool:
+    """Does the lower-cased text use one of the phrases of ``reason``?"""
+    pattern = PHRASES.get(reason)
+    if pattern is None:
+        return False
+    anchors = _ANCHORS[reason]
+    if anchors is not None and not any(anchor in text for anchor in anchors):
+        return False
+    return bool(pattern.search(text))
+
+
+class _Phrases(dict):
+    """Which reasons' phrases a text uses, each table searched at most once."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__()
+        self.text = text
+
+    def __missing__(self, reason: str) -> bool:
+        found = self[reason] = matches(reason, self.text)
+        return found
+
+
+
+
+def smtp_command(text: str) -> str | None:
+    """The SMTP command a diagnostic says the failure happened at (RCPT, DATA, ...): the earliest mention wins."""
+    lowered = text.lower()
+    earliest: tuple[int, str] | None = None
+    for command, words, pattern in _COMMANDS:
+        if any(word in lowered for word in words):
+            match = pattern.search(lowered)
+            if match and (earliest is None or match.start() < earliest[0]):
+                earliest = (match.start(), command)
+    return earliest[1] if earliest else None
+
+
+def classify(
+    status: str | None,
+    diagnostic: str | None,
+    reply_code: str | None = None,
+    action: str | None = None,
+    command: str | None = None,
+    diagnostic_type: str | None = None,
+) -> str:
+    """Decide the reason of one failed (or delayed, or delivered) recipient.
+
+    Three passes: specific reasons the status or a phrase proves; then, when
+    the status is vague, any phrase; then what the status, reply code, SMTP
+    command or action imply. ``onhold`` when there was text but no verdict.
+    """
+    if (status and status.startswith("2.")) or action in ("delivered", "relayed", "expanded"):
+        return "delivered"
+    text = (diagnostic or "")[:MAX_CLASSIFIED_CHARS].lower().replace("\u2019", "'")
+    command = command or smtp_command(text)
+    by_status = codes.reason_for_status(status)
+    smtp_like = diagnostic_type != "X-UNIX"
+
+    found = _Phrases(text)
+    if smtp_like:
+        for reason, status_decides in _FIRST_PASS:
+            if _first_pass_hit(reason, status_decides, found, status, by_status, reply_code, command):
+                return reason
+    if by_status is None or by_status in _RETRY:
+        phrase_reason = next((r for r in _SECOND_PASS if found[r]), None)
+        if phrase_reason:
+            return phrase_reason
+    return _implied(status, by_status, found, reply_code, action, command, diagnostic_type)
+
+
+def _first_pass_hit(reason, status_decides, found: _Phrases, status, by_status, reply_code, command) -> bool:
+    if reason == "userunknown":
+        return command != "MAIL" and _is_user_unknown(found, by_status, command)
+    if reason == "filtered":
+        return _is_filtered(found, by_status, command)
+    if reason == "rejected":
+        refused_sender = command == "MAIL" and (by_status == "userunknown" or found["userunknown"])
+        return by_status == "rejected" or refused_sender or _is_rejected(found, by_status, command)
+    if reason == "suspend" and reply_code == "525":
+        return True
+    if reason == "mesgtoobig" and (by_status == "exceedlimit" or status == "5.2.3"):
+        return False
+    if reason == "hostunknown" and by_status == "hostunknown":
+        return not found["networkerror"]
+    if reason == "norelaying" and command in ("CONN", "EHLO", "HELO"):
+        return False
+    if reason == "spamdetected" and (not status or (command in _BEFORE_DATA and by_status != "spamdetected")):
+        return False
+    if reason == "contenterror" and _first_pass_hit("spamdetected", True, found, status, by_status, reply_code, command):
+        return False
+    return (status_decides and by_status == reason) or found[reason]
+
+
+def _is_user_unknown(found: _Phrases, by_status: str | None, command: str | None) -> bool:
+    """5.1.1 without contrary words, or user-unknown words at the RCPT stage (or at an
+    unknown stage when no status code says otherwise)."""
+    if by_status == "userunknown":
+        return not any(found[other] for other in _USER_CONFLICTS)
+    if command != "RCPT" and (command is not None or by_status is not None):
+        return False
+    return found["userunknown"]
+
+
+def _is_filtered(found: _Phrases, by_status: str | None, command: str | None) -> bool:
+    """Refused after the recipient was accepted (at DATA, or at an unknown stage)."""
+    if by_status == "filtered":
+        return found["userunknown"] or found["filtered"]
+    if command in _BEFORE_DATA:
+        return False
+    return found["filtered"] or found["userunknown"]
+
+
+def _is_rejected(found: _Phrases, by_status: str | None, command: str | None) -> bool:
+    """The sender was refused: at MAIL FROM, at DATA, or when the status says nothing better."""
+    if not found["rejected"]:
+        return False
+    if command == "MAIL":
+        return True
+    if command == "DATA":
+        return by_status != "userunknown"
+    return by_status in (None, "securityerror", "systemerror")
+
+
+def _implied(status, by_status, found: _Phrases, reply_code, action, command, diagnostic_type) -> str:
+    """What is left: the status code's own meaning, its class, reply code, command or action."""
+    if by_status:
+        return by_status
+    if reply_code in ("521", "556"):
+        return "notaccept"
+    if reply_code in ("523", "524", "538") or command == "STARTTLS":
+        return "failedstarttls"
+    if status and status[1:4] in (".6.", ".7."):
+        return "contenterror" if status[2] == "6" else "securityerror"
+    if diagnostic_type == "X-UNIX":
+        return "mailererror"
+    if reply_code and reply_code[1] == "0" and reply_code[2] in "1234567":
+        return "syntaxerror"
+    if action in ("delayed", "expired"):
+        return "expired"
+    if command in ("HELO", "EHLO"):
+        return "blocked"
+    if found["vacation"]:
+        return "vacation"
+    return "onhold" if found.text.strip() else "undefined"

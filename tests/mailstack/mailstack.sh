@@ -231,6 +231,9 @@ virtual_mailbox_domains = $DESK_DOMAIN $CUSTOMER_DOMAIN
 virtual_mailbox_maps =
 smtpd_reject_unlisted_recipient = no
 virtual_transport = lmtp:inet:127.0.0.1:$LMTP_PORT
+# One recipient per LMTP transaction: Dovecot writes Delivered-To (the full VERP address) only
+# when a transaction has a single recipient.
+lmtp_destination_recipient_limit = 1
 recipient_delimiter = +
 # never talk to the outside world
 default_transport = error:outbound mail disabled in test mail stack
@@ -289,8 +292,11 @@ start_dovecot() {
   local i
   for ((i = 0; i < 100; i++)); do [[ -s $W/dovecot/run/master.pid ]] && break; sleep 0.05; done
   cp "$W/dovecot/run/master.pid" "$W/dovecot.pid" || { log "dovecot wrote no master.pid"; return 1; }
-  wait_greeting "$IMAP_PORT" "* OK" && wait_greeting "$LMTP_PORT" "220" && wait_tls_greeting "$IMAPS_PORT" \
-    || { tail -20 "$W/log/dovecot.log" >&2; return 1; }
+  if ! { wait_greeting "$IMAP_PORT" "* OK" && wait_greeting "$LMTP_PORT" "220" \
+    && wait_tls_greeting "$IMAPS_PORT"; }; then
+    tail -20 "$W/log/dovecot.log" >&2
+    return 1
+  fi
   log "dovecot ready (pid $(cat "$W/dovecot.pid"))"
 }
 
@@ -318,6 +324,8 @@ running() {
 
 # Both masters call setsid(), so their PID is also their process group. Signalling the group
 # stops every child at once: Dovecot's master alone waits ~1 s for its children to exit.
+# A child the master spawns just after the signal (an auth worker, say) escapes it and keeps
+# the master waiting ~6 s, so stop_pid repeats the signal until the master is gone.
 signal_daemon() {  # signal pid
   local pgid
   pgid=$(ps -o pgid= -p "$2" 2>/dev/null | tr -d ' ') || true
@@ -330,10 +338,10 @@ stop_pid() {  # name pidfile: SIGTERM, then SIGKILL after 10 s
   pid=$(cat "$2")
   rm -f "$2"
   running "$pid" || return 0
-  signal_daemon TERM "$pid"
   for ((i = 0; i < 1000; i++)); do
-    running "$pid" || { log "$name (pid $pid) stopped"; return 0; }
+    ((i % 10)) || signal_daemon TERM "$pid"
     sleep 0.01
+    running "$pid" || { log "$name (pid $pid) stopped"; return 0; }
   done
   log "$name (pid $pid) still alive after 10 s: SIGKILL"
   signal_daemon KILL "$pid"

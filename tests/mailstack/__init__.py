@@ -260,7 +260,7 @@ class MailStack:
 # ---------------------------------------------------------------- module helpers
 def run_script(command: str, directory: Path, env: dict[str, str] | None = None) -> None:
     """Run ``mailstack.sh COMMAND DIR``; its stderr (the daemons' errors) becomes the exception."""
-    run_tool([str(SCRIPT), command, str(directory)], env={**os.environ, **(env or {})})
+    run_tool(["bash", str(SCRIPT), command, str(directory)], env={**os.environ, **(env or {})})
 
 
 def run_tool(argv: list[str], stdin: str | None = None, env: dict[str, str] | None = None) -> None:
@@ -345,4 +345,3 @@ def reap_orphans(root: Path = Path("/tmp")) -> None:
         if (directory / "env").exists():
             run_script("stop", directory)
         shutil.rmtree(directory, ignore_errors=True)
-

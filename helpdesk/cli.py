@@ -92,7 +92,6 @@ def mail_send_queued() -> None:
 @with_appcontext
 def worker() -> None:
     """Run the scheduled jobs (sending, mail intake, plugin jobs) until stopped."""
-    from .jobs import all_jobs, run_worker
+    from .jobs import run_app_worker
 
-    app = current_app._get_current_object()
-    run_worker(app, all_jobs(app))
+    run_app_worker(current_app._get_current_object())

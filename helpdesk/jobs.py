@@ -44,6 +44,14 @@ def all_jobs(app: Flask) -> list[Job]:
     return jobs
 
 
+#: A long-running task of the worker (e.g. an IMAP IDLE connection): runs until the event is set.
+Watcher = Callable[[threading.Event], None]
+
+
+def all_watchers(app: Flask) -> list[Watcher]:
+    return [w for plugin in active_plugins(app).values() for w in plugin.watchers(app)]
+
+
 def _in_context(app: Flask, job: Job) -> Callable[[], None]:
     def run() -> None:
         with app.app_context():
@@ -64,17 +72,29 @@ def build_scheduler(app: Flask, jobs: Iterable[Job]) -> BackgroundScheduler:
     return scheduler
 
 
-def run_worker(app: Flask, jobs: list[Job], stop: threading.Event | None = None) -> None:
-    """Run ``jobs`` until SIGTERM/SIGINT (or ``stop`` is set); each job also runs once at start."""
+def run_worker(app: Flask, jobs: list[Job], watchers: list[Watcher] = (),
+               stop: threading.Event | None = None) -> None:
+    """Run ``jobs`` and ``watchers`` until SIGTERM/SIGINT (or ``stop``); jobs also run once at start."""
     stop = stop or threading.Event()
     scheduler = build_scheduler(app, jobs)
+    threads = [threading.Thread(target=watcher, args=(stop,), daemon=True, name=f"watcher-{i}")
+               for i, watcher in enumerate(watchers)]
     if threading.current_thread() is threading.main_thread():
         for signum in (signal.SIGTERM, signal.SIGINT):
             signal.signal(signum, lambda *_: stop.set())
     scheduler.start()
-    log.info("worker started with jobs: %s", ", ".join(j.id for j in jobs))
+    for thread in threads:
+        thread.start()
+    log.info("worker started with jobs: %s and %d watcher(s)", ", ".join(j.id for j in jobs), len(threads))
     try:
         stop.wait()
     finally:
         scheduler.shutdown(wait=True)
+        for thread in threads:
+            thread.join(timeout=35)
         log.info("worker stopped")
+
+
+def run_app_worker(app: Flask) -> None:
+    """The worker process: every core and plugin job and watcher."""
+    run_worker(app, all_jobs(app), all_watchers(app))

@@ -27,8 +27,8 @@ class HelpdeskPlugin:
 
     A plugin may own: a blueprint (``blueprints()``), models and an Alembic branch
     (``migrations_dir``), template slot receivers (``template_hooks()``), signal
-    receivers (connected in ``init_app``), scheduled jobs (``jobs()``) and CLI commands
-    (``cli_group``).
+    receivers (connected in ``init_app``), scheduled jobs (``jobs()``), long-running
+    worker tasks (``watchers()``) and CLI commands (``cli_group``).
     """
 
     name: ClassVar[str] = ""
@@ -45,7 +45,12 @@ class HelpdeskPlugin:
         """(slot, receiver, priority) triples."""
         return ()
 
-    def jobs(self, app: Flask) -> Iterable["Job"]:
+    def jobs(self, app: Flask) -> Iterable:
+        """Periodic jobs (:class:`helpdesk.jobs.Job`) for the worker process."""
+        return ()
+
+    def watchers(self, app: Flask) -> Iterable:
+        """Long-running worker tasks (:data:`helpdesk.jobs.Watcher`), e.g. IMAP IDLE."""
         return ()
 
     cli_group = None

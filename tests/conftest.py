@@ -18,7 +18,7 @@ from sqlalchemy import create_engine, text
 from helpdesk import create_app
 from helpdesk.extensions import db
 
-pytest_plugins = ["tests.mailstack.fixtures"] if (Path(__file__).parent / "mailstack" / "fixtures.py").exists() else []
+pytest_plugins = ["tests.mailstack.fixtures"]
 
 ALL_PLUGINS = ["receipts"]
 

@@ -65,10 +65,7 @@ def new():
 def _thread_page(ticket, reply_form=None, note_form=None, status=200):
     reply_form = reply_form or ReplyForm(formdata=None, obj=ticket_service.reply_defaults(ticket))
     update_form = TicketUpdateForm(formdata=None, status=ticket.status.value, priority=ticket.priority.value)
-    messages = db.session.scalars(
-        db.select(Message).where(Message.ticket_id == ticket.id).order_by(Message.created_at, Message.id)
-        .options(db.selectinload(Message.recipients), db.selectinload(Message.attachments),
-                 db.joinedload(Message.author))).all()
+    messages = ticket_service.thread_messages(ticket.id)
     addresses = [a.strip() for text in (reply_form.to.data, reply_form.cc.data, reply_form.bcc.data)
                  for a in (text or "").replace(";", ",").split(",") if "@" in a]
     warnings = undeliverable_among([a.email for a in header_addresses(addresses)])

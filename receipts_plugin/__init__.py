@@ -13,15 +13,52 @@ from flask import Flask
 
 from helpdesk.plugins import HelpdeskPlugin
 
+DEFAULTS = {
+    "RECEIPTS_ADDRESS": None,  # where read receipts go; default receipts@MAIL_DOMAIN
+    "RECEIPTS_BOUNCE_ADDRESS": None,  # base of the VERP return path; default RECEIPTS_ADDRESS
+    "RECEIPTS_PER_RECIPIENT": True,  # one SMTP transaction per recipient, each with its own VERP sender
+    "RECEIPTS_POLL_SECONDS": 60,
+    "RECEIPTS_IDLE": True,  # the worker also holds an IMAP IDLE connection per mailbox
+}
+
 
 class ReceiptsPlugin(HelpdeskPlugin):
     name = "receipts"
     migrations_dir = Path(__file__).resolve().parent / "migrations" / "versions"
 
     def init_app(self, app: Flask) -> None:
-        from . import models  # noqa: F401 - the plugin's tables join the metadata
+        from . import handlers, models, sending  # noqa: F401 - models join the metadata
 
-        app.config.setdefault("RECEIPTS_PER_RECIPIENT", True)
+        for key, value in DEFAULTS.items():
+            app.config.setdefault(key, value)
+        sending.connect(app)
+        handlers.connect(app)
+
+    def blueprints(self):
+        from .views import bp
+
+        return [bp]
+
+    def template_hooks(self):
+        from .hooks import TEMPLATE_HOOKS
+
+        return TEMPLATE_HOOKS
+
+    def jobs(self, app: Flask):
+        from .jobs import receipt_jobs
+
+        return receipt_jobs(app)
+
+    def watchers(self, app: Flask):
+        from .poller import idle_watchers
+
+        return idle_watchers(app) if app.config.get("RECEIPTS_IDLE", True) else []
+
+    @property
+    def cli_group(self):
+        from .cli import receipts_cli
+
+        return receipts_cli
 
 
 plugin = ReceiptsPlugin()

@@ -7,7 +7,7 @@ from datetime import time
 from flask.testing import FlaskClient
 
 from helpdesk.extensions import db
-from helpdesk.models import Agent, AgentRole, Department
+from helpdesk.models import Agent, AgentRole, Channel, Department
 from helpdesk.services.tickets import ReplyDraft, open_ticket, post_reply
 
 PASSWORD = "correct horse battery"
@@ -32,8 +32,8 @@ def make_agent(email: str = "agent@example.test", departments: list[Department] 
 
 
 def make_ticket(agent: Agent, department: Department, requester: str = "alice@customer.test",
-                subject: str = "Printer on fire", body: str = "It is on fire."):
-    return open_ticket(agent, department.id, requester, subject, body)
+                subject: str = "Printer on fire", body: str = "It is on fire.", channel: Channel = Channel.WEB):
+    return open_ticket(agent, department.id, requester, subject, body, channel)
 
 
 def make_reply(ticket, agent: Agent, to: str = "alice@customer.test", cc: str = "", bcc: str = "",

@@ -1,0 +1,62 @@
+"""``flask --app wsgi receipts ...``: poll, run the worker, inspect a saved report."""
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+from flask import current_app
+from flask.cli import AppGroup
+
+receipts_cli = AppGroup("receipts", help="Delivery reports and read receipts.")
+
+
+@receipts_cli.command("poll")
+@click.option("--mailbox", "name", help="Only this mailbox (by name).")
+@click.option("--force", is_flag=True, help="Poll even if the mailbox is backing off after errors.")
+def poll(name: str | None, force: bool) -> None:
+    """Poll the watched mailboxes once and print a summary per mailbox."""
+    from .poller import poll_all
+
+    summaries = poll_all(name, force=force)
+    if not summaries:
+        click.echo(f"no enabled mailbox{' named ' + name if name else ''}; add one under Setup > Mailboxes", err=True)
+        sys.exit(1)
+    for summary in summaries:
+        click.echo(summary.line())
+    if any(s.error for s in summaries):
+        sys.exit(2)
+
+
+@receipts_cli.command("worker")
+def worker() -> None:
+    """Run every scheduled job (polls, IDLE watchers, sending, intake) until stopped."""
+    from helpdesk.jobs import run_app_worker
+
+    run_app_worker(current_app._get_current_object())
+
+
+@receipts_cli.command("inspect")
+@click.argument("files", nargs=-1, type=click.Path(exists=True, dir_okay=False, path_type=Path), required=True)
+@click.option("--apply", "apply_", is_flag=True, help="Also record it, as if the poller had fetched it.")
+def inspect(files: tuple[Path, ...], apply_: bool) -> None:
+    """Show what the parser reads in saved .eml files (and what it matches, with --apply)."""
+    from .ingest import correlate, ingest
+    from .reports import parse_report
+    from .reports.cli import summary
+
+    for path in files:
+        raw = path.read_bytes()
+        report = parse_report(raw)
+        click.echo(summary(str(path), report))
+        correlation = correlate(report)
+        if correlation.message is not None:
+            click.echo(f"  matches message {correlation.message.id} (ticket {correlation.message.ticket_id}) "
+                       f"by {correlation.method}: {[m.recipient.address for m in correlation.matches]}"
+                       + (f"; suspect: {correlation.suspect}" if correlation.suspect else ""))
+        else:
+            click.echo("  matches no message of ours")
+        if apply_:
+            result = ingest(raw, f"cli:{path.name}", report=report)
+            click.echo(f"  recorded: {json.dumps({'outcome': result.outcome, 'report_id': result.report_id})}")

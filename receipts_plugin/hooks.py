@@ -1,0 +1,75 @@
+"""What the plugin draws in the core's template slots. States are computed once per page
+(in the slot that precedes the rows) and kept on ``g`` for the per-message slots."""
+from __future__ import annotations
+
+from flask import g, render_template_string, url_for
+from markupsafe import Markup
+
+from .read_info import latest_reply_states, states_for
+from .settings import receipts_enabled
+
+_STATE = '{% from "receipts/_state.html" import reply_state %}{{ reply_state(state, message_id) }}'
+
+
+def head() -> Markup:
+    css = url_for("receipts.static", filename="receipts.css")
+    js = url_for("receipts.static", filename="receipts.js")
+    return Markup(f'<link rel="stylesheet" href="{css}">\n  <script src="{js}" defer></script>')
+
+
+def thread_before(ticket, messages) -> Markup | None:
+    g.rr_states = states_for(messages)
+    if not receipts_enabled(ticket.department_id):
+        return None
+    return Markup(render_template_string(
+        '<div class="rr-toolbar"><button type="button" class="rr-refresh" data-rr-refresh="{{ ticket.id }}">'
+        'Refresh delivery status</button><span id="rr-refresh-status" class="muted small" role="status"></span>'
+        '<span hidden data-rr-live="{{ url_for(\'receipts.live\', ticket_id=ticket.id) }}" '
+        'data-rr-ticket="{{ ticket.id }}"></span></div>'
+        '<div id="rr-panel-host" hidden aria-live="polite"></div>', ticket=ticket))
+
+
+def message_meta(message, ticket) -> Markup | None:
+    state = getattr(g, "rr_states", {}).get(message.id)
+    if state is None or state.state.value == "none":
+        return None
+    return Markup(render_template_string(_STATE, state=state, message_id=message.id))
+
+
+def message_menu(message, ticket) -> Markup | None:
+    if message.id not in getattr(g, "rr_states", {}):
+        return None
+    panel = url_for("receipts.panel", message_id=message.id)
+    fragment = url_for("receipts.panel", message_id=message.id, fragment=1)
+    return Markup(f'<a class="rr-track" href="{panel}" data-rr-fragment="{fragment}">Track delivery</a>')
+
+
+def ticket_list_head(tickets) -> Markup:
+    g.rr_ticket_states = latest_reply_states([t.id for t in tickets])
+    return Markup("<th>Last reply</th>")
+
+
+def ticket_list_row(ticket) -> Markup:
+    message_id, state = getattr(g, "rr_ticket_states", {}).get(ticket.id, (None, None))
+    if state is None or state.state.value == "none":
+        return Markup("<td></td>")
+    return Markup("<td>") + Markup(render_template_string(_STATE, state=state, message_id=message_id)) + Markup("</td>")
+
+
+def admin_settings() -> Markup:
+    return Markup(render_template_string(
+        '<a class="card tile" href="{{ url_for(\'receipts.settings\') }}"><h2>Privacy Settings › Read Receipts</h2>'
+        '<p>Choose the departments whose replies ask for read receipts and delivery reports.</p></a>'
+        '<a class="card tile" href="{{ url_for(\'receipts.health\') }}"><h2>Mailboxes and poller health</h2>'
+        '<p>Watched mailboxes, the last poll, errors, unmatched and quarantined reports.</p></a>'))
+
+
+TEMPLATE_HOOKS = [
+    ("head", head, 50),
+    ("thread-before", thread_before, 50),
+    ("message-meta", message_meta, 50),
+    ("message-menu", message_menu, 50),
+    ("ticket-list-head", ticket_list_head, 50),
+    ("ticket-list-row", ticket_list_row, 50),
+    ("admin-settings", admin_settings, 50),
+]

@@ -1,0 +1,281 @@
+"""From a received report to recorded events: parse, store, correlate, check trust, apply.
+
+Correlation, most trusted first: our signed VERP token (the report was addressed to
+``bounces+TOKEN@``); ENVID + ORCPT; Original-Message-ID or the returned original's
+Message-ID with the Final-Recipient; In-Reply-To/References. A report that matches nothing
+is kept as ``unmatched``. A read receipt counts only when its Final-Recipient (or its
+From) is a recipient of that message; otherwise it is kept as ``suspect`` and changes nothing.
+"""
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from flask import current_app
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from helpdesk.extensions import db
+from helpdesk.models import Message, MessageDirection, MessageRecipient, utcnow
+from helpdesk.services.storage import StorageError, read_bytes, store_bytes
+
+from .events import EventInput, record_events
+from .models import StoredReport, TrackedMessage
+from .outcomes import after_events
+from .reports import Report, RecipientResult, parse_report
+from .tokens import read_verp_token
+
+REPORT_KINDS = ("dsn", "bounce", "mdn", "read-notice")
+_DELIVERED_ACTIONS = ("delivered", "relayed", "expanded")
+
+
+class IngestDeferred(RuntimeError):
+    """The report could not be stored (e.g. disk full): leave the mail where it is."""
+
+
+@dataclass(frozen=True, slots=True)
+class Match:
+    recipient: MessageRecipient
+    result: RecipientResult
+
+
+@dataclass
+class Correlation:
+    message: Message | None = None
+    method: str | None = None
+    matches: list[Match] = field(default_factory=list)
+    unmatched: list[RecipientResult] = field(default_factory=list)
+    suspect: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class IngestResult:
+    outcome: str  # matched | partial | unmatched | suspect | ignored | quarantined | duplicate
+    kind: str
+    report_id: int | None = None
+
+
+def dedupe_identity(report: Report, raw: bytes) -> str:
+    """The report's own identity, widened by what tells two look-alike reports apart."""
+    if report.kind == "none" and not report.message_id:
+        return hashlib.sha256(raw).hexdigest()
+    extra = "|".join([*report.verp_local_parts, report.original.message_id or ""])
+    return hashlib.sha256(f"{report.identity}|{extra}".encode()).hexdigest()
+
+
+def ingest(raw: bytes, source: str, mailbox_id: int | None = None, uidvalidity: int | None = None,
+           uid: int | None = None, report: Report | None = None) -> IngestResult:
+    """Record one received mail as a report and apply it; idempotent; commits."""
+    report = report or parse_report(raw)
+    identity = dedupe_identity(report, raw)
+    if mailbox_id is not None and uid is not None:
+        seen = db.session.scalar(select(StoredReport).where(
+            StoredReport.mailbox_id == mailbox_id, StoredReport.uidvalidity == uidvalidity, StoredReport.uid == uid))
+        if seen is not None:
+            return IngestResult("duplicate", seen.kind, seen.id)
+    seen = db.session.scalar(select(StoredReport).where(StoredReport.identity == identity))
+    if seen is not None:
+        return IngestResult("duplicate", seen.kind, seen.id)
+    try:
+        digest = store_bytes(raw)
+    except StorageError as exc:
+        raise IngestDeferred(str(exc)) from exc
+    stored = StoredReport(identity=identity, raw_sha256=digest, size=len(raw), source=source[:200],
+                          mailbox_id=mailbox_id, uidvalidity=uidvalidity, uid=uid, kind=report.kind,
+                          outcome="ignored", subject=(report.subject or "")[:998],
+                          from_address=(report.from_addr or "")[:320], summary=summarise(report))
+    db.session.add(stored)
+    if report.kind in REPORT_KINDS:
+        apply_report(report, stored)
+    else:
+        stored.reason = "not a delivery report or read receipt" if report.kind == "none" else f"{report.kind}: kept"
+    try:
+        db.session.commit()
+    except IntegrityError:  # the same report recorded concurrently
+        db.session.rollback()
+        return IngestResult("duplicate", report.kind)
+    return IngestResult(stored.outcome, report.kind, stored.id)
+
+
+def reapply(stored: StoredReport) -> str:
+    """Parse and apply a stored report again (a fixed parser, or its message arrived later).
+
+    Events already recorded are keyed by the report and are not added twice. Commits."""
+    raw = read_bytes(stored.raw_sha256)
+    report = parse_report(raw)
+    stored.kind, stored.summary, stored.reason = report.kind, summarise(report), None
+    stored.reprocessed_at = utcnow()
+    if report.kind in REPORT_KINDS:
+        apply_report(report, stored)
+    else:
+        stored.outcome = "ignored"
+    db.session.commit()
+    return stored.outcome
+
+
+def apply_report(report: Report, stored: StoredReport) -> None:
+    """Correlate and record events (does not commit)."""
+    correlation = correlate(report)
+    stored.message_id = correlation.message.id if correlation.message else None
+    stored.method = correlation.method
+    if correlation.suspect:
+        stored.outcome, stored.reason = "suspect", correlation.suspect
+        return
+    if not correlation.matches:
+        stored.outcome = "unmatched"
+        stored.reason = "no message of ours matches this report" if correlation.message is None else \
+            "the report names no recipient of the matched message"
+        return
+    stored.outcome = "partial" if correlation.unmatched else "matched"
+    if correlation.unmatched:
+        stored.reason = "not recipients of the message: " + ", ".join(
+            r.recipient or "?" for r in correlation.unmatched)
+    inputs = [event for match in correlation.matches
+              if (event := _event(report, match, stored)) is not None]
+    changed = record_events(inputs)
+    after_events(correlation.message, changed, inputs)
+
+
+def _event(report: Report, match: Match, stored: StoredReport) -> EventInput | None:
+    kind, source = event_kind(report, match.result)
+    if kind is None:
+        return None
+    result = match.result
+    at = _plausible_time(result.last_attempt_date or result.arrival_date or report.date, match.recipient)
+    return EventInput(recipient=match.recipient, kind=kind, source=source, key=f"{stored.identity}:{kind}", at=at,
+                      status_code=result.status, reason=result.reason, diagnostic=result.diagnostic,
+                      remote_mta=result.remote_mta, report=stored,
+                      detail=(report.mdn.reporting_ua if report.mdn else None))
+
+
+def event_kind(report: Report, result: RecipientResult) -> tuple[str | None, str]:
+    """The state machine's event kind for one recipient line of a report, and its source."""
+    if report.kind in ("mdn", "read-notice"):
+        disposition = (report.mdn.disposition if report.mdn else None) or "displayed"
+        if report.kind == "read-notice":
+            return ("read-notice-not-read" if disposition == "deleted" else "read-notice"), "read-notice"
+        return (f"mdn-{disposition}" if disposition in
+                ("displayed", "deleted", "dispatched", "processed", "denied", "failed") else None), "mdn"
+    source = "dsn" if report.kind == "dsn" else "bounce"
+    action = (result.action or "").lower()
+    if action in _DELIVERED_ACTIONS:
+        return "dsn-delivered", source
+    if action == "delayed":
+        return "dsn-delayed", source
+    temporary = (result.status or "").startswith("4") or result.hard is False
+    return ("bounce-soft" if temporary else "dsn-failed"), source
+
+
+def _plausible_time(value: datetime | None, recipient: MessageRecipient) -> datetime:
+    """A report's own date, unless it is missing or impossible (before we sent, or in the future)."""
+    now = utcnow()
+    sent = recipient.message.created_at
+    if value is None or value.tzinfo is None or value > now + timedelta(hours=1) or value < sent - timedelta(hours=1):
+        return now
+    return value
+
+
+def correlate(report: Report) -> Correlation:
+    for method in (_by_token, _by_envid, _by_message_id, _by_thread_headers):
+        correlation = method(report)
+        if correlation is not None:
+            if report.kind in ("mdn", "read-notice"):
+                _check_receipt_trust(report, correlation)
+            return correlation
+    return Correlation()
+
+
+def _addresses(result: RecipientResult) -> list[str]:
+    return [a.lower() for a in (result.original_recipient, result.recipient) if a]
+
+
+def _receipt_addresses(report: Report) -> list[str]:
+    """Who a receipt speaks for: its Final-Recipient and Original-Recipient, else its sender."""
+    mdn = report.mdn
+    named = [mdn.final_recipient, mdn.original_recipient] if mdn else []
+    return [a.lower() for a in (*named, report.from_addr) if a]
+
+
+def _match_by_address(message: Message, report: Report, method: str) -> Correlation:
+    by_address = {r.address: r for r in message.recipients}
+    correlation = Correlation(message=message, method=method)
+    receipt_senders = _receipt_addresses(report) if report.kind in ("mdn", "read-notice") else []
+    for result in report.recipients:
+        candidates = [*_addresses(result), *receipt_senders]
+        recipient = next((by_address[a] for a in candidates if a in by_address), None)
+        if recipient is not None:
+            correlation.matches.append(Match(recipient, result))
+        else:
+            correlation.unmatched.append(result)
+    return correlation
+
+
+def _by_token(report: Report) -> Correlation | None:
+    secret = current_app.config["SECRET_KEY"]
+    for local_part in report.verp_local_parts:
+        ids = read_verp_token(secret, local_part)
+        if ids is None:
+            continue
+        recipient = db.session.get(MessageRecipient, ids[1])
+        if recipient is None or recipient.message_id != ids[0]:
+            continue
+        results = report.recipients or (RecipientResult(recipient=recipient.address, action="failed"),)
+        # The token names the recipient: forwarding may have changed the final address.
+        return Correlation(message=recipient.message, method="verp-token",
+                           matches=[Match(recipient, results[0])], unmatched=list(results[1:]))
+    return None
+
+
+def _by_envid(report: Report) -> Correlation | None:
+    if not report.envid:
+        return None
+    tracked = db.session.scalar(select(TrackedMessage).where(TrackedMessage.envid == report.envid))
+    return _match_by_address(tracked.message, report, "envid") if tracked else None
+
+
+def _outbound(message_id: str | None) -> Message | None:
+    if not message_id:
+        return None
+    return db.session.scalar(select(Message).where(Message.message_id == message_id.strip("<> "),
+                                                   Message.direction == MessageDirection.OUTBOUND))
+
+
+def _by_message_id(report: Report) -> Correlation | None:
+    for candidate, method in ((report.original_message_id, "original-message-id"),
+                              (report.original.message_id, "returned-headers")):
+        message = _outbound(candidate)
+        if message is not None:
+            return _match_by_address(message, report, method)
+    return None
+
+
+def _by_thread_headers(report: Report) -> Correlation | None:
+    for candidate in (report.original.in_reply_to, *reversed(report.original.references)):
+        message = _outbound(candidate)
+        if message is not None:
+            return _match_by_address(message, report, "references")
+    return None
+
+
+def _check_receipt_trust(report: Report, correlation: Correlation) -> None:
+    """A receipt is trusted only from (or naming) a recipient of the message it is about."""
+    if correlation.message is None:
+        return
+    recipients = {r.address for r in correlation.message.recipients}
+    if not set(_receipt_addresses(report)) & recipients:
+        correlation.matches.clear()
+        correlation.suspect = (f"receipt from {report.from_addr or 'an unknown sender'} names "
+                               f"{(report.mdn.final_recipient if report.mdn else None) or 'no recipient'}, "
+                               "who did not receive this message")
+
+
+def summarise(report: Report) -> str:
+    lines = [f"kind: {report.kind}"]
+    for result in report.recipients:
+        lines.append(" ".join(f"{k}={v}" for k, v in (
+            ("recipient", result.recipient), ("action", result.action), ("status", result.status),
+            ("reason", result.reason), ("hard", result.hard)) if v is not None))
+    if report.mdn:
+        lines.append(f"disposition: {report.mdn.raw_disposition or report.mdn.disposition}")
+    return "\n".join(lines)[:4000]

@@ -1,0 +1,78 @@
+"""Watched mailboxes, as admins configure them."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import select
+
+from helpdesk.extensions import db
+from helpdesk.services.errors import ValidationError
+
+from .models import Mailbox
+
+
+@dataclass
+class MailboxInput:
+    name: str
+    host: str
+    port: int | None
+    security: str
+    username: str
+    password: str = ""
+    password_file: str = ""
+    cafile: str = ""
+    verify_cert: bool = True
+    folder: str = "INBOX"
+    processed_folder: str = ""
+    enabled: bool = True
+    allow_plain: bool = False
+
+    @classmethod
+    def from_form(cls, form) -> "MailboxInput":
+        return cls(**{name: getattr(form, name).data for name in cls.__dataclass_fields__})
+
+
+def save_mailbox(mailbox: Mailbox | None, data: MailboxInput) -> Mailbox:
+    errors: dict[str, list[str]] = {}
+    name = (data.name or "").strip()
+    if not name:
+        errors["name"] = ["A name is required."]
+    elif (clash := db.session.scalar(select(Mailbox).where(Mailbox.name == name))) not in (None, mailbox):
+        errors["name"] = [f"A mailbox named {name!r} already exists."]
+    if not (data.host or "").strip():
+        errors["host"] = ["The IMAP server's host name is required."]
+    if data.security not in ("ssl", "starttls", "none"):
+        errors["security"] = ["Choose a connection security."]
+    elif data.security == "none" and not data.allow_plain:
+        errors["allow_plain"] = ["An unencrypted connection sends the password in clear text; tick the box to allow it."]
+    if not (data.username or "").strip():
+        errors["username"] = ["The user name is required."]
+    has_password = bool(data.password) or bool(mailbox and mailbox.password)
+    if data.password_file:
+        if not Path(data.password_file).is_file():
+            errors["password_file"] = [f"No readable file at {data.password_file}."]
+    elif not has_password:
+        errors["password"] = ["Give a password or a password file."]
+    if data.cafile and not Path(data.cafile).is_file():
+        errors["cafile"] = [f"No readable file at {data.cafile}."]
+    if not (data.folder or "").strip():
+        errors["folder"] = ["Name the folder to read (usually INBOX)."]
+    if errors:
+        raise ValidationError(errors)
+    mailbox = mailbox or Mailbox()
+    mailbox.name, mailbox.host, mailbox.security = name, data.host.strip(), data.security
+    mailbox.port = data.port or (993 if data.security == "ssl" else 143)
+    mailbox.username = data.username.strip()
+    if data.password:
+        mailbox.password = data.password
+    mailbox.password_file = data.password_file or None
+    if mailbox.password_file:
+        mailbox.password = None
+    mailbox.cafile, mailbox.verify_cert = data.cafile or None, data.verify_cert
+    mailbox.folder, mailbox.processed_folder = data.folder.strip(), (data.processed_folder or "").strip() or None
+    mailbox.enabled = data.enabled
+    mailbox.failures, mailbox.retry_at = 0, None  # a changed configuration is tried at once
+    db.session.add(mailbox)
+    db.session.commit()
+    return mailbox

@@ -1,0 +1,44 @@
+"""What follows from new events beyond the recipient's status: the contact's undeliverable
+mark after a hard bounce, and the ticket's flag (and reopening) when a reply bounced for
+every recipient. Plugins' own listeners (notifications) hang off ``reply_outcome``."""
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from blinker import Namespace
+from flask import current_app
+
+from helpdesk.models import Message, MessageRecipient, TicketStatus
+from helpdesk.services.contacts import mark_undeliverable
+from helpdesk.services.events import after_commit
+
+from .models import RecipientStatusRow
+from .state import RecipientStatus
+
+_signals = Namespace()
+reply_outcome = _signals.signal("receipts-reply-outcome", doc="""
+Sent after commit when recipients of an outbound message changed status.
+Keyword arguments: ``message`` and ``recipients`` (the changed MessageRecipient rows).
+""")
+
+BOUNCED_FOR_EVERYONE = "A reply bounced for every recipient"
+_DEAD = {RecipientStatus.BOUNCED.value, RecipientStatus.FAILED.value}
+
+
+def after_events(message: Message | None, changed: Sequence[MessageRecipient], inputs: Sequence) -> None:
+    if message is None or not changed:
+        return
+    from helpdesk.extensions import db
+
+    for item in inputs:
+        if item.kind == "dsn-failed" and item.recipient in changed:
+            reason = f"{item.status_code or ''} {item.reason or ''} {item.diagnostic or ''}".strip()
+            mark_undeliverable(item.recipient.address, f"bounced: {reason}"[:2000], item.at)
+    statuses = [db.session.get(RecipientStatusRow, r.id) for r in message.recipients]
+    if statuses and all(s is not None and s.status in _DEAD for s in statuses):
+        ticket = message.ticket
+        ticket.attention = BOUNCED_FOR_EVERYONE
+        if ticket.department.reopen_on_bounce and ticket.status is not TicketStatus.OPEN:
+            ticket.status = TicketStatus.OPEN
+    app = current_app._get_current_object()
+    after_commit(lambda: reply_outcome.send(app, message=message, recipients=list(changed)))

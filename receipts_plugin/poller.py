@@ -1,0 +1,227 @@
+"""Polling the watched mailboxes for reports: exactly once, never twice at once, with backoff.
+
+The IMAP mechanics (checkpoint, batches, size limits, moving what was processed) are the
+core's :func:`helpdesk.mail.imap.poll_folder`; this module adds the receipts processor,
+per-mailbox locks, backoff with jitter after failures, and the health figures the admin
+page shows. Passwords never appear in errors, logs or pages.
+"""
+from __future__ import annotations
+
+import hashlib
+import logging
+import random
+import threading
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from sqlalchemy import select
+
+from helpdesk.extensions import db
+from helpdesk.mail.imap import IMAP_ERRORS, Deferred, ImapLoginError, ImapSettings, MailRef, poll_folder, session
+from helpdesk.models import utcnow
+from helpdesk.services.locks import exclusive
+from helpdesk.services.storage import StorageError, store_bytes
+
+from .ingest import IngestDeferred, ingest
+from .models import Mailbox, StoredReport
+
+log = logging.getLogger(__name__)
+
+BACKOFF_BASE = 15.0
+BACKOFF_MAX = 900.0
+
+
+@dataclass
+class PollSummary:
+    mailbox: str
+    fetched: int = 0
+    kinds: Counter = field(default_factory=Counter)
+    outcomes: Counter = field(default_factory=Counter)
+    seconds: float = 0.0
+    skipped: str | None = None
+    error: str | None = None
+
+    def line(self) -> str:
+        if self.skipped:
+            return f"{self.mailbox}: skipped ({self.skipped})"
+        if self.error:
+            return f"{self.mailbox}: error: {self.error}"
+        kinds = ", ".join(f"{k}={v}" for k, v in sorted(self.kinds.items())) or "none"
+        return (f"{self.mailbox}: fetched={self.fetched} reports by kind: {kinds} "
+                f"matched={self.outcomes['matched'] + self.outcomes['partial']} "
+                f"unmatched={self.outcomes['unmatched']} suspect={self.outcomes['suspect']} "
+                f"quarantined={self.outcomes['quarantined']} duplicates={self.outcomes['duplicate']} "
+                f"seconds={self.seconds:.2f}")
+
+
+def password_of(mailbox: Mailbox) -> str:
+    if mailbox.password_file:
+        return Path(mailbox.password_file).read_text().strip()
+    return mailbox.password or ""
+
+
+def imap_settings(mailbox: Mailbox, batch_size: int = 100, max_bytes: int = 10 * 1024 * 1024) -> ImapSettings:
+    return ImapSettings(host=mailbox.host, port=mailbox.port, security=mailbox.security, username=mailbox.username,
+                        password=password_of(mailbox), cafile=mailbox.cafile, verify=mailbox.verify_cert,
+                        folder=mailbox.folder, processed_folder=mailbox.processed_folder,
+                        batch_size=batch_size, max_bytes=max_bytes)
+
+
+def backoff(failures: int, rng: random.Random | None = None) -> timedelta:
+    """Exponential backoff with jitter (15 s, 30 s, 60 s ... capped at 15 min)."""
+    ceiling = min(BACKOFF_MAX, BACKOFF_BASE * 2 ** max(failures - 1, 0))
+    return timedelta(seconds=ceiling * (0.5 + (rng or random).random() / 2))
+
+
+def _quarantine(mailbox: Mailbox, ref: MailRef, raw: bytes, reason: str) -> str:
+    db.session.rollback()
+    try:
+        digest = store_bytes(raw)
+    except StorageError as exc:
+        raise Deferred(str(exc)) from exc
+    identity = hashlib.sha256(b"quarantine:" + raw).hexdigest()
+    if db.session.scalar(select(StoredReport.id).where(StoredReport.identity == identity)) is None:
+        db.session.add(StoredReport(identity=identity, raw_sha256=digest, size=len(raw), source=f"mailbox:{mailbox.name}",
+                                    mailbox_id=mailbox.id, uidvalidity=ref.uidvalidity, uid=ref.uid, kind="unknown",
+                                    outcome="quarantined", reason=reason[:2000]))
+        db.session.commit()
+    return "quarantined"
+
+
+def poll_mailbox(mailbox: Mailbox, now: datetime | None = None, force: bool = False) -> PollSummary:
+    """Poll one mailbox once, unless another worker holds it or it is backing off."""
+    now = now or utcnow()
+    summary = PollSummary(mailbox.name)
+    if not force and mailbox.retry_at and mailbox.retry_at > now:
+        summary.skipped = f"backing off until {mailbox.retry_at:%H:%M:%S} after: {mailbox.last_error}"
+        return summary
+    with exclusive(f"receipts-poll:{mailbox.id}") as lock:
+        if lock is None:
+            summary.skipped = "another worker is polling this mailbox"
+            return summary
+        _poll_locked(mailbox, summary, lock)
+    _record_health(mailbox, summary, now)
+    return summary
+
+
+def _poll_locked(mailbox: Mailbox, summary: PollSummary, lock) -> None:
+    source = f"mailbox:{mailbox.name}"
+    settings = None
+
+    def process(ref: MailRef, raw: bytes) -> str:
+        try:
+            result = ingest(raw, source, mailbox.id, ref.uidvalidity, ref.uid)
+        except IngestDeferred as exc:
+            raise Deferred(str(exc)) from exc
+        except Exception as exc:  # noqa: BLE001 - one bad mail never stops the poll
+            log.exception("report in %s uid %s could not be processed", mailbox.name, ref.uid)
+            return _quarantine(mailbox, ref, raw, f"processing failed: {type(exc).__name__}: {exc}")
+        summary.kinds[result.kind] += 1
+        return result.outcome
+
+    def oversize(ref: MailRef, size: int, header: bytes) -> str:
+        return _quarantine(mailbox, ref, header, f"too large: {size} bytes, the limit is {settings.max_bytes} "
+                                                 "(headers kept; the mail is left on the server)")
+
+    try:
+        settings = imap_settings(mailbox)
+        with session(settings) as client:
+            stats = poll_folder(client, settings, process, oversize, checkpoint_key=f"receipts:{mailbox.id}",
+                                after_batch=lock.renew)
+    except (ImapLoginError, *IMAP_ERRORS) as exc:
+        db.session.rollback()
+        secret = settings.password if settings else ""
+        summary.error = _scrub(f"{type(exc).__name__}: {exc}", secret)
+        return
+    summary.fetched = stats.fetched + stats.too_large
+    summary.outcomes.update(stats.outcomes)
+    summary.seconds = stats.seconds
+    if stats.stopped_early:
+        summary.error = f"stopped early: {stats.stopped_early}"
+
+
+def _scrub(text: str, secret: str) -> str:
+    return text.replace(secret, "***") if secret else text
+
+
+def _record_health(mailbox: Mailbox, summary: PollSummary, now: datetime) -> None:
+    mailbox = db.session.merge(mailbox)
+    mailbox.last_poll_at = now
+    if summary.error:
+        mailbox.failures += 1
+        mailbox.last_error = summary.error[:2000]
+        mailbox.retry_at = now + backoff(mailbox.failures)
+        mailbox.last_outcome = "error"
+    else:
+        mailbox.failures, mailbox.last_error, mailbox.retry_at = 0, None, None
+        mailbox.last_success_at = now
+        mailbox.last_outcome = summary.line()
+        mailbox.total_fetched += summary.fetched
+        mailbox.total_matched += summary.outcomes["matched"] + summary.outcomes["partial"]
+        mailbox.total_unmatched += summary.outcomes["unmatched"] + summary.outcomes["suspect"]
+        mailbox.total_quarantined += summary.outcomes["quarantined"]
+    db.session.commit()
+
+
+def enabled_mailboxes(name: str | None = None) -> list[Mailbox]:
+    query = select(Mailbox).where(Mailbox.enabled.is_(True)).order_by(Mailbox.name)
+    if name:
+        query = query.where(Mailbox.name == name)
+    return list(db.session.scalars(query))
+
+
+def poll_all(name: str | None = None, force: bool = False) -> list[PollSummary]:
+    return [poll_mailbox(mailbox, force=force) for mailbox in enabled_mailboxes(name)]
+
+
+def idle_watcher(app, mailbox_id: int, idle_seconds: float = 25.0) -> Callable[[threading.Event], None]:
+    """A worker task holding an IMAP IDLE connection to one mailbox: as soon as the server
+    says something arrived, poll (under the same lock as the scheduled poll). Falls back to
+    the scheduled polls alone when the server has no IDLE; reconnects with backoff."""
+
+    def watch(stop: threading.Event) -> None:
+        failures = 0
+        while not stop.is_set():
+            try:
+                with app.app_context():
+                    mailbox = db.session.get(Mailbox, mailbox_id)
+                    if mailbox is None or not mailbox.enabled:
+                        return
+                    settings = imap_settings(mailbox)
+                    db.session.remove()
+                with session(settings) as client:
+                    if not client.has_capability("IDLE"):
+                        log.info("%s offers no IDLE; scheduled polls only", settings.host)
+                        return
+                    client.select_folder(settings.folder, readonly=True)
+                    failures = 0
+                    _idle_loop(app, client, mailbox_id, stop, idle_seconds)
+            except (ImapLoginError, *IMAP_ERRORS) as exc:
+                failures += 1
+                log.warning("IDLE on mailbox %s dropped (%s); retrying", mailbox_id, type(exc).__name__)
+                stop.wait(backoff(failures).total_seconds())
+
+    return watch
+
+
+def _idle_loop(app, client, mailbox_id: int, stop: threading.Event, idle_seconds: float) -> None:
+    while not stop.is_set():
+        client.idle()
+        responses = client.idle_check(timeout=idle_seconds)
+        client.idle_done()
+        if any(len(r) > 1 and r[1] in (b"EXISTS", b"RECENT") for r in responses):
+            with app.app_context():
+                mailbox = db.session.get(Mailbox, mailbox_id)
+                if mailbox is not None:
+                    poll_mailbox(mailbox)
+                db.session.remove()
+
+
+def idle_watchers(app) -> list:
+    with app.app_context():
+        ids = [m.id for m in enabled_mailboxes()]
+        db.session.remove()
+    return [idle_watcher(app, mailbox_id) for mailbox_id in ids]

@@ -1,0 +1,144 @@
+"""What agents see: per-recipient read info and each reply's check-mark state.
+
+Everything here is read-only and batched: a thread's states cost a fixed number of queries
+however many replies and recipients it has."""
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import select
+
+from helpdesk.extensions import db
+from helpdesk.models import Message, MessageDirection
+
+from .models import DeliveryEventRow, RecipientStatusRow, TrackedMessage
+from .settings import enabled_department_ids
+from .state import RecipientStatus, RecipientView, ReplyState, explain_reason, missing_receipt_reasons, reply_state
+
+
+@dataclass(frozen=True, slots=True)
+class RecipientInfo:
+    id: int
+    role: str
+    address: str
+    name: str
+    status: str
+    sent_at: datetime | None
+    delivered_at: datetime | None
+    first_read_at: datetime | None
+    last_read_at: datetime | None
+    bounced_at: datetime | None
+    receipt_declined: bool
+    problem: dict | None
+    explanation: str | None
+    events: tuple[DeliveryEventRow, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class MessageReadInfo:
+    message: Message
+    state: ReplyState
+    recipients: tuple[RecipientInfo, ...]
+    missing_receipt_reasons: tuple[str, ...] = field(default_factory=tuple)
+
+
+def _status_rows(message_ids: Sequence[int]) -> dict[int, RecipientStatusRow]:
+    if not message_ids:
+        return {}
+    return {row.recipient_id: row for row in db.session.scalars(
+        select(RecipientStatusRow).where(RecipientStatusRow.message_id.in_(message_ids)))}
+
+
+def _tracked_ids(message_ids: Sequence[int]) -> set[int]:
+    if not message_ids:
+        return set()
+    return set(db.session.scalars(select(TrackedMessage.message_id).where(TrackedMessage.message_id.in_(message_ids))))
+
+
+def _status_of(row: RecipientStatusRow | None) -> RecipientStatus:
+    return RecipientStatus(row.status) if row is not None else RecipientStatus.UNKNOWN
+
+
+def states_for(messages: Sequence[Message]) -> dict[int, ReplyState]:
+    """Check-mark state of each outbound message whose department shows receipts.
+
+    Messages of departments with receipts off are left out (nothing is shown for them).
+    Recipients must be loaded with the messages (``selectinload``) to keep queries flat."""
+    enabled = enabled_department_ids()
+    outbound = [m for m in messages if m.direction is MessageDirection.OUTBOUND
+                and m.ticket.department_id in enabled]
+    ids = [m.id for m in outbound]
+    rows, tracked = _status_rows(ids), _tracked_ids(ids)
+    return {m.id: reply_state([RecipientView(r.role.value, _status_of(rows.get(r.id)), r.address)
+                               for r in m.recipients], m.id in tracked) for m in outbound}
+
+
+def latest_reply_states(ticket_ids: Sequence[int]) -> dict[int, tuple[int, ReplyState]]:
+    """(message id, state) of each ticket's newest outbound message (for the ticket list), batched."""
+    if not ticket_ids:
+        return {}
+    latest = {}
+    for message_id, ticket_id in db.session.execute(
+            select(Message.id, Message.ticket_id).where(Message.ticket_id.in_(ticket_ids),
+                                                         Message.direction == MessageDirection.OUTBOUND)
+            .order_by(Message.created_at, Message.id)):
+        latest[ticket_id] = message_id
+    messages = db.session.scalars(select(Message).where(Message.id.in_(latest.values()))
+                                  .options(db.selectinload(Message.recipients), db.joinedload(Message.ticket))).all()
+    states = states_for(messages)
+    return {m.ticket_id: (m.id, states[m.id]) for m in messages if m.id in states}
+
+
+def _problem(row: RecipientStatusRow | None) -> dict | None:
+    if row is None or row.problem_kind is None:
+        return None
+    return {"kind": row.problem_kind, "status_code": row.problem_status, "reason": row.problem_reason,
+            "diagnostic": row.problem_diagnostic, "remote_mta": row.problem_remote_mta, "at": row.problem_at}
+
+
+def message_read_info(message: Message) -> MessageReadInfo | None:
+    """The Thread Read Info panel's content, or None when receipts are off for the department."""
+    if message.direction is not MessageDirection.OUTBOUND or \
+            message.ticket.department_id not in enabled_department_ids():
+        return None
+    rows = _status_rows([message.id])
+    events = defaultdict(list)
+    for event in db.session.scalars(select(DeliveryEventRow).where(DeliveryEventRow.message_id == message.id)
+                                    .order_by(DeliveryEventRow.at, DeliveryEventRow.id)
+                                    .options(db.joinedload(DeliveryEventRow.report))):
+        events[event.recipient_id].append(event)
+    recipients = []
+    for r in message.recipients:
+        row = rows.get(r.id)
+        problem = _problem(row)
+        recipients.append(RecipientInfo(
+            id=r.id, role=r.role.value, address=r.address, name=r.name, status=_status_of(row).value,
+            sent_at=row.sent_at if row else None, delivered_at=row.delivered_at if row else None,
+            first_read_at=row.first_read_at if row else None, last_read_at=row.last_read_at if row else None,
+            bounced_at=row.bounced_at if row else None, receipt_declined=bool(row and row.receipt_declined),
+            problem=problem,
+            explanation=explain_reason(problem["reason"], problem["status_code"]) if problem else None,
+            events=tuple(events[r.id])))
+    state = reply_state([RecipientView(i.role, RecipientStatus(i.status), i.address) for i in recipients],
+                        db.session.get(TrackedMessage, message.id) is not None)
+    return MessageReadInfo(message, state, tuple(recipients), tuple(missing_receipt_reasons()))
+
+
+STATUS_LABELS = {
+    "unknown": "Not sent yet", "sent": "Sent", "failed": "Failed", "delayed": "Delayed", "delivered": "Delivered",
+    "read": "Read", "deleted": "Deleted unread", "bounced": "Bounced",
+}
+EVENT_LABELS = {
+    "smtp-accepted": "Accepted by our mail server", "smtp-refused": "Refused by our mail server",
+    "dsn-delivered": "Delivery report: delivered", "dsn-delayed": "Delivery report: delayed",
+    "dsn-failed": "Bounced (permanent failure)", "bounce-soft": "Bounced (temporary failure)",
+    "mdn-displayed": "Read receipt: displayed", "mdn-deleted": "Read receipt: deleted without being read",
+    "mdn-dispatched": "Receipt: sent on elsewhere", "mdn-processed": "Receipt: processed (not shown to a person)",
+    "mdn-denied": "Receipt: the recipient declined to confirm reading",
+    "mdn-failed": "Receipt: the recipient's system failed to confirm",
+    "read-notice": "Read notice", "read-notice-not-read": "Notice: not read",
+    "pixel-open": "Opened (estimate)", "download": "File downloaded",
+}

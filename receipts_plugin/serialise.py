@@ -1,0 +1,39 @@
+"""JSON shapes of the read-info API."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask import url_for
+
+from .read_info import MessageReadInfo
+from .state import ReplyState
+
+
+def _time(value: datetime | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def state_json(state: ReplyState) -> dict:
+    return {"state": state.state.value, "label": state.label, "tooltip": state.tooltip, "checks": state.checks,
+            "partial_problem": state.partial_problem}
+
+
+def read_info_json(info: MessageReadInfo) -> dict:
+    message = info.message
+    return {
+        "message_id": message.id,
+        "ticket_id": message.ticket_id,
+        "state": state_json(info.state),
+        "missing_receipt_reasons": list(info.missing_receipt_reasons),
+        "recipients": [{
+            "role": r.role, "address": r.address, "name": r.name, "status": r.status,
+            "sent_at": _time(r.sent_at), "delivered_at": _time(r.delivered_at),
+            "first_read_at": _time(r.first_read_at), "last_read_at": _time(r.last_read_at),
+            "bounced_at": _time(r.bounced_at), "receipt_declined": r.receipt_declined,
+            "problem": {**r.problem, "at": _time(r.problem["at"]), "explanation": r.explanation} if r.problem else None,
+            "events": [{"kind": e.kind, "source": e.source, "at": _time(e.at), "status_code": e.status_code,
+                        "reason": e.reason, "diagnostic": e.diagnostic,
+                        "report_url": url_for("receipts.raw_report", message_id=message.id, report_id=e.report_id)
+                        if e.report_id else None} for e in r.events],
+        } for r in info.recipients],
+    }

@@ -1,0 +1,226 @@
+"""Per-recipient delivery status from events, and a reply's check-mark state. Pure functions.
+
+A recipient's status is a function of the *set* of its events: order and repetition do not
+matter (events are deduplicated by ``key``; times are combined with min/max). The status is
+the highest-ranked fact we hold:
+
+    read > deleted (unread) > bounced > delivered > failed > delayed > sent > unknown
+
+- read: an MDN ``displayed`` or a plain "Read:" notice. A read after a bounce keeps both
+  facts (``bounced_at`` stays) and shows read: somebody read it, so it arrived.
+- deleted: an MDN ``deleted`` or a "Not read:" notice; below read, so displayed-then-deleted is read.
+- bounced: a permanent failure reported after sending (DSN failed, non-standard bounce). It
+  outranks delivered because a relay's "delivered/relayed" is often followed by a bounce from
+  the next hop, which is the newer truth.
+- delivered: a DSN delivered/relayed/expanded, or any MDN (a receipt implies delivery; an MDN
+  ``denied`` also means the recipient declined to confirm reading: ``receipt_declined``).
+- failed: our relay refused the recipient at send time (the mail never left); ranks below
+  delivered because later evidence of delivery (after a retry) is the newer truth.
+- delayed: a DSN delayed, or a temporary (4.x.x) bounce; the sender's server keeps trying.
+- sent: our relay accepted it. Open-tracking pixels and downloads never change the status.
+"""
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from .explanations import explain_reason, missing_receipt_reasons
+
+__all__ = ["DeliveryEvent", "Problem", "RecipientState", "RecipientStatus", "RecipientView", "ReplyState",
+           "ReplyStateKind", "explain_reason", "fold", "missing_receipt_reasons", "reply_state"]
+
+
+class RecipientStatus(str, enum.Enum):
+    UNKNOWN = "unknown"
+    SENT = "sent"
+    DELAYED = "delayed"
+    FAILED = "failed"
+    DELIVERED = "delivered"
+    BOUNCED = "bounced"
+    DELETED = "deleted"
+    READ = "read"
+
+
+#: Ranking, lowest first (see the module docstring).
+RANK = {status: rank for rank, status in enumerate(RecipientStatus)}
+
+READ_KINDS = frozenset({"mdn-displayed", "read-notice"})
+DELETED_KINDS = frozenset({"mdn-deleted", "read-notice-not-read"})
+RECEIPT_KINDS = READ_KINDS | DELETED_KINDS | {"mdn-dispatched", "mdn-processed", "mdn-denied", "mdn-failed"}
+DELIVERED_KINDS = RECEIPT_KINDS | {"dsn-delivered"}
+BOUNCED_KINDS = frozenset({"dsn-failed"})
+DELAYED_KINDS = frozenset({"dsn-delayed", "bounce-soft"})
+PROBLEM_KINDS = BOUNCED_KINDS | DELAYED_KINDS | {"smtp-refused"}
+STATUS_OF_KIND = {
+    **{k: RecipientStatus.READ for k in READ_KINDS},
+    **{k: RecipientStatus.DELETED for k in DELETED_KINDS},
+    **{k: RecipientStatus.BOUNCED for k in BOUNCED_KINDS},
+    **{k: RecipientStatus.DELIVERED for k in DELIVERED_KINDS - READ_KINDS - DELETED_KINDS},
+    "smtp-refused": RecipientStatus.FAILED,
+    **{k: RecipientStatus.DELAYED for k in DELAYED_KINDS},
+    "smtp-accepted": RecipientStatus.SENT,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryEvent:
+    kind: str
+    at: datetime
+    key: str
+    status_code: str | None = None
+    reason: str | None = None
+    diagnostic: str | None = None
+    remote_mta: str | None = None
+    source: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    kind: str
+    at: datetime
+    status_code: str | None
+    reason: str | None
+    diagnostic: str | None
+    remote_mta: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class RecipientState:
+    status: RecipientStatus
+    sent_at: datetime | None = None
+    delivered_at: datetime | None = None
+    first_read_at: datetime | None = None
+    last_read_at: datetime | None = None
+    bounced_at: datetime | None = None
+    failed_at: datetime | None = None
+    receipt_declined: bool = False
+    latest_problem: Problem | None = None
+    events_applied: int = 0
+
+
+def _sort_key(event: DeliveryEvent) -> tuple:
+    return (event.at, event.kind, event.key, event.status_code or "", event.reason or "", event.diagnostic or "")
+
+
+def _first(events: list[DeliveryEvent], kinds: frozenset[str] | set[str]) -> datetime | None:
+    return min((e.at for e in events if e.kind in kinds), default=None)
+
+
+def fold(events: Iterable[DeliveryEvent]) -> RecipientState:
+    """The recipient's state from all its events (order and duplicates do not matter)."""
+    unique: dict[str, DeliveryEvent] = {}
+    for event in sorted(events, key=_sort_key):
+        unique.setdefault(event.key, event)  # same key twice: the earliest, deterministically
+    ordered = sorted(unique.values(), key=_sort_key)
+    status = max((STATUS_OF_KIND[e.kind] for e in ordered if e.kind in STATUS_OF_KIND),
+                 key=RANK.__getitem__, default=RecipientStatus.UNKNOWN)
+    problems = [e for e in ordered if e.kind in PROBLEM_KINDS]
+    latest = problems[-1] if problems else None
+    return RecipientState(
+        status=status,
+        sent_at=_first(ordered, {"smtp-accepted"}),
+        delivered_at=_first(ordered, DELIVERED_KINDS),
+        first_read_at=_first(ordered, READ_KINDS),
+        last_read_at=max((e.at for e in ordered if e.kind in READ_KINDS), default=None),
+        bounced_at=_first(ordered, BOUNCED_KINDS),
+        failed_at=_first(ordered, {"smtp-refused"}),
+        receipt_declined=any(e.kind == "mdn-denied" for e in ordered),
+        latest_problem=Problem(latest.kind, latest.at, latest.status_code, latest.reason, latest.diagnostic,
+                               latest.remote_mta) if latest else None,
+        events_applied=len(ordered),
+    )
+
+
+class ReplyStateKind(str, enum.Enum):
+    NONE = "none"  # receipts were not asked for this reply: show nothing
+    SENT = "sent"
+    DELIVERED = "delivered"
+    READ = "read"  # one recipient, who read it
+    READ_BY_CC = "read-by-cc"
+    READ_BY_TO = "read-by-to"
+    READ_BY_ALL = "read-by-all"
+    BOUNCED = "bounced"
+    FAILED = "failed"
+
+
+LABELS = {
+    ReplyStateKind.NONE: "", ReplyStateKind.SENT: "Sent", ReplyStateKind.DELIVERED: "Delivered",
+    ReplyStateKind.READ: "Read", ReplyStateKind.READ_BY_CC: "Read by a CC/BCC recipient",
+    ReplyStateKind.READ_BY_TO: "Read by a To recipient", ReplyStateKind.READ_BY_ALL: "Read by all",
+    ReplyStateKind.BOUNCED: "Bounced", ReplyStateKind.FAILED: "Failed",
+}
+CHECKS = {ReplyStateKind.DELIVERED: 1, ReplyStateKind.READ: 2, ReplyStateKind.READ_BY_CC: 2,
+          ReplyStateKind.READ_BY_TO: 2, ReplyStateKind.READ_BY_ALL: 2}
+DEAD = frozenset({RecipientStatus.BOUNCED, RecipientStatus.FAILED})
+ARRIVED = frozenset({RecipientStatus.DELIVERED, RecipientStatus.DELETED, RecipientStatus.READ})
+
+
+@dataclass(frozen=True, slots=True)
+class RecipientView:
+    role: str  # "to" | "cc" | "bcc"
+    status: RecipientStatus
+    address: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class ReplyState:
+    state: ReplyStateKind
+    label: str
+    tooltip: str
+    checks: int
+    highlight: bool
+    partial_problem: bool
+    problem_count: int
+
+
+def _kind(recipients: Sequence[RecipientView]) -> ReplyStateKind:
+    statuses = [r.status for r in recipients]
+    if all(s is RecipientStatus.FAILED for s in statuses):
+        return ReplyStateKind.FAILED
+    if all(s in DEAD for s in statuses):
+        return ReplyStateKind.BOUNCED
+    if len(recipients) == 1:
+        status = statuses[0]
+        return (ReplyStateKind.READ if status is RecipientStatus.READ
+                else ReplyStateKind.DELIVERED if status in ARRIVED else ReplyStateKind.SENT)
+    if all(s is RecipientStatus.READ for s in statuses):
+        return ReplyStateKind.READ_BY_ALL
+    if any(r.status is RecipientStatus.READ and r.role == "to" for r in recipients):
+        return ReplyStateKind.READ_BY_TO
+    if any(r.status is RecipientStatus.READ for r in recipients):
+        return ReplyStateKind.READ_BY_CC
+    if any(r.status in ARRIVED and r.role in ("to", "cc") for r in recipients):
+        return ReplyStateKind.DELIVERED
+    return ReplyStateKind.SENT
+
+
+def _tooltip(kind: ReplyStateKind, recipients: Sequence[RecipientView]) -> str:
+    total = len(recipients)
+    read = [r for r in recipients if r.status is RecipientStatus.READ]
+    arrived = [r for r in recipients if r.status in ARRIVED]
+    dead = [r for r in recipients if r.status in DEAD]
+    parts = [f"{LABELS[kind]}."]
+    if read:
+        who = ", ".join(f"{r.address or 'a recipient'} ({r.role.upper()})" for r in read)
+        parts.append(f"Read by {len(read)} of {total}: {who}.")
+    if arrived and kind not in (ReplyStateKind.READ, ReplyStateKind.READ_BY_ALL):
+        parts.append(f"Delivered to {len(arrived)} of {total}.")
+    if dead:
+        parts.append(f"Not delivered to {len(dead)} of {total}: {', '.join(r.address or '?' for r in dead)}.")
+    if kind is ReplyStateKind.SENT:
+        parts.append("Our server sent it; no delivery report or read receipt has arrived yet.")
+    return " ".join(parts)
+
+
+def reply_state(recipients: Sequence[RecipientView], tracked: bool) -> ReplyState:
+    """The check-mark state of one reply, exactly as the product spec's table says."""
+    if not tracked or not recipients:
+        return ReplyState(ReplyStateKind.NONE, "", "", 0, False, False, 0)
+    kind = _kind(recipients)
+    problems = sum(r.status in DEAD for r in recipients)
+    return ReplyState(
+        state=kind, label=LABELS[kind], tooltip=_tooltip(kind, recipients), checks=CHECKS.get(kind, 0),
+        highlight=kind in (ReplyStateKind.READ, ReplyStateKind.READ_BY_ALL),
+        partial_problem=0 < problems < len(recipients), problem_count=problems)

@@ -1,0 +1,149 @@
+"""Asking for receipts, correlating reports (token, ENVID, Message-ID, references), trust, idempotence."""
+from email import message_from_bytes
+from pathlib import Path
+
+import pytest
+
+from helpdesk.extensions import db
+from helpdesk.mail.outgoing import send_message
+from helpdesk.models import Channel, Contact, TicketStatus
+from receipts_plugin.ingest import ingest, reapply
+from receipts_plugin.models import RecipientStatusRow, StoredReport, TrackedMessage
+from receipts_plugin.read_info import message_read_info, states_for
+from receipts_plugin.sending import verp_address
+from receipts_plugin.settings import save_switches
+from tests.helpers import make_reply, make_ticket
+from tests.receipts.builders import mdn, postfix_dsn, read_notice
+
+
+def status(reply, address):
+    recipient = next(r for r in reply.recipients if r.address == address)
+    row = db.session.get(RecipientStatusRow, recipient.id)
+    return row.status if row else None
+
+
+def recipient_id(reply, address):
+    return next(r.id for r in reply.recipients if r.address == address)
+
+
+def test_a_reply_asks_for_receipts_per_recipient_with_signed_return_paths(app, sent_reply):
+    tracked = db.session.get(TrackedMessage, sent_reply.id)
+    assert tracked is not None and tracked.envid.startswith(f"hd{sent_reply.id}.")
+    files = sorted(Path(app.config["OUTBOX_DIR"]).glob("*.eml"))
+    assert len(files) == 4  # one transaction per recipient
+    by_rcpt = {m["X-Outbox-Envelope-To"]: m for m in (message_from_bytes(f.read_bytes()) for f in files)}
+    for recipient in sent_reply.recipients:
+        mail = by_rcpt[recipient.address]
+        assert mail["Disposition-Notification-To"] == "receipts@desk.example.test"
+        assert mail["X-Outbox-Envelope-From"] == verp_address(app, sent_reply.id, recipient.id)
+        assert mail["Bcc"] is None and "carol" not in str(mail["To"]) + str(mail["Cc"])
+
+
+def test_no_receipts_for_other_departments_or_channels(app, desk):
+    support, billing, agent = desk
+    from tests.helpers import make_agent
+
+    admin = make_agent("boss@example.test", [support, billing])
+    off = make_reply(make_ticket(admin, billing, channel=Channel.EMAIL), admin)
+    phone = make_reply(make_ticket(agent, support, channel=Channel.PHONE), agent)
+    for reply in (off, phone):
+        send_message(reply.id)
+        assert db.session.get(TrackedMessage, reply.id) is None
+    contents = [f.read_bytes() for f in Path(app.config["OUTBOX_DIR"]).glob("*.eml")]
+    assert contents and not any(b"Disposition-Notification-To" in c for c in contents)
+
+
+def test_a_bounce_to_the_verp_address_is_matched_by_its_token(app, sent_reply):
+    address = verp_address(app, sent_reply.id, recipient_id(sent_reply, "nobody@customer.test"))
+    # The remote server names some other final address: the token still decides.
+    result = ingest(postfix_dsn(to=address, recipient="forwarded@elsewhere.test"), "test")
+    report = db.session.get(StoredReport, result.report_id)
+    assert (result.outcome, report.method) == ("matched", "verp-token")
+    assert status(sent_reply, "nobody@customer.test") == "bounced"
+    contact = db.session.query(Contact).filter_by(email="nobody@customer.test").one()
+    assert contact.undeliverable_since is not None and "5.1.1" in contact.undeliverable_reason
+
+
+def test_a_forged_token_matches_nothing(app, sent_reply):
+    address = verp_address(app, sent_reply.id, recipient_id(sent_reply, "alice@customer.test"))
+    forged = address.replace("+", "+0")
+    result = ingest(postfix_dsn(to=forged, recipient="zed@customer.test"), "test")
+    assert result.outcome == "unmatched"
+    assert status(sent_reply, "alice@customer.test") is None
+
+
+def test_success_dsn_is_matched_by_envid_and_orcpt(app, sent_reply):
+    envid = db.session.get(TrackedMessage, sent_reply.id).envid
+    result = ingest(postfix_dsn(to="support@example.test", recipient="bob@customer.test", action="delivered",
+                                status="2.0.0", envid=envid), "test")
+    assert result.outcome == "matched"
+    assert status(sent_reply, "bob@customer.test") == "delivered"
+
+
+def test_mdns_mark_read_only_for_recipients_and_forged_ones_change_nothing(app, sent_reply):
+    mid = sent_reply.message_id
+    assert ingest(mdn(sender="alice@customer.test", final_recipient="alice@customer.test",
+                      original_message_id=mid), "test").outcome == "matched"
+    assert ingest(mdn(sender="Carol <carol@customer.test>", final_recipient="carol@customer.test",
+                      original_message_id=mid), "test").outcome == "matched"
+    forged = ingest(mdn(sender="mallory@evil.test", final_recipient="mallory@evil.test",
+                        original_message_id=mid), "test")
+    assert forged.outcome == "suspect"
+    assert "did not receive this message" in db.session.get(StoredReport, forged.report_id).reason
+    assert [status(sent_reply, a) for a in ("alice@customer.test", "bob@customer.test", "carol@customer.test")] == \
+        ["read", None, "read"]
+    state = states_for([sent_reply])[sent_reply.id]
+    assert state.state.value == "read-by-to"
+
+
+def test_a_plain_read_notice_is_matched_by_in_reply_to(app, sent_reply):
+    result = ingest(read_notice(sender="Bob <bob@customer.test>", subject=sent_reply.subject,
+                                in_reply_to=sent_reply.message_id), "test")
+    assert result.outcome == "matched"
+    assert status(sent_reply, "bob@customer.test") == "read"
+
+
+def test_the_same_report_twice_changes_nothing_the_second_time(app, sent_reply):
+    raw = mdn(sender="alice@customer.test", final_recipient="alice@customer.test",
+              original_message_id=sent_reply.message_id)
+    first, second = ingest(raw, "test"), ingest(raw, "test")
+    assert (first.outcome, second.outcome) == ("matched", "duplicate")
+    info = message_read_info(sent_reply)
+    alice = next(r for r in info.recipients if r.address == "alice@customer.test")
+    assert [e.kind for e in alice.events] == ["mdn-displayed"]
+    assert reapply(db.session.get(StoredReport, first.report_id)) == "matched"
+    assert len(message_read_info(sent_reply).recipients[0].events) == 1
+
+
+def test_a_reply_that_bounced_for_everyone_flags_and_reopens_its_ticket(app, desk):
+    support, _, agent = desk
+    support.reopen_on_bounce = True
+    ticket = make_ticket(agent, support, requester="gone@customer.test", channel=Channel.EMAIL)
+    reply = make_reply(ticket, agent, to="gone@customer.test")
+    send_message(reply.id)
+    assert ticket.status is TicketStatus.PENDING
+    ingest(postfix_dsn(to=verp_address(app, reply.id, reply.recipients[0].id), recipient="gone@customer.test"), "t")
+    assert ticket.attention == "A reply bounced for every recipient"
+    assert ticket.status is TicketStatus.OPEN
+    assert states_for([reply])[reply.id].state.value == "bounced"
+
+
+def test_turning_receipts_off_hides_read_info_and_keeps_the_data(app, desk, sent_reply):
+    ingest(mdn(sender="alice@customer.test", final_recipient="alice@customer.test",
+               original_message_id=sent_reply.message_id), "test")
+    save_switches(set())
+    assert message_read_info(sent_reply) is None and states_for([sent_reply]) == {}
+    save_switches({desk[0].id})
+    assert states_for([sent_reply])[sent_reply.id].state.value == "read-by-to"
+
+
+def test_reports_about_no_message_of_ours_are_kept_as_unmatched(app, desk):
+    result = ingest(mdn(sender="x@customer.test", final_recipient="x@customer.test",
+                        original_message_id="never-sent@example.test"), "test")
+    assert result.outcome == "unmatched"
+    assert db.session.get(StoredReport, result.report_id).raw_sha256
+
+
+@pytest.mark.parametrize("raw", [b"", b"garbage", b"From: a@b\r\nSubject: hello\r\n\r\nhi"])
+def test_mail_that_is_no_report_is_kept_and_ignored(app, desk, raw):
+    assert ingest(raw, "test").outcome == "ignored"

@@ -53,8 +53,10 @@ def create_admin(email: str, name: str, password: str | None) -> None:
 def demo_data(tickets: int) -> None:
     """Load demo departments, agents, contacts and tickets (once; a second run does nothing)."""
     from .demo import DEMO_ADMIN, DEMO_PASSWORD, load_demo
+    from .signals import demo_data_loaded
 
     if load_demo(tickets):
+        demo_data_loaded.send(current_app._get_current_object())
         click.echo(f"Demo data loaded. Sign in as {DEMO_ADMIN} / {DEMO_PASSWORD}")
     else:
         click.echo(f"Demo data already present. Sign in as {DEMO_ADMIN} / {DEMO_PASSWORD}")

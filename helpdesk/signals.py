@@ -53,3 +53,8 @@ contact_suppression_changed = _signals.signal("contact-suppression-changed", doc
 Sent after a contact's address was marked as undeliverable or the mark was cleared.
 Keyword arguments: ``contact`` and ``agent`` (who cleared it, or None).
 """)
+
+demo_data_loaded = _signals.signal("demo-data-loaded", doc="""
+Sent after ``flask demo-data`` committed the core's demo data, so plugins can add theirs.
+No keyword arguments.
+""")

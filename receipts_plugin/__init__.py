@@ -27,12 +27,13 @@ class ReceiptsPlugin(HelpdeskPlugin):
     migrations_dir = Path(__file__).resolve().parent / "migrations" / "versions"
 
     def init_app(self, app: Flask) -> None:
-        from . import handlers, models, sending  # noqa: F401 - models join the metadata
+        from . import demo, handlers, models, sending  # noqa: F401 - models join the metadata
 
         for key, value in DEFAULTS.items():
             app.config.setdefault(key, value)
         sending.connect(app)
         handlers.connect(app)
+        demo.connect(app)
 
     def blueprints(self):
         from .views import bp

@@ -8,7 +8,7 @@ from typing import Any
 
 from flask import Flask
 
-from . import templating
+from . import security, templating
 from .config import load_config
 from .extensions import csrf, db, login_manager, migrate
 from .plugins import load_plugins, plugin_migration_dirs
@@ -31,6 +31,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     csrf.init_app(app)
     login_manager.init_app(app)
     templating.init_app(app)
+    security.init_app(app)
 
     from . import cli, views
     from .services import events  # noqa: F401 - registers the after-commit listeners

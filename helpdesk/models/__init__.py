@@ -7,6 +7,7 @@ from .tickets import (
     DeliveryState,
     InboundRecord,
     Lease,
+    LoginFailure,
     MailboxCheckpoint,
     Message,
     MessageDirection,
@@ -20,6 +21,6 @@ from .tickets import (
 
 __all__ = [
     "Agent", "AgentRole", "Attachment", "Channel", "Contact", "DeliveryState", "Department",
-    "InboundRecord", "Lease", "MailboxCheckpoint", "Message", "MessageDirection", "MessageRecipient", "RecipientRole",
+    "InboundRecord", "Lease", "LoginFailure", "MailboxCheckpoint", "Message", "MessageDirection", "MessageRecipient", "RecipientRole",
     "SendState", "Ticket", "TicketPriority", "TicketStatus", "agent_departments", "utcnow",
 ]

@@ -15,9 +15,9 @@ from ..models import Agent
 
 
 def init_app(app: Flask) -> None:
-    from . import admin, api, auth, tickets
+    from . import admin, api, auth, health, tickets
 
-    for blueprint in (auth.bp, tickets.bp, admin.bp, api.bp):
+    for blueprint in (auth.bp, tickets.bp, admin.bp, api.bp, health.bp):
         app.register_blueprint(blueprint)
     login_manager.login_view = "auth.login"
     login_manager.login_message = "Please sign in to continue."

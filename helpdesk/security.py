@@ -1,0 +1,61 @@
+"""HTTP security: response headers (a Content-Security-Policy without inline scripts) and
+sign-in throttling that holds across processes (it counts failures in the database)."""
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from flask import Flask, Response
+from sqlalchemy import delete, func, select
+
+from .extensions import db
+from .models import LoginFailure, utcnow
+
+CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+       "connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; "
+       "frame-ancestors 'none'")
+
+
+def init_app(app: Flask) -> None:
+    app.config.setdefault("CONTENT_SECURITY_POLICY", CSP)
+    app.config.setdefault("LOGIN_MAX_FAILURES_PER_ACCOUNT", 5)
+    app.config.setdefault("LOGIN_MAX_FAILURES_PER_ADDRESS", 20)
+    app.config.setdefault("LOGIN_FAILURE_WINDOW_SECONDS", 900)
+
+    @app.after_request
+    def _headers(response: Response) -> Response:
+        headers = response.headers
+        headers.setdefault("Content-Security-Policy", app.config["CONTENT_SECURITY_POLICY"])
+        headers.setdefault("X-Content-Type-Options", "nosniff")
+        headers.setdefault("X-Frame-Options", "DENY")
+        headers.setdefault("Referrer-Policy", "same-origin")
+        headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
+        if app.config.get("SESSION_COOKIE_SECURE"):
+            headers.setdefault("Strict-Transport-Security", "max-age=31536000")
+        return response
+
+
+def _window(config: dict, now: datetime) -> datetime:
+    return now - timedelta(seconds=int(config["LOGIN_FAILURE_WINDOW_SECONDS"]))
+
+
+def login_blocked(config: dict, email: str, remote_addr: str, now: datetime | None = None) -> bool:
+    """Too many recent failures for this account, or from this network address."""
+    since = _window(config, now or utcnow())
+    per_account = db.session.scalar(select(func.count()).select_from(LoginFailure).where(
+        LoginFailure.email == email.strip().lower(), LoginFailure.at > since)) or 0
+    per_address = db.session.scalar(select(func.count()).select_from(LoginFailure).where(
+        LoginFailure.remote_addr == remote_addr, LoginFailure.at > since)) or 0
+    return (per_account >= int(config["LOGIN_MAX_FAILURES_PER_ACCOUNT"])
+            or per_address >= int(config["LOGIN_MAX_FAILURES_PER_ADDRESS"]))
+
+
+def record_login_failure(config: dict, email: str, remote_addr: str, now: datetime | None = None) -> None:
+    now = now or utcnow()
+    db.session.execute(delete(LoginFailure).where(LoginFailure.at <= _window(config, now)))
+    db.session.add(LoginFailure(email=email.strip().lower()[:320], remote_addr=remote_addr[:64], at=now))
+    db.session.commit()
+
+
+def clear_login_failures(email: str) -> None:
+    db.session.execute(delete(LoginFailure).where(LoginFailure.email == email.strip().lower()))
+    db.session.commit()

@@ -1,0 +1,80 @@
+"""Security headers, sign-in throttling, session hygiene, health and readiness."""
+import pytest
+
+from helpdesk.extensions import db
+from tests.helpers import PASSWORD, csrf_token, make_agent, make_department
+
+
+def attempt(client, email, password):
+    return client.post("/login", data={"email": email, "password": password, "csrf_token": csrf_token(client)})
+
+
+def test_every_page_carries_a_strict_content_security_policy(client):
+    response = client.get("/login")
+    csp = response.headers["Content-Security-Policy"]
+    assert "script-src 'self'" in csp and "unsafe-inline" not in csp and "frame-ancestors 'none'" in csp
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert response.headers["X-Frame-Options"] == "DENY"
+    assert "<script>" not in response.get_data(as_text=True)
+
+
+def test_sign_in_is_throttled_per_account_across_requests(app, client):
+    agent = make_agent(departments=[make_department()])
+    for _ in range(5):
+        assert attempt(client, agent.email, "wrong password").status_code == 400
+    blocked = attempt(client, agent.email, PASSWORD)  # even the right password waits now
+    assert blocked.status_code == 429
+    assert "Too many failed attempts" in blocked.get_data(as_text=True)
+    other = make_agent("other@example.test", departments=agent.departments)
+    assert attempt(client, other.email, PASSWORD).status_code == 302  # other accounts are not locked out
+
+
+def test_a_successful_sign_in_clears_the_failures(app, client):
+    agent = make_agent(departments=[make_department()])
+    for _ in range(3):
+        attempt(client, agent.email, "nope")
+    assert attempt(client, agent.email, PASSWORD).status_code == 302
+    from helpdesk.models import LoginFailure
+
+    assert db.session.query(LoginFailure).filter_by(email=agent.email).count() == 0
+
+
+def test_session_cookie_is_http_only_and_same_site(app, client):
+    agent = make_agent(departments=[make_department()])
+    response = attempt(client, agent.email, PASSWORD)
+    cookie = response.headers["Set-Cookie"]
+    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
+
+
+def test_passwords_are_hashed_with_scrypt(app):
+    agent = make_agent(departments=[make_department()])
+    assert agent.password_hash.startswith("scrypt:") and PASSWORD not in agent.password_hash
+
+
+@pytest.mark.parametrize("plugins", [["receipts"]])
+def test_health_and_readiness(client):
+    assert client.get("/healthz").get_json() == {"status": "ok"}
+    assert client.get("/readyz").get_json() == {"status": "ok"}
+
+
+def test_readiness_names_revisions_of_a_plugin_that_is_not_loaded(client):
+    response = client.get("/readyz")
+    assert response.status_code == 503 and "plugin missing" in response.get_json()["reason"]
+
+
+@pytest.mark.parametrize("plugins", [["receipts"]])
+def test_readiness_fails_when_the_schema_is_behind(app, client):
+    from sqlalchemy import text
+
+    versions = list(db.session.scalars(text("SELECT version_num FROM alembic_version")))
+    db.session.execute(text("DELETE FROM alembic_version"))
+    db.session.execute(text("INSERT INTO alembic_version (version_num) VALUES ('core_0001')"))
+    db.session.commit()
+    try:
+        response = client.get("/readyz")
+        assert response.status_code == 503 and "newest revision" in response.get_json()["reason"]
+    finally:
+        db.session.execute(text("DELETE FROM alembic_version"))
+        for version in versions:
+            db.session.execute(text("INSERT INTO alembic_version (version_num) VALUES (:v)"), {"v": version})
+        db.session.commit()

@@ -55,6 +55,8 @@ def make_verp_token(secret: str | bytes, message_id: int, recipient_id: int) -> 
 def read_verp_token(secret: str | bytes, token: str) -> tuple[int, int] | None:
     """(message id, recipient id) from a genuine token, else None."""
     try:
+        if not token.isascii():  # look-alikes (e.g. the Kelvin sign) must not lower-case into a token
+            return None
         parts = token.strip().lower().split("-")
         if len(parts) != 3:
             return None
@@ -87,6 +89,8 @@ def make_link_token(secret: str | bytes, purpose: str, payload: tuple[int, ...],
 
 def read_link_token(secret: str | bytes, purpose: str, token: str, now: datetime) -> TokenCheck:
     try:
+        if not token.isascii():
+            return TokenCheck(None, "malformed")
         parts = token.strip().lower().split(".")
         if len(parts) < 3 or any(_int36(p) is None for p in parts[:-1]):
             return TokenCheck(None, "malformed")

@@ -64,3 +64,9 @@ def test_tokens_of_one_purpose_are_useless_for_another():
 def test_mangled_link_tokens_are_refused(mangle):
     token = make_link_token(SECRET, "download", (1, 2), NOW + timedelta(days=1))
     assert not read_link_token(SECRET, "download", mangle(token), NOW).ok
+
+
+def test_non_ascii_look_alikes_are_refused():
+    token = make_verp_token(SECRET, 20, 3)
+    kelvin = token.replace("k", "\u212a", 1) if "k" in token else "\u212a" + token
+    assert read_verp_token(SECRET, kelvin) is None

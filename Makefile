@@ -41,6 +41,7 @@ test-postgres:
 	fi
 
 bench: $(VENV)/.installed
+	$(BIN)/pip install --quiet -e '.[test,deploy,bench]'
 	for b in bench/*.py; do $(BIN)/python $$b || exit 1; done
 
 clean:

@@ -9,7 +9,7 @@ from flask import current_app
 from sqlalchemy import func, select
 
 from ..extensions import db
-from ..mail.addresses import Address, AddressError, parse_address_list
+from ..mail.addresses import Address, AddressError, header_addresses, parse_address_list
 from ..mail.compose import new_message_id, reply_subject, thread_references
 from ..models import (
     Agent,
@@ -31,7 +31,7 @@ from .access import can_use_department, restrict_tickets
 from .contacts import get_or_create_contact
 from .errors import ValidationError
 from .events import after_commit
-from .storage import store_bytes
+from .storage import StorageError, store_bytes
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,9 +84,14 @@ def _store_attachments(message: Message, files: Sequence[UploadedFile]) -> None:
         raise ValidationError({"attachments": [
             f"{name} is larger than {limit // (1024 * 1024)} MB" for name in too_big]})
     for upload in files:
+        try:
+            digest = store_bytes(upload.data)
+        except StorageError as exc:
+            raise ValidationError({"attachments": [
+                f"{upload.filename} could not be saved ({exc.strerror}); nothing was saved, try again later."]}) from exc
         message.attachments.append(Attachment(
             filename=upload.filename[:255] or "attachment", content_type=upload.content_type[:255],
-            size=len(upload.data), sha256=store_bytes(upload.data)))
+            size=len(upload.data), sha256=digest))
 
 
 def _announce(ticket: Ticket, message: Message, new_ticket_source: str | None) -> None:
@@ -229,7 +234,10 @@ def update_ticket(ticket: Ticket, status: TicketStatus | None = None, priority: 
 
 
 def reply_defaults(ticket: Ticket) -> ReplyDraft:
-    """Who a reply goes to by default: the requester, and whoever was on Cc of the last mail."""
+    """Who a reply goes to by default: the requester, and whoever else was on To or Cc of the
+    customer's last mail (reply-all), without our own department addresses."""
     last_inbound = next((m for m in reversed(ticket.messages) if m.direction is MessageDirection.INBOUND), None)
-    cc = last_inbound.cc_header if last_inbound is not None else ""
+    ours = {email.lower() for email in db.session.scalars(select(Department.email))} | {ticket.requester.email}
+    others = header_addresses([last_inbound.to_header, last_inbound.cc_header]) if last_inbound else []
+    cc = ", ".join(str(a) for a in others if a.email not in ours)
     return ReplyDraft(to=ticket.requester.display, cc=cc)

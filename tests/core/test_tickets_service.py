@@ -89,3 +89,30 @@ def test_list_tickets_is_limited_to_the_agents_departments_and_paged(desk):
     assert all(t.department_id == support.id for t in page.tickets)
     assert list_tickets(admin).total == 6
     assert list_tickets(agent, department_id=billing.id).total == 0
+
+
+def test_reply_defaults_to_reply_all_without_our_own_addresses(desk):
+    from helpdesk.mail.intake import process_inbound
+    from helpdesk.models import Ticket
+    from helpdesk.services.tickets import reply_defaults
+
+    support, _, _ = desk
+    raw = (b"From: Alice <alice@customer.test>\r\nTo: support@example.test, Bob <bob@customer.test>\r\n"
+           b"Cc: carol@customer.test, alice@customer.test\r\nSubject: hi\r\nMessage-ID: <ra@customer.test>\r\n\r\nhello\r\n")
+    ticket = db.session.get(Ticket, process_inbound(raw, "test").ticket_id)
+    draft = reply_defaults(ticket)
+    assert draft.to == "Alice <alice@customer.test>"
+    assert draft.cc == "Bob <bob@customer.test>, carol@customer.test"
+
+
+def test_a_full_disk_refuses_the_reply_cleanly(desk, app, tmp_path):
+    support, _, agent = desk
+    ticket = make_ticket(agent, support)
+    blocked = tmp_path / "not-a-dir"
+    blocked.write_text("a file where the attachment folder should be")
+    app.config["ATTACHMENT_DIR"] = str(blocked)
+    with pytest.raises(ValidationError) as error:
+        post_reply(ticket, agent, ReplyDraft(to="alice@customer.test", body="hi",
+                                             files=[UploadedFile("a.txt", "text/plain", b"data")]))
+    assert "could not be saved" in error.value.errors["attachments"][0]
+    assert db.session.query(Message).filter_by(direction=MessageDirection.OUTBOUND).count() == 0

@@ -147,6 +147,14 @@ def next_digest_due(now: datetime, anchor: date, days: int, work_end: time, zone
     raise AssertionError("a digest day comes within two cycles")
 
 
+def next_digest_text(agent: Agent, prefs: NotificationPreferences, now: datetime) -> str | None:
+    """When the agent's next digest is due, in their zone; None when they get no digests."""
+    if prefs.delivery != DIGEST or not prefs.notify_read or prefs.digest_anchor is None:
+        return None
+    zone = agent_zone(agent)
+    return local_time(next_digest_due(now, prefs.digest_anchor, prefs.digest_days, agent.work_end, zone), zone)
+
+
 # --------------------------------------------------------------------------- the outbox
 
 def queue_notifications(message: Message, changed: Sequence[MessageRecipient], now: datetime) -> list[NotificationItem]:

@@ -96,3 +96,27 @@ def tracking_panel(message: Message) -> TrackingPanel | None:
         opens.append(OpenSummary(recipient.name or recipient.address, recipient.address,
                                  min(person, default=None), max(person, default=None), len(person), automated))
     return TrackingPanel(tracking, tuple(downloads), tuple(opens))
+
+
+def _time(value: datetime | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def tracking_json(message: Message, panel: TrackingPanel | None) -> dict:
+    """The JSON shape of :func:`tracking_panel` (opens are labelled as estimates there too)."""
+    tracking = panel.tracking if panel else None
+    return {
+        "message_id": message.id,
+        "download_links": bool(tracking and tracking.download_links),
+        "links_expire_at": _time(tracking.links_expire_at) if tracking else None,
+        "links_revoked_at": _time(tracking.links_revoked_at) if tracking else None,
+        "open_tracking": bool(tracking and tracking.open_tracking),
+        "opens_are_estimates": True,
+        "downloads": [{"file": d.filename, "recipient": d.address, "at": _time(d.at),
+                       "automated": d.automated_label is not None, "automated_label": d.automated_label}
+                      for d in (panel.downloads if panel else ())],
+        "opens": [{"recipient": o.address, "estimated_opens": o.opens, "first_estimated_open": _time(o.first_open),
+                   "last_estimated_open": _time(o.last_open),
+                   "automated_fetches": [{"at": _time(at), "label": label} for at, label in o.automated]}
+                  for o in (panel.opens if panel else ())],
+    }

@@ -5,7 +5,8 @@ Thin: each view turns a request into a call of :mod:`.links`, :mod:`.pixel` or
 :mod:`.notifications` and renders the answer."""
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, request, send_file, url_for
+from flask import (Blueprint, Response, abort, flash, jsonify, redirect, render_template, request, send_file,
+                   url_for)
 from flask_login import current_user, login_required
 
 from helpdesk.extensions import db
@@ -16,12 +17,12 @@ from helpdesk.services.errors import ValidationError
 from helpdesk.services.storage import path_for
 from helpdesk.views.admin import admin_required
 
-from ..settings import all_settings
+from ..settings import all_settings, receipts_enabled
 from .clock import now as clock_now
 from .forms import LinkOptionsForm, PreferencesForm
 from .links import LinkProblem, check_download, link_options, record_download, revoke_links, save_link_options
-from .notifications import (DIGEST, PreferencesInput, agent_zone, local_time, next_digest_due, preferences_for,
-                            save_preferences)
+from .notifications import PreferencesInput, agent_zone, next_digest_text, preferences_for, save_preferences
+from .panel import tracking_json, tracking_panel
 from .pixel import TRANSPARENT_GIF, Fetch, record_open
 
 bp = Blueprint("receipts_tracking", __name__, static_folder="static", static_url_path="/receipts-tracking-static")
@@ -73,6 +74,16 @@ def revoke(message_id: int):
     return redirect(url_for("receipts.panel", message_id=message.id))
 
 
+@bp.route("/api/v1/messages/<int:message_id>/tracking")
+@login_required
+def api_tracking(message_id: int):
+    """Downloads and open estimates of a reply; 404 while its department hides read info."""
+    message = access.message_for(current_user, message_id)
+    if not receipts_enabled(message.ticket.department_id):
+        abort(404)
+    return jsonify(tracking_json(message, tracking_panel(message)))
+
+
 @bp.route("/me/notifications", methods=["GET", "POST"])
 @login_required
 def preferences():
@@ -88,14 +99,9 @@ def preferences():
         else:
             flash("Notification preferences saved.", "success")
             return redirect(url_for(".preferences"))
-    zone = agent_zone(current_user)
-    next_digest = None
-    if prefs.delivery == DIGEST and prefs.digest_anchor and prefs.notify_read:
-        moment = next_digest_due(clock_now(), prefs.digest_anchor, prefs.digest_days, current_user.work_end, zone)
-        next_digest = local_time(moment, zone)
     status = 400 if request.method == "POST" else 200
-    return render_template("receipts/tracking/preferences.html", form=form, zone=zone.key,
-                           next_digest=next_digest), status
+    return render_template("receipts/tracking/preferences.html", form=form, zone=agent_zone(current_user).key,
+                           next_digest=next_digest_text(current_user, prefs, clock_now())), status
 
 
 def _link_rows(forms: dict[int, LinkOptionsForm] | None = None):

@@ -11,7 +11,7 @@ from receipts_plugin.models import DeliveryEventRow, RecipientStatusRow
 from receipts_plugin.tokens import make_link_token, read_link_token
 from receipts_plugin.tracking.links import DOWNLOAD_PURPOSE
 from receipts_plugin.tracking.models import LinkOptions, MessageTracking
-from tests.helpers import login, make_agent, make_department, post_form
+from tests.helpers import login, make_agent, post_form
 from tests.receipts.tracking_helpers import (DESKTOP_CHROME, PDF, download_paths, install_clock, outbox_copies,
                                              pixel_paths, reply_with_file, switch_on)
 
@@ -87,6 +87,10 @@ def test_the_panel_lists_each_download(app, client, sent, desk, clock):
     assert "Alice downloaded file.pdf at" in page
     assert "bob@customer.test downloaded file.pdf at" in page
     assert page.index("Alice downloaded") < page.index("bob@customer.test downloaded")
+    data = client.get(f"/api/v1/messages/{sent.id}/tracking").get_json()
+    assert [(d["file"], d["recipient"], d["automated"]) for d in data["downloads"]] == [
+        ("file.pdf", "alice@customer.test", False), ("file.pdf", "bob@customer.test", False)]
+    assert data["download_links"] is True and data["links_revoked_at"] is None
     assert "Revoke this reply's links" in page
 
 

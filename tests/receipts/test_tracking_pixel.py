@@ -84,6 +84,20 @@ def test_a_gmail_proxy_fetch_shows_as_an_automated_fetch(app, client, tracked, d
     bob_line = bob_line[:bob_line.index("</li>")]
     assert "opened by an automated fetch" in bob_line and "Gmail&#39;s image proxy" in bob_line
     assert "opened (estimate)" not in bob_line
+    data = client.get(f"/api/v1/messages/{tracked.id}/tracking").get_json()
+    assert data["opens_are_estimates"] is True and data["open_tracking"] is True and data["downloads"] == []
+    bob = next(o for o in data["opens"] if o["recipient"] == "bob@customer.test")
+    assert bob["estimated_opens"] == 0 and [f["label"] for f in bob["automated_fetches"]] == ["Gmail's image proxy"]
+
+
+def test_the_api_hides_tracking_while_the_department_hides_read_info(app, client, tracked, desk):
+    from receipts_plugin.settings import save_switches
+
+    login(client, desk[2])
+    assert client.get(f"/api/v1/messages/{tracked.id}/tracking").status_code == 200
+    save_switches(set())
+    assert client.get(f"/api/v1/messages/{tracked.id}/tracking").status_code == 404
+    assert client.get(f"/messages/{tracked.id}/read-info").status_code == 404
 
 
 def test_a_fetch_seconds_after_delivery_is_a_scanner(app, client, desk, clock):

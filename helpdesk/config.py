@@ -32,6 +32,8 @@ DEFAULTS: dict[str, Any] = {
     "SMTP_TIMEOUT": 30,
     "OUTBOX_DIR": None,
     "MAIL_DOMAIN": "helpdesk.localhost",
+    # Where agents and recipients reach the web app; links in emails are built from it.
+    "BASE_URL": "http://127.0.0.1:5000",
     "SEND_RETRY_BASE_SECONDS": 60,
     "SEND_RETRY_MAX_SECONDS": 3600,
     "SEND_MAX_ATTEMPTS": 48,

@@ -29,9 +29,11 @@ Keyword arguments: ``message`` (the stored outbound :class:`~helpdesk.models.Mes
 ``plan`` (:class:`helpdesk.mail.transport.DeliveryPlan`), which receivers may change:
 add headers (``plan.headers``), ask for one SMTP transaction per recipient
 (``plan.per_recipient``), set each recipient's envelope sender
-(``plan.envelope_senders[address]``), and request RFC 3461 DSNs (``plan.dsn``), which the
-transport uses only when the relay advertises DSN. Receivers must be quick and must not
-commit; the plan is not stored, so it must be derivable again on a retry.
+(``plan.envelope_senders[address]``), request RFC 3461 DSNs (``plan.dsn``), which the
+transport uses only when the relay advertises DSN, and add personalisers
+(``plan.personalisers``: callables changing one recipient's copy, e.g. with
+:mod:`helpdesk.mail.editing`; they run only with ``plan.per_recipient``). Receivers must be
+quick and must not commit; the plan is not stored, so it must be derivable again on a retry.
 """)
 
 message_sent = _signals.signal("message-sent", doc="""

@@ -140,5 +140,6 @@ EVENT_LABELS = {
     "mdn-denied": "Receipt: the recipient declined to confirm reading",
     "mdn-failed": "Receipt: the recipient's system failed to confirm",
     "read-notice": "Read notice", "read-notice-not-read": "Notice: not read",
-    "pixel-open": "Opened (estimate)", "download": "File downloaded",
+    "pixel-open": "Opened (estimate)", "pixel-automated": "Image fetched by an automated service (not an open)",
+    "download": "File downloaded",
 }

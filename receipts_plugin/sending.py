@@ -15,6 +15,7 @@ from .events import EventInput, record_events
 from .models import TrackedMessage
 from .settings import receipts_enabled
 from .tokens import make_verp_token
+from .tracking.outgoing import add_personalisers
 
 
 def receipts_address(app: Flask) -> str:
@@ -49,6 +50,7 @@ def on_before_send(app: Flask, message: Message, plan: DeliveryPlan) -> None:
         for recipient in message.recipients:
             if recipient.address in plan.recipients:
                 plan.envelope_senders[recipient.address] = verp_address(app, message.id, recipient.id)
+    add_personalisers(app, message, plan)  # download links and the open image, when switched on
 
 
 def on_sent(app: Flask, message: Message, results: list[RecipientResult], transport: str) -> None:

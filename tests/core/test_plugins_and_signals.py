@@ -86,3 +86,19 @@ def test_after_commit_callbacks_are_dropped_on_rollback(app):
     after_commit(lambda: calls.append("committed"))
     db.session.commit()
     assert calls == ["committed"]
+
+
+def test_after_commit_callbacks_may_read_and_write_the_database(app):
+    """Receivers of after-commit signals (e.g. recording what the relay said) use the session."""
+    first = make_department("First")
+    names = []
+
+    def add_second() -> None:
+        names.append(db.session.get(type(first), first.id).name)
+        make_department("Second")  # commits in a transaction of its own
+
+    after_commit(add_second)
+    first.name = "First, renamed"
+    db.session.commit()
+    assert names == ["First, renamed"]
+    assert sorted(db.session.scalars(db.select(type(first).name))) == ["First, renamed", "Second"]

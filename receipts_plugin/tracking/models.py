@@ -1,0 +1,123 @@
+"""Tables for download links, open estimates and agents' notifications (revision receipts_0002).
+
+What a reply went out with is decided at its first send attempt and kept
+(:class:`MessageTracking`), so retries and the panel agree. Notifications go through an
+outbox: one :class:`NotificationItem` per fact (unique per agent), grouped into
+:class:`NotificationBatch` rows, one per email; a batch's ``sent_at`` is the marker that
+keeps a restarted worker from sending it again.
+"""
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from helpdesk.extensions import db
+from helpdesk.models import Agent, Department, Message, MessageRecipient
+from helpdesk.models.base import UTCDateTime, utcnow
+
+
+class LinkOptions(db.Model):
+    """How a department's download links work (the on/off switch is ``DepartmentSettings.download_links``)."""
+
+    __tablename__ = "receipts_link_options"
+
+    department_id: Mapped[int] = mapped_column(ForeignKey("departments.id", ondelete="CASCADE"), primary_key=True)
+    #: False: links instead of the attached files; True: links beside them.
+    keep_attachments: Mapped[bool] = mapped_column(Boolean, default=False)
+    link_days: Mapped[int] = mapped_column(Integer, default=30)
+
+    department: Mapped[Department] = relationship()
+
+
+class MessageTracking(db.Model):
+    """Download links and the open-tracking image of one reply, as decided at its first attempt."""
+
+    __tablename__ = "receipts_message_tracking"
+
+    message_id: Mapped[int] = mapped_column(ForeignKey("messages.id", ondelete="CASCADE"), primary_key=True)
+    download_links: Mapped[bool] = mapped_column(Boolean, default=False)
+    keep_attachments: Mapped[bool] = mapped_column(Boolean, default=False)
+    open_tracking: Mapped[bool] = mapped_column(Boolean, default=False)
+    links_expire_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    links_revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    links_revoked_by_id: Mapped[int | None] = mapped_column(ForeignKey("agents.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    message: Mapped[Message] = relationship()
+    links_revoked_by: Mapped[Agent | None] = relationship()
+
+
+class NotificationPreferences(db.Model):
+    """What an agent wants to be told. No row means everything off."""
+
+    __tablename__ = "receipts_notification_preferences"
+
+    agent_id: Mapped[int] = mapped_column(ForeignKey("agents.id", ondelete="CASCADE"), primary_key=True)
+    notify_read: Mapped[bool] = mapped_column(Boolean, default=False)
+    notify_bounce: Mapped[bool] = mapped_column(Boolean, default=False)
+    #: "immediate" or "digest" (read notifications; bounces are always immediate).
+    delivery: Mapped[str] = mapped_column(String(10), default="immediate")
+    digest_days: Mapped[int] = mapped_column(Integer, default=1)
+    #: The agent's local date the N-day digest cycle counts from (set when the cycle changes).
+    digest_anchor: Mapped[date | None] = mapped_column(Date)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    agent: Mapped[Agent] = relationship()
+
+
+class NotificationBatch(db.Model):
+    """One notification email (a single item, or a digest). Unique per agent and key, so the
+    same digest day or item is never put into two emails."""
+
+    __tablename__ = "receipts_notification_batches"
+    __table_args__ = (UniqueConstraint("agent_id", "key", name="uq_receipts_notification_batches_agent_key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    agent_id: Mapped[int] = mapped_column(ForeignKey("agents.id", ondelete="CASCADE"), index=True)
+    #: "item:<item id>" for an immediate email, "digest:<agent's local date>" for a digest.
+    key: Mapped[str] = mapped_column(String(100))
+    kind: Mapped[str] = mapped_column(String(10))  # immediate | digest
+    #: Made once, so a resend (see the README's at-least-once window) has the same Message-ID.
+    mail_message_id: Mapped[str] = mapped_column(String(200), unique=True)
+    covers_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    failed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_error: Mapped[str | None] = mapped_column(Text)
+
+    agent: Mapped[Agent] = relationship()
+    items: Mapped[list[NotificationItem]] = relationship(
+        back_populates="batch", order_by="(NotificationItem.happened_at, NotificationItem.id)")
+
+
+class NotificationItem(db.Model):
+    """One thing to tell an agent: a recipient read their reply, or it bounced for everyone.
+
+    Unique per agent and fact (``read:<recipient id>``, ``bounce:<message id>``): the same
+    receipt reported twice makes one item."""
+
+    __tablename__ = "receipts_notification_items"
+    __table_args__ = (UniqueConstraint("agent_id", "key", name="uq_receipts_notification_items_agent_key"),
+                      Index("ix_receipts_notification_items_pending", "batch_id", "discarded_at"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    agent_id: Mapped[int] = mapped_column(ForeignKey("agents.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(10))  # read | bounce
+    key: Mapped[str] = mapped_column(String(100))
+    message_id: Mapped[int] = mapped_column(ForeignKey("messages.id", ondelete="CASCADE"))
+    recipient_id: Mapped[int | None] = mapped_column(ForeignKey("message_recipients.id", ondelete="CASCADE"))
+    #: When it happened (the read time the receipt gives); shown in the email.
+    happened_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    #: When the desk learned it (the clock of the receiver); digests are cut by this time.
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    batch_id: Mapped[int | None] = mapped_column(ForeignKey("receipts_notification_batches.id", ondelete="CASCADE"))
+    #: Set instead of sending when the agent turned this kind of notification off meanwhile.
+    discarded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    message: Mapped[Message] = relationship()
+    recipient: Mapped[MessageRecipient | None] = relationship()
+    batch: Mapped[NotificationBatch | None] = relationship(back_populates="items")

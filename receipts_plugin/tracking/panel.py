@@ -1,0 +1,122 @@
+"""What the Thread Read Info panel shows of downloads and opens (read-only, a fixed number of queries).
+
+Opens are shown per recipient as an estimate ("opened (estimate)") or as "opened by an
+automated fetch"; they never change the recipient's status or the reply's check marks.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import select
+
+from helpdesk.extensions import db
+from helpdesk.models import Message
+
+from ..models import DeliveryEventRow
+from .models import MessageTracking
+
+OPEN_KINDS = ("pixel-open", "pixel-automated")
+
+
+@dataclass(frozen=True, slots=True)
+class DownloadLine:
+    filename: str
+    recipient: str  # the recipient's name, else address
+    address: str
+    at: datetime
+    automated_label: str | None  # set when the fetch looked like a link scanner
+
+
+@dataclass(frozen=True, slots=True)
+class OpenSummary:
+    """One recipient's image fetches: a person's opens (an estimate) and automated fetches."""
+
+    recipient: str
+    address: str
+    first_open: datetime | None = None
+    last_open: datetime | None = None
+    opens: int = 0
+    automated: tuple[tuple[datetime, str], ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class TrackingPanel:
+    tracking: MessageTracking | None
+    downloads: tuple[DownloadLine, ...] = ()
+    opens: tuple[OpenSummary, ...] = field(default_factory=tuple)
+
+    @property
+    def can_revoke(self) -> bool:
+        t = self.tracking
+        return bool(t and t.download_links and t.links_revoked_at is None)
+
+    @property
+    def shows_opens(self) -> bool:
+        return bool((self.tracking and self.tracking.open_tracking) or any(o.opens or o.automated for o in self.opens))
+
+
+def _detail(row: DeliveryEventRow) -> dict:
+    try:
+        value = json.loads(row.detail or "{}")
+    except ValueError:
+        return {}
+    return value if isinstance(value, dict) else {}
+
+
+def tracking_panel(message: Message) -> TrackingPanel | None:
+    """Downloads and open estimates of one reply; None when it had neither links nor the image."""
+    tracking = db.session.get(MessageTracking, message.id)
+    rows = db.session.scalars(select(DeliveryEventRow).where(
+        DeliveryEventRow.message_id == message.id, DeliveryEventRow.kind.in_(("download", *OPEN_KINDS)))
+        .order_by(DeliveryEventRow.at, DeliveryEventRow.id)).all()
+    if tracking is None and not rows:
+        return None
+    recipients = {r.id: r for r in message.recipients}
+    downloads = []
+    by_recipient: dict[int, list[DeliveryEventRow]] = {r: [] for r in recipients}
+    for row in rows:
+        recipient = recipients.get(row.recipient_id)
+        if recipient is None:
+            continue
+        detail = _detail(row)
+        if row.kind == "download":
+            downloads.append(DownloadLine(detail.get("filename", "a file"), recipient.name or recipient.address,
+                                          recipient.address, row.at,
+                                          detail.get("label") if detail.get("automated") else None))
+        else:
+            by_recipient[row.recipient_id].append(row)
+    opens = []
+    for recipient_id, events in by_recipient.items():
+        recipient = recipients[recipient_id]
+        person = [e.at for e in events if e.kind == "pixel-open"]
+        automated = tuple((e.at, _detail(e).get("label", "an automated service")) for e in events
+                          if e.kind == "pixel-automated")
+        opens.append(OpenSummary(recipient.name or recipient.address, recipient.address,
+                                 min(person, default=None), max(person, default=None), len(person), automated))
+    return TrackingPanel(tracking, tuple(downloads), tuple(opens))
+
+
+def _time(value: datetime | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def tracking_json(message: Message, panel: TrackingPanel | None) -> dict:
+    """The JSON shape of :func:`tracking_panel` (opens are labelled as estimates there too)."""
+    tracking = panel.tracking if panel else None
+    return {
+        "message_id": message.id,
+        "download_links": bool(tracking and tracking.download_links),
+        "links_expire_at": _time(tracking.links_expire_at) if tracking else None,
+        "links_revoked_at": _time(tracking.links_revoked_at) if tracking else None,
+        "open_tracking": bool(tracking and tracking.open_tracking),
+        "opens_are_estimates": True,
+        "downloads": [{"file": d.filename, "recipient": d.address, "at": _time(d.at),
+                       "automated": d.automated_label is not None, "automated_label": d.automated_label}
+                      for d in (panel.downloads if panel else ())],
+        "opens": [{"recipient": o.address, "estimated_opens": o.opens, "first_estimated_open": _time(o.first_open),
+                   "last_estimated_open": _time(o.last_open),
+                   "automated_fetches": [{"at": _time(at), "label": label} for at, label in o.automated]}
+                  for o in (panel.opens if panel else ())],
+    }

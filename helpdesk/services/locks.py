@@ -1,7 +1,9 @@
 """Named locks that hold across processes and hosts: one poller per mailbox, one sender per
 queue. PostgreSQL: a session-level advisory lock on a dedicated connection (released by
 the server if the process dies). Other engines: a lease row with an expiry, renewed while
-held, which another process may take over once it has expired.
+held, which another process may take over once it has expired, or at once when its holder
+was a process on this host that no longer exists (a worker killed mid-poll does not block
+the next one for the whole lease time).
 """
 from __future__ import annotations
 
@@ -13,13 +15,14 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, insert, text, update
+from sqlalchemy import delete, insert, select, text, update
 from sqlalchemy.exc import IntegrityError
 
 from ..extensions import db
 from ..models import Lease, utcnow
 
-HOLDER = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+HOST = socket.gethostname()
+HOLDER = f"{HOST}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
 
 def advisory_key(name: str) -> int:
@@ -86,4 +89,30 @@ def _take_lease(name: str, ttl: timedelta, now: datetime) -> bool:
     taken = db.session.execute(update(Lease).where(Lease.name == name, Lease.expires_at < now)
                                .values(holder=HOLDER, expires_at=now + ttl)).rowcount
     db.session.commit()
+    if taken == 1:
+        return True
+    holder = db.session.scalar(select(Lease.holder).where(Lease.name == name))
+    db.session.commit()
+    if holder is None or not holder_is_gone(holder):
+        return False
+    # Compare-and-set on the dead holder's name: of two takers only one wins.
+    taken = db.session.execute(update(Lease).where(Lease.name == name, Lease.holder == holder)
+                               .values(holder=HOLDER, expires_at=now + ttl)).rowcount
+    db.session.commit()
     return taken == 1
+
+
+def holder_is_gone(holder: str) -> bool:
+    """True only when ``holder`` was a process on this host that has since ended; a holder on
+    another host (or one we cannot judge) keeps its lease until it expires."""
+    host, _, rest = holder.partition(":")
+    pid_text = rest.partition(":")[0]
+    if host != HOST or not pid_text.isdigit() or holder == HOLDER:
+        return False
+    try:
+        os.kill(int(pid_text), 0)
+    except ProcessLookupError:
+        return True
+    except OSError:  # exists, owned by someone else
+        return False
+    return False

@@ -2,6 +2,7 @@
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
+from flask_sqlalchemy.session import Session as FlaskSession
 from flask_wtf.csrf import CSRFProtect
 from sqlalchemy import MetaData
 from sqlalchemy.orm import DeclarativeBase
@@ -20,7 +21,22 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
 
-db = SQLAlchemy(model_class=Base)
+#: Callbacks whose transaction has committed, waiting for the session to be usable again.
+AFTER_COMMIT_READY = "helpdesk_after_commit_ready"
+
+
+class Session(FlaskSession):
+    """Runs the callbacks of :func:`helpdesk.services.events.after_commit` once ``commit()`` has
+    returned: inside SQLAlchemy's own ``after_commit`` event the session cannot run SQL, and
+    signal receivers (a plugin recording what the relay said, say) need to."""
+
+    def commit(self) -> None:
+        super().commit()
+        for callback in self.info.pop(AFTER_COMMIT_READY, []):
+            callback()
+
+
+db = SQLAlchemy(model_class=Base, session_options={"class_": Session})
 migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()

@@ -1,4 +1,7 @@
-"""Run callbacks (usually signal sends) only once the current transaction has committed."""
+"""Run callbacks (usually signal sends) only once the current transaction has committed.
+
+The callbacks run when ``commit()`` returns (see :class:`helpdesk.extensions.Session`), so
+they may query and commit in turn."""
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -6,7 +9,7 @@ from collections.abc import Callable
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
-from ..extensions import db
+from ..extensions import AFTER_COMMIT_READY, db
 
 _KEY = "helpdesk_after_commit"
 
@@ -20,10 +23,8 @@ def after_commit(callback: Callable[[], None]) -> None:
 
 
 @event.listens_for(Session, "after_commit")
-def _run_after_commit(session: Session) -> None:
-    callbacks = session.info.pop(_KEY, [])
-    for callback in callbacks:
-        callback()
+def _ready_after_commit(session: Session) -> None:
+    session.info.setdefault(AFTER_COMMIT_READY, []).extend(session.info.pop(_KEY, []))
 
 
 @event.listens_for(Session, "after_soft_rollback")

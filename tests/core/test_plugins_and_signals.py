@@ -86,3 +86,19 @@ def test_after_commit_callbacks_are_dropped_on_rollback(app):
     after_commit(lambda: calls.append("committed"))
     db.session.commit()
     assert calls == ["committed"]
+
+
+def test_after_commit_callbacks_may_query_and_commit(app):
+    """Receivers run once the commit has returned, so they can use the session themselves."""
+    support = make_department()
+    seen = []
+
+    def record() -> None:
+        seen.append(db.session.scalar(db.select(db.func.count()).select_from(type(support))))
+        support.name = "Support desk"
+        db.session.commit()
+
+    after_commit(record)
+    db.session.commit()
+    db.session.expire_all()
+    assert seen == [1] and support.name == "Support desk"

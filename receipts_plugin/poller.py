@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from flask import Flask
+from flask import Flask, current_app
 from imapclient import IMAPClient
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -68,11 +68,13 @@ def password_of(mailbox: Mailbox) -> str:
     return mailbox.password or ""
 
 
-def imap_settings(mailbox: Mailbox, batch_size: int = 100, max_bytes: int = 10 * 1024 * 1024) -> ImapSettings:
+def imap_settings(mailbox: Mailbox) -> ImapSettings:
+    config = current_app.config
     return ImapSettings(host=mailbox.host, port=mailbox.port, security=mailbox.security, username=mailbox.username,
                         password=password_of(mailbox), cafile=mailbox.cafile, verify=mailbox.verify_cert,
                         folder=mailbox.folder, processed_folder=mailbox.processed_folder,
-                        batch_size=batch_size, max_bytes=max_bytes)
+                        batch_size=int(config["RECEIPTS_BATCH_SIZE"]),
+                        max_bytes=int(config["RECEIPTS_MAX_MESSAGE_BYTES"]))
 
 
 def backoff(failures: int, rng: random.Random | None = None) -> timedelta:

@@ -1,0 +1,106 @@
+"""Shared pieces of the poller tests: the app wired to the real mail stack, a watched
+bounce-and-receipt mailbox, and small readers of the recorded state.
+
+Test modules import the fixtures they need by name (``from tests.receipts.poller_support
+import app_config, stack``); importing ``app_config`` points that module's app at the stack.
+"""
+from __future__ import annotations
+
+import time
+
+import pytest
+from sqlalchemy import func, select
+
+from helpdesk.extensions import db
+from helpdesk.mail.outgoing import send_message
+from helpdesk.models import Channel, Message, Ticket
+from receipts_plugin.models import DeliveryEventRow, Mailbox, RecipientStatusRow, StoredReport
+from tests.helpers import make_reply, make_ticket
+from tests.mailstack import MailStack
+
+BOUNCES = "bounces@example.test"
+PROCESSED = "Processed"
+
+
+@pytest.fixture
+def app_config(app_config, clean_mailboxes):
+    """Replies go out through the stack's Postfix with VERP return paths bounces+TOKEN@."""
+    stack = clean_mailboxes
+    return {**app_config,
+            "SMTP_HOST": stack.smtp_host, "SMTP_PORT": stack.smtp_port, "SMTP_SECURITY": "starttls",
+            "SMTP_CAFILE": stack.cafile, "SMTP_TIMEOUT": 10,
+            "MAIL_DOMAIN": "example.test", "RECEIPTS_ADDRESS": BOUNCES}
+
+
+@pytest.fixture
+def stack(clean_mailboxes) -> MailStack:
+    return clean_mailboxes
+
+
+def add_mailbox(stack: MailStack, *, user: str = BOUNCES, folder: str = "INBOX",
+                processed_folder: str | None = PROCESSED, **fields) -> Mailbox:
+    """A watched mailbox over IMAPS, verified against the stack's own CA."""
+    values = dict(name=user.split("@")[0], host=stack.imap_host, port=stack.imaps_port, security="ssl",
+                  username=user, password=stack.password, cafile=stack.cafile, folder=folder,
+                  processed_folder=processed_folder)
+    mailbox = Mailbox(**{**values, **fields})
+    db.session.add(mailbox)
+    db.session.commit()
+    return mailbox
+
+
+def send_reply(desk, to: str, cc: str = "", subject: str = "Printer on fire") -> Message:
+    """An agent's reply on an email ticket of the Support department (receipts on), sent."""
+    support, _, agent = desk
+    ticket = make_ticket(agent, support, requester="Alice <alice@customer.test>", subject=subject,
+                         channel=Channel.EMAIL)
+    reply = make_reply(ticket, agent, to=to, cc=cc)
+    send_message(reply.id)
+    return reply
+
+
+def status_of(reply: Message, address: str) -> str | None:
+    recipient = next(r for r in reply.recipients if r.address == address)
+    row = db.session.get(RecipientStatusRow, recipient.id)
+    return row.status if row else None
+
+
+def wait_for_count(stack: MailStack, count: int, user: str = BOUNCES, folder: str = "INBOX",
+                   timeout: float = 20.0) -> None:
+    """Until ``folder`` holds at least ``count`` messages (real bounces take a moment)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        with stack.imap(user) as client:
+            if client.folder_exists(folder):
+                held = client.folder_status(folder, ["MESSAGES"])[b"MESSAGES"]
+                if held >= count:
+                    return
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"{user}/{folder} holds {held} messages, not {count}; "
+                               f"Postfix log tail:\n{stack.postfix_log()[-2000:]}")
+        time.sleep(0.1)
+
+
+def folder_size(stack: MailStack, folder: str, user: str = BOUNCES) -> int:
+    with stack.imap(user) as client:
+        if not client.folder_exists(folder):
+            return 0
+        return client.folder_status(folder, ["MESSAGES"])[b"MESSAGES"]
+
+
+def count(model) -> int:
+    return db.session.scalar(select(func.count()).select_from(model))
+
+
+def ticket_count() -> int:
+    return count(Ticket)
+
+
+def recorded_state() -> dict:
+    """Everything a poll may change, comparable between two runs (ids aside)."""
+    db.session.rollback()  # see what other processes committed
+    statuses = sorted((row.recipient.address, row.recipient.message.message_id, row.status)
+                      for row in db.session.scalars(select(RecipientStatusRow)))
+    events = sorted((e.recipient_id, e.kind, e.key) for e in db.session.scalars(select(DeliveryEventRow)))
+    reports = sorted((r.identity, r.outcome, r.kind) for r in db.session.scalars(select(StoredReport)))
+    return {"statuses": statuses, "events": events, "reports": reports}

@@ -169,6 +169,7 @@ def _record_health(mailbox: Mailbox, summary: PollSummary, now: datetime) -> Non
     mailbox = db.session.merge(mailbox)
     mailbox.last_poll_at = now
     if summary.error:
+        log.warning("poll of mailbox %s failed: %s", mailbox.name, summary.error)
         mailbox.failures += 1
         mailbox.last_error = summary.error[:2000]
         mailbox.retry_at = now + backoff(mailbox.failures)

@@ -13,10 +13,14 @@ from sqlalchemy import func, select
 
 from helpdesk.extensions import db
 from helpdesk.mail.outgoing import send_message
+from flask import Flask
+
 from helpdesk.models import Channel, Message, Ticket
-from receipts_plugin.models import DeliveryEventRow, Mailbox, RecipientStatusRow, StoredReport
+from receipts_plugin.models import DeliveryEventRow, Mailbox, RecipientStatusRow, StoredReport, TrackedMessage
+from receipts_plugin.sending import verp_address
 from tests.helpers import make_reply, make_ticket
 from tests.mailstack import MailStack
+from tests.receipts.builders import mdn, postfix_dsn, read_notice
 
 BOUNCES = "bounces@example.test"
 PROCESSED = "Processed"
@@ -104,3 +108,48 @@ def recorded_state() -> dict:
     events = sorted((e.recipient_id, e.kind, e.key) for e in db.session.scalars(select(DeliveryEventRow)))
     reports = sorted((r.identity, r.outcome, r.kind) for r in db.session.scalars(select(StoredReport)))
     return {"statuses": statuses, "events": events, "reports": reports}
+
+
+def sent_replies(desk, count: int) -> list[Message]:
+    """``count`` replies to To alice, CC bob and BCC carol, tracked for receipts (sent to
+    whatever transport the app has: the outbox unless SMTP_HOST is set)."""
+    support, _, agent = desk
+    replies = []
+    for n in range(count):
+        ticket = make_ticket(agent, support, subject=f"Question {n}", channel=Channel.EMAIL)
+        reply = make_reply(ticket, agent, to="alice@customer.test", cc="bob@customer.test", bcc="carol@customer.test")
+        send_message(reply.id)
+        replies.append(reply)
+    return replies
+
+
+def report_mix(app: Flask, replies: list[Message]) -> list[bytes]:
+    """Six reports per reply, as servers and clients write them: carol's bounce to her VERP
+    address, alice's success DSN (by ENVID), alice's read receipt delivered twice (the same
+    bytes), bob's plain "Read:" notice, and a forged receipt from someone who got nothing."""
+    raws = []
+    for reply in replies:
+        carol = next(r for r in reply.recipients if r.address == "carol@customer.test")
+        envid = db.session.get(TrackedMessage, reply.id).envid
+        receipt = mdn(sender="Alice <alice@customer.test>", final_recipient="alice@customer.test",
+                      original_message_id=reply.message_id, to=BOUNCES)
+        raws += [
+            postfix_dsn(to=verp_address(app, reply.id, carol.id), recipient="carol@customer.test"),
+            postfix_dsn(to=BOUNCES, recipient="alice@customer.test", action="delivered", status="2.0.0", envid=envid),
+            receipt,
+            receipt,
+            read_notice(sender="bob@customer.test", subject=reply.subject, in_reply_to=reply.message_id),
+            mdn(sender="mallory@evil.test", final_recipient="mallory@evil.test",
+                original_message_id=reply.message_id, to=BOUNCES),
+        ]
+    return raws
+
+
+def append_all(stack: MailStack, raws: list[bytes], user: str = BOUNCES, folder: str = "INBOX",
+               chunk: int = 200) -> None:
+    """APPEND many mails quickly (MULTIAPPEND, one connection)."""
+    with stack.imap(user) as client:
+        if not client.folder_exists(folder):
+            client.create_folder(folder)
+        for start in range(0, len(raws), chunk):
+            client.multiappend(folder, raws[start:start + chunk])

@@ -234,3 +234,12 @@ def test_starttls_on_the_plain_port_works_with_the_ca_file(stack, desk):
     mailbox = add_mailbox(stack, port=stack.imap_port, security="starttls")
     summary = poll_mailbox(mailbox)
     assert (summary.error, summary.outcomes["matched"]) == (None, 1)
+
+
+def test_a_password_file_is_read_when_polling(stack, desk, tmp_path):
+    send_reply(desk, to="nobody@customer.test")
+    wait_for_count(stack, 1)
+    secret = tmp_path / "bounces-password"
+    secret.write_text(stack.password + "\n")
+    mailbox = add_mailbox(stack, password=None, password_file=str(secret))
+    assert poll_mailbox(mailbox).outcomes["matched"] == 1

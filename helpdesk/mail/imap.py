@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from imapclient import IMAPClient
 from imapclient.exceptions import IMAPClientError
 
-from ..extensions import db
+from ..extensions import db, make_durable
 from ..models import MailboxCheckpoint
 from .transport import tls_context
 
@@ -153,6 +153,8 @@ def poll_folder(client: IMAPClient, settings: ImapSettings, process: Processor, 
         batch = uids[start:start + settings.batch_size]
         done = _poll_batch(client, settings, batch, (key, uidvalidity), process, oversize, stats)
         if done:
+            db.session.commit()  # processors normally commit their own work; anything left is made safe
+            make_durable()  # before the mail leaves the folder
             _mark_processed(client, settings, done, can_move)
             checkpoint.last_uid = max(checkpoint.last_uid, max(done))
             db.session.commit()

@@ -18,7 +18,7 @@ from flask import Flask
 from helpdesk.models import Channel, Message, Ticket
 from receipts_plugin.models import DeliveryEventRow, Mailbox, RecipientStatusRow, StoredReport, TrackedMessage
 from receipts_plugin.sending import verp_address
-from tests.helpers import make_reply, make_ticket
+from tests.helpers import make_reply, make_ticket, relay_config
 from tests.mailstack import MailStack
 from tests.receipts.builders import mdn, postfix_dsn, read_notice
 
@@ -30,10 +30,7 @@ PROCESSED = "Processed"
 def app_config(app_config, clean_mailboxes):
     """Replies go out through the stack's Postfix with VERP return paths bounces+TOKEN@."""
     stack = clean_mailboxes
-    return {**app_config,
-            "SMTP_HOST": stack.smtp_host, "SMTP_PORT": stack.smtp_port, "SMTP_SECURITY": "starttls",
-            "SMTP_CAFILE": stack.cafile, "SMTP_TIMEOUT": 10,
-            "MAIL_DOMAIN": "example.test", "RECEIPTS_ADDRESS": BOUNCES}
+    return {**app_config, **relay_config(stack), "RECEIPTS_ADDRESS": BOUNCES}
 
 
 @pytest.fixture

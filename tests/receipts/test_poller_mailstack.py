@@ -16,6 +16,7 @@ from helpdesk.models import InboundRecord, MailboxCheckpoint
 from receipts_plugin.models import DeliveryEventRow, Mailbox, StoredReport
 from receipts_plugin.poller import idle_watcher, poll_mailbox
 from receipts_plugin.settings import save_switches
+from tests.helpers import support_inbox_config
 from tests.receipts.builders import mdn, postfix_dsn
 from tests.receipts.poller_support import (  # noqa: F401 - fixtures
     BOUNCES,
@@ -85,9 +86,7 @@ def test_a_success_dsn_and_an_appended_mdn_are_matched_the_same_way(stack, desk)
 def test_a_bounce_in_the_support_inbox_is_claimed_through_the_intake_not_a_ticket(app, stack, desk):
     support, _, _ = desk
     save_switches(set())  # no VERP return path: the bounce goes to the department's own address
-    app.config.update(IMAP_HOST=stack.imap_host, IMAP_PORT=stack.imaps_port, IMAP_SECURITY="ssl",
-                      IMAP_CAFILE=stack.cafile, IMAP_USERNAME="support@example.test",
-                      IMAP_PASSWORD=stack.password, IMAP_PROCESSED_FOLDER=PROCESSED)
+    app.config.update(support_inbox_config(stack, PROCESSED))
     reply = send_reply(desk, to="nobody@customer.test")
     tickets_before = ticket_count()
     stack.wait_for("support@example.test", ["SUBJECT", "Undelivered Mail Returned to Sender"])
@@ -105,9 +104,7 @@ def test_a_bounce_in_the_support_inbox_is_claimed_through_the_intake_not_a_ticke
 
 
 def test_customer_mail_in_the_support_inbox_is_left_to_the_intake(app, stack, desk):
-    app.config.update(IMAP_HOST=stack.imap_host, IMAP_PORT=stack.imaps_port, IMAP_SECURITY="ssl",
-                      IMAP_CAFILE=stack.cafile, IMAP_USERNAME="support@example.test",
-                      IMAP_PASSWORD=stack.password)
+    app.config.update(support_inbox_config(stack, processed_folder=None))
     stack.append("support@example.test", b"From: Dave <dave@customer.test>\r\nTo: support@example.test\r\n"
                                           b"Subject: Invoice question\r\nMessage-ID: <q1@customer.test>\r\n\r\nHello\r\n")
     tickets_before = ticket_count()

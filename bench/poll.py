@@ -144,7 +144,7 @@ def main() -> None:
                 summary = poll_mailbox(mailbox, force=True)
                 if profile:
                     profile.disable()
-                    pstats.Stats(profile).sort_stats("cumulative").print_stats(60)
+                    pstats.Stats(profile).sort_stats("cumulative").print_stats(40)
                 assert summary.error is None and summary.fetched == fetched == len(reports), summary.line()
                 polls.append(summary.seconds)
                 fetches.append(fetch_seconds)

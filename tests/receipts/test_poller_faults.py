@@ -22,7 +22,7 @@ import receipts_plugin.poller as poller
 from helpdesk.extensions import db
 from helpdesk.jobs import Job, run_worker
 from helpdesk.models import AgentRole, MailboxCheckpoint, utcnow
-from receipts_plugin.models import DeliveryEventRow, Mailbox, RecipientStatusRow, StoredReport
+from receipts_plugin.models import DeliveryEventRow, RecipientStatusRow, StoredReport
 from receipts_plugin.poller import poll_all, poll_mailbox
 from tests.helpers import login, make_agent
 from tests.receipts.poller_support import (  # noqa: F401 - fixtures

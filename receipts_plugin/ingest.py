@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from helpdesk.extensions import db
@@ -69,12 +69,7 @@ def ingest(raw: bytes, source: str, mailbox_id: int | None = None, uidvalidity: 
     """Record one received mail as a report and apply it; idempotent; commits."""
     report = report or parse_report(raw)
     identity = dedupe_identity(report, raw)
-    if mailbox_id is not None and uid is not None:
-        seen = db.session.scalar(select(StoredReport).where(
-            StoredReport.mailbox_id == mailbox_id, StoredReport.uidvalidity == uidvalidity, StoredReport.uid == uid))
-        if seen is not None:
-            return IngestResult("duplicate", seen.kind, seen.id)
-    seen = db.session.scalar(select(StoredReport).where(StoredReport.identity == identity))
+    seen = already_recorded(identity, mailbox_id, uidvalidity, uid)
     if seen is not None:
         return IngestResult("duplicate", seen.kind, seen.id)
     try:
@@ -96,6 +91,17 @@ def ingest(raw: bytes, source: str, mailbox_id: int | None = None, uidvalidity: 
         db.session.rollback()
         return IngestResult("duplicate", report.kind)
     return IngestResult(stored.outcome, report.kind, stored.id)
+
+
+def already_recorded(identity: str, mailbox_id: int | None, uidvalidity: int | None,
+                     uid: int | None) -> StoredReport | None:
+    """The report recorded from the same mail (mailbox, UIDVALIDITY, UID) or with the same
+    identity (the same report delivered twice, or read again after UIDVALIDITY changed)."""
+    same = StoredReport.identity == identity
+    if mailbox_id is not None and uid is not None:
+        same = or_(same, and_(StoredReport.mailbox_id == mailbox_id, StoredReport.uidvalidity == uidvalidity,
+                              StoredReport.uid == uid))
+    return db.session.scalars(select(StoredReport).where(same).limit(1)).first()
 
 
 def reapply(stored: StoredReport) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from flask import current_app
 from sqlalchemy import select
 
 from helpdesk.extensions import db
@@ -33,6 +34,15 @@ class MailboxInput:
         return cls(**{name: getattr(form, name).data for name in cls.__dataclass_fields__})
 
 
+def is_support_intake(data: MailboxInput) -> bool:
+    """The folder the core's intake reads (``IMAP_HOST``/``IMAP_USERNAME``/``IMAP_FOLDER``)."""
+    config = current_app.config
+    return bool(config.get("IMAP_HOST")) and (
+        (data.host or "").strip().lower() == str(config["IMAP_HOST"]).lower()
+        and (data.username or "").strip().lower() == str(config.get("IMAP_USERNAME") or "").lower()
+        and (data.folder or "").strip() == config.get("IMAP_FOLDER", "INBOX"))
+
+
 def save_mailbox(mailbox: Mailbox | None, data: MailboxInput) -> Mailbox:
     errors: dict[str, list[str]] = {}
     name = (data.name or "").strip()
@@ -58,6 +68,10 @@ def save_mailbox(mailbox: Mailbox | None, data: MailboxInput) -> Mailbox:
         errors["cafile"] = [f"No readable file at {data.cafile}."]
     if not (data.folder or "").strip():
         errors["folder"] = ["Name the folder to read (usually INBOX)."]
+    elif is_support_intake(data):
+        errors["folder"] = ["The help desk's intake already reads this folder, and hands every report in it "
+                            "to the receipts plugin; watching it here too would take customers' mail away "
+                            "from the intake. Use a dedicated mailbox (e.g. bounces@) or another folder."]
     if errors:
         raise ValidationError(errors)
     mailbox = mailbox or Mailbox()

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 
 from blinker import Namespace
 from flask import current_app
+from sqlalchemy import select
 
 from helpdesk.models import Message, MessageRecipient, TicketStatus
 from helpdesk.services.contacts import mark_undeliverable
@@ -34,8 +35,9 @@ def after_events(message: Message | None, changed: Sequence[MessageRecipient], i
         if item.kind == "dsn-failed" and item.recipient in changed:
             reason = f"{item.status_code or ''} {item.reason or ''} {item.diagnostic or ''}".strip()
             mark_undeliverable(item.recipient.address, f"bounced: {reason}"[:2000], item.at)
-    statuses = [db.session.get(RecipientStatusRow, r.id) for r in message.recipients]
-    if statuses and all(s is not None and s.status in _DEAD for s in statuses):
+    statuses = {row.recipient_id: row.status for row in db.session.scalars(
+        select(RecipientStatusRow).where(RecipientStatusRow.message_id == message.id))}
+    if message.recipients and all(statuses.get(r.id) in _DEAD for r in message.recipients):
         ticket = message.ticket
         ticket.attention = BOUNCED_FOR_EVERYONE
         if ticket.department.reopen_on_bounce and ticket.status is not TicketStatus.OPEN:

@@ -11,18 +11,22 @@ import hashlib
 import logging
 import random
 import threading
+import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 
+from flask import Flask, current_app
+from imapclient import IMAPClient
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from helpdesk.extensions import db
 from helpdesk.mail.imap import IMAP_ERRORS, Deferred, ImapLoginError, ImapSettings, MailRef, poll_folder, session
 from helpdesk.models import utcnow
-from helpdesk.services.locks import exclusive
+from helpdesk.services.locks import Lock, exclusive
 from helpdesk.services.storage import StorageError, store_bytes
 
 from .ingest import IngestDeferred, ingest
@@ -47,14 +51,15 @@ class PollSummary:
     def line(self) -> str:
         if self.skipped:
             return f"{self.mailbox}: skipped ({self.skipped})"
-        if self.error:
-            return f"{self.mailbox}: error: {self.error}"
         kinds = ", ".join(f"{k}={v}" for k, v in sorted(self.kinds.items())) or "none"
-        return (f"{self.mailbox}: fetched={self.fetched} reports by kind: {kinds} "
-                f"matched={self.outcomes['matched'] + self.outcomes['partial']} "
-                f"unmatched={self.outcomes['unmatched']} suspect={self.outcomes['suspect']} "
-                f"quarantined={self.outcomes['quarantined']} duplicates={self.outcomes['duplicate']} "
-                f"seconds={self.seconds:.2f}")
+        figures = (f"fetched={self.fetched} reports by kind: {kinds} "
+                   f"matched={self.outcomes['matched'] + self.outcomes['partial']} "
+                   f"unmatched={self.outcomes['unmatched']} suspect={self.outcomes['suspect']} "
+                   f"quarantined={self.outcomes['quarantined']} duplicates={self.outcomes['duplicate']} "
+                   f"seconds={self.seconds:.2f}")
+        if self.error:  # what was done before the error is committed, so it is shown too
+            return f"{self.mailbox}: error: {self.error} ({figures})"
+        return f"{self.mailbox}: {figures}"
 
 
 def password_of(mailbox: Mailbox) -> str:
@@ -63,11 +68,13 @@ def password_of(mailbox: Mailbox) -> str:
     return mailbox.password or ""
 
 
-def imap_settings(mailbox: Mailbox, batch_size: int = 100, max_bytes: int = 10 * 1024 * 1024) -> ImapSettings:
+def imap_settings(mailbox: Mailbox) -> ImapSettings:
+    config = current_app.config
     return ImapSettings(host=mailbox.host, port=mailbox.port, security=mailbox.security, username=mailbox.username,
                         password=password_of(mailbox), cafile=mailbox.cafile, verify=mailbox.verify_cert,
                         folder=mailbox.folder, processed_folder=mailbox.processed_folder,
-                        batch_size=batch_size, max_bytes=max_bytes)
+                        batch_size=int(config["RECEIPTS_BATCH_SIZE"]),
+                        max_bytes=int(config["RECEIPTS_MAX_MESSAGE_BYTES"]))
 
 
 def backoff(failures: int, rng: random.Random | None = None) -> timedelta:
@@ -83,11 +90,16 @@ def _quarantine(mailbox: Mailbox, ref: MailRef, raw: bytes, reason: str) -> str:
     except StorageError as exc:
         raise Deferred(str(exc)) from exc
     identity = hashlib.sha256(b"quarantine:" + raw).hexdigest()
-    if db.session.scalar(select(StoredReport.id).where(StoredReport.identity == identity)) is None:
-        db.session.add(StoredReport(identity=identity, raw_sha256=digest, size=len(raw), source=f"mailbox:{mailbox.name}",
-                                    mailbox_id=mailbox.id, uidvalidity=ref.uidvalidity, uid=ref.uid, kind="unknown",
-                                    outcome="quarantined", reason=reason[:2000]))
+    if db.session.scalar(select(StoredReport.id).where(StoredReport.identity == identity)) is not None:
+        return "duplicate"
+    db.session.add(StoredReport(identity=identity, raw_sha256=digest, size=len(raw), source=f"mailbox:{mailbox.name}",
+                                mailbox_id=mailbox.id, uidvalidity=ref.uidvalidity, uid=ref.uid, kind="unknown",
+                                outcome="quarantined", reason=reason[:2000]))
+    try:
         db.session.commit()
+    except IntegrityError:  # this UID was already recorded (a poll cut short after its commit)
+        db.session.rollback()
+        return "duplicate"
     return "quarantined"
 
 
@@ -107,9 +119,16 @@ def poll_mailbox(mailbox: Mailbox, now: datetime | None = None, force: bool = Fa
     return summary
 
 
-def _poll_locked(mailbox: Mailbox, summary: PollSummary, lock) -> None:
+def _poll_locked(mailbox: Mailbox, summary: PollSummary, lock: Lock) -> None:
+    started = time.perf_counter()
     source = f"mailbox:{mailbox.name}"
     settings = None
+
+    def counted(outcome: str) -> str:
+        """Counted as each mail is committed, so a poll cut short still reports what it did."""
+        summary.fetched += 1
+        summary.outcomes[outcome] += 1
+        return outcome
 
     def process(ref: MailRef, raw: bytes) -> str:
         try:
@@ -118,13 +137,13 @@ def _poll_locked(mailbox: Mailbox, summary: PollSummary, lock) -> None:
             raise Deferred(str(exc)) from exc
         except Exception as exc:  # noqa: BLE001 - one bad mail never stops the poll
             log.exception("report in %s uid %s could not be processed", mailbox.name, ref.uid)
-            return _quarantine(mailbox, ref, raw, f"processing failed: {type(exc).__name__}: {exc}")
+            return counted(_quarantine(mailbox, ref, raw, f"processing failed: {type(exc).__name__}: {exc}"))
         summary.kinds[result.kind] += 1
-        return result.outcome
+        return counted(result.outcome)
 
     def oversize(ref: MailRef, size: int, header: bytes) -> str:
-        return _quarantine(mailbox, ref, header, f"too large: {size} bytes, the limit is {settings.max_bytes} "
-                                                 "(headers kept; the mail is left on the server)")
+        return counted(_quarantine(mailbox, ref, header, f"too large: {size} bytes, the limit is {settings.max_bytes};"
+                                                         " only its headers were downloaded and kept"))
 
     try:
         settings = imap_settings(mailbox)
@@ -136,9 +155,8 @@ def _poll_locked(mailbox: Mailbox, summary: PollSummary, lock) -> None:
         secret = settings.password if settings else ""
         summary.error = _scrub(f"{type(exc).__name__}: {exc}", secret)
         return
-    summary.fetched = stats.fetched + stats.too_large
-    summary.outcomes.update(stats.outcomes)
-    summary.seconds = stats.seconds
+    finally:
+        summary.seconds = time.perf_counter() - started  # connecting and logging in included
     if stats.stopped_early:
         summary.error = f"stopped early: {stats.stopped_early}"
 
@@ -151,6 +169,7 @@ def _record_health(mailbox: Mailbox, summary: PollSummary, now: datetime) -> Non
     mailbox = db.session.merge(mailbox)
     mailbox.last_poll_at = now
     if summary.error:
+        log.warning("poll of mailbox %s failed: %s", mailbox.name, summary.error)
         mailbox.failures += 1
         mailbox.last_error = summary.error[:2000]
         mailbox.retry_at = now + backoff(mailbox.failures)
@@ -159,10 +178,10 @@ def _record_health(mailbox: Mailbox, summary: PollSummary, now: datetime) -> Non
         mailbox.failures, mailbox.last_error, mailbox.retry_at = 0, None, None
         mailbox.last_success_at = now
         mailbox.last_outcome = summary.line()
-        mailbox.total_fetched += summary.fetched
-        mailbox.total_matched += summary.outcomes["matched"] + summary.outcomes["partial"]
-        mailbox.total_unmatched += summary.outcomes["unmatched"] + summary.outcomes["suspect"]
-        mailbox.total_quarantined += summary.outcomes["quarantined"]
+    mailbox.total_fetched += summary.fetched
+    mailbox.total_matched += summary.outcomes["matched"] + summary.outcomes["partial"]
+    mailbox.total_unmatched += summary.outcomes["unmatched"] + summary.outcomes["suspect"]
+    mailbox.total_quarantined += summary.outcomes["quarantined"]
     db.session.commit()
 
 
@@ -177,27 +196,27 @@ def poll_all(name: str | None = None, force: bool = False) -> list[PollSummary]:
     return [poll_mailbox(mailbox, force=force) for mailbox in enabled_mailboxes(name)]
 
 
-def idle_watcher(app, mailbox_id: int, idle_seconds: float = 25.0) -> Callable[[threading.Event], None]:
+def idle_watcher(app: Flask, mailbox_id: int, idle_seconds: float = 25.0) -> Callable[[threading.Event], None]:
     """A worker task holding an IMAP IDLE connection to one mailbox: as soon as the server
-    says something arrived, poll (under the same lock as the scheduled poll). Falls back to
-    the scheduled polls alone when the server has no IDLE; reconnects with backoff."""
+    says something arrived, poll (under the same lock as the scheduled poll), so a report is
+    processed within seconds. Polls once on every (re)connection for what arrived while it was
+    away. Leaves the mailbox to the scheduled polls when the server offers no IDLE; when the
+    connection drops, reconnects with backoff (the scheduled polls go on meanwhile)."""
 
     def watch(stop: threading.Event) -> None:
         failures = 0
         while not stop.is_set():
             try:
-                with app.app_context():
-                    mailbox = db.session.get(Mailbox, mailbox_id)
-                    if mailbox is None or not mailbox.enabled:
-                        return
-                    settings = imap_settings(mailbox)
-                    db.session.remove()
+                settings = _settings_if_enabled(app, mailbox_id)
+                if settings is None:
+                    return
                 with session(settings) as client:
                     if not client.has_capability("IDLE"):
                         log.info("%s offers no IDLE; scheduled polls only", settings.host)
                         return
                     client.select_folder(settings.folder, readonly=True)
                     failures = 0
+                    _poll_now(app, mailbox_id)
                     _idle_loop(app, client, mailbox_id, stop, idle_seconds)
             except (ImapLoginError, *IMAP_ERRORS) as exc:
                 failures += 1
@@ -207,20 +226,39 @@ def idle_watcher(app, mailbox_id: int, idle_seconds: float = 25.0) -> Callable[[
     return watch
 
 
-def _idle_loop(app, client, mailbox_id: int, stop: threading.Event, idle_seconds: float) -> None:
+def _settings_if_enabled(app: Flask, mailbox_id: int) -> ImapSettings | None:
+    with app.app_context():
+        try:
+            mailbox = db.session.get(Mailbox, mailbox_id)
+            return imap_settings(mailbox) if mailbox is not None and mailbox.enabled else None
+        finally:
+            db.session.remove()
+
+
+def _poll_now(app: Flask, mailbox_id: int) -> None:
+    """One poll for the IDLE watcher; its failures are the poll's own (recorded, backed off),
+    never the end of the watch."""
+    with app.app_context():
+        try:
+            mailbox = db.session.get(Mailbox, mailbox_id)
+            if mailbox is not None:
+                poll_mailbox(mailbox)
+        except Exception:  # noqa: BLE001 - e.g. the database briefly away
+            log.exception("poll of mailbox %s after IDLE failed", mailbox_id)
+        finally:
+            db.session.remove()
+
+
+def _idle_loop(app: Flask, client: IMAPClient, mailbox_id: int, stop: threading.Event, idle_seconds: float) -> None:
     while not stop.is_set():
         client.idle()
         responses = client.idle_check(timeout=idle_seconds)
-        client.idle_done()
+        responses += client.idle_done()[1]  # what arrived between the check and DONE counts too
         if any(len(r) > 1 and r[1] in (b"EXISTS", b"RECENT") for r in responses):
-            with app.app_context():
-                mailbox = db.session.get(Mailbox, mailbox_id)
-                if mailbox is not None:
-                    poll_mailbox(mailbox)
-                db.session.remove()
+            _poll_now(app, mailbox_id)
 
 
-def idle_watchers(app) -> list:
+def idle_watchers(app: Flask) -> list[Callable[[threading.Event], None]]:
     with app.app_context():
         ids = [m.id for m in enabled_mailboxes()]
         db.session.remove()

@@ -30,7 +30,8 @@ def database_url(tmp_root: Path) -> str:
 def reset_schema(url: str) -> None:
     """Drop everything, so the run starts from the migrations alone."""
     if url.startswith("sqlite:///"):
-        Path(url.removeprefix("sqlite:///")).unlink(missing_ok=True)
+        for suffix in ("", "-wal", "-shm"):  # a WAL left beside a new file would be replayed into it
+            Path(url.removeprefix("sqlite:///") + suffix).unlink(missing_ok=True)
         return
     engine = create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1))
     with engine.begin() as connection:

@@ -59,3 +59,16 @@ def login(client: FlaskClient, agent: Agent, password: str = PASSWORD):
 def post_form(client: FlaskClient, path: str, data: dict, page: str = "/", **kwargs):
     """POST like a browser: with the CSRF token of the signed-in session."""
     return client.post(path, data={**data, "csrf_token": csrf_token(client, page)}, **kwargs)
+
+
+def relay_config(stack) -> dict:
+    """Send through the mail stack's Postfix (STARTTLS, its own CA), as the desk of example.test."""
+    return {"SMTP_HOST": stack.smtp_host, "SMTP_PORT": stack.smtp_port, "SMTP_SECURITY": "starttls",
+            "SMTP_CAFILE": stack.cafile, "SMTP_TIMEOUT": 10, "MAIL_DOMAIN": "example.test"}
+
+
+def support_inbox_config(stack, processed_folder: str | None = "Processed") -> dict:
+    """The core intake reads support@'s INBOX on the mail stack's Dovecot over IMAPS."""
+    return {"IMAP_HOST": stack.imap_host, "IMAP_PORT": stack.imaps_port, "IMAP_SECURITY": "ssl",
+            "IMAP_CAFILE": stack.cafile, "IMAP_USERNAME": "support@example.test",
+            "IMAP_PASSWORD": stack.password, "IMAP_PROCESSED_FOLDER": processed_folder}

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from imapclient import IMAPClient
 from imapclient.exceptions import IMAPClientError
 
-from ..extensions import db
+from ..extensions import db, make_durable
 from ..models import MailboxCheckpoint
 from .transport import tls_context
 
@@ -153,6 +153,8 @@ def poll_folder(client: IMAPClient, settings: ImapSettings, process: Processor, 
         batch = uids[start:start + settings.batch_size]
         done = _poll_batch(client, settings, batch, (key, uidvalidity), process, oversize, stats)
         if done:
+            db.session.commit()  # processors normally commit their own work; anything left is made safe
+            make_durable()  # before the mail leaves the folder
             _mark_processed(client, settings, done, can_move)
             checkpoint.last_uid = max(checkpoint.last_uid, max(done))
             db.session.commit()
@@ -168,28 +170,47 @@ def _poll_batch(client: IMAPClient, settings: ImapSettings, batch: list[int], fo
                 process: Processor, oversize: OversizeHandler, stats: PollStats) -> list[int]:
     """Process one batch in UID order; returns the UIDs that are done."""
     sizes = {uid: int(data.get(b"RFC822.SIZE", 0)) for uid, data in client.fetch(batch, ["RFC822.SIZE"]).items()}
-    small = [uid for uid in batch if uid in sizes and sizes[uid] <= settings.max_bytes]
-    bodies = client.fetch(small, ["BODY.PEEK[]"]) if small else {}
     done: list[int] = []
-    for uid in batch:
-        if uid not in sizes:  # expunged meanwhile by someone else
-            continue
-        ref = MailRef(folder[0], folder[1], uid)
-        try:
-            if uid in bodies:
-                raw = bodies[uid].get(b"BODY[]") or b""
-                stats.fetched += 1
-                outcome = process(ref, raw)
-            else:
-                header = client.fetch([uid], ["BODY.PEEK[HEADER]"]).get(uid, {}).get(b"BODY[HEADER]", b"")
-                stats.too_large += 1
-                outcome = oversize(ref, sizes[uid], header)
-        except Deferred as exc:
-            stats.stopped_early = str(exc)
-            break
-        stats.outcomes[outcome] += 1
-        done.append(uid)
+    for chunk in _chunks_by_size([uid for uid in batch if uid in sizes], sizes, settings):  # others: expunged
+        bodies = client.fetch(chunk, ["BODY.PEEK[]"]) if sizes[chunk[0]] <= settings.max_bytes else {}
+        for uid in chunk:
+            ref = MailRef(folder[0], folder[1], uid)
+            try:
+                if uid in bodies:
+                    stats.fetched += 1
+                    outcome = process(ref, bodies.pop(uid).get(b"BODY[]") or b"")
+                elif sizes[uid] > settings.max_bytes:
+                    header = client.fetch([uid], ["BODY.PEEK[HEADER]"]).get(uid, {}).get(b"BODY[HEADER]", b"")
+                    stats.too_large += 1
+                    outcome = oversize(ref, sizes[uid], header)
+                else:  # expunged between the two fetches
+                    continue
+            except Deferred as exc:
+                stats.stopped_early = str(exc)
+                return done
+            stats.outcomes[outcome] += 1
+            done.append(uid)
     return done
+
+
+def _chunks_by_size(uids: list[int], sizes: dict[int, int], settings: ImapSettings) -> list[list[int]]:
+    """Consecutive UIDs whose bodies together stay within ``max_bytes`` (so a batch of large
+    mails never sits in memory at once); an oversize mail is a chunk of its own."""
+    chunks: list[list[int]] = []
+    total = 0
+    for uid in uids:
+        size = sizes[uid]
+        if size > settings.max_bytes:
+            chunks.append([uid])
+            chunks.append([])
+            total = 0
+            continue
+        if not chunks or (chunks[-1] and total + size > settings.max_bytes):
+            chunks.append([])
+            total = 0
+        chunks[-1].append(uid)
+        total += size
+    return [chunk for chunk in chunks if chunk]
 
 
 def _mark_processed(client: IMAPClient, settings: ImapSettings, uids: list[int], can_move: bool) -> None:

@@ -1,7 +1,9 @@
 """Named locks that hold across processes and hosts: one poller per mailbox, one sender per
 queue. PostgreSQL: a session-level advisory lock on a dedicated connection (released by
 the server if the process dies). Other engines: a lease row with an expiry, renewed while
-held, which another process may take over once it has expired.
+held, which another process may take over once it has expired, or at once when its holder
+was a process on this host that no longer exists (a worker killed mid-poll does not block
+the next one for the whole lease time).
 """
 from __future__ import annotations
 
@@ -13,13 +15,23 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, insert, text, update
+from sqlalchemy import delete, insert, select, text, update
 from sqlalchemy.exc import IntegrityError
 
 from ..extensions import db
 from ..models import Lease, utcnow
 
-HOLDER = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+HOST = socket.gethostname()
+_holder: tuple[int, str] | None = None
+
+
+def holder_name() -> str:
+    """This process's name on a lease, ``host:pid:random``; made anew in a forked child (a
+    pre-forking server, say), so each process holds, and is judged dead or alive, on its own."""
+    global _holder
+    if _holder is None or _holder[0] != os.getpid():
+        _holder = (os.getpid(), f"{HOST}:{os.getpid()}:{uuid.uuid4().hex[:8]}")
+    return _holder[1]
 
 
 def advisory_key(name: str) -> int:
@@ -37,7 +49,7 @@ class Lock:
         if db.engine.dialect.name == "postgresql":
             return True
         now = now or utcnow()
-        renewed = db.session.execute(update(Lease).where(Lease.name == self.name, Lease.holder == HOLDER)
+        renewed = db.session.execute(update(Lease).where(Lease.name == self.name, Lease.holder == holder_name())
                                      .values(expires_at=now + self.ttl)).rowcount
         db.session.commit()
         return renewed == 1
@@ -57,7 +69,7 @@ def exclusive(name: str, ttl: timedelta = timedelta(minutes=5), now: datetime | 
         yield Lock(name, ttl)
     finally:
         db.session.rollback()
-        db.session.execute(delete(Lease).where(Lease.name == name, Lease.holder == HOLDER))
+        db.session.execute(delete(Lease).where(Lease.name == name, Lease.holder == holder_name()))
         db.session.commit()
 
 
@@ -78,12 +90,38 @@ def _advisory(name: str) -> Iterator[bool]:
 def _take_lease(name: str, ttl: timedelta, now: datetime) -> bool:
     """Insert the lease, or take it over if it expired; atomic on every engine."""
     try:
-        db.session.execute(insert(Lease).values(name=name, holder=HOLDER, expires_at=now + ttl))
+        db.session.execute(insert(Lease).values(name=name, holder=holder_name(), expires_at=now + ttl))
         db.session.commit()
         return True
     except IntegrityError:
         db.session.rollback()
     taken = db.session.execute(update(Lease).where(Lease.name == name, Lease.expires_at < now)
-                               .values(holder=HOLDER, expires_at=now + ttl)).rowcount
+                               .values(holder=holder_name(), expires_at=now + ttl)).rowcount
+    db.session.commit()
+    if taken == 1:
+        return True
+    holder = db.session.scalar(select(Lease.holder).where(Lease.name == name))
+    db.session.commit()
+    if holder is None or not holder_is_gone(holder):
+        return False
+    # Compare-and-set on the dead holder's name: of two takers only one wins.
+    taken = db.session.execute(update(Lease).where(Lease.name == name, Lease.holder == holder)
+                               .values(holder=holder_name(), expires_at=now + ttl)).rowcount
     db.session.commit()
     return taken == 1
+
+
+def holder_is_gone(holder: str) -> bool:
+    """True only when ``holder`` was a process on this host that has since ended; a holder on
+    another host (or one we cannot judge) keeps its lease until it expires."""
+    host, _, rest = holder.partition(":")
+    pid_text = rest.partition(":")[0]
+    if host != HOST or not pid_text.isdigit() or holder == holder_name():
+        return False
+    try:
+        os.kill(int(pid_text), 0)
+    except ProcessLookupError:
+        return True
+    except OSError:  # exists, owned by someone else
+        return False
+    return False

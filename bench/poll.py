@@ -1,0 +1,180 @@
+"""Benchmark: a full poll of 2,000 reports against a bare IMAPClient fetch of the same mail.
+
+Starts the real mail stack (tests/mailstack), builds a fresh SQLite database through the
+migrations, sends replies (to the outbox) so the database holds real messages, then APPENDs
+2,000 mixed reports to bounces@'s INBOX: the corpus files (tests/corpus) made to refer to
+those messages (a Delivered-To VERP address, an Original-Message-ID), plus DSNs, MDNs and
+"Read:" notices from tests/receipts/builders.py. Each round first fetches them bare (SELECT,
+SEARCH, FETCH BODY.PEEK[] in batches of 100, nothing else) and then polls them for real
+(parse, correlate, record, commit, MOVE to Processed, checkpoint), from the same INBOX.
+
+The empty poll is a whole ``poll_mailbox`` (connect, TLS, login, SELECT, logout) on a folder
+whose mail was all processed already, in flag mode (processed mail stays in the folder,
+flagged: the case where the folder keeps growing), with 10 and with 10,000 messages in it.
+
+Run: ``python bench/poll.py [--reports N] [--rounds N] [--profile]``. The last line is
+``poll-bench: poll/fetch=R peak_rss_mb=M empty_poll_ms_10=A empty_poll_ms_10000=B``
+(medians over the rounds).
+"""
+from __future__ import annotations
+
+import argparse
+import cProfile
+import logging
+import pstats
+import re
+import resource
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from flask_migrate import upgrade  # noqa: E402
+from imapclient import IMAPClient  # noqa: E402
+from sqlalchemy import delete  # noqa: E402
+
+from helpdesk import create_app  # noqa: E402
+from helpdesk.extensions import db  # noqa: E402
+from helpdesk.models import MailboxCheckpoint  # noqa: E402
+from receipts_plugin.models import DeliveryEventRow, Mailbox, RecipientStatusRow, StoredReport  # noqa: E402
+from receipts_plugin.poller import poll_mailbox  # noqa: E402
+from receipts_plugin.sending import verp_address  # noqa: E402
+from receipts_plugin.settings import save_switches  # noqa: E402
+from tests.helpers import make_agent, make_department  # noqa: E402
+from tests.mailstack import MailStack  # noqa: E402
+from tests.receipts.poller_support import BOUNCES, append_all, report_mix, sent_replies  # noqa: E402
+
+FETCH_BATCH = 100
+ORIGINAL_ID = re.compile(rb"^(Original-Message-ID|In-Reply-To):[^\r\n]*", re.I | re.M)
+
+
+def referring_corpus(app, replies, count: int) -> list[bytes]:
+    """Corpus reports rewritten to be about our replies: delivered to a recipient's VERP
+    address (as Dovecot's LMTP writes Delivered-To) and naming the reply's Message-ID."""
+    files = [p.read_bytes() for p in sorted((ROOT / "tests" / "corpus").rglob("*.eml"))]
+    out = []
+    for n in range(count):
+        reply = replies[n % len(replies)]
+        recipient = reply.recipients[n % len(reply.recipients)]
+        raw = ORIGINAL_ID.sub(lambda m: m.group(1) + b": <" + reply.message_id.encode() + b">", files[n % len(files)])
+        out.append(f"Delivered-To: {verp_address(app, reply.id, recipient.id)}\r\n".encode() + raw)
+    return out
+
+
+def bare_fetch(stack: MailStack) -> tuple[float, int]:
+    """SELECT, SEARCH, FETCH BODY.PEEK[] in batches: the least any poller must do."""
+    started = time.perf_counter()
+    client = IMAPClient(stack.imap_host, port=stack.imaps_port, ssl=True, ssl_context=stack.ssl_context())
+    client.login(BOUNCES, stack.password)
+    client.select_folder("INBOX")
+    uids = client.search(["UID", "1:*"])
+    total = 0
+    for start in range(0, len(uids), FETCH_BATCH):
+        total += sum(len(d[b"BODY[]"]) for d in client.fetch(uids[start:start + FETCH_BATCH], ["BODY.PEEK[]"]).values())
+    client.logout()
+    return time.perf_counter() - started, len(uids)
+
+
+def forget(app) -> None:
+    """As before the first poll: no reports, events, statuses, checkpoints or stored files."""
+    for model in (DeliveryEventRow, RecipientStatusRow, StoredReport, MailboxCheckpoint):
+        db.session.execute(delete(model))
+    db.session.commit()
+    shutil.rmtree(app.config["ATTACHMENT_DIR"], ignore_errors=True)
+
+
+def empty_poll_ms(mailbox: Mailbox, polls: int = 10) -> float:
+    times = []
+    for _ in range(polls):
+        summary = poll_mailbox(mailbox, force=True)
+        assert summary.error is None and summary.fetched == 0, summary.line()
+        times.append(summary.seconds * 1000)
+    return statistics.median(times)
+
+
+def filler(count: int) -> list[bytes]:
+    return [(f"From: someone@customer.test\r\nTo: {BOUNCES}\r\nSubject: note {n}\r\n"
+             f"Message-ID: <filler{n}@customer.test>\r\n\r\nnot a report\r\n").encode() for n in range(count)]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--reports", type=int, default=2000)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--profile", action="store_true", help="print the poll's top functions")
+    args = parser.parse_args()
+    logging.disable(logging.WARNING)
+
+    stack = MailStack.start()
+    work = Path(tempfile.mkdtemp(prefix="poll-bench."))
+    app = create_app({"DATABASE_URL": f"sqlite:///{work / 'bench.sqlite3'}", "SECRET_KEY": "bench",
+                      "PLUGINS": ["receipts"], "ALLOW_TEST_DOMAINS": True, "MAIL_DOMAIN": "example.test",
+                      "OUTBOX_DIR": str(work / "outbox"), "ATTACHMENT_DIR": str(work / "files"),
+                      "RECEIPTS_ADDRESS": BOUNCES, "LOG_LEVEL": "WARNING"})
+    try:
+        with app.app_context():
+            upgrade(revision="heads")
+            support = make_department("Support", "support@example.test")
+            agent = make_agent("agent@example.test", [support])
+            save_switches({support.id})
+            replies = sent_replies((support, None, agent), 200)
+            built = report_mix(app, replies)
+            reports = (built + referring_corpus(app, replies, args.reports))[:args.reports]
+            mailbox = Mailbox(name="bounces", host=stack.imap_host, port=stack.imaps_port, username=BOUNCES,
+                              password=stack.password, cafile=stack.cafile, processed_folder="Processed")
+            db.session.add(mailbox)
+            db.session.commit()
+            print(f"{len(replies)} replies in the database; {len(reports)} reports, "
+                  f"{sum(map(len, reports)) / len(reports):.0f} bytes on average")
+
+            polls, fetches = [], []
+            for round_ in range(args.rounds):
+                forget(app)
+                stack.clear(BOUNCES)
+                append_all(stack, reports)
+                fetch_seconds, fetched = bare_fetch(stack)
+                profile = cProfile.Profile() if args.profile and round_ == 0 else None
+                if profile:
+                    profile.enable()
+                summary = poll_mailbox(mailbox, force=True)
+                if profile:
+                    profile.disable()
+                    pstats.Stats(profile).sort_stats("cumulative").print_stats(40)
+                assert summary.error is None and summary.fetched == fetched == len(reports), summary.line()
+                polls.append(summary.seconds)
+                fetches.append(fetch_seconds)
+                print(f"round {round_ + 1}: bare fetch {fetch_seconds:.3f} s, poll {summary.seconds:.3f} s "
+                      f"({summary.seconds / len(reports) * 1000:.2f} ms/report): {summary.line()}")
+            ratio = statistics.median(polls) / statistics.median(fetches)
+            print(f"poll/fetch = {statistics.median(polls):.3f} s / {statistics.median(fetches):.3f} s = {ratio:.2f}")
+
+            moved_10 = empty_poll_ms(mailbox)
+            print(f"empty poll, move mode (INBOX empty, {len(reports)} in Processed): {moved_10:.1f} ms")
+            mailbox.processed_folder = None
+            db.session.commit()
+            empties = {}
+            for size in (10, 10_000):
+                forget(app)
+                stack.clear(BOUNCES)
+                append_all(stack, filler(size), chunk=500)
+                started = time.perf_counter()
+                first = poll_mailbox(mailbox, force=True)
+                assert first.fetched == size, first.line()
+                print(f"flag mode: processed {size} messages in {time.perf_counter() - started:.2f} s")
+                empties[size] = empty_poll_ms(mailbox)
+                print(f"empty poll, flag mode, {size} processed messages in the folder: {empties[size]:.1f} ms")
+        rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        print(f"poll-bench: poll/fetch={ratio:.2f} peak_rss_mb={rss:.0f} "
+              f"empty_poll_ms_10={empties[10]:.1f} empty_poll_ms_10000={empties[10_000]:.1f}")
+    finally:
+        stack.stop()
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,242 @@
+"""The poller against the real Postfix and Dovecot: real bounces and success DSNs reach the
+watched mailbox through VERP return paths, are matched to the right message and recipient,
+moved away, and never become tickets; UIDVALIDITY changes, oversize mail, the CLI summary,
+and the IDLE watcher."""
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+from sqlalchemy import select
+
+from helpdesk.extensions import db
+from helpdesk.mail.fetch import fetch_support_mailbox
+from helpdesk.models import InboundRecord, MailboxCheckpoint
+from receipts_plugin.models import DeliveryEventRow, Mailbox, StoredReport
+from receipts_plugin.poller import idle_watcher, poll_mailbox
+from receipts_plugin.settings import save_switches
+from tests.helpers import support_inbox_config
+from tests.receipts.builders import mdn, postfix_dsn
+from tests.receipts.poller_support import (  # noqa: F401 - fixtures
+    BOUNCES,
+    PROCESSED,
+    add_mailbox,
+    app_config,
+    count,
+    folder_size,
+    send_reply,
+    stack,
+    status_of,
+    ticket_count,
+    wait_for_count,
+)
+
+pytestmark = pytest.mark.mailstack
+
+
+def events_of(reply, address: str) -> list[str]:
+    recipient = next(r for r in reply.recipients if r.address == address)
+    return sorted(db.session.scalars(select(DeliveryEventRow.kind).where(DeliveryEventRow.recipient_id == recipient.id)))
+
+
+def test_a_real_bounce_is_matched_to_its_message_and_recipient_and_moved(stack, desk):
+    reply = send_reply(desk, to="Alice <alice@customer.test>", cc="nobody@customer.test")
+    tickets_before = ticket_count()
+    # Postfix writes a bounce for nobody@ and a success DSN for alice@, both to bounces+TOKEN@.
+    wait_for_count(stack, 2)
+    stack.settle()
+    mailbox = add_mailbox(stack)
+
+    summary = poll_mailbox(mailbox)
+
+    assert summary.error is None and summary.skipped is None
+    assert (summary.fetched, summary.kinds["dsn"], summary.outcomes["matched"]) == (2, 2, 2)
+    assert status_of(reply, "nobody@customer.test") == "bounced"
+    assert status_of(reply, "alice@customer.test") == "delivered"
+    bounce = db.session.scalars(select(StoredReport).where(StoredReport.summary.contains("action=failed"))).one()
+    assert (bounce.method, bounce.message_id, bounce.mailbox_id) == ("verp-token", reply.id, mailbox.id)
+    assert "5.1.1" in bounce.summary
+    assert folder_size(stack, "INBOX") == 0 and folder_size(stack, PROCESSED) == 2
+    assert ticket_count() == tickets_before
+    # Nothing new: the second poll fetches nothing and changes nothing.
+    again = poll_mailbox(mailbox)
+    assert (again.fetched, again.error) == (0, None)
+    assert count(StoredReport) == 2
+    db.session.refresh(mailbox)
+    assert (mailbox.total_fetched, mailbox.total_matched, mailbox.last_error) == (2, 2, None)
+
+
+def test_a_success_dsn_and_an_appended_mdn_are_matched_the_same_way(stack, desk):
+    reply = send_reply(desk, to="alice@customer.test")
+    wait_for_count(stack, 1)  # Postfix's "Successful Mail Delivery Report" (NOTIFY=SUCCESS)
+    stack.append(BOUNCES, mdn(sender="Alice <alice@customer.test>", final_recipient="alice@customer.test",
+                              original_message_id=reply.message_id, to=BOUNCES))
+    mailbox = add_mailbox(stack)
+
+    summary = poll_mailbox(mailbox)
+
+    assert (summary.kinds["dsn"], summary.kinds["mdn"], summary.outcomes["matched"]) == (1, 1, 2)
+    assert status_of(reply, "alice@customer.test") == "read"
+    assert events_of(reply, "alice@customer.test") == ["dsn-delivered", "mdn-displayed", "smtp-accepted"]
+    methods = sorted(db.session.scalars(select(StoredReport.method)))
+    assert methods == ["original-message-id", "verp-token"]
+
+
+def test_a_bounce_in_the_support_inbox_is_claimed_through_the_intake_not_a_ticket(app, stack, desk):
+    support, _, _ = desk
+    save_switches(set())  # no VERP return path: the bounce goes to the department's own address
+    app.config.update(support_inbox_config(stack, PROCESSED))
+    reply = send_reply(desk, to="nobody@customer.test")
+    tickets_before = ticket_count()
+    stack.wait_for("support@example.test", ["SUBJECT", "Undelivered Mail Returned to Sender"])
+
+    fetched = fetch_support_mailbox()
+
+    assert fetched.stats.outcomes == {"claimed": 1}
+    record = db.session.scalars(select(InboundRecord)).one()
+    assert record.reason.startswith("receipts: dsn (matched)")
+    assert ticket_count() == tickets_before
+    stored = db.session.scalars(select(StoredReport)).one()
+    assert (stored.source, stored.message_id, stored.method) == ("support-inbox", reply.id, "original-message-id")
+    assert status_of(reply, "nobody@customer.test") == "bounced"
+    assert folder_size(stack, PROCESSED, user="support@example.test") == 1
+
+
+def test_customer_mail_in_the_support_inbox_is_left_to_the_intake(app, stack, desk):
+    app.config.update(support_inbox_config(stack, processed_folder=None))
+    stack.append("support@example.test", b"From: Dave <dave@customer.test>\r\nTo: support@example.test\r\n"
+                                          b"Subject: Invoice question\r\nMessage-ID: <q1@customer.test>\r\n\r\nHello\r\n")
+    tickets_before = ticket_count()
+    assert fetch_support_mailbox().stats.outcomes == {"ticket": 1}
+    assert ticket_count() == tickets_before + 1
+    assert count(StoredReport) == 0
+
+
+def test_a_new_uidvalidity_resynchronises_without_duplicates(stack, desk):
+    reply = send_reply(desk, to="alice@customer.test", cc="nobody@customer.test")
+    wait_for_count(stack, 2)
+    stack.settle()
+    # Move the reports into a folder of their own, read without a processed folder (flag mode).
+    with stack.imap(BOUNCES) as client:
+        client.create_folder("Reports")
+        client.select_folder("INBOX")
+        client.move(client.search("ALL"), "Reports")
+    mailbox = add_mailbox(stack, folder="Reports", processed_folder=None)
+    assert poll_mailbox(mailbox).outcomes["matched"] == 2
+    events_before = count(DeliveryEventRow)
+    raws = stack.fetch_all(BOUNCES, "Reports")
+    old_validity = db.session.get(MailboxCheckpoint, f"receipts:{mailbox.id}").uidvalidity
+
+    # The folder is deleted and made again: same mails, new UIDs, a new UIDVALIDITY; plus one new report.
+    with stack.imap(BOUNCES) as client:
+        client.delete_folder("Reports")
+        client.create_folder("Reports")
+        for raw in raws:
+            client.append("Reports", raw)
+    stack.append(BOUNCES, mdn(sender="alice@customer.test", final_recipient="alice@customer.test",
+                              original_message_id=reply.message_id, to=BOUNCES), folder="Reports")
+
+    summary = poll_mailbox(mailbox)
+
+    checkpoint = db.session.get(MailboxCheckpoint, f"receipts:{mailbox.id}")
+    assert checkpoint.uidvalidity != old_validity
+    assert (summary.fetched, summary.outcomes["duplicate"], summary.outcomes["matched"]) == (3, 2, 1)
+    assert count(StoredReport) == 3
+    assert count(DeliveryEventRow) == events_before + 1
+    assert status_of(reply, "alice@customer.test") == "read"
+    assert status_of(reply, "nobody@customer.test") == "bounced"
+    assert poll_mailbox(mailbox).fetched == 0  # flagged and checkpointed: nothing is read a third time
+
+
+def test_an_oversize_mail_is_quarantined_by_its_headers_without_downloading_it(app, stack, desk):
+    app.config["RECEIPTS_MAX_MESSAGE_BYTES"] = 20_000
+    big = (b"From: MAILER-DAEMON@example.test\r\nTo: bounces@example.test\r\nSubject: huge\r\n"
+           b"Message-ID: <huge@example.test>\r\n\r\n" + (b"y" * 76 + b"\r\n") * 800)
+    stack.append(BOUNCES, big)
+    mailbox = add_mailbox(stack)
+
+    summary = poll_mailbox(mailbox)
+
+    assert summary.outcomes == {"quarantined": 1}
+    stored = db.session.scalars(select(StoredReport)).one()
+    assert stored.outcome == "quarantined" and stored.reason.startswith("too large:")
+    assert stored.size < 1_000  # the headers only
+    assert folder_size(stack, PROCESSED) == 1
+    assert poll_mailbox(mailbox).fetched == 0
+
+
+def test_the_poll_command_prints_a_summary_line(app, stack, desk):
+    send_reply(desk, to="alice@customer.test", cc="nobody@customer.test")
+    wait_for_count(stack, 2)
+    stack.settle()
+    stack.append(BOUNCES, postfix_dsn(to=BOUNCES, recipient="stranger@customer.test",
+                                      original_message_id="never-sent@example.test"))
+    add_mailbox(stack)
+
+    result = app.test_cli_runner().invoke(args=["receipts", "poll", "--mailbox", "bounces"])
+
+    assert result.exit_code == 0, result.output
+    line = result.output.strip()
+    for part in ("bounces: fetched=3 ", "reports by kind: dsn=3", "matched=2 ", "unmatched=1 ", "quarantined=0 "):
+        assert part in line, line
+    assert float(line.rpartition("seconds=")[2]) > 0
+    missing = app.test_cli_runner().invoke(args=["receipts", "poll", "--mailbox", "nope"])
+    assert missing.exit_code == 1 and "no enabled mailbox named nope" in missing.output
+
+
+def test_the_idle_watcher_processes_a_report_within_seconds(app, stack, desk):
+    reply = send_reply(desk, to="alice@customer.test")
+    wait_for_count(stack, 1)
+    mailbox = add_mailbox(stack)
+    stop = threading.Event()
+    watcher = threading.Thread(target=idle_watcher(app, mailbox.id, idle_seconds=1.0), args=(stop,), daemon=True)
+    watcher.start()
+    try:
+        # Its first poll on connecting takes what is already there (the success DSN)...
+        assert wait_until(lambda: status_of(reply, "alice@customer.test") == "delivered", 10)
+        # ...then a read receipt arriving later is processed because the server said EXISTS.
+        arrived = time.monotonic()
+        stack.append(BOUNCES, mdn(sender="alice@customer.test", final_recipient="alice@customer.test",
+                                  original_message_id=reply.message_id, to=BOUNCES))
+        assert wait_until(lambda: status_of(reply, "alice@customer.test") == "read", 5)
+        assert time.monotonic() - arrived < 5
+    finally:
+        stop.set()
+        watcher.join(timeout=5)
+    assert not watcher.is_alive()
+    assert folder_size(stack, "INBOX") == 0
+
+
+def wait_until(condition, seconds: float) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        db.session.rollback()  # read what the other thread committed
+        if condition():
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def test_a_mailbox_without_its_ca_file_fails_the_certificate_check(stack, desk):
+    mailbox = add_mailbox(stack, cafile=None)
+    summary = poll_mailbox(mailbox)
+    assert "CERTIFICATE_VERIFY_FAILED" in summary.error
+    assert db.session.get(Mailbox, mailbox.id).last_outcome == "error"
+
+
+def test_starttls_on_the_plain_port_works_with_the_ca_file(stack, desk):
+    send_reply(desk, to="nobody@customer.test")
+    wait_for_count(stack, 1)
+    mailbox = add_mailbox(stack, port=stack.imap_port, security="starttls")
+    summary = poll_mailbox(mailbox)
+    assert (summary.error, summary.outcomes["matched"]) == (None, 1)
+
+
+def test_a_password_file_is_read_when_polling(stack, desk, tmp_path):
+    send_reply(desk, to="nobody@customer.test")
+    wait_for_count(stack, 1)
+    secret = tmp_path / "bounces-password"
+    secret.write_text(stack.password + "\n")
+    mailbox = add_mailbox(stack, password=None, password_file=str(secret))
+    assert poll_mailbox(mailbox).outcomes["matched"] == 1

@@ -12,6 +12,7 @@ from helpdesk.models import Message, MessageRecipient, TicketStatus
 from helpdesk.services.contacts import mark_undeliverable
 from helpdesk.services.events import after_commit
 
+from .explanations import explain_reason
 from .models import RecipientStatusRow
 from .state import RecipientStatus
 
@@ -32,8 +33,7 @@ def after_events(message: Message | None, changed: Sequence[MessageRecipient], i
 
     for item in inputs:
         if item.kind == "dsn-failed" and item.recipient in changed:
-            reason = f"{item.status_code or ''} {item.reason or ''} {item.diagnostic or ''}".strip()
-            mark_undeliverable(item.recipient.address, f"bounced: {reason}"[:2000], item.at)
+            mark_undeliverable(item.recipient.address, undeliverable_reason(item), item.at)
     statuses = [db.session.get(RecipientStatusRow, r.id) for r in message.recipients]
     if statuses and all(s is not None and s.status in _DEAD for s in statuses):
         ticket = message.ticket
@@ -42,3 +42,10 @@ def after_events(message: Message | None, changed: Sequence[MessageRecipient], i
             ticket.status = TicketStatus.OPEN
     app = current_app._get_current_object()
     after_commit(lambda: reply_outcome.send(app, message=message, recipients=list(changed)))
+
+
+def undeliverable_reason(item) -> str:
+    """What the contact's mark says, for agents: the code, its meaning, the server's words."""
+    code = f"{item.status_code} " if item.status_code else ""
+    said = f" The server said: {item.diagnostic}" if item.diagnostic else ""
+    return f"{code}{explain_reason(item.reason, item.status_code)}{said}"[:2000]

@@ -19,6 +19,12 @@ DEFAULTS = {
     "RECEIPTS_PER_RECIPIENT": True,  # one SMTP transaction per recipient, each with its own VERP sender
     "RECEIPTS_POLL_SECONDS": 60,
     "RECEIPTS_IDLE": True,  # the worker also holds an IMAP IDLE connection per mailbox
+    # Live updates of an open thread (Server-Sent Events). Each open thread holds a connection
+    # (a server thread) for up to RECEIPTS_LIVE_STREAM_SECONDS: serve with threads (gunicorn
+    # --threads N), or switch this off and let agents use the refresh control.
+    "RECEIPTS_LIVE_UPDATES": True,
+    "RECEIPTS_LIVE_STREAM_SECONDS": 50,
+    "RECEIPTS_LIVE_CHECK_SECONDS": 2.0,
 }
 
 

@@ -2,7 +2,7 @@
 (in the slot that precedes the rows) and kept on ``g`` for the per-message slots."""
 from __future__ import annotations
 
-from flask import g, render_template_string, url_for
+from flask import current_app, g, render_template, render_template_string, url_for
 from markupsafe import Markup
 
 from .read_info import latest_reply_states, states_for
@@ -17,27 +17,29 @@ def head() -> Markup:
     return Markup(f'<link rel="stylesheet" href="{css}">\n  <script src="{js}" defer></script>')
 
 
+def _shown_state(message_id: int):
+    """The state drawn beside a reply; None for replies that show nothing."""
+    state = getattr(g, "rr_states", {}).get(message_id)
+    return None if state is None or state.state.value == "none" else state
+
+
 def thread_before(ticket, messages) -> Markup | None:
     g.rr_states = states_for(messages)
     if not receipts_enabled(ticket.department_id):
         return None
-    return Markup(render_template_string(
-        '<div class="rr-toolbar"><button type="button" class="rr-refresh" data-rr-refresh="{{ ticket.id }}">'
-        'Refresh delivery status</button><span id="rr-refresh-status" class="muted small" role="status"></span>'
-        '<span hidden data-rr-live="{{ url_for(\'receipts.live\', ticket_id=ticket.id) }}" '
-        'data-rr-ticket="{{ ticket.id }}"></span></div>'
-        '<div id="rr-panel-host" hidden aria-live="polite"></div>', ticket=ticket))
+    return Markup(render_template("receipts/_toolbar.html", ticket=ticket,
+                                  live=current_app.config.get("RECEIPTS_LIVE_UPDATES", True)))
 
 
 def message_meta(message, ticket) -> Markup | None:
-    state = getattr(g, "rr_states", {}).get(message.id)
-    if state is None or state.state.value == "none":
+    state = _shown_state(message.id)
+    if state is None:
         return None
     return Markup(render_template_string(_STATE, state=state, message_id=message.id))
 
 
 def message_menu(message, ticket) -> Markup | None:
-    if message.id not in getattr(g, "rr_states", {}):
+    if _shown_state(message.id) is None:
         return None
     panel = url_for("receipts.panel", message_id=message.id)
     fragment = url_for("receipts.panel", message_id=message.id, fragment=1)

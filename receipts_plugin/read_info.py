@@ -16,7 +16,7 @@ from helpdesk.models import Message, MessageDirection
 
 from .models import DeliveryEventRow, RecipientStatusRow, TrackedMessage
 from .settings import enabled_department_ids
-from .state import RecipientStatus, RecipientView, ReplyState, explain_reason, missing_receipt_reasons, reply_state
+from .state import ROLE_NAMES, RecipientStatus, RecipientView, ReplyState, explain_reason, missing_receipt_reasons, reply_state
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,6 +42,8 @@ class MessageReadInfo:
     message: Message
     state: ReplyState
     recipients: tuple[RecipientInfo, ...]
+    #: Receipts were asked for this reply (False: sent before they were on for its department).
+    tracked: bool = True
     missing_receipt_reasons: tuple[str, ...] = field(default_factory=tuple)
 
 
@@ -107,8 +109,7 @@ def message_read_info(message: Message) -> MessageReadInfo | None:
     rows = _status_rows([message.id])
     events = defaultdict(list)
     for event in db.session.scalars(select(DeliveryEventRow).where(DeliveryEventRow.message_id == message.id)
-                                    .order_by(DeliveryEventRow.at, DeliveryEventRow.id)
-                                    .options(db.joinedload(DeliveryEventRow.report))):
+                                    .order_by(DeliveryEventRow.at, DeliveryEventRow.id)):
         events[event.recipient_id].append(event)
     recipients = []
     for r in message.recipients:
@@ -122,11 +123,14 @@ def message_read_info(message: Message) -> MessageReadInfo | None:
             problem=problem,
             explanation=explain_reason(problem["reason"], problem["status_code"]) if problem else None,
             events=tuple(events[r.id])))
-    state = reply_state([RecipientView(i.role, RecipientStatus(i.status), i.address) for i in recipients],
-                        db.session.get(TrackedMessage, message.id) is not None)
-    return MessageReadInfo(message, state, tuple(recipients), tuple(missing_receipt_reasons()))
+    tracked = db.session.get(TrackedMessage, message.id) is not None
+    state = reply_state([RecipientView(i.role, RecipientStatus(i.status), i.address) for i in recipients], tracked)
+    return MessageReadInfo(message, state, tuple(recipients), tracked,
+                           tuple(missing_receipt_reasons()) if tracked else ())
 
 
+PROBLEM_LABELS = {"dsn-failed": "Bounced", "bounce-soft": "Temporary failure", "dsn-delayed": "Delayed",
+                  "smtp-refused": "Refused by our mail server"}
 STATUS_LABELS = {
     "unknown": "Not sent yet", "sent": "Sent", "failed": "Failed", "delayed": "Delayed", "delivered": "Delivered",
     "read": "Read", "deleted": "Deleted unread", "bounced": "Bounced",

@@ -54,6 +54,15 @@ def _status_rows(message_ids: Sequence[int]) -> dict[int, RecipientStatusRow]:
         select(RecipientStatusRow).where(RecipientStatusRow.message_id.in_(message_ids)))}
 
 
+def _statuses(message_ids: Sequence[int]) -> dict[int, RecipientStatus]:
+    """Each recipient's status alone (what check marks need): no full rows, no ORM objects."""
+    if not message_ids:
+        return {}
+    return {recipient_id: RecipientStatus(status) for recipient_id, status in db.session.execute(
+        select(RecipientStatusRow.recipient_id, RecipientStatusRow.status)
+        .where(RecipientStatusRow.message_id.in_(message_ids)))}
+
+
 def _tracked_ids(message_ids: Sequence[int]) -> set[int]:
     if not message_ids:
         return set()
@@ -73,8 +82,9 @@ def states_for(messages: Sequence[Message]) -> dict[int, ReplyState]:
     outbound = [m for m in messages if m.direction is MessageDirection.OUTBOUND
                 and m.ticket.department_id in enabled]
     ids = [m.id for m in outbound]
-    rows, tracked = _status_rows(ids), _tracked_ids(ids)
-    return {m.id: reply_state([RecipientView(r.role.value, _status_of(rows.get(r.id)), r.address)
+    statuses, tracked = _statuses(ids), _tracked_ids(ids)
+    unknown = RecipientStatus.UNKNOWN
+    return {m.id: reply_state([RecipientView(r.role.value, statuses.get(r.id, unknown), r.address)
                                for r in m.recipients], m.id in tracked) for m in outbound}
 
 

@@ -1,4 +1,7 @@
-"""Run callbacks (usually signal sends) only once the current transaction has committed."""
+"""Run callbacks (usually signal sends) only once the current transaction has committed.
+
+Callbacks run after the committed transaction has ended, so they (signal receivers) may
+query, write and commit; their own after-commit callbacks run after their commit."""
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -9,6 +12,7 @@ from sqlalchemy.orm import Session
 from ..extensions import db
 
 _KEY = "helpdesk_after_commit"
+_READY = "helpdesk_after_commit_ready"
 
 
 def after_commit(callback: Callable[[], None]) -> None:
@@ -20,9 +24,18 @@ def after_commit(callback: Callable[[], None]) -> None:
 
 
 @event.listens_for(Session, "after_commit")
-def _run_after_commit(session: Session) -> None:
-    callbacks = session.info.pop(_KEY, [])
-    for callback in callbacks:
+def _committed(session: Session) -> None:
+    # No SQL may be emitted here (the transaction is committed but not closed yet), and
+    # receivers usually need the database: run them once the transaction has ended.
+    session.info.setdefault(_READY, []).extend(session.info.pop(_KEY, []))
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _run_after_commit(session: Session, transaction) -> None:
+    if transaction.parent is not None:
+        return
+    callbacks = session.info.pop(_READY, [])
+    for callback in callbacks:  # each may use the session, commit, and queue callbacks of its own
         callback()
 
 

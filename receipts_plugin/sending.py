@@ -56,14 +56,14 @@ def on_sent(app: Flask, message: Message, results: list[RecipientResult], transp
     if transport != "smtp":
         return
     by_address = {r.address: r for r in message.recipients}
-    now = utcnow()
     inputs = []
     for result in results:
         recipient = by_address.get(result.address)
         if recipient is None or (not result.accepted and result.temporary):
             continue
         kind = "smtp-accepted" if result.accepted else "smtp-refused"
-        inputs.append(EventInput(recipient=recipient, kind=kind, source="smtp", key=f"smtp:{kind}", at=now,
+        at = (recipient.accepted_at if result.accepted else recipient.last_attempt_at) or utcnow()  # the attempt's time
+        inputs.append(EventInput(recipient=recipient, kind=kind, source="smtp", key=f"smtp:{kind}", at=at,
                                  status_code=str(result.code) if result.code else None,
                                  diagnostic=result.summary or None))
     if inputs:

@@ -55,3 +55,26 @@ def read_notice(*, sender: str, subject: str, in_reply_to: str) -> bytes:
             f"Message-ID: {make_msgid(domain='customer.test')}\r\nIn-Reply-To: <{in_reply_to}>\r\n"
             f"References: <{in_reply_to}>\r\nContent-Type: text/plain\r\n\r\n"
             f"Your message\r\n\r\n  Subject: {subject}\r\n\r\nwas read on Monday.\r\n").encode()
+
+
+def exchange_mdn(*, sender: str, display_name: str, subject: str, in_reply_to: str,
+                 to: str = "receipts@example.test", date: datetime | None = None) -> bytes:
+    """A read receipt as Exchange/Outlook sends it (modelled on tests/corpus/chatmail-core-mdn):
+    the original is named only by In-Reply-To, the human part is multipart/alternative, and
+    the machine part has Final-recipient and Disposition but no Original-Message-ID."""
+    boundary, inner = "_000_exchange_mdn_", "_002_exchange_mdn_"
+    return (
+        f"From: {display_name} <{sender}>\r\nTo: {to}\r\nSubject: Read: {subject}\r\nThread-Topic: {subject}\r\n"
+        f"Date: {_date(date)}\r\nMessage-ID: {make_msgid(domain='customer.test')}\r\nIn-Reply-To: <{in_reply_to}>\r\n"
+        "Content-Language: en-US\r\nX-MS-Has-Attach:\r\nMIME-Version: 1.0\r\n"
+        f"Content-Type: multipart/report;\r\n\tboundary=\"{boundary}\";\r\n\treport-type=disposition-notification\r\n\r\n"
+        f"--{boundary}\r\nContent-Type: multipart/alternative;\r\n\tboundary=\"{inner}\"\r\n\r\n"
+        f"--{inner}\r\nContent-Type: text/plain; charset=\"iso-8859-1\"\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n"
+        f"Your message\r\n\r\n   To: {display_name}\r\n   Subject: {subject}\r\n\r\n were read.\r\n\r\n"
+        f"--{inner}\r\nContent-Type: text/html; charset=\"iso-8859-1\"\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n"
+        f"<html><body><p>Your message</p><p>&nbsp;&nbsp; Subject: {subject}</p><p>was read.</p></body></html>\r\n"
+        f"--{inner}--\r\n"
+        f"--{boundary}\r\nContent-Type: message/disposition-notification\r\n\r\n"
+        f"Final-recipient: RFC822; {sender}\r\nDisposition: automatic-action/MDN-sent-automatically; displayed\r\n"
+        f"X-MSExch-Correlation-Key: nf7/jgN6Qk+WzsrkY5s9WA==\r\nX-Display-Name: {display_name}\r\n\r\n"
+        f"--{boundary}--\r\n").encode()

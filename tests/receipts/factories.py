@@ -1,17 +1,61 @@
-"""Busy threads for the query-count test and bench/thread_page.py: many tracked replies, each
-with many recipients in every role, and a realistic mix of delivery events.
+"""Replies with a story, through the real services; only the SMTP round trip is skipped (the
+relay's acceptance is announced as the core announces it).
 
-Goes through the real services (``post_reply``, ``record_events``); only the SMTP round trip
-is skipped (the relay's acceptance is recorded as the ``message_sent`` receiver would)."""
+- ``report_on``: a sent reply to To, CC, BCC and an unknown address receives a bounce, a
+  delivery report and a read receipt (the view and browser tests).
+- ``busy_thread``: many tracked replies, each with many recipients in every role and a
+  realistic mix of delivery events (the query-count test and bench/thread_page.py)."""
 from __future__ import annotations
 
 from datetime import timedelta
 
 from helpdesk.extensions import db
-from helpdesk.models import Agent, Channel, Department, Ticket, utcnow
+from helpdesk.mail.transport import RecipientResult
+from helpdesk.models import Agent, Channel, Department, Message, Ticket, utcnow
 from helpdesk.services.tickets import ReplyDraft, open_ticket, post_reply
+from helpdesk.signals import message_sent
 from receipts_plugin.events import EventInput, record_events
+from receipts_plugin.ingest import ingest
 from receipts_plugin.models import TrackedMessage
+from receipts_plugin.sending import verp_address
+from tests.receipts.builders import mdn, postfix_dsn
+
+def relay_accepts(app, message: Message) -> None:
+    """What the core announces after our relay accepted every recipient (the real receiver runs)."""
+    results = [RecipientResult(r.address, True, code=250, response="2.0.0 Ok: queued") for r in message.recipients]
+    message_sent.send(app, message=message, results=results, transport="smtp")
+
+
+class AcceptingRelay:
+    """A stand-in SMTP relay that accepts every recipient (for pages that must look sent)."""
+
+    name = "smtp"
+
+    def deliver(self, mail, plan) -> list[RecipientResult]:
+        return [RecipientResult(r, True, code=250, response="2.0.0 Ok: queued") for r in plan.recipients]
+
+
+def report_on(app, reply: Message) -> tuple[dict, dict, dict]:
+    """After the relay accepted ``reply``: nobody@ bounced (5.1.1, by the VERP token), bob's
+    server said delivered (by ENVID), alice read it (Thunderbird MDN); carol's side is silent.
+    Returns the report times, the raw reports and the ingest results, by name."""
+    base = reply.created_at.replace(second=0, microsecond=0)
+    times = {"bounced": base + timedelta(minutes=5), "delivered": base + timedelta(minutes=6),
+             "read": base + timedelta(minutes=20)}
+    by_address = {r.address: r for r in reply.recipients}
+    envid = db.session.get(TrackedMessage, reply.id).envid
+    raws = {
+        "bounce": postfix_dsn(to=verp_address(app, reply.id, by_address["nobody@customer.test"].id),
+                              recipient="nobody@customer.test", date=times["bounced"]),
+        "delivered": postfix_dsn(to="bounces@example.test", recipient="bob@customer.test", action="delivered",
+                                 status="2.0.0", envid=envid, date=times["delivered"]),
+        "read": mdn(sender="Alice <alice@customer.test>", final_recipient="alice@customer.test",
+                    original_message_id=reply.message_id, date=times["read"]),
+    }
+    outcomes = {name: ingest(raw, "test") for name, raw in raws.items()}
+    assert {r.outcome for r in outcomes.values()} == {"matched"}
+    return times, raws, outcomes
+
 
 #: What happens to the n-th recipient of each reply, after our relay accepted it.
 FATES = (

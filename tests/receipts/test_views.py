@@ -6,32 +6,24 @@ from __future__ import annotations
 
 import re
 import time
-from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
 
 from helpdesk.extensions import db
 from helpdesk.mail.outgoing import send_message
-from helpdesk.mail.transport import RecipientResult
 from helpdesk.models import AgentRole, Channel, Contact, TicketStatus
-from helpdesk.signals import message_sent
 from receipts_plugin.ingest import ingest
 from receipts_plugin.models import DeliveryEventRow, StoredReport, TrackedMessage
 from receipts_plugin.sending import verp_address
 from receipts_plugin.settings import receipts_enabled, save_switches
 from tests.helpers import login, make_agent, make_reply, make_ticket, post_form
 from tests.receipts.builders import mdn, postfix_dsn
+from tests.receipts.factories import relay_accepts, report_on
 from tests.receipts.pages import element, elements, panel_rows, text
 
 TOKYO = ZoneInfo("Asia/Tokyo")
 FORMAT = "%Y-%m-%d %H:%M"
-
-
-def relay_accepts(app, message):
-    """What the core announces after our relay accepted every recipient (the real receiver runs)."""
-    results = [RecipientResult(r.address, True, code=250, response="2.0.0 Ok: queued") for r in message.recipients]
-    message_sent.send(app, message=message, results=results, transport="smtp")
 
 
 def recipient(message, address):
@@ -51,25 +43,8 @@ def people(desk):
 
 @pytest.fixture
 def reported(app, sent_reply):
-    """sent_reply after the relay accepted it: nobody bounced (5.1.1, by the VERP token), bob's
-    server said delivered (by ENVID), alice read it; carol's side said nothing yet."""
-    reply = sent_reply
-    relay_accepts(app, reply)
-    base = reply.created_at.replace(second=0, microsecond=0)
-    times = {"bounced": base + timedelta(minutes=5), "delivered": base + timedelta(minutes=6),
-             "read": base + timedelta(minutes=20)}
-    envid = db.session.get(TrackedMessage, reply.id).envid
-    raws = {
-        "bounce": postfix_dsn(to=verp_address(app, reply.id, recipient(reply, "nobody@customer.test").id),
-                              recipient="nobody@customer.test", date=times["bounced"]),
-        "delivered": postfix_dsn(to="bounces@example.test", recipient="bob@customer.test", action="delivered",
-                                 status="2.0.0", envid=envid, date=times["delivered"]),
-        "read": mdn(sender="Alice <alice@customer.test>", final_recipient="alice@customer.test",
-                    original_message_id=reply.message_id, date=times["read"]),
-    }
-    outcomes = {name: ingest(raw, "test") for name, raw in raws.items()}
-    assert {r.outcome for r in outcomes.values()} == {"matched"}
-    return reply, times, raws, outcomes
+    relay_accepts(app, sent_reply)
+    return (sent_reply, *report_on(app, sent_reply))
 
 
 def thread(client, ticket_id):

@@ -1,6 +1,6 @@
 """What follows from new events beyond the recipient's status: the contact's undeliverable
-mark after a hard bounce, and the ticket's flag (and reopening) when a reply bounced for
-every recipient. Plugins' own listeners (notifications) hang off ``reply_outcome``."""
+mark after a hard bounce, and the ticket's flag (and reopening) when a reply bounced or was
+refused for every recipient (from reports, and from our relay's answers). Plugins' own listeners (notifications) hang off ``reply_outcome``."""
 from __future__ import annotations
 
 from collections.abc import Sequence

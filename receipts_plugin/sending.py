@@ -13,6 +13,7 @@ from helpdesk.models import Channel, Message, utcnow
 
 from .events import EventInput, record_events
 from .models import TrackedMessage
+from .outcomes import after_events
 from .settings import receipts_enabled
 from .tokens import make_verp_token
 
@@ -67,7 +68,7 @@ def on_sent(app: Flask, message: Message, results: list[RecipientResult], transp
                                  status_code=str(result.code) if result.code else None,
                                  diagnostic=result.summary or None))
     if inputs:
-        record_events(inputs)
+        after_events(message, record_events(inputs), inputs)  # refused for everyone: the ticket is flagged
         db.session.commit()
 
 

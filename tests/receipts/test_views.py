@@ -12,7 +12,9 @@ import pytest
 
 from helpdesk.extensions import db
 from helpdesk.mail.outgoing import send_message
+from helpdesk.mail.transport import RecipientResult
 from helpdesk.models import AgentRole, Channel, Contact, TicketStatus
+from helpdesk.signals import message_sent
 from receipts_plugin.ingest import ingest
 from receipts_plugin.models import DeliveryEventRow, StoredReport, TrackedMessage
 from receipts_plugin.sending import verp_address
@@ -482,3 +484,17 @@ def test_live_updates_can_be_switched_off(app, client, people, reported):
     login(client, people["agent"])
     toolbar = element(thread(client, reply.ticket_id), "div", 'class="rr-toolbar"')
     assert "data-rr-live" not in toolbar and "data-rr-states" in toolbar
+
+
+def test_a_reply_our_relay_refused_for_everyone_fails_and_flags_the_ticket(app, client, desk):
+    support, _, agent = desk
+    support.reopen_on_bounce = True
+    ticket = make_ticket(agent, support, requester="typo@customer.test", subject="Refused", channel=Channel.EMAIL)
+    reply = make_reply(ticket, agent, to="typo@customer.test")
+    send_message(reply.id)
+    message_sent.send(app, message=reply, transport="smtp", results=[
+        RecipientResult("typo@customer.test", False, code=550, response="5.1.1 <typo@customer.test>: Recipient address rejected")])
+    assert ticket.attention == "A reply bounced for every recipient" and ticket.status is TicketStatus.OPEN
+    login(client, agent)
+    state = element(message_article(thread(client, ticket.id), reply.id), "a", 'class="rr-state')
+    assert text(state) == "✗ Failed"

@@ -1,7 +1,8 @@
 """Read info in Chromium: check marks, the Bounced label, the in-page Thread Read Info panel,
 the refresh control (no reload), and live updates pushed by Server-Sent Events.
 
-Screenshots: artifacts/checkmarks.png, artifacts/bounced.png, artifacts/panel.png."""
+Screenshots: artifacts/checkmarks.png (and its replies alone, checkmarks-replies.png),
+artifacts/bounced.png, artifacts/panel.png."""
 from __future__ import annotations
 
 import pytest
@@ -11,7 +12,7 @@ from helpdesk.models import Channel, SendState
 from receipts_plugin.ingest import ingest
 from receipts_plugin.sending import verp_address
 from receipts_plugin.settings import save_switches
-from tests.browser.conftest import screenshot
+from tests.browser.conftest import ARTIFACTS, screenshot
 from tests.browser.test_smoke import sign_in
 from tests.helpers import PASSWORD, make_agent, make_department, make_reply, make_ticket
 from tests.receipts.builders import mdn, postfix_dsn
@@ -85,6 +86,10 @@ def test_check_marks_bounced_label_and_the_in_page_panel(app, live_server, page,
     assert state.get_attribute("title").startswith("Read by a To recipient. Read by 1 of 4: alice@customer.test (To).")
     assert state_of(page, second.id).inner_text().split() == ["✓", "Delivered"]
     screenshot(page, "checkmarks")
+    top, bottom = page.locator(".rr-toolbar").bounding_box(), page.locator(f"article#message-{second.id}").bounding_box()
+    page.screenshot(path=str(ARTIFACTS / "checkmarks-replies.png"), clip={
+        "x": top["x"] - 8, "y": top["y"] - 8, "width": bottom["width"] + 16,
+        "height": bottom["y"] + bottom["height"] - top["y"] + 16})
 
     open_thread(page, live_server, gone.id)
     label = state_of(page, bounced.id)

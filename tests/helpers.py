@@ -63,3 +63,9 @@ def login(client: FlaskClient, agent: Agent, password: str = PASSWORD):
 def post_form(client: FlaskClient, path: str, data: dict, page: str = "/", **kwargs):
     """POST like a browser: with the CSRF token of the signed-in session."""
     return client.post(path, data={**data, "csrf_token": csrf_token(client, page)}, **kwargs)
+
+
+def relay_config(stack) -> dict:
+    """App settings that send through the test mail stack's Postfix (STARTTLS, verified by its CA)."""
+    return {"SMTP_HOST": stack.smtp_host, "SMTP_PORT": stack.smtp_port, "SMTP_SECURITY": "starttls",
+            "SMTP_CAFILE": stack.cafile, "SMTP_TIMEOUT": 10}

@@ -3,15 +3,13 @@ from __future__ import annotations
 
 import pytest
 
-from tests.helpers import make_agent, make_department
+from tests.helpers import make_agent, make_department, relay_config
 
 
 @pytest.fixture
 def app_config(app_config, clean_mailboxes):
     stack = clean_mailboxes
-    return {**app_config,
-            "SMTP_HOST": stack.smtp_host, "SMTP_PORT": stack.smtp_port, "SMTP_SECURITY": "starttls",
-            "SMTP_CAFILE": stack.cafile, "SMTP_TIMEOUT": 10,
+    return {**app_config, **relay_config(stack),
             "IMAP_HOST": stack.imap_host, "IMAP_PORT": stack.imaps_port, "IMAP_SECURITY": "ssl",
             "IMAP_CAFILE": stack.cafile, "IMAP_USERNAME": "support@example.test",
             "IMAP_PASSWORD": stack.password, "IMAP_PROCESSED_FOLDER": "Processed",

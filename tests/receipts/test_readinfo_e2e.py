@@ -21,7 +21,7 @@ from helpdesk.models import Channel, Contact, SendState
 from receipts_plugin.mailboxes import MailboxInput, save_mailbox
 from receipts_plugin.models import StoredReport
 from receipts_plugin.poller import poll_mailbox
-from tests.helpers import login, make_reply, make_ticket
+from tests.helpers import login, make_reply, make_ticket, relay_config
 from tests.receipts.builders import exchange_mdn, mdn
 from tests.receipts.pages import element, panel_rows, text
 
@@ -32,11 +32,7 @@ BOUNCES = "bounces@example.test"
 
 @pytest.fixture
 def app_config(app_config, clean_mailboxes):
-    stack = clean_mailboxes
-    return {**app_config,
-            "SMTP_HOST": stack.smtp_host, "SMTP_PORT": stack.smtp_port, "SMTP_SECURITY": "starttls",
-            "SMTP_CAFILE": stack.cafile, "SMTP_TIMEOUT": 10,
-            "MAIL_DOMAIN": "example.test", "RECEIPTS_ADDRESS": BOUNCES}
+    return {**app_config, **relay_config(clean_mailboxes), "MAIL_DOMAIN": "example.test", "RECEIPTS_ADDRESS": BOUNCES}
 
 
 def submit(stack, sender: str, raw: bytes) -> None:

@@ -6,7 +6,7 @@ from flask import current_app, g, get_template_attribute, render_template, url_f
 from markupsafe import Markup
 
 from .read_info import latest_reply_states, states_for
-from .settings import receipts_enabled
+from .settings import enabled_department_ids, receipts_enabled
 
 
 def _state_markup(state, message_id: int) -> Markup:
@@ -49,12 +49,19 @@ def message_menu(message, ticket) -> Markup | None:
     return Markup(f'<a class="rr-track" href="{panel}" data-rr-fragment="{fragment}">Track delivery</a>')
 
 
-def ticket_list_head(tickets) -> Markup:
-    g.rr_ticket_states = latest_reply_states([t.id for t in tickets])
+def ticket_list_head(tickets) -> Markup | None:
+    """The 'Last reply' column, only when some listed ticket's department shows read info."""
+    enabled = enabled_department_ids()
+    g.rr_list_column = any(t.department_id in enabled for t in tickets)
+    if not g.rr_list_column:
+        return None
+    g.rr_ticket_states = latest_reply_states([t.id for t in tickets], enabled)
     return Markup("<th>Last reply</th>")
 
 
-def ticket_list_row(ticket) -> Markup:
+def ticket_list_row(ticket) -> Markup | None:
+    if not getattr(g, "rr_list_column", False):
+        return None
     message_id, state = getattr(g, "rr_ticket_states", {}).get(ticket.id, (None, None))
     if state is None or state.state.value == "none":
         return Markup("<td></td>")

@@ -73,12 +73,13 @@ def _status_of(row: RecipientStatusRow | None) -> RecipientStatus:
     return RecipientStatus(row.status) if row is not None else RecipientStatus.UNKNOWN
 
 
-def states_for(messages: Sequence[Message]) -> dict[int, ReplyState]:
+def states_for(messages: Sequence[Message], enabled: set[int] | None = None) -> dict[int, ReplyState]:
     """Check-mark state of each outbound message whose department shows receipts.
 
     Messages of departments with receipts off are left out (nothing is shown for them).
-    Recipients must be loaded with the messages (``selectinload``) to keep queries flat."""
-    enabled = enabled_department_ids()
+    Recipients must be loaded with the messages (``selectinload``) to keep queries flat.
+    ``enabled``: the departments with receipts on, when the caller has them already."""
+    enabled = enabled_department_ids() if enabled is None else enabled
     outbound = [m for m in messages if m.direction is MessageDirection.OUTBOUND
                 and m.ticket.department_id in enabled]
     ids = [m.id for m in outbound]
@@ -88,7 +89,8 @@ def states_for(messages: Sequence[Message]) -> dict[int, ReplyState]:
                                for r in m.recipients], m.id in tracked) for m in outbound}
 
 
-def latest_reply_states(ticket_ids: Sequence[int]) -> dict[int, tuple[int, ReplyState]]:
+def latest_reply_states(ticket_ids: Sequence[int], enabled: set[int] | None = None
+                        ) -> dict[int, tuple[int, ReplyState]]:
     """(message id, state) of each ticket's newest outbound message (for the ticket list), batched."""
     if not ticket_ids:
         return {}
@@ -100,7 +102,7 @@ def latest_reply_states(ticket_ids: Sequence[int]) -> dict[int, tuple[int, Reply
         latest[ticket_id] = message_id
     messages = db.session.scalars(select(Message).where(Message.id.in_(latest.values()))
                                   .options(db.selectinload(Message.recipients), db.joinedload(Message.ticket))).all()
-    states = states_for(messages)
+    states = states_for(messages, enabled)
     return {m.ticket_id: (m.id, states[m.id]) for m in messages if m.id in states}
 
 

@@ -173,3 +173,25 @@ def test_live_updates_arrive_without_a_click(app, live_server, page, desk):
     page.wait_for_function(f"""document.querySelector('a.rr-state[data-rr-message="{reply.id}"] .rr-label')
                                .textContent === 'Read by a CC/BCC recipient'""", timeout=10_000)
     assert page.evaluate("window.rrNoReload") == "still the same page"
+
+
+def test_without_javascript_the_check_mark_leads_to_the_panel_page(app, browser, live_server, desk):
+    support, agent = desk
+    ticket = email_ticket(agent, support, "Need a VAT invoice")
+    reply = sent(app, ticket, agent, to="Alice Martin <alice@customer.test>", cc="Bob Chen <bob@customer.test>")
+    context = browser.new_context(java_script_enabled=False)
+    try:
+        page = context.new_page()
+        sign_in(page, live_server, agent.email, PASSWORD)
+        page.wait_for_selector("table.tickets")
+        page.goto(f"{live_server}/tickets/{ticket.id}")
+        state_of(page, reply.id).click()
+        page.wait_for_url(f"{live_server}/messages/{reply.id}/read-info")
+        assert page.locator("tr[data-rr-recipient]").count() == 2
+        assert page.locator("[data-rr-close]").count() == 0  # nothing that needs a script
+        page.get_by_role("link", name="Refresh").click()
+        page.wait_for_url(f"{live_server}/messages/{reply.id}/read-info")
+        page.get_by_role("link", name="Back to the thread").click()
+        page.wait_for_url(f"{live_server}/tickets/{ticket.id}#message-{reply.id}")
+    finally:
+        context.close()

@@ -199,6 +199,27 @@ def test_the_panel_page_shows_each_recipient_in_the_agents_time_zone(client, peo
     assert f'href="/messages/{reply.id}/reports/{outcomes["read"].report_id}/raw"' in history
 
 
+def test_the_panel_explains_a_delay_and_a_declined_receipt(app, client, people, sent_reply):
+    reply = sent_reply
+    relay_accepts(app, reply)
+    bob, carol = recipient(reply, "bob@customer.test"), recipient(reply, "carol@customer.test")
+    assert ingest(postfix_dsn(to=verp_address(app, reply.id, bob.id), recipient=bob.address, action="delayed",
+                              status="4.2.2", diagnostic="smtp; 452 4.2.2 Mailbox full"), "test").outcome == "matched"
+    assert ingest(mdn(sender=carol.address, final_recipient=carol.address, original_message_id=reply.message_id,
+                      disposition="denied"), "test").outcome == "matched"
+    login(client, people["agent"])
+    rows = panel_rows(client.get(f"/messages/{reply.id}/read-info").get_data(as_text=True))
+    assert rows["bob@customer.test"][2] == "Delayed"
+    assert " · 4.2.2 The recipient's mailbox is full. The server said: 452 4.2.2 Mailbox full" in rows["bob@customer.test"][5]
+    assert rows["bob@customer.test"][5].startswith("Delayed ")
+    carol_row = rows["carol@customer.test"]
+    assert carol_row[2] == "Delivered" and carol_row[3] != "—" and carol_row[4] == "—"  # a receipt, but no "read"
+    assert "The recipient declined to send a read receipt." in carol_row[5]
+    data = client.get(f"/api/v1/messages/{reply.id}/read-info").get_json()
+    carol_json = next(r for r in data["recipients"] if r["address"] == "carol@customer.test")
+    assert carol_json["receipt_declined"] is True and carol_json["status"] == "delivered"
+
+
 def test_the_panel_fragment_is_the_panel_alone(client, people, reported):
     reply, *_ = reported
     login(client, people["agent"])

@@ -46,6 +46,7 @@ class ReplyForm(FlaskForm):
     body = TextAreaField("Reply")
     attachments = MultipleFileField("Attachments")
     status = SelectField("Then set status", choices=[("", "Pending (default)"), *_choices(TicketStatus)])
+    send_anyway = BooleanField("Send anyway (to the addresses marked undeliverable above)")
 
 
 class NoteForm(FlaskForm):

@@ -2,13 +2,16 @@
 (in the slot that precedes the rows) and kept on ``g`` for the per-message slots."""
 from __future__ import annotations
 
-from flask import g, render_template_string, url_for
+from flask import current_app, g, get_template_attribute, render_template, url_for
 from markupsafe import Markup
 
 from .read_info import latest_reply_states, states_for
-from .settings import receipts_enabled
+from .settings import enabled_department_ids, receipts_enabled
 
-_STATE = '{% from "receipts/_state.html" import reply_state %}{{ reply_state(state, message_id) }}'
+
+def _state_markup(state, message_id: int) -> Markup:
+    """The check mark, from the cached template's macro (compiled once, not per reply)."""
+    return Markup(get_template_attribute("receipts/_state.html", "reply_state")(state, message_id))
 
 
 def head() -> Markup:
@@ -17,51 +20,56 @@ def head() -> Markup:
     return Markup(f'<link rel="stylesheet" href="{css}">\n  <script src="{js}" defer></script>')
 
 
+def _shown_state(message_id: int):
+    """The state drawn beside a reply; None for replies that show nothing."""
+    state = getattr(g, "rr_states", {}).get(message_id)
+    return None if state is None or state.state.value == "none" else state
+
+
 def thread_before(ticket, messages) -> Markup | None:
     g.rr_states = states_for(messages)
     if not receipts_enabled(ticket.department_id):
         return None
-    return Markup(render_template_string(
-        '<div class="rr-toolbar"><button type="button" class="rr-refresh" data-rr-refresh="{{ ticket.id }}">'
-        'Refresh delivery status</button><span id="rr-refresh-status" class="muted small" role="status"></span>'
-        '<span hidden data-rr-live="{{ url_for(\'receipts.live\', ticket_id=ticket.id) }}" '
-        'data-rr-ticket="{{ ticket.id }}"></span></div>'
-        '<div id="rr-panel-host" hidden aria-live="polite"></div>', ticket=ticket))
+    return Markup(render_template("receipts/_toolbar.html", ticket=ticket,
+                                  live=current_app.config.get("RECEIPTS_LIVE_UPDATES", True)))
 
 
 def message_meta(message, ticket) -> Markup | None:
-    state = getattr(g, "rr_states", {}).get(message.id)
-    if state is None or state.state.value == "none":
+    state = _shown_state(message.id)
+    if state is None:
         return None
-    return Markup(render_template_string(_STATE, state=state, message_id=message.id))
+    return _state_markup(state, message.id)
 
 
 def message_menu(message, ticket) -> Markup | None:
-    if message.id not in getattr(g, "rr_states", {}):
+    if _shown_state(message.id) is None:
         return None
     panel = url_for("receipts.panel", message_id=message.id)
     fragment = url_for("receipts.panel", message_id=message.id, fragment=1)
     return Markup(f'<a class="rr-track" href="{panel}" data-rr-fragment="{fragment}">Track delivery</a>')
 
 
-def ticket_list_head(tickets) -> Markup:
-    g.rr_ticket_states = latest_reply_states([t.id for t in tickets])
+def ticket_list_head(tickets) -> Markup | None:
+    """The 'Last reply' column, only when some listed ticket's department shows read info."""
+    enabled = enabled_department_ids()
+    g.rr_list_column = any(t.department_id in enabled for t in tickets)
+    if not g.rr_list_column:
+        return None
+    g.rr_ticket_states = latest_reply_states([t.id for t in tickets], enabled)
     return Markup("<th>Last reply</th>")
 
 
-def ticket_list_row(ticket) -> Markup:
+def ticket_list_row(ticket) -> Markup | None:
+    if not getattr(g, "rr_list_column", False):
+        return None
     message_id, state = getattr(g, "rr_ticket_states", {}).get(ticket.id, (None, None))
     if state is None or state.state.value == "none":
         return Markup("<td></td>")
-    return Markup("<td>") + Markup(render_template_string(_STATE, state=state, message_id=message_id)) + Markup("</td>")
+    return Markup("<td>") + _state_markup(state, message_id) + Markup("</td>")
 
 
 def admin_settings() -> Markup:
-    return Markup(render_template_string(
-        '<a class="card tile" href="{{ url_for(\'receipts.settings\') }}"><h2>Privacy Settings › Read Receipts</h2>'
-        '<p>Choose the departments whose replies ask for read receipts and delivery reports.</p></a>'
-        '<a class="card tile" href="{{ url_for(\'receipts.health\') }}"><h2>Mailboxes and poller health</h2>'
-        '<p>Watched mailboxes, the last poll, errors, unmatched and quarantined reports.</p></a>'))
+    return Markup(render_template("receipts/_admin_tiles.html"))
 
 
 TEMPLATE_HOOKS = [

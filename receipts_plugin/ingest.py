@@ -148,7 +148,9 @@ def _event(report: Report, match: Match, stored: StoredReport) -> EventInput | N
     if kind is None:
         return None
     result = match.result
-    at = _plausible_time(result.last_attempt_date or result.arrival_date or report.date, match.recipient)
+    # When it happened: the recipient's last attempt, else when the report was written. The
+    # per-message Arrival-Date is when *our* mail reached the reporting server, not the outcome.
+    at = _plausible_time(result.last_attempt_date or report.date or result.arrival_date, match.recipient)
     return EventInput(recipient=match.recipient, kind=kind, source=source, key=f"{stored.identity}:{kind}", at=at,
                       status_code=result.status, reason=result.reason, diagnostic=result.diagnostic,
                       remote_mta=result.remote_mta, report=stored,
@@ -174,12 +176,15 @@ def event_kind(report: Report, result: RecipientResult) -> tuple[str | None, str
 
 
 def _plausible_time(value: datetime | None, recipient: MessageRecipient) -> datetime:
-    """A report's own date, unless it is missing or impossible (before we sent, or in the future)."""
+    """A report's own date, unless it is missing or impossible (long before we sent, or in the
+    future). Never before our relay accepted the mail: report dates have whole seconds and
+    clocks drift, and a history must not show a delivery before the sending."""
     now = utcnow()
-    sent = recipient.message.created_at
+    message = recipient.message
+    sent = recipient.accepted_at or message.sent_at or message.created_at
     if value is None or value.tzinfo is None or value > now + timedelta(hours=1) or value < sent - timedelta(hours=1):
         return now
-    return value
+    return max(value, sent)
 
 
 def correlate(report: Report) -> Correlation:

@@ -23,13 +23,13 @@ def change_marker(ticket_id: int) -> str:
     return f"{count}:{latest.isoformat() if latest else ''}"
 
 
-def live_updates(ticket_id: int, seconds: float = STREAM_SECONDS) -> Iterator[str]:
+def live_updates(ticket_id: int, seconds: float = STREAM_SECONDS, check_every: float = CHECK_EVERY) -> Iterator[str]:
     marker = change_marker(ticket_id)
     db.session.remove()  # do not hold a connection while waiting
     yield "retry: 3000\n\n"
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
-        time.sleep(CHECK_EVERY)
+        time.sleep(check_every)
         current = change_marker(ticket_id)
         db.session.remove()
         if current != marker:

@@ -16,7 +16,7 @@ from helpdesk.models import Message, MessageDirection
 
 from .models import DeliveryEventRow, RecipientStatusRow, TrackedMessage
 from .settings import enabled_department_ids
-from .state import RecipientStatus, RecipientView, ReplyState, explain_reason, missing_receipt_reasons, reply_state
+from .state import ROLE_NAMES, RecipientStatus, RecipientView, ReplyState, explain_reason, missing_receipt_reasons, reply_state
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,6 +42,8 @@ class MessageReadInfo:
     message: Message
     state: ReplyState
     recipients: tuple[RecipientInfo, ...]
+    #: Receipts were asked for this reply (False: sent before they were on for its department).
+    tracked: bool = True
     missing_receipt_reasons: tuple[str, ...] = field(default_factory=tuple)
 
 
@@ -50,6 +52,15 @@ def _status_rows(message_ids: Sequence[int]) -> dict[int, RecipientStatusRow]:
         return {}
     return {row.recipient_id: row for row in db.session.scalars(
         select(RecipientStatusRow).where(RecipientStatusRow.message_id.in_(message_ids)))}
+
+
+def _statuses(message_ids: Sequence[int]) -> dict[int, RecipientStatus]:
+    """Each recipient's status alone (what check marks need): no full rows, no ORM objects."""
+    if not message_ids:
+        return {}
+    return {recipient_id: RecipientStatus(status) for recipient_id, status in db.session.execute(
+        select(RecipientStatusRow.recipient_id, RecipientStatusRow.status)
+        .where(RecipientStatusRow.message_id.in_(message_ids)))}
 
 
 def _tracked_ids(message_ids: Sequence[int]) -> set[int]:
@@ -62,21 +73,24 @@ def _status_of(row: RecipientStatusRow | None) -> RecipientStatus:
     return RecipientStatus(row.status) if row is not None else RecipientStatus.UNKNOWN
 
 
-def states_for(messages: Sequence[Message]) -> dict[int, ReplyState]:
+def states_for(messages: Sequence[Message], enabled: set[int] | None = None) -> dict[int, ReplyState]:
     """Check-mark state of each outbound message whose department shows receipts.
 
     Messages of departments with receipts off are left out (nothing is shown for them).
-    Recipients must be loaded with the messages (``selectinload``) to keep queries flat."""
-    enabled = enabled_department_ids()
+    Recipients must be loaded with the messages (``selectinload``) to keep queries flat.
+    ``enabled``: the departments with receipts on, when the caller has them already."""
+    enabled = enabled_department_ids() if enabled is None else enabled
     outbound = [m for m in messages if m.direction is MessageDirection.OUTBOUND
                 and m.ticket.department_id in enabled]
     ids = [m.id for m in outbound]
-    rows, tracked = _status_rows(ids), _tracked_ids(ids)
-    return {m.id: reply_state([RecipientView(r.role.value, _status_of(rows.get(r.id)), r.address)
+    statuses, tracked = _statuses(ids), _tracked_ids(ids)
+    unknown = RecipientStatus.UNKNOWN
+    return {m.id: reply_state([RecipientView(r.role.value, statuses.get(r.id, unknown), r.address)
                                for r in m.recipients], m.id in tracked) for m in outbound}
 
 
-def latest_reply_states(ticket_ids: Sequence[int]) -> dict[int, tuple[int, ReplyState]]:
+def latest_reply_states(ticket_ids: Sequence[int], enabled: set[int] | None = None
+                        ) -> dict[int, tuple[int, ReplyState]]:
     """(message id, state) of each ticket's newest outbound message (for the ticket list), batched."""
     if not ticket_ids:
         return {}
@@ -88,7 +102,7 @@ def latest_reply_states(ticket_ids: Sequence[int]) -> dict[int, tuple[int, Reply
         latest[ticket_id] = message_id
     messages = db.session.scalars(select(Message).where(Message.id.in_(latest.values()))
                                   .options(db.selectinload(Message.recipients), db.joinedload(Message.ticket))).all()
-    states = states_for(messages)
+    states = states_for(messages, enabled)
     return {m.ticket_id: (m.id, states[m.id]) for m in messages if m.id in states}
 
 
@@ -107,8 +121,7 @@ def message_read_info(message: Message) -> MessageReadInfo | None:
     rows = _status_rows([message.id])
     events = defaultdict(list)
     for event in db.session.scalars(select(DeliveryEventRow).where(DeliveryEventRow.message_id == message.id)
-                                    .order_by(DeliveryEventRow.at, DeliveryEventRow.id)
-                                    .options(db.joinedload(DeliveryEventRow.report))):
+                                    .order_by(DeliveryEventRow.at, DeliveryEventRow.id)):
         events[event.recipient_id].append(event)
     recipients = []
     for r in message.recipients:
@@ -122,11 +135,14 @@ def message_read_info(message: Message) -> MessageReadInfo | None:
             problem=problem,
             explanation=explain_reason(problem["reason"], problem["status_code"]) if problem else None,
             events=tuple(events[r.id])))
-    state = reply_state([RecipientView(i.role, RecipientStatus(i.status), i.address) for i in recipients],
-                        db.session.get(TrackedMessage, message.id) is not None)
-    return MessageReadInfo(message, state, tuple(recipients), tuple(missing_receipt_reasons()))
+    tracked = db.session.get(TrackedMessage, message.id) is not None
+    state = reply_state([RecipientView(i.role, RecipientStatus(i.status), i.address) for i in recipients], tracked)
+    return MessageReadInfo(message, state, tuple(recipients), tracked,
+                           tuple(missing_receipt_reasons()) if tracked else ())
 
 
+PROBLEM_LABELS = {"dsn-failed": "Bounced", "bounce-soft": "Temporary failure", "dsn-delayed": "Delayed",
+                  "smtp-refused": "Refused by our mail server"}
 STATUS_LABELS = {
     "unknown": "Not sent yet", "sent": "Sent", "failed": "Failed", "delayed": "Delayed", "delivered": "Delivered",
     "read": "Read", "deleted": "Deleted unread", "bounced": "Bounced",

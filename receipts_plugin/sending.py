@@ -13,6 +13,7 @@ from helpdesk.models import Channel, Message, utcnow
 
 from .events import EventInput, record_events
 from .models import TrackedMessage
+from .outcomes import after_events
 from .settings import receipts_enabled
 from .tokens import make_verp_token
 from .tracking.outgoing import add_personalisers
@@ -58,18 +59,18 @@ def on_sent(app: Flask, message: Message, results: list[RecipientResult], transp
     if transport != "smtp":
         return
     by_address = {r.address: r for r in message.recipients}
-    now = utcnow()
     inputs = []
     for result in results:
         recipient = by_address.get(result.address)
         if recipient is None or (not result.accepted and result.temporary):
             continue
         kind = "smtp-accepted" if result.accepted else "smtp-refused"
-        inputs.append(EventInput(recipient=recipient, kind=kind, source="smtp", key=f"smtp:{kind}", at=now,
+        at = (recipient.accepted_at if result.accepted else recipient.last_attempt_at) or utcnow()  # the attempt's time
+        inputs.append(EventInput(recipient=recipient, kind=kind, source="smtp", key=f"smtp:{kind}", at=at,
                                  status_code=str(result.code) if result.code else None,
                                  diagnostic=result.summary or None))
     if inputs:
-        record_events(inputs)
+        after_events(message, record_events(inputs), inputs)  # refused for everyone: the ticket is flagged
         db.session.commit()
 
 

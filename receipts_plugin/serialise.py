@@ -15,7 +15,8 @@ def _time(value: datetime | None) -> str | None:
 
 def state_json(state: ReplyState) -> dict:
     return {"state": state.state.value, "label": state.label, "tooltip": state.tooltip, "checks": state.checks,
-            "partial_problem": state.partial_problem}
+            "highlight": state.highlight, "partial_problem": state.partial_problem,
+            "problem_count": state.problem_count}
 
 
 def read_info_json(info: MessageReadInfo) -> dict:
@@ -23,6 +24,7 @@ def read_info_json(info: MessageReadInfo) -> dict:
     return {
         "message_id": message.id,
         "ticket_id": message.ticket_id,
+        "tracked": info.tracked,
         "state": state_json(info.state),
         "missing_receipt_reasons": list(info.missing_receipt_reasons),
         "recipients": [{

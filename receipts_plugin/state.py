@@ -18,6 +18,9 @@ the highest-ranked fact we hold:
   delivered because later evidence of delivery (after a retry) is the newer truth.
 - delayed: a DSN delayed, or a temporary (4.x.x) bounce; the sender's server keeps trying.
 - sent: our relay accepted it. Open-tracking pixels and downloads never change the status.
+
+A reply whose recipients our relay has not accepted yet (all unknown or refused, not all
+refused) is "not sent yet", never "sent": queued for a retry, or only written to the outbox.
 """
 from __future__ import annotations
 
@@ -135,6 +138,7 @@ def fold(events: Iterable[DeliveryEvent]) -> RecipientState:
 
 class ReplyStateKind(str, enum.Enum):
     NONE = "none"  # receipts were not asked for this reply: show nothing
+    NOT_SENT = "not-sent"  # our relay has accepted it for nobody yet (queued, outbox): never a false "sent"
     SENT = "sent"
     DELIVERED = "delivered"
     READ = "read"  # one recipient, who read it
@@ -146,15 +150,17 @@ class ReplyStateKind(str, enum.Enum):
 
 
 LABELS = {
-    ReplyStateKind.NONE: "", ReplyStateKind.SENT: "Sent", ReplyStateKind.DELIVERED: "Delivered",
+    ReplyStateKind.NONE: "", ReplyStateKind.NOT_SENT: "Not sent yet", ReplyStateKind.SENT: "Sent", ReplyStateKind.DELIVERED: "Delivered",
     ReplyStateKind.READ: "Read", ReplyStateKind.READ_BY_CC: "Read by a CC/BCC recipient",
     ReplyStateKind.READ_BY_TO: "Read by a To recipient", ReplyStateKind.READ_BY_ALL: "Read by all",
     ReplyStateKind.BOUNCED: "Bounced", ReplyStateKind.FAILED: "Failed",
 }
 CHECKS = {ReplyStateKind.DELIVERED: 1, ReplyStateKind.READ: 2, ReplyStateKind.READ_BY_CC: 2,
           ReplyStateKind.READ_BY_TO: 2, ReplyStateKind.READ_BY_ALL: 2}
+ROLE_NAMES = {"to": "To", "cc": "CC", "bcc": "BCC"}
 DEAD = frozenset({RecipientStatus.BOUNCED, RecipientStatus.FAILED})
 ARRIVED = frozenset({RecipientStatus.DELIVERED, RecipientStatus.DELETED, RecipientStatus.READ})
+NOT_LEFT = frozenset({RecipientStatus.UNKNOWN, RecipientStatus.FAILED})  # statuses of mail that never left
 
 
 @dataclass(frozen=True, slots=True)
@@ -173,6 +179,7 @@ class ReplyState:
     highlight: bool
     partial_problem: bool
     problem_count: int
+    recipient_count: int = 0
 
 
 def _kind(recipients: Sequence[RecipientView]) -> ReplyStateKind:
@@ -181,6 +188,8 @@ def _kind(recipients: Sequence[RecipientView]) -> ReplyStateKind:
         return ReplyStateKind.FAILED
     if all(s in DEAD for s in statuses):
         return ReplyStateKind.BOUNCED
+    if all(s in NOT_LEFT for s in statuses):
+        return ReplyStateKind.NOT_SENT
     if len(recipients) == 1:
         status = statuses[0]
         return (ReplyStateKind.READ if status is RecipientStatus.READ
@@ -203,7 +212,7 @@ def _tooltip(kind: ReplyStateKind, recipients: Sequence[RecipientView]) -> str:
     dead = [r for r in recipients if r.status in DEAD]
     parts = [f"{LABELS[kind]}."]
     if read:
-        who = ", ".join(f"{r.address or 'a recipient'} ({r.role.upper()})" for r in read)
+        who = ", ".join(f"{r.address or 'a recipient'} ({ROLE_NAMES.get(r.role, r.role)})" for r in read)
         parts.append(f"Read by {len(read)} of {total}: {who}.")
     if arrived and kind not in (ReplyStateKind.READ, ReplyStateKind.READ_BY_ALL):
         parts.append(f"Delivered to {len(arrived)} of {total}.")
@@ -211,6 +220,9 @@ def _tooltip(kind: ReplyStateKind, recipients: Sequence[RecipientView]) -> str:
         parts.append(f"Not delivered to {len(dead)} of {total}: {', '.join(r.address or '?' for r in dead)}.")
     if kind is ReplyStateKind.SENT:
         parts.append("Our server sent it; no delivery report or read receipt has arrived yet.")
+    if kind is ReplyStateKind.NOT_SENT:
+        parts.append("Our mail server has not accepted it yet: it waits for another attempt, "
+                     "or was only written to the outbox folder.")
     return " ".join(parts)
 
 
@@ -223,4 +235,4 @@ def reply_state(recipients: Sequence[RecipientView], tracked: bool) -> ReplyStat
     return ReplyState(
         state=kind, label=LABELS[kind], tooltip=_tooltip(kind, recipients), checks=CHECKS.get(kind, 0),
         highlight=kind in (ReplyStateKind.READ, ReplyStateKind.READ_BY_ALL),
-        partial_problem=0 < problems < len(recipients), problem_count=problems)
+        partial_problem=0 < problems < len(recipients), problem_count=problems, recipient_count=len(recipients))

@@ -3,7 +3,7 @@ Thread Read Info panel (its own page without JavaScript, a fragment with it), ra
 and the JSON read-info API."""
 from __future__ import annotations
 
-from flask import (Blueprint, Response, abort, flash, jsonify, redirect, render_template, request,
+from flask import (Blueprint, Response, abort, current_app, flash, jsonify, redirect, render_template, request,
                    send_file, stream_with_context, url_for)
 from flask_login import current_user, login_required
 from sqlalchemy import select
@@ -21,9 +21,10 @@ from .forms import MailboxForm
 from .ingest import reapply
 from .models import Mailbox, StoredReport
 from .live import live_updates
-from .read_info import EVENT_LABELS, STATUS_LABELS, message_read_info, states_for
+from .read_info import EVENT_LABELS, PROBLEM_LABELS, STATUS_LABELS, message_read_info, states_for
 from .serialise import read_info_json, state_json
-from .settings import all_settings, save_switches
+from .settings import all_settings, receipts_enabled, save_switches
+from .state import ROLE_NAMES
 
 bp = Blueprint("receipts", __name__, template_folder="templates", static_folder="static",
                static_url_path="/receipts-static")
@@ -103,7 +104,8 @@ def panel(message_id: int):
     info = message_read_info(message) or abort(404)
     template = "receipts/panel_fragment.html" if request.args.get("fragment") else "receipts/panel_page.html"
     return render_template(template, info=info, message=message, ticket=message.ticket,
-                           status_labels=STATUS_LABELS, event_labels=EVENT_LABELS)
+                           status_labels=STATUS_LABELS, event_labels=EVENT_LABELS, problem_labels=PROBLEM_LABELS,
+                           role_names=ROLE_NAMES)
 
 
 @bp.route("/messages/<int:message_id>/reports/<int:report_id>/raw")
@@ -124,12 +126,28 @@ def api_read_info(message_id: int):
     return jsonify(read_info_json(info))
 
 
+def _tracked_ticket(ticket_id: int):
+    """The ticket if the agent may see it and its department shows read info; else 404."""
+    ticket = access.ticket_for(current_user, ticket_id)
+    if not receipts_enabled(ticket.department_id):
+        abort(404)
+    return ticket
+
+
 @bp.route("/api/v1/tickets/<int:ticket_id>/read-states")
 @login_required
 def api_read_states(ticket_id: int):
-    ticket = access.ticket_for(current_user, ticket_id)
+    ticket = _tracked_ticket(ticket_id)
     states = states_for(thread_messages(ticket.id))
     return jsonify(ticket_id=ticket.id, messages={str(k): state_json(v) for k, v in states.items()})
+
+
+@bp.route("/tickets/<int:ticket_id>/read-states")
+@login_required
+def states_fragment(ticket_id: int):
+    """The check marks of a thread's replies, rendered, for the refresh control to swap in."""
+    ticket = _tracked_ticket(ticket_id)
+    return render_template("receipts/states_fragment.html", states=states_for(thread_messages(ticket.id)))
 
 
 @bp.route("/tickets/<int:ticket_id>/read-info/events")
@@ -138,6 +156,9 @@ def live(ticket_id: int):
     """Server-Sent Events: a ``read-info`` event whenever a recipient of this ticket changes.
 
     Each stream lasts under a minute; browsers reconnect by themselves (EventSource)."""
-    ticket = access.ticket_for(current_user, ticket_id)
-    return Response(stream_with_context(live_updates(ticket.id)), mimetype="text/event-stream",
+    ticket = _tracked_ticket(ticket_id)
+    config = current_app.config
+    updates = live_updates(ticket.id, float(config["RECEIPTS_LIVE_STREAM_SECONDS"]),
+                           float(config["RECEIPTS_LIVE_CHECK_SECONDS"]))
+    return Response(stream_with_context(updates), mimetype="text/event-stream",
                     headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})

@@ -28,7 +28,7 @@ from ..models import (
 )
 from ..signals import message_created, ticket_created
 from .access import can_use_department, restrict_tickets
-from .contacts import get_or_create_contact
+from .contacts import get_or_create_contact, undeliverable_among
 from .errors import ValidationError
 from .events import after_commit
 from .storage import StorageError, store_bytes
@@ -154,6 +154,8 @@ class ReplyDraft:
     body: str = ""
     files: Sequence[UploadedFile] = field(default_factory=tuple)
     status: TicketStatus | None = None
+    #: The agent saw the warning that some recipients' mail failed permanently, and sends anyway.
+    send_to_undeliverable: bool = False
 
 
 def _parse_recipients(draft: ReplyDraft) -> dict[RecipientRole, list[Address]]:
@@ -173,12 +175,19 @@ def _parse_recipients(draft: ReplyDraft) -> dict[RecipientRole, list[Address]]:
     seen: set[str] = set()
     for role in (RecipientRole.TO, RecipientRole.CC, RecipientRole.BCC):  # each address once, first role wins
         parsed[role] = [a for a in parsed[role] if not (a.email in seen or seen.add(a.email))]
+    marked = undeliverable_among(sorted(seen))
+    if marked and not draft.send_to_undeliverable:
+        raise ValidationError({"send_anyway": [
+            f"Mail to {', '.join(c.email for c in marked)} failed permanently before. "
+            "Check the address, or tick “Send anyway”."]})
     return parsed
 
 
 def post_reply(ticket: Ticket, agent: Agent, draft: ReplyDraft) -> Message:
     """Store an agent's reply with its recipients, queued for sending (not yet sent).
 
+    A recipient whose contact is marked undeliverable (mail to it failed permanently) is
+    refused unless ``draft.send_to_undeliverable`` says the agent chose to send anyway.
     The caller then asks :func:`helpdesk.mail.outgoing.send_message` for the first
     attempt; storing first means a relay outage never loses a reply."""
     recipients = _parse_recipients(draft)

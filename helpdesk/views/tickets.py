@@ -88,7 +88,8 @@ def reply(ticket_id: int):
     if not form.validate():
         return _thread_page(ticket, reply_form=form, status=400)
     draft = ReplyDraft(form.to.data, form.cc.data or "", form.bcc.data or "", form.body.data,
-                       _uploads(form.attachments), TicketStatus(form.status.data) if form.status.data else None)
+                       _uploads(form.attachments), TicketStatus(form.status.data) if form.status.data else None,
+                       send_to_undeliverable=form.send_anyway.data)
     try:
         message = ticket_service.post_reply(ticket, current_user, draft)
     except ValidationError as error:

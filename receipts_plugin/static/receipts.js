@@ -1,8 +1,12 @@
-// Receipts plugin: open the Thread Read Info panel in the page and refresh states without reloading.
-// Everything works without this script (the state links to the panel's own page).
+// Receipts plugin: the Thread Read Info panel in the page, the refresh control, live updates.
+// Everything works without this script: a check mark links to the panel's own page.
+// The markup always comes from the server (the same templates as the first render); this
+// script only fetches it and swaps it in.
 (function () {
   "use strict";
-  var host = document.getElementById("rr-panel-host");
+  var toolbar = document.querySelector(".rr-toolbar[data-rr-states]");
+  var host = document.querySelector(".rr-panel-host");
+  var openerId = null;
 
   function fetchText(url) {
     return fetch(url, {credentials: "same-origin", headers: {"Accept": "text/html"}}).then(function (r) {
@@ -11,57 +15,92 @@
     });
   }
 
+  function say(text) {
+    var status = toolbar && toolbar.querySelector(".rr-refresh-status");
+    if (status) { status.textContent = text; }
+  }
+
+  function showPanel(html, keepOpen) {
+    host.innerHTML = html;
+    (keepOpen || []).forEach(function (address) {
+      var row = host.querySelector('tr[data-rr-recipient="' + CSS.escape(address) + '"] details');
+      if (row) { row.open = true; }
+    });
+    host.hidden = false;
+  }
+
   function openPanel(link) {
     if (!host) { return false; }
+    var url = link.getAttribute("data-rr-fragment");
+    openerId = link.getAttribute("data-rr-message") || null;
     host.setAttribute("aria-busy", "true");
-    fetchText(link.getAttribute("data-rr-fragment")).then(function (html) {
-      host.innerHTML = html;
-      host.hidden = false;
-      host.setAttribute("data-rr-open", link.getAttribute("data-rr-fragment"));
+    fetchText(url).then(function (html) {
+      showPanel(html);
+      host.setAttribute("data-rr-open", url);
       host.removeAttribute("aria-busy");
+      var menu = link.closest("details.menu");
+      if (menu) { menu.open = false; }
       var heading = host.querySelector("h2");
-      if (heading) { heading.setAttribute("tabindex", "-1"); heading.focus(); }
+      if (heading) { heading.focus(); }
     }).catch(function () { window.location.href = link.href; });
     return true;
   }
 
-  function applyStates(states) {
-    Object.keys(states).forEach(function (id) {
-      var s = states[id];
-      document.querySelectorAll('a.rr-state[data-rr-message="' + id + '"]').forEach(function (el) {
-        el.className = "rr-state rr-" + s.state + (s.checks === 2 ? " rr-highlight" : "");
-        el.title = s.tooltip;
-        el.querySelector(".rr-label").textContent = s.label;
-        el.querySelector(".rr-checks").textContent = s.checks === 2 ? "\u2713\u2713" : s.checks === 1 ? "\u2713" :
-          (s.state === "bounced" || s.state === "failed") ? "\u2717" : "\u2022";
+  function closePanel() {
+    var panel = host.querySelector("[data-rr-panel]");
+    var id = openerId || (panel && panel.getAttribute("data-rr-panel"));
+    host.hidden = true;
+    host.innerHTML = "";
+    host.removeAttribute("data-rr-open");
+    var back = id && document.querySelector('a.rr-state[data-rr-message="' + id + '"]');
+    if (back) { back.focus(); }
+  }
+
+  function applyStates(html) {
+    var box = document.createElement("div");
+    box.innerHTML = html;
+    box.querySelectorAll("template[data-rr-state-for]").forEach(function (template) {
+      var id = template.getAttribute("data-rr-state-for");
+      var fresh = template.content.querySelector("a.rr-state");
+      document.querySelectorAll('.message a.rr-state[data-rr-message="' + id + '"]').forEach(function (old) {
+        old.replaceWith(fresh.cloneNode(true));
       });
     });
   }
 
-  function refresh(ticketId) {
-    var status = document.getElementById("rr-refresh-status");
-    if (status) { status.textContent = "Refreshing\u2026"; }
-    return fetch("/api/v1/tickets/" + ticketId + "/read-states", {credentials: "same-origin"})
-      .then(function (r) { return r.json(); })
-      .then(function (data) {
-        applyStates(data.messages);
-        var open = host && host.getAttribute("data-rr-open");
-        return open ? fetchText(open).then(function (html) { host.innerHTML = html; }) : null;
-      })
-      .then(function () { if (status) { status.textContent = "Updated " + new Date().toLocaleTimeString(); } })
-      .catch(function () { if (status) { status.textContent = "Could not refresh; try again."; } });
+  function refresh() {
+    say("Refreshing\u2026");
+    var jobs = [fetchText(toolbar.getAttribute("data-rr-states")).then(applyStates)];
+    var open = host && !host.hidden && host.getAttribute("data-rr-open");
+    if (open) {
+      var focused = host.contains(document.activeElement);
+      var expanded = Array.prototype.map.call(host.querySelectorAll("tr[data-rr-recipient] details[open]"),
+        function (d) { return d.closest("tr").getAttribute("data-rr-recipient"); });
+      jobs.push(fetchText(open).then(function (html) {
+        showPanel(html, expanded);
+        var heading = focused && host.querySelector("h2");
+        if (heading) { heading.focus(); }
+      }));
+    }
+    return Promise.all(jobs)
+      .then(function () { say("Updated at " + new Date().toLocaleTimeString()); })
+      .catch(function () { say("Could not refresh; try again."); });
   }
 
   document.addEventListener("click", function (event) {
+    var plain = event.button === 0 && !(event.ctrlKey || event.metaKey || event.shiftKey || event.altKey);
     var link = event.target.closest("a.rr-state[data-rr-fragment], a.rr-track[data-rr-fragment]");
-    if (link && openPanel(link)) { event.preventDefault(); return; }
-    var button = event.target.closest("[data-rr-refresh]");
-    if (button) { event.preventDefault(); refresh(button.getAttribute("data-rr-refresh")); }
+    if (link && plain && openPanel(link)) { event.preventDefault(); return; }
+    if (host && event.target.closest("[data-rr-close]")) { closePanel(); return; }
+    if (toolbar && event.target.closest("[data-rr-refresh]")) { event.preventDefault(); refresh(); }
   });
 
-  var live = document.querySelector("[data-rr-live]");
-  if (live && window.EventSource) {
-    var source = new EventSource(live.getAttribute("data-rr-live"));
-    source.addEventListener("read-info", function () { refresh(live.getAttribute("data-rr-ticket")); });
+  document.addEventListener("keydown", function (event) {
+    if (event.key === "Escape" && host && !host.hidden && host.contains(document.activeElement)) { closePanel(); }
+  });
+
+  if (toolbar && toolbar.hasAttribute("data-rr-live") && window.EventSource) {
+    var source = new EventSource(toolbar.getAttribute("data-rr-live"));
+    source.addEventListener("read-info", function () { refresh(); });
   }
 }());

@@ -42,7 +42,7 @@ def test_the_panel_shows_downloads_and_the_labelled_open_estimate(app, live_serv
     message = page.locator(f"#message-{reply.id}")
     message.locator("details.menu summary").click()
     message.locator("a.rr-track").click()
-    panel = page.locator("#rr-panel-host .rr-tracking")
+    panel = page.locator(".rr-panel-host .rr-tracking")
     panel.wait_for()
     downloads = panel.locator("li.rr-download")
     assert downloads.count() == 1

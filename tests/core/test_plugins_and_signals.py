@@ -102,3 +102,22 @@ def test_after_commit_callbacks_may_read_and_write_the_database(app):
     db.session.commit()
     assert names == ["First, renamed"]
     assert sorted(db.session.scalars(db.select(type(first).name))) == ["First, renamed", "Second"]
+
+
+def test_receivers_of_after_commit_signals_may_query_and_write(app):
+    support = make_department()
+    agent = make_agent(departments=[support])
+    seen = []
+
+    def on_message(sender, message, ticket):
+        count = db.session.scalar(db.select(db.func.count()).select_from(type(message)))  # emits SQL
+        ticket.attention = f"{count} message(s)"
+        after_commit(lambda: seen.append("nested callback"))  # a receiver's own after-commit work
+        db.session.commit()
+        seen.append(count)
+
+    with message_created.connected_to(on_message, app):
+        ticket = make_ticket(agent, support)
+    assert seen == ["nested callback", 1]
+    db.session.expire_all()
+    assert ticket.attention == "1 message(s)"

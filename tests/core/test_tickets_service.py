@@ -3,6 +3,7 @@ import pytest
 
 from helpdesk.extensions import db
 from helpdesk.models import Contact, DeliveryState, Message, MessageDirection, RecipientRole, SendState, TicketStatus
+from helpdesk.services.contacts import mark_undeliverable
 from helpdesk.services.errors import ValidationError
 from helpdesk.services.tickets import ReplyDraft, UploadedFile, list_tickets, open_ticket, post_reply
 from tests.helpers import make_agent, make_department, make_reply, make_ticket
@@ -116,3 +117,20 @@ def test_a_full_disk_refuses_the_reply_cleanly(desk, app, tmp_path):
                                              files=[UploadedFile("a.txt", "text/plain", b"data")]))
     assert "could not be saved" in error.value.errors["attachments"][0]
     assert db.session.query(Message).filter_by(direction=MessageDirection.OUTBOUND).count() == 0
+
+
+def test_a_reply_to_an_undeliverable_address_needs_the_agents_confirmation(desk):
+    support, _, agent = desk
+    ticket = make_ticket(agent, support)
+    db.session.add(Contact(email="gone@customer.test"))
+    mark_undeliverable("gone@customer.test", "5.1.1 no such user")
+    db.session.commit()
+    draft = ReplyDraft(to="alice@customer.test", bcc="Gone <GONE@customer.test>", body="Hello")
+    with pytest.raises(ValidationError) as error:
+        post_reply(ticket, agent, draft)
+    assert list(error.value.errors) == ["send_anyway"]
+    assert "gone@customer.test failed permanently" in error.value.errors["send_anyway"][0]
+    assert db.session.query(Message).filter_by(direction=MessageDirection.OUTBOUND).count() == 0
+    draft.send_to_undeliverable = True
+    reply = post_reply(ticket, agent, draft)
+    assert [r.address for r in reply.recipients] == ["alice@customer.test", "gone@customer.test"]

@@ -147,3 +147,20 @@ def test_reports_about_no_message_of_ours_are_kept_as_unmatched(app, desk):
 @pytest.mark.parametrize("raw", [b"", b"garbage", b"From: a@b\r\nSubject: hello\r\n\r\nhi"])
 def test_mail_that_is_no_report_is_kept_and_ignored(app, desk, raw):
     assert ingest(raw, "test").outcome == "ignored"
+
+
+def test_report_times_never_precede_our_relays_acceptance(app, sent_reply):
+    from datetime import timedelta
+
+    from helpdesk.mail.transport import RecipientResult
+    from helpdesk.signals import message_sent
+
+    bob = next(r for r in sent_reply.recipients if r.address == "bob@customer.test")
+    message_sent.send(app, message=sent_reply, transport="smtp",
+                      results=[RecipientResult(r.address, True, code=250) for r in sent_reply.recipients])
+    envid = db.session.get(TrackedMessage, sent_reply.id).envid
+    # Report dates have whole seconds (and other servers' clocks drift): this one reads 20 s early.
+    ingest(postfix_dsn(to="support@example.test", recipient=bob.address, action="delivered", status="2.0.0",
+                       envid=envid, date=bob.accepted_at - timedelta(seconds=20)), "test")
+    events = message_read_info(sent_reply).recipients[2].events
+    assert [(e.kind, e.at) for e in events] == [("smtp-accepted", bob.accepted_at), ("dsn-delivered", bob.accepted_at)]

@@ -32,6 +32,8 @@ def oracle(recipients) -> K:
         return K.FAILED
     if all(s in (S.BOUNCED, S.FAILED) for s in statuses):
         return K.BOUNCED
+    if all(s in (S.UNKNOWN, S.FAILED) for s in statuses):  # our relay accepted it for nobody yet
+        return K.NOT_SENT
     if len(recipients) == 1:
         return {S.READ: K.READ, S.DELIVERED: K.DELIVERED, S.DELETED: K.DELIVERED}.get(statuses[0], K.SENT)
     if all(s == S.READ for s in statuses):

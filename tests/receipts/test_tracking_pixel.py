@@ -157,7 +157,7 @@ def test_opens_never_change_a_check_mark(app, client, tracked):
     assert len(events("pixel-open")) == 2
     after = check_marks(tracked)
     assert after == before
-    assert after[0] == "sent" and after[1] == 0 and set(after[2].values()) == {"unknown"}
+    assert after[0] == "not-sent" and after[1] == 0 and set(after[2].values()) == {"unknown"}
 
 
 def test_opens_never_make_a_delivered_reply_read(app, client, tracked):

@@ -14,6 +14,17 @@ from .models import AgentRole, Channel, TicketPriority, TicketStatus
 from .services.errors import ValidationError
 
 
+class Form(FlaskForm):
+    """A form whose text fields are "" (never None) when a request leaves them out, so the
+    services always receive strings and a hand-made POST gets messages, not an error."""
+
+    def process(self, *args, **kwargs) -> None:
+        super().process(*args, **kwargs)
+        for field in self:
+            if isinstance(field, StringField) and field.data is None:
+                field.data = ""
+
+
 def show_errors(form: FlaskForm, error: ValidationError) -> None:
     """Attach a service's per-field errors to the form's fields (unknown fields go to the form)."""
     for name, messages in error.errors.items():
@@ -33,13 +44,13 @@ class MultiCheckboxField(SelectMultipleField):
     option_widget = CheckboxInput()
 
 
-class LoginForm(FlaskForm):
+class LoginForm(Form):
     email = EmailField("Email", validators=[DataRequired(), Length(max=320)])
     password = PasswordField("Password", validators=[DataRequired()])
     remember = BooleanField("Keep me signed in")
 
 
-class ReplyForm(FlaskForm):
+class ReplyForm(Form):
     to = StringField("To")
     cc = StringField("Cc")
     bcc = StringField("Bcc")
@@ -49,16 +60,16 @@ class ReplyForm(FlaskForm):
     send_anyway = BooleanField("Send anyway (to the addresses marked undeliverable above)")
 
 
-class NoteForm(FlaskForm):
+class NoteForm(Form):
     note = TextAreaField("Internal note", validators=[DataRequired(message="Write a note.")])
 
 
-class TicketUpdateForm(FlaskForm):
+class TicketUpdateForm(Form):
     status = SelectField("Status", choices=_choices(TicketStatus))
     priority = SelectField("Priority", choices=_choices(TicketPriority))
 
 
-class NewTicketForm(FlaskForm):
+class NewTicketForm(Form):
     department = SelectField("Department", coerce=int)
     requester = StringField("Requester email")
     subject = StringField("Subject", validators=[Length(max=500)])
@@ -68,13 +79,13 @@ class NewTicketForm(FlaskForm):
     attachments = MultipleFileField("Attachments")
 
 
-class DepartmentForm(FlaskForm):
+class DepartmentForm(Form):
     name = StringField("Name", validators=[Length(max=120)])
     email = StringField("Reply-from address")
     reopen_on_bounce = BooleanField("Reopen a ticket when a reply bounces for every recipient")
 
 
-class AgentForm(FlaskForm):
+class AgentForm(Form):
     name = StringField("Name", validators=[Length(max=200)])
     email = StringField("Email")
     role = SelectField("Role", choices=_choices(AgentRole))

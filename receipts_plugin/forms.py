@@ -1,7 +1,7 @@
 """The mailbox form (shape only; the mailbox service checks the meaning)."""
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
+from helpdesk.forms import Form
 from wtforms import BooleanField, IntegerField, PasswordField, SelectField, StringField
 from wtforms.validators import Length, NumberRange, Optional
 
@@ -9,7 +9,7 @@ SECURITY_CHOICES = [("ssl", "IMAPS (TLS from the start, port 993)"), ("starttls"
                     ("none", "Plain, unencrypted (only on a trusted network)")]
 
 
-class MailboxForm(FlaskForm):
+class MailboxForm(Form):
     name = StringField("Name", validators=[Length(max=100)])
     host = StringField("IMAP host", validators=[Length(max=255)])
     port = IntegerField("Port", default=993, validators=[Optional(), NumberRange(1, 65535)])

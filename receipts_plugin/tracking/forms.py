@@ -1,7 +1,7 @@
 """Forms of the tracking pages: shape and CSRF only; the services check the meaning."""
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
+from helpdesk.forms import Form
 from wtforms import BooleanField, IntegerField, RadioField
 from wtforms.validators import Optional
 
@@ -10,13 +10,13 @@ DELIVERY_CHOICES = [("immediate", "Immediately (within a minute of the receipt a
 LINK_MODE_CHOICES = [("instead", "Links instead of attached files"), ("beside", "Links beside the attached files")]
 
 
-class PreferencesForm(FlaskForm):
+class PreferencesForm(Form):
     notify_read = BooleanField("Tell me when a recipient reads my reply")
     notify_bounce = BooleanField("Tell me when a reply of mine bounced for every recipient (always immediately)")
     delivery = RadioField("Send read notifications", choices=DELIVERY_CHOICES, default="immediate")
     digest_days = IntegerField("A digest covers the last … days (1 to 7)", default=1, validators=[Optional()])
 
 
-class LinkOptionsForm(FlaskForm):
+class LinkOptionsForm(Form):
     mode = RadioField("Files go out as", choices=LINK_MODE_CHOICES, default="instead")
     link_days = IntegerField("Links stay valid for … days", default=30, validators=[Optional()])

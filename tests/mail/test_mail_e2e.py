@@ -30,6 +30,14 @@ def fetch():
     return report.stats
 
 
+def ticket_from_a_customer(stack, **mail) -> Ticket:
+    """A customer writes in; the intake opens the ticket."""
+    stack.send(customer_mail(**mail))
+    stack.wait_for("support@example.test", "ALL")
+    fetch()
+    return db.session.scalars(db.select(Ticket)).one()
+
+
 def test_customer_mail_becomes_a_ticket(stack, desk):
     mail = customer_mail(body="The printer is on fire.")
     mail.add_attachment(b"%PDF-1.4 fake", maintype="application", subtype="pdf", filename="invoice.pdf")
@@ -50,10 +58,7 @@ def test_customer_mail_becomes_a_ticket(stack, desk):
 
 def test_reply_to_to_cc_and_bcc_reaches_each_once_without_disclosing_bcc(stack, desk):
     support, agent = desk
-    stack.send(customer_mail())
-    stack.wait_for("support@example.test", "ALL")
-    fetch()
-    ticket = db.session.scalars(db.select(Ticket)).one()
+    ticket = ticket_from_a_customer(stack)
     reply = make_reply(ticket, agent, to="Alice <alice@customer.test>", cc="bob@customer.test",
                        bcc="carol@customer.test", body="On our way.")
     assert send_message(reply.id).state is SendState.SENT
@@ -76,10 +81,7 @@ def test_reply_to_to_cc_and_bcc_reaches_each_once_without_disclosing_bcc(stack, 
 
 def test_customer_replies_join_the_thread_even_with_broken_references(stack, desk):
     support, agent = desk
-    stack.send(customer_mail())
-    stack.wait_for("support@example.test", "ALL")
-    fetch()
-    ticket = db.session.scalars(db.select(Ticket)).one()
+    ticket = ticket_from_a_customer(stack)
     reply = make_reply(ticket, agent)
     send_message(reply.id)
     stack.wait_for("alice@customer.test", "ALL")
@@ -97,10 +99,7 @@ def test_customer_replies_join_the_thread_even_with_broken_references(stack, des
 
 def test_a_real_bounce_does_not_become_a_ticket(stack, desk):
     support, agent = desk
-    stack.send(customer_mail())
-    stack.wait_for("support@example.test", "ALL")
-    fetch()
-    ticket = db.session.scalars(db.select(Ticket)).one()
+    ticket = ticket_from_a_customer(stack)
     reply = make_reply(ticket, agent, to="nobody@customer.test")
     send_message(reply.id)
     stack.wait_for("support@example.test", ["SUBJECT", "Undelivered Mail Returned to Sender"])
@@ -114,10 +113,7 @@ def test_a_real_bounce_does_not_become_a_ticket(stack, desk):
 def test_a_real_vacation_reply_is_ignored_and_never_answered(stack, desk):
     support, agent = desk
     stack.set_vacation("alice@customer.test", "Out of office", "Back on Monday.")
-    stack.send(customer_mail(sender="Dave <dave@customer.test>"))
-    stack.wait_for("support@example.test", "ALL")
-    fetch()
-    ticket = db.session.scalars(db.select(Ticket)).one()
+    ticket = ticket_from_a_customer(stack, sender="Dave <dave@customer.test>")
     reply = make_reply(ticket, agent, to="dave@customer.test", cc="alice@customer.test")
     send_message(reply.id)
     stack.wait_for("support@example.test", ["SUBJECT", "Out of office"])
@@ -133,10 +129,7 @@ def test_a_real_vacation_reply_is_ignored_and_never_answered(stack, desk):
 
 def test_relay_down_queues_the_reply_then_sends_it_once(stack, desk):
     support, agent = desk
-    stack.send(customer_mail())
-    stack.wait_for("support@example.test", "ALL")
-    fetch()
-    ticket = db.session.scalars(db.select(Ticket)).one()
+    ticket = ticket_from_a_customer(stack)
     reply = make_reply(ticket, agent, to="alice@customer.test")
     stack.stop_postfix()
     try:

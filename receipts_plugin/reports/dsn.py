@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-from . import codes, reasons
+from . import codes, reasons, rhost
 from .addresses import bare_recipient, parse_date, split_typed
 from .fields import read_groups
 from .model import STRUCTURED, RecipientResult
@@ -103,6 +103,8 @@ def recipient_from_group(group: dict[str, str], per_message: dict[str, str], con
     if not diagnostic:
         comment = _STATUS_COMMENT.search(group.get("status") or "")
         diagnostic = comment.group(1) if comment else None
+    remote_mta = split_typed(group.get("remote-mta"))[1]
+    reporting_mta = split_typed(per_message.get("reporting-mta"))[1]
     return build_result(
         recipient=recipient,
         original_recipient=bare_recipient(original_raw),
@@ -111,12 +113,19 @@ def recipient_from_group(group: dict[str, str], per_message: dict[str, str], con
         field_status=normalise_status(group.get("status")),
         diagnostic=diagnostic,
         diagnostic_type=diagnostic_type,
-        remote_mta=split_typed(group.get("remote-mta"))[1],
+        remote_mta=remote_mta,
         arrival_date=parse_date(per_message.get("arrival-date")),
         last_attempt_date=parse_date(group.get("last-attempt-date")),
         source=STRUCTURED,
         context=context,
+        remote_hosts=_hosts(remote_mta),
+        local_hosts=_hosts(reporting_mta),
     )
+
+
+def _hosts(*values: str | None) -> tuple[str, ...]:
+    """Host names from typed MTA fields (``dns; mx.example.org [192.0.2.1]`` -> ``mx.example.org``)."""
+    return tuple(value.split()[0] for value in values if value and value.split())
 
 
 def build_result(
@@ -129,6 +138,8 @@ def build_result(
     diagnostic_type: str | None = None,
     reason_hint: str | None = None,
     context: str = "",
+    remote_hosts: tuple[str, ...] = (),
+    local_hosts: tuple[str, ...] = (),
     **extra,
 ) -> RecipientResult:
     """Combine status field, diagnostic text and reply code into one verdict.
@@ -146,7 +157,8 @@ def build_result(
     reply = reply or codes.find_reply(text)
     status = codes.prefer_status(field_status, quoted, reply)
     command = reasons.smtp_command(text) or reasons.smtp_command(context[:_CONTEXT_CHARS])
-    reason = reason_hint or reasons.classify(status, text, reply, action, command, diagnostic_type)
+    where = rhost.Where((recipient or "").rpartition("@")[2], (*remote_hosts, *rhost.hosts_named_in(text)), local_hosts)
+    reason = _decide_reason(where, status, text, reply, action, command, diagnostic_type, reason_hint)
     if reason in ("delivered", "vacation", "feedback"):
         hard: bool | None = False
     else:
@@ -173,3 +185,14 @@ def build_result(
         status_derived=derived,
         **extra,
     )
+
+
+def _decide_reason(where: rhost.Where, status, text, reply, action, command, diagnostic_type, hint) -> str:
+    """A vendor format's own verdict, else the remote provider's codes, else the generic tables."""
+    if hint and hint not in reasons.RETRY:
+        return hint
+    if not (status or "").startswith("2.") and action not in ("delivered", "relayed", "expanded"):
+        found = rhost.remote_reason(where, status, reply, command, text)
+        if found and found not in ("onhold", "undefined"):
+            return found
+    return hint or reasons.classify(status, text, reply, action, command, diagnostic_type)

@@ -244,7 +244,7 @@ _SECOND_PASS = (
     "systemfull", "expired", "failedstarttls", "securityerror", "suppressed", "mailererror",
 )
 #: Reasons a status code only hints at: the text is read again for something better.
-_RETRY = frozenset({"undefined", "onhold", "systemerror", "securityerror", "expired", "networkerror", "hostunknown", "userunknown"})
+RETRY = frozenset({"undefined", "onhold", "systemerror", "securityerror", "expired", "networkerror", "hostunknown", "userunknown"})
 _BEFORE_DATA = frozenset({"CONN", "HELO", "EHLO", "STARTTLS", "AUTH", "MAIL", "RCPT"})
 _USER_CONFLICTS = ("norelaying", "blocked", "mailboxfull", "hasmoved", "rejected", "notaccept")
 
@@ -377,7 +377,7 @@ def classify(
         for reason, status_decides in _FIRST_PASS:
             if _first_pass_hit(reason, status_decides, found, status, by_status, reply_code, command):
                 return reason
-    if by_status is None or by_status in _RETRY:
+    if by_status is None or by_status in RETRY:
         phrase_reason = next((r for r in _SECOND_PASS if found[r]), None)
         if phrase_reason:
             return phrase_reason

@@ -7,6 +7,7 @@ and turns each recipient group into a :class:`RecipientResult`.
 from __future__ import annotations
 
 import re
+from typing import Callable
 
 from . import codes, reasons, rhost
 from .addresses import bare_recipient, parse_date, split_typed
@@ -20,7 +21,7 @@ PER_MESSAGE_FIELDS = frozenset(
 PER_RECIPIENT_FIELDS = frozenset(
     {"original-recipient", "final-recipient", "action", "status", "remote-mta", "diagnostic-code",
      "last-attempt-date", "final-log-id", "will-retry-until", "x-actual-recipient", "x-display-name",
-     "x-supplementary-info"}
+     "x-supplementary-info", "x-powermta-bouncecategory"}
 )
 KNOWN_FIELDS = PER_MESSAGE_FIELDS | PER_RECIPIENT_FIELDS
 RECIPIENT_OPENERS = frozenset({"original-recipient", "final-recipient"})
@@ -32,6 +33,12 @@ _ACTION_PRESENT = re.compile(r"^[ \t]*(?:action|status)[ \t]*:", re.M)
 _CONTEXT_CHARS = 8000
 _STATUS_COMMENT = re.compile(r"\((.{4,})\)")
 _DIAGNOSTIC_TYPE = re.compile(r"[a-z][a-z0-9-]*")
+#: PowerMTA's own bounce category field (X-PowerMTA-BounceCategory) -> tentative reason.
+POWERMTA_CATEGORIES = {
+    "bad-domain": "hostunknown", "bad-mailbox": "userunknown", "inactive-mailbox": "suspend",
+    "message-expired": "expired", "no-answer-from-host": "networkerror", "policy-related": "policyviolation",
+    "quota-issues": "mailboxfull", "routing-errors": "systemerror", "spam-related": "spamdetected",
+}
 _ACTION_ALIASES = {
     "failure": "failed", "fail": "failed", "deferred": "delayed", "delay": "delayed", "expired": "failed",
     "deliverable": "delivered", "success": "delivered",
@@ -93,16 +100,25 @@ def split_typed_diagnostic(value: str) -> tuple[str | None, str | None]:
     return (kind.upper() if kind else None), text
 
 
-def recipient_from_group(group: dict[str, str], per_message: dict[str, str], context: str = "") -> RecipientResult:
-    """One recipient group -> result, with status and reason worked out as Sisimai does."""
+def recipient_from_group(
+    group: dict[str, str],
+    per_message: dict[str, str],
+    context: str = "",
+    vendor_hint: Callable[[str], str | None] | None = None,
+) -> RecipientResult:
+    """One recipient group -> result, with status and reason worked out as Sisimai does.
+
+    A comment after the status code ("5.2.1 (mailbox disabled)") is part of the diagnostic.
+    """
     final_raw = group.get("final-recipient") or group.get("x-actual-recipient")
     original_raw = group.get("original-recipient")
     recipient = bare_recipient(final_raw) or bare_recipient(original_raw)
     action = normalise_action(group.get("action"))
     diagnostic_type, diagnostic = split_typed_diagnostic(group.get("diagnostic-code") or "")
-    if not diagnostic:
-        comment = _STATUS_COMMENT.search(group.get("status") or "")
-        diagnostic = comment.group(1) if comment else None
+    comment = _STATUS_COMMENT.search(group.get("status") or "")
+    if comment and comment.group(1) not in (diagnostic or ""):
+        diagnostic = f"{diagnostic} ({comment.group(1)})" if diagnostic else comment.group(1)
+    category = (group.get("x-powermta-bouncecategory") or "").strip().lower()
     remote_mta = split_typed(group.get("remote-mta"))[1]
     reporting_mta = split_typed(per_message.get("reporting-mta"))[1]
     return build_result(
@@ -118,12 +134,14 @@ def recipient_from_group(group: dict[str, str], per_message: dict[str, str], con
         last_attempt_date=parse_date(group.get("last-attempt-date")),
         source=STRUCTURED,
         context=context,
-        remote_hosts=_hosts(remote_mta),
-        local_hosts=_hosts(reporting_mta),
+        reason_hint=POWERMTA_CATEGORIES.get(category),
+        vendor_hint=vendor_hint,
+        remote_hosts=host_names(remote_mta),
+        local_hosts=host_names(reporting_mta),
     )
 
 
-def _hosts(*values: str | None) -> tuple[str, ...]:
+def host_names(*values: str | None) -> tuple[str, ...]:
     """Host names from typed MTA fields (``dns; mx.example.org [192.0.2.1]`` -> ``mx.example.org``)."""
     return tuple(value.split()[0] for value in values if value and value.split())
 
@@ -140,6 +158,7 @@ def build_result(
     context: str = "",
     remote_hosts: tuple[str, ...] = (),
     local_hosts: tuple[str, ...] = (),
+    vendor_hint: Callable[[str], str | None] | None = None,
     **extra,
 ) -> RecipientResult:
     """Combine status field, diagnostic text and reply code into one verdict.
@@ -158,7 +177,8 @@ def build_result(
     status = codes.prefer_status(field_status, quoted, reply)
     command = reasons.smtp_command(text) or reasons.smtp_command(context[:_CONTEXT_CHARS])
     where = rhost.Where((recipient or "").rpartition("@")[2], (*remote_hosts, *rhost.hosts_named_in(text)), local_hosts)
-    reason = _decide_reason(where, status, text, reply, action, command, diagnostic_type, reason_hint)
+    hint = reason_hint or (vendor_hint(text) if vendor_hint else None)
+    reason = _decide_reason(where, status, text, reply, action, command, diagnostic_type, hint)
     if reason in ("delivered", "vacation", "feedback"):
         hard: bool | None = False
     else:
@@ -195,4 +215,4 @@ def _decide_reason(where: rhost.Where, status, text, reply, action, command, dia
         found = rhost.remote_reason(where, status, reply, command, text)
         if found and found not in ("onhold", "undefined"):
             return found
-    return hint or reasons.classify(status, text, reply, action, command, diagnostic_type)
+    return reasons.classify(status, text, reply, action, command, diagnostic_type, hint)

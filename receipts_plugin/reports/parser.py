@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from types import MappingProxyType
+from typing import Callable
 
-from . import arf, dsn, heuristics, jsonfeed, mdn, reasons
+from . import arf, dsn, heuristics, jsonfeed, mdn, reasons, vendors
 from .addresses import bare_recipient, find_addresses, first_address, message_id, message_ids, parse_date
 from .autoreply import auto_reply_sign
 from .mime import Headers, Part, decode_words, parse_message
@@ -65,7 +66,7 @@ def _parse(raw: bytes) -> Report:
     subject = decode_words(headers.get("subject") or "")
     from_addr = first_address(headers.get("from"))
     original_headers, original_source = _original_headers(scan)
-    notice = _Notice(scan.texts)
+    notice = _Notice(scan.texts, headers)
     sources: dict[str, str] = {}
 
     kind, recipients, mdn_info, feedback_type, per_message = _structured(scan, original_headers, headers, notice, sources)
@@ -76,7 +77,7 @@ def _parse(raw: bytes) -> Report:
             per_message = {"x-original-message-id": json_message_id or ""}
             sources.update(kind=STRUCTURED, recipients=STRUCTURED)
     if kind == "none":
-        kind, recipients = _non_standard(headers, subject, notice.text, original_headers, sources)
+        kind, recipients = _non_standard(headers, subject, notice, original_headers, sources)
     if kind == "none":
         mdn_info = mdn.read_notice(subject, notice.text)
         if mdn_info is not None:
@@ -95,7 +96,7 @@ def _parse(raw: bytes) -> Report:
     original_message_id = _original_message_id(kind, mdn_info, original, per_message, headers, sources)
     envelope = envelope_addresses(headers)
     if kind != "none" and recipients:
-        recipients = _fill_from_notice(recipients, notice)
+        recipients = _fill_from_notice(recipients, notice, _typed_value(per_message.get("reporting-mta")))
     return Report(
         kind=kind,
         recipients=tuple(recipients),
@@ -162,7 +163,10 @@ def _structured(scan: _Scan, original: Headers | None, headers: Headers, notice:
     if dsn_text:
         per_message, groups = dsn.split_fields(dsn_text, scan.defects)
         groups = [g for g in groups if any(k in g for k in ("final-recipient", "original-recipient", "x-actual-recipient", "status"))]
-        recipients = [dsn.recipient_from_group(group, per_message, _command_context(group, notice)) for group in groups]
+        recipients = [
+            dsn.recipient_from_group(group, per_message, _command_context(group, notice), notice.vendor_hint)
+            for group in groups
+        ]
         if recipients:
             sources.update(kind=STRUCTURED, recipients=STRUCTURED, envid=STRUCTURED)
             return "dsn", recipients, None, None, per_message
@@ -210,8 +214,9 @@ def _mislabelled(scan: _Scan, detector, label: str) -> str:
     return ""
 
 
-def _non_standard(headers: Headers, subject: str, notice: str, original: Headers | None, sources: dict[str, str]):
+def _non_standard(headers: Headers, subject: str, notice_parts: "_Notice", original: Headers | None, sources: dict[str, str]):
     """A bounce written for people: recipients from X-Failed-Recipients or the notice's lines."""
+    notice = notice_parts.text
     sender = f"{headers.get('from') or ''} {headers.get('return-path') or ''}"
     failed = find_addresses(",".join(headers.get_all("x-failed-recipients")))
     if not failed and (not notice.strip() or not heuristics.looks_like_bounce(sender, subject, notice)):
@@ -225,7 +230,8 @@ def _non_standard(headers: Headers, subject: str, notice: str, original: Headers
         targets = [a for a in find_addresses(original.get("to") or "") if a not in excluded][:5]
         blocks = [(address, notice, "") for address in targets]
     recipients = [
-        dsn.build_result(recipient=address, action=None, field_status=None, diagnostic=text, source=HEURISTIC, context=context)
+        dsn.build_result(recipient=address, action=None, field_status=None, diagnostic=text, source=HEURISTIC, context=context,
+                         vendor_hint=notice_parts.vendor_hint)
         for address, text, context in blocks
     ]
     sources.update(kind=HEURISTIC, recipients=HEURISTIC)
@@ -243,7 +249,7 @@ def _excluded_addresses(headers: Headers, original: Headers | None) -> set[str]:
     return excluded
 
 
-def _fill_from_notice(recipients: list[RecipientResult], notice: "_Notice") -> list[RecipientResult]:
+def _fill_from_notice(recipients: list[RecipientResult], notice: "_Notice", reporting_mta: str | None) -> list[RecipientResult]:
     """A structured recipient with no diagnostic borrows its lines from the human-readable notice."""
     filled: list[RecipientResult] = []
     for result in recipients:
@@ -260,6 +266,9 @@ def _fill_from_notice(recipients: list[RecipientResult], notice: "_Notice") -> l
                     original_recipient=result.original_recipient,
                     final_recipient_raw=result.final_recipient_raw,
                     remote_mta=result.remote_mta,
+                    remote_hosts=dsn.host_names(result.remote_mta),
+                    local_hosts=dsn.host_names(reporting_mta),
+                    vendor_hint=notice.vendor_hint,
                     arrival_date=result.arrival_date,
                     last_attempt_date=result.last_attempt_date,
                 )
@@ -271,16 +280,28 @@ def _fill_from_notice(recipients: list[RecipientResult], notice: "_Notice") -> l
 class _Notice:
     """The human-readable notice of a report, worked out only when something needs it."""
 
-    __slots__ = ("_parts", "_text")
+    __slots__ = ("_parts", "_text", "_headers", "_vendor")
 
-    def __init__(self, parts: list[Part]) -> None:
+    def __init__(self, parts: list[Part], headers: Headers) -> None:
         self._parts = parts
         self._text: str | None = None
+        self._headers = headers
+        self._vendor: vendors.Format | None | bool = False
 
     @property
     def first_part(self) -> str:
         """The first human-readable part as is (cheap: no search for where the returned copy starts)."""
         return self._parts[0].text() if self._parts else ""
+
+    @property
+    def vendor_hint(self) -> Callable[[str], str | None] | None:
+        """What the vendor format of this bounce says about a recipient's diagnostic, if it is one."""
+        if self._vendor is False:
+            self._vendor = vendors.recognise(self._headers, self.first_part)
+        vendor = self._vendor
+        if vendor is None:
+            return None
+        return lambda diagnostic: vendor.reason(diagnostic, self.text, self._headers)
 
     @property
     def text(self) -> str:

@@ -358,12 +358,16 @@ def classify(
     action: str | None = None,
     command: str | None = None,
     diagnostic_type: str | None = None,
+    hint: str | None = None,
 ) -> str:
     """Decide the reason of one failed (or delayed, or delivered) recipient.
 
     Three passes: specific reasons the status or a phrase proves; then, when
     the status is vague, any phrase; then what the status, reply code, SMTP
     command or action imply. ``onhold`` when there was text but no verdict.
+    ``hint`` is a tentative verdict of the report's own format (e.g. a
+    vendor's "bad-mailbox" category): it takes its place in the first pass
+    and otherwise wins over the later passes.
     """
     if (status and status.startswith("2.")) or action in ("delivered", "relayed", "expanded"):
         return "delivered"
@@ -375,8 +379,10 @@ def classify(
     found = _Phrases(text)
     if smtp_like:
         for reason, status_decides in _FIRST_PASS:
-            if _first_pass_hit(reason, status_decides, found, status, by_status, reply_code, command):
+            if reason == hint or _first_pass_hit(reason, status_decides, found, status, by_status, reply_code, command):
                 return reason
+    if hint and hint not in ("onhold", "undefined"):
+        return hint
     if by_status is None or by_status in RETRY:
         phrase_reason = next((r for r in _SECOND_PASS if found[r]), None)
         if phrase_reason:
@@ -412,7 +418,7 @@ def _is_user_unknown(found: _Phrases, by_status: str | None, command: str | None
     unknown stage when no status code says otherwise)."""
     if by_status == "userunknown":
         return not any(found[other] for other in _USER_CONFLICTS)
-    if command != "RCPT" and (command is not None or by_status is not None):
+    if command != "RCPT":
         return False
     return found["userunknown"]
 

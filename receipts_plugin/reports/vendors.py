@@ -1,0 +1,126 @@
+"""Verdicts a vendor's bounce format carries by itself, as data.
+
+Some mail systems write their own fixed sentences or codes into every bounce
+(Lotus Domino's "not listed in Domino Directory", Exchange 2003's
+``MSEXCH:...(000C05A6)`` codes, au's ``X-SPASIGN: NG`` filter header, fml's
+list-manager notices ...). Inside such a bounce those texts decide the
+reason before any generic phrase table does, the way Sisimai's per-vendor
+(``lhost``) modules decide. A format is recognised only by the marks every
+bounce of that vendor carries (its From, Subject, X-Mailer, its own header
+fields or boundary), never by a sample's address or content.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from .mime import Headers
+
+#: A sign that a bounce is in some vendor's format: (header name, or "body"; pattern searched in its value).
+Sign = tuple[str, re.Pattern[str]]
+
+
+@dataclass(frozen=True, slots=True)
+class Format:
+    """One vendor's bounce format: how it is recognised and what its own texts mean."""
+
+    name: str
+    signs: tuple[Sign, ...]
+    #: How many signs must be present (most formats: one).
+    needed: int
+    #: reason -> texts as the vendor writes them (case-sensitive), tried in order.
+    texts: tuple[tuple[str, tuple[str, ...]], ...]
+    #: reason -> subject texts, used when the notice itself says nothing known.
+    subjects: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    #: A header whose presence with this value decides by itself: (name, value, reason).
+    header_verdict: tuple[str, str, str] | None = None
+
+    def reason(self, diagnostic: str, notice: str, headers: Headers) -> str | None:
+        """The verdict this format's own texts give for one recipient, if any."""
+        if self.header_verdict:
+            name, value, verdict = self.header_verdict
+            if (headers.get(name) or "").strip().upper() == value:
+                return verdict
+        for text in (diagnostic, notice):
+            for reason, phrases in self.texts:
+                if any(phrase in text for phrase in phrases):
+                    return reason
+        subject = headers.get("subject") or ""
+        for reason, phrases in self.subjects:
+            if any(phrase in subject for phrase in phrases):
+                return reason
+        return None
+
+
+def _signs(*pairs: tuple[str, str]) -> tuple[Sign, ...]:
+    return tuple((name, re.compile(pattern)) for name, pattern in pairs)
+
+
+FORMATS: tuple[Format, ...] = (
+    Format("domino", _signs(("subject", r"^DELIVERY FAILURE:|DELIVERY_FAILURE")), 1, (
+        ("filtered", ("Cannot route mail to user",)),
+        ("systemerror", ("Several matches found in Domino Directory",)),
+        ("userunknown", ("not listed in Domino Directory", "not listed in public Name & Address Book",
+                         "no se encuentra en el Directorio de Domino", "non répertorié dans l'annuaire Domino",
+                         "Domino ディレクトリには見つかりません")),
+    )),
+    Format("exchange2003", _signs(
+        ("x-ms-embedded-report", r"."), ("x-mailer", r"^(?:Internet Mail Service \(|Microsoft Exchange Server Internet Mail Connector)"),
+        ("x-mimeole", r"^Produced By Microsoft Exchange"), ("received", r" with Internet Mail Service \("),
+    ), 1, (
+        # MSEXCH:IMS:... 0 (000C05A6) Unknown Recipient
+        ("userunknown", ("(000C05A6)",)), ("filtered", ("(000C0595)",)),
+        ("systemerror", ("(00010256)", "(000D06B5)")), ("networkerror", ("(00120270)",)),
+        ("contenterror", ("(00050311)", "(000502CC)")), ("securityerror", ("(000B0981)",)),
+        ("onhold", ("(000B099C)", "(000B09AA)", "(000B09B6)")),
+    )),
+    Format("imailserver", _signs(("subject", r"^Undeliverable Mail "), ("x-mailer", r"^<SMTP32 v")), 1, (
+        ("hostunknown", ("Unknown host",)), ("userunknown", ("Unknown user", "Invalid final delivery userid")),
+        ("mailboxfull", ("User mailbox exceeds allowed size",)),
+        ("virusdetected", ("Requested action not taken: virus detected",)),
+        ("spamdetected", ("Blacklisted URL in message",)), ("expired", ("Delivery failed ",)),
+    )),
+    Format("notes", _signs(("subject", r"^Undeliverable message")), 1, (
+        ("networkerror", ("Message has exceeded maximum hop count",)),
+        ("userunknown", ("User not listed in public Name & Address Book", "ディレクトリのリストにありません")),
+    )),
+    Format("verizon", _signs(("from", r"post_master@vtext\.com|sysadmin@[^>\s]*\.vzwpix\.com")), 1, (
+        ("userunknown", ("550 - Requested action not taken: no such user here", "No valid recipients")),
+    )),
+    Format("interscan", _signs(("from", r'^"InterScan'), ("content-type", r"InterScan"), ("body", r" InterScan ")), 1, (
+        ("userunknown", ("Unable to deliver",)),
+    )),
+    Format("fml", _signs(("x-mlserver", r"."), ("from", r".-admin@"), ("message-id", r"..\.FML")), 3, (
+        ("rejected", (" header may cause mail loop", "NOT MEMBER article from ", "reject mail from ", "reject spammers:",
+                      "You are not a member of this mailing list")),
+        ("securityerror", ("Security alert:",)),
+        ("systemerror", (" has detected a loop condition so that", "Loop Back Warning:")),
+    ), subjects=(
+        ("rejected", (" are not member", "NOT MEMBER article from ", "reject mail ", "Spam mail from a spammer is rejected")),
+        ("systemerror", ("fml system error message", "Loop Alert: ", "Loop Back Warning: ", "WARNING: UNIX FROM Loop")),
+        ("securityerror", ("Security Alert",)),
+    )),
+    Format("ezweb", _signs(
+        ("from", r"Postmaster@ezweb\.ne\.jp|Postmaster@au\.com"), ("subject", r"^Mail System Error - Returned Mail$"),
+        ("received", r"ezweb\.ne\.jp \(EZweb Mail\) with|\.au\.com \("), ("message-id", r"\.ezweb\.ne\.jp>|\.au\.com>"),
+    ), 2, (
+        ("expired", ("Your message was not delivered within ",)),
+        ("mailboxfull", ("The user(s) account is temporarily over quota",)),
+        ("suspend", ("The user(s) account is disabled.", "The user(s) account is temporarily limited.")),
+        ("onhold", ("Each of the following recipients was rejected by a remote mail server",)),
+    ), header_verdict=("x-spasign", "NG", "filtered")),
+    Format("zoho", _signs(("x-zohomail", r".")), 1, (("expired", ("Host not reachable",)),)),
+)
+
+
+def recognise(headers: Headers, body: str) -> Format | None:
+    """The vendor format a bounce is written in, by the marks every bounce of that vendor carries."""
+    for candidate in FORMATS:
+        present = 0
+        for name, pattern in candidate.signs:
+            values = [body[:20000]] if name == "body" else headers.get_all(name)
+            if any(pattern.search(value or "") for value in values):
+                present += 1
+        if present >= candidate.needed:
+            return candidate
+    return None

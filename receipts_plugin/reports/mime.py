@@ -110,6 +110,10 @@ class Headers:
     def get_all(self, name: str) -> list[str]:
         return [_unfold(value) for value in self._index.get(name, ())]
 
+    def folded(self, name: str) -> str:
+        """All values of a field as written (still folded), one per line: cheap to search."""
+        return "\n".join(self._index.get(name, ()))
+
     def __len__(self) -> int:
         return self._count
 

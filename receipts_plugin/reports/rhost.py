@@ -184,31 +184,36 @@ def hosts_named_in(text: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys(match.group(1).lower() for match in _HOST_IN_TEXT.finditer(text[:4000])))
 
 
+def _label_suffixes(name: str) -> list[str]:
+    """``a.b.example.org`` -> [``a.b.example.org``, ``b.example.org``, ``example.org``]."""
+    labels = name.split(".")
+    return [".".join(labels[index:]) for index in range(len(labels) - 1)]
+
+
+#: Host name (a provider's suffix without its leading dot) -> provider, first listed wins.
+_BY_HOST: dict[str, str] = {}
+#: Recipient domain -> provider: every label suffix of a provider's host names (``docomo.ne.jp`` is served
+#: by ``mfsmax.docomo.ne.jp``), as Sisimai matches the recipient's domain.
+_BY_DOMAIN: dict[str, str] = {}
+for _name, _suffixes in PROVIDER_HOSTS.items():
+    for _suffix in _suffixes:
+        _BY_HOST.setdefault(_suffix.lstrip("."), _name)
+        for _domain in _label_suffixes(_suffix.lstrip(".")):
+            _BY_DOMAIN.setdefault(_domain, _name)
+
+
 def provider(where: Where) -> str | None:
     """The provider a failure came from: recipient domain first, then remote, then reporting host."""
     domain = where.destination.lower().strip(".")
-    if domain:
-        for name, suffixes in PROVIDER_HOSTS.items():
-            if any(_domain_served_by(domain, suffix) for suffix in suffixes):
-                return name
+    if domain in _BY_DOMAIN:
+        return _BY_DOMAIN[domain]
     for hosts in (where.remote_hosts, where.local_hosts):
         for host in hosts:
             host = (host or "").lower().strip(". []")
-            for name, suffixes in PROVIDER_HOSTS.items():
-                if host and any(_host_under(host, suffix) for suffix in suffixes):
-                    return name
+            for suffix in _label_suffixes(host) if "." in host else ():
+                if suffix in _BY_HOST:
+                    return _BY_HOST[suffix]
     return None
-
-
-def _domain_served_by(domain: str, suffix: str) -> bool:
-    """``ezweb.ne.jp`` is served by ``.ezweb.ne.jp``; ``au.com`` by ``msmx.au.com``."""
-    bare = suffix.lstrip(".")
-    return bare == domain or bare.endswith("." + domain)
-
-
-def _host_under(host: str, suffix: str) -> bool:
-    bare = suffix.lstrip(".")
-    return host == bare or host.endswith("." + bare)
 
 
 def remote_reason(where: Where, status: str | None, reply: str | None, command: str | None, diagnostic: str) -> str | None:

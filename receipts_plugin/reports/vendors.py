@@ -16,7 +16,8 @@ from dataclasses import dataclass
 
 from .mime import Headers
 
-#: A sign that a bounce is in some vendor's format: (header name, or "body"; pattern searched in its value).
+#: A sign that a bounce is in some vendor's format: (header name, pattern searched in its values),
+#: or ("body", pattern whose text, taken literally, occurs in the notice).
 Sign = tuple[str, re.Pattern[str]]
 
 
@@ -53,7 +54,7 @@ class Format:
 
 
 def _signs(*pairs: tuple[str, str]) -> tuple[Sign, ...]:
-    return tuple((name, re.compile(pattern)) for name, pattern in pairs)
+    return tuple((name, re.compile(pattern, re.M)) for name, pattern in pairs)
 
 
 FORMATS: tuple[Format, ...] = (
@@ -66,7 +67,7 @@ FORMATS: tuple[Format, ...] = (
     )),
     Format("exchange2003", _signs(
         ("x-ms-embedded-report", r"."), ("x-mailer", r"^(?:Internet Mail Service \(|Microsoft Exchange Server Internet Mail Connector)"),
-        ("x-mimeole", r"^Produced By Microsoft Exchange"), ("received", r" with Internet Mail Service \("),
+        ("x-mimeole", r"^Produced By Microsoft Exchange"), ("received", r"\swith\s+Internet Mail Service \("),
     ), 1, (
         # MSEXCH:IMS:... 0 (000C05A6) Unknown Recipient
         ("userunknown", ("(000C05A6)",)), ("filtered", ("(000C0595)",)),
@@ -102,7 +103,7 @@ FORMATS: tuple[Format, ...] = (
     )),
     Format("ezweb", _signs(
         ("from", r"Postmaster@ezweb\.ne\.jp|Postmaster@au\.com"), ("subject", r"^Mail System Error - Returned Mail$"),
-        ("received", r"ezweb\.ne\.jp \(EZweb Mail\) with|\.au\.com \("), ("message-id", r"\.ezweb\.ne\.jp>|\.au\.com>"),
+        ("received", r"ezweb\.ne\.jp\s+\(EZweb Mail\)\s+with|\.au\.com\s+\("), ("message-id", r"\.ezweb\.ne\.jp>|\.au\.com>"),
     ), 2, (
         ("expired", ("Your message was not delivered within ",)),
         ("mailboxfull", ("The user(s) account is temporarily over quota",)),
@@ -113,14 +114,18 @@ FORMATS: tuple[Format, ...] = (
 )
 
 
+_SIGN_HEADERS = tuple(dict.fromkeys(name for fmt in FORMATS for name, _ in fmt.signs if name != "body"))
+
+
 def recognise(headers: Headers, body: str) -> Format | None:
     """The vendor format a bounce is written in, by the marks every bounce of that vendor carries."""
+    values = {name: headers.folded(name) for name in _SIGN_HEADERS}
+    head = body[:20000]
     for candidate in FORMATS:
-        present = 0
-        for name, pattern in candidate.signs:
-            values = [body[:20000]] if name == "body" else headers.get_all(name)
-            if any(pattern.search(value or "") for value in values):
-                present += 1
+        present = sum(
+            1 for name, pattern in candidate.signs
+            if (pattern.pattern in head if name == "body" else values[name] and pattern.search(values[name]))
+        )
         if present >= candidate.needed:
             return candidate
     return None

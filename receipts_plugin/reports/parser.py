@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Callable
 
-from . import arf, dsn, heuristics, jsonfeed, mdn, reasons, vendors
+from . import arf, dsn, heuristics, jsonfeed, mdn, reasons, rhost, vendors
 from .addresses import bare_recipient, find_addresses, first_address, message_id, message_ids, parse_date
 from .autoreply import auto_reply_sign
 from .mime import Headers, Part, decode_words, parse_message
@@ -229,9 +229,10 @@ def _non_standard(headers: Headers, subject: str, notice_parts: "_Notice", origi
     if not blocks and original is not None:
         targets = [a for a in find_addresses(original.get("to") or "") if a not in excluded][:5]
         blocks = [(address, notice, "") for address in targets]
+    reporting_hosts = rhost.reporting_hosts_named_in(notice)
     recipients = [
         dsn.build_result(recipient=address, action=None, field_status=None, diagnostic=text, source=HEURISTIC, context=context,
-                         vendor_hint=notice_parts.vendor_hint)
+                         vendor_hint=notice_parts.vendor_hint, local_hosts=reporting_hosts)
         for address, text, context in blocks
     ]
     sources.update(kind=HEURISTIC, recipients=HEURISTIC)

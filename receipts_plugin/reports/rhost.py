@@ -165,6 +165,7 @@ IUA_CODES: dict[str, str] = {
     "1": "norelaying", "2": "userunknown", "3": "suspend", "4": "mailboxfull", "5": "toomanyconn",
     "6": "norelaying", "7": "blocked", "8": "rejected", "9": "blocked", "10": "filtered",
 }
+_REPORTING_HOST_IN_TEXT = re.compile(r"(?:generating server|reporting-mta)[ \t]*:[ \t]*(?:dns[ \t]*;[ \t]*)?([a-z0-9][a-z0-9.-]*\.[a-z]{2,})", re.I)
 _HOST_IN_TEXT = re.compile(r"(?:\bhost\s+|while talking to\s+)([a-z0-9][a-z0-9.-]*\.[a-z]{2,})\.?", re.I)
 
 
@@ -182,6 +183,13 @@ def hosts_named_in(text: str) -> tuple[str, ...]:
     if "host" not in text and "alking" not in text:
         return ()
     return tuple(dict.fromkeys(match.group(1).lower() for match in _HOST_IN_TEXT.finditer(text[:4000])))
+
+
+def reporting_hosts_named_in(text: str) -> tuple[str, ...]:
+    """The reporting host a notice names (Exchange's "Generating server: ...", a Reporting-MTA line)."""
+    if "enerating" not in text and "eporting" not in text:
+        return ()
+    return tuple(dict.fromkeys(match.group(1).lower() for match in _REPORTING_HOST_IN_TEXT.finditer(text[:16000])))
 
 
 def _label_suffixes(name: str) -> list[str]:

@@ -185,7 +185,7 @@ def build_result(
         hard = codes.is_hard(reason, f"{status or ''} {text}")
     derived = False
     if status is None and reason not in ("vacation", "feedback", "delivered"):
-        temporary = codes.is_temporary(f"{reply or ''} {text}") or action == "delayed"
+        temporary = codes.is_temporary(f"{reply or ''} {text}")
         status = codes.pseudo_status(reason, temporary)
         derived = status is not None
     if reply and status and reply[0] != status[0] and not derived:

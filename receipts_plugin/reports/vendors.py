@@ -19,6 +19,7 @@ from .mime import Headers
 #: A sign that a bounce is in some vendor's format: (header name, pattern searched in its values),
 #: or ("body", pattern whose text, taken literally, occurs in the notice).
 Sign = tuple[str, re.Pattern[str]]
+_NOTICE_CHARS = 8000
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,7 +43,8 @@ class Format:
             name, value, verdict = self.header_verdict
             if (headers.get(name) or "").strip().upper() == value:
                 return verdict
-        for text in (diagnostic, notice):
+        for text in (diagnostic, notice[:_NOTICE_CHARS]):
+            text = " ".join(text.split())  # vendors' texts are matched with runs of blanks squeezed
             for reason, phrases in self.texts:
                 if any(phrase in text for phrase in phrases):
                     return reason

@@ -7,12 +7,12 @@ and turns each recipient group into a :class:`RecipientResult`.
 from __future__ import annotations
 
 import re
-from typing import Callable
 
 from . import codes, reasons, rhost
 from .addresses import bare_recipient, parse_date, split_typed
 from .fields import read_groups
 from .model import STRUCTURED, RecipientResult
+from .vendors import Verdicts
 
 PER_MESSAGE_FIELDS = frozenset(
     {"original-envelope-id", "reporting-mta", "dsn-gateway", "received-from-mta", "arrival-date", "x-postfix-queue-id",
@@ -104,7 +104,7 @@ def recipient_from_group(
     group: dict[str, str],
     per_message: dict[str, str],
     context: str = "",
-    vendor_hint: Callable[[str], str | None] | None = None,
+    vendor: Verdicts | None = None,
 ) -> RecipientResult:
     """One recipient group -> result, with status and reason worked out as Sisimai does.
 
@@ -126,7 +126,7 @@ def recipient_from_group(
         original_recipient=bare_recipient(original_raw),
         final_recipient_raw=final_raw,
         action=action,
-        field_status=normalise_status(group.get("status")),
+        field_status=None if vendor and vendor.format.notice_only else normalise_status(group.get("status")),
         diagnostic=diagnostic,
         diagnostic_type=diagnostic_type,
         remote_mta=remote_mta,
@@ -135,7 +135,7 @@ def recipient_from_group(
         source=STRUCTURED,
         context=context,
         reason_hint=POWERMTA_CATEGORIES.get(category),
-        vendor_hint=vendor_hint,
+        vendor=vendor,
         remote_hosts=host_names(remote_mta),
         local_hosts=host_names(reporting_mta),
     )
@@ -158,7 +158,7 @@ def build_result(
     context: str = "",
     remote_hosts: tuple[str, ...] = (),
     local_hosts: tuple[str, ...] = (),
-    vendor_hint: Callable[[str], str | None] | None = None,
+    vendor: Verdicts | None = None,
     **extra,
 ) -> RecipientResult:
     """Combine status field, diagnostic text and reply code into one verdict.
@@ -177,7 +177,7 @@ def build_result(
     status = codes.prefer_status(field_status, quoted, reply)
     command = reasons.smtp_command(text) or reasons.smtp_command(context[:_CONTEXT_CHARS])
     where = rhost.Where((recipient or "").rpartition("@")[2], (*remote_hosts, *rhost.hosts_named_in(text)), local_hosts)
-    hint = reason_hint or (vendor_hint(text) if vendor_hint else None)
+    hint = reason_hint or (vendor.reason(text) if vendor else None)
     reason = _decide_reason(where, status, text, reply, action, command, diagnostic_type, hint)
     if reason in ("delivered", "vacation", "feedback"):
         hard: bool | None = False

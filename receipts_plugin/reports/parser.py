@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Callable
 
 from . import arf, dsn, heuristics, jsonfeed, mdn, reasons, rhost, vendors
 from .addresses import bare_recipient, find_addresses, first_address, message_id, message_ids, parse_date
@@ -164,7 +163,7 @@ def _structured(scan: _Scan, original: Headers | None, headers: Headers, notice:
         per_message, groups = dsn.split_fields(dsn_text, scan.defects)
         groups = [g for g in groups if any(k in g for k in ("final-recipient", "original-recipient", "x-actual-recipient", "status"))]
         recipients = [
-            dsn.recipient_from_group(group, per_message, _command_context(group, notice), notice.vendor_hint)
+            dsn.recipient_from_group(group, per_message, _command_context(group, notice), notice.vendor)
             for group in groups
         ]
         if recipients:
@@ -232,7 +231,7 @@ def _non_standard(headers: Headers, subject: str, notice_parts: "_Notice", origi
     reporting_hosts = rhost.reporting_hosts_named_in(notice)
     recipients = [
         dsn.build_result(recipient=address, action=None, field_status=None, diagnostic=text, source=HEURISTIC, context=context,
-                         vendor_hint=notice_parts.vendor_hint, local_hosts=reporting_hosts)
+                         vendor=notice_parts.vendor, local_hosts=reporting_hosts)
         for address, text, context in blocks
     ]
     sources.update(kind=HEURISTIC, recipients=HEURISTIC)
@@ -269,7 +268,7 @@ def _fill_from_notice(recipients: list[RecipientResult], notice: "_Notice", repo
                     remote_mta=result.remote_mta,
                     remote_hosts=dsn.host_names(result.remote_mta),
                     local_hosts=dsn.host_names(reporting_mta),
-                    vendor_hint=notice.vendor_hint,
+                    vendor=notice.vendor,
                     arrival_date=result.arrival_date,
                     last_attempt_date=result.last_attempt_date,
                 )
@@ -287,7 +286,7 @@ class _Notice:
         self._parts = parts
         self._text: str | None = None
         self._headers = headers
-        self._vendor: vendors.Format | None | bool = False
+        self._vendor: vendors.Verdicts | None | bool = False
 
     @property
     def first_part(self) -> str:
@@ -295,14 +294,12 @@ class _Notice:
         return self._parts[0].text() if self._parts else ""
 
     @property
-    def vendor_hint(self) -> Callable[[str], str | None] | None:
-        """What the vendor format of this bounce says about a recipient's diagnostic, if it is one."""
+    def vendor(self) -> vendors.Verdicts | None:
+        """The vendor format this bounce is written in, if it is one, bound to this notice."""
         if self._vendor is False:
-            self._vendor = vendors.recognise(self._headers, self.first_part)
-        vendor = self._vendor
-        if vendor is None:
-            return None
-        return lambda diagnostic: vendor.reason(diagnostic, self.text, self._headers)
+            found = vendors.recognise(self._headers, self.first_part)
+            self._vendor = vendors.Verdicts(found, self._headers, lambda: self.text) if found else None
+        return self._vendor
 
     @property
     def text(self) -> str:
@@ -320,14 +317,23 @@ def _command_context(group: dict[str, str], notice: _Notice) -> str:
 
 
 def _snippet_about(notice: str, address: str) -> str:
-    """The notice's paragraph about ``address``, from the line that names it (and the line before)."""
+    """The notice's paragraph about ``address``: the line that names it (and the line before, unless that
+    names someone else) up to a blank line or the next recipient's line."""
     lowered = notice[:_RECIPIENT_IN_TEXT * 4].lower()
     index = lowered.find(address) if address else -1
     if index < 0:
         return ""
-    start = lowered.rfind("\n", 0, max(0, lowered.rfind("\n", 0, index))) + 1
-    paragraph_end = lowered.find("\n\n", index)
-    return notice[start:paragraph_end if 0 <= paragraph_end < start + 600 else start + 600]
+    line_start = lowered.rfind("\n", 0, index) + 1
+    previous_start = lowered.rfind("\n", 0, max(0, line_start - 1)) + 1
+    start = previous_start if "@" not in lowered[previous_start:line_start] else line_start
+    lines = lowered[line_start:line_start + 600].split("\n")
+    taken = lines[:1]
+    for line in lines[1:]:
+        if not line.strip() or ("@" in line and address not in line):
+            break
+        taken.append(line)
+    end = line_start + len("\n".join(taken))
+    return notice[start:end]
 
 
 def _original_message_id(kind, mdn_info, original: OriginalRefs, per_message, headers: Headers, sources) -> str | None:

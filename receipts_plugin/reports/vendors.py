@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Callable
 
 from .mime import Headers
 
@@ -36,6 +37,9 @@ class Format:
     subjects: tuple[tuple[str, tuple[str, ...]], ...] = ()
     #: A header whose presence with this value decides by itself: (name, value, reason).
     header_verdict: tuple[str, str, str] | None = None
+    #: The notice's own lines are the verdict; the delivery-status part's Status is not used
+    #: (OpenSMTPD fills it with a placeholder such as 5.0.0 or 4.4.7).
+    notice_only: bool = False
 
     def reason(self, diagnostic: str, notice: str, headers: Headers) -> str | None:
         """The verdict this format's own texts give for one recipient, if any."""
@@ -113,7 +117,28 @@ FORMATS: tuple[Format, ...] = (
         ("onhold", ("Each of the following recipients was rejected by a remote mail server",)),
     ), header_verdict=("x-spasign", "NG", "filtered")),
     Format("zoho", _signs(("x-zohomail", r".")), 1, (("expired", ("Host not reachable",)),)),
+    Format("opensmtpd", _signs(("body", r"This is the MAILER-DAEMON, please DO NOT REPLY to this")), 1, (
+        ("expired", ("Envelope expired",)), ("securityerror", ("Could not retrieve credentials",)),
+        ("hostunknown", ("Invalid domain name", "Domain does not exist")),
+        ("networkerror", ("Address family mismatch on destination MXs", "All routes to destination blocked",
+                          "bad DNS lookup error code", "Could not retrieve source address", "Loop detected",
+                          "Network error on destination MXs", "No valid route to remote MX",
+                          "No valid route to destination", "Temporary failure in MX lookup")),
+        ("notaccept", ("Destination seem to reject all mails", "No MX found for domain", "No MX found for destination")),
+    ), notice_only=True),
 )
+
+
+@dataclass(frozen=True, slots=True)
+class Verdicts:
+    """A recognised format bound to one bounce: what its own texts say about each recipient."""
+
+    format: Format
+    headers: Headers
+    notice: Callable[[], str]
+
+    def reason(self, diagnostic: str) -> str | None:
+        return self.format.reason(diagnostic, self.notice(), self.headers)
 
 
 _SIGN_HEADERS = tuple(dict.fromkeys(name for fmt in FORMATS for name, _ in fmt.signs if name != "body"))

@@ -192,7 +192,7 @@ PHRASES: dict[str, re.Pattern[str]] = {
         r"name server reply", r"too many hops", r"hop count exceeded", r"mail forwarding loop for ",
         r"forwarding loop count exceeded", r"message looping", r"routing loop", r"unable to resolve route",
         r"unrouteable mail domain", r"dns records for the destination computer could not be found",
-        r"could not connect and send the mail", r"dns query failed", r"dns error", r"nxdomain\b", r"(?:wasn't|was not|unable to be) able to establish an smtp connection",
+        r"could not connect and send the mail", r"dns query failed", r"dns error", r"nxdomain\b",
     ),
     "systemfull": _rx(r"mail system full", r"requested mail action aborted: exceeded storage allocation"),
     "notaccept": _rx(

@@ -40,6 +40,9 @@ class Format:
     #: The notice's own lines are the verdict; the delivery-status part's Status is not used
     #: (OpenSMTPD fills it with a placeholder such as 5.0.0 or 4.4.7).
     notice_only: bool = False
+    #: The whole notice is one recipient's diagnostic (formats that list one recipient and explain it
+    #: elsewhere); otherwise only the recipient's own lines are read.
+    whole_notice: bool = False
 
     def reason(self, diagnostic: str, notice: str, headers: Headers) -> str | None:
         """The verdict this format's own texts give for one recipient, if any."""
@@ -47,7 +50,7 @@ class Format:
             name, value, verdict = self.header_verdict
             if (headers.get(name) or "").strip().upper() == value:
                 return verdict
-        for text in (diagnostic, notice[:_NOTICE_CHARS]):
+        for text in (diagnostic, notice[:_NOTICE_CHARS]) if self.whole_notice else (diagnostic,):
             text = " ".join(text.split())  # vendors' texts are matched with runs of blanks squeezed
             for reason, phrases in self.texts:
                 if any(phrase in text for phrase in phrases):
@@ -80,7 +83,7 @@ FORMATS: tuple[Format, ...] = (
         ("systemerror", ("(00010256)", "(000D06B5)")), ("networkerror", ("(00120270)",)),
         ("contenterror", ("(00050311)", "(000502CC)")), ("securityerror", ("(000B0981)",)),
         ("onhold", ("(000B099C)", "(000B09AA)", "(000B09B6)")),
-    )),
+    ), whole_notice=True),
     Format("imailserver", _signs(("subject", r"^Undeliverable Mail "), ("x-mailer", r"^<SMTP32 v")), 1, (
         ("hostunknown", ("Unknown host",)), ("userunknown", ("Unknown user", "Invalid final delivery userid")),
         ("mailboxfull", ("User mailbox exceeds allowed size",)),
@@ -93,7 +96,7 @@ FORMATS: tuple[Format, ...] = (
     )),
     Format("verizon", _signs(("from", r"post_master@vtext\.com|sysadmin@[^>\s]*\.vzwpix\.com")), 1, (
         ("userunknown", ("550 - Requested action not taken: no such user here", "No valid recipients")),
-    )),
+    ), whole_notice=True),
     Format("interscan", _signs(("from", r'^"InterScan'), ("content-type", r"InterScan"), ("body", r" InterScan ")), 1, (
         ("userunknown", ("Unable to deliver",)),
     )),
@@ -115,8 +118,29 @@ FORMATS: tuple[Format, ...] = (
         ("mailboxfull", ("The user(s) account is temporarily over quota",)),
         ("suspend", ("The user(s) account is disabled.", "The user(s) account is temporarily limited.")),
         ("onhold", ("Each of the following recipients was rejected by a remote mail server",)),
-    ), header_verdict=("x-spasign", "NG", "filtered")),
+    ), header_verdict=("x-spasign", "NG", "filtered"), whole_notice=True),
     Format("zoho", _signs(("x-zohomail", r".")), 1, (("expired", ("Host not reachable",)),)),
+    Format("qmail", _signs(("subject", r"^(?:failure notice|Failure Notice)$"), ("received", r"\(qmail ")), 1, (
+        ("hostunknown", ("Sorry, I couldn't find any host ",)), ("mailboxfull", ("disk quota exceeded",)),
+        ("mesgtoobig", ("Message size exceeds fixed maximum message size:",)),
+        ("networkerror", ("Sorry, I wasn't able to establish an SMTP connection",
+                          "Sorry. Although I'm listed as a best-preference MX or A for that host")),
+        ("notaccept", ("Sorry, I couldn't find a mail exchanger or IP address",)),
+        ("systemerror", ("bad interpreter: No such file or directory", "system error", "Unable to")),
+        ("systemfull", ("Requested action not taken: mailbox unavailable (not enough free space)",)),
+        ("userunknown", ("no mailbox here by that name",)),
+        # qmail-ldap
+        ("exceedlimit", ("The message exeeded the maximum size the user accepts",)),
+        ("suspend", ("Mailaddress is administrativly disabled", "Mailaddress is administrativley disabled",
+                     "Mailaddress is administratively disabled", "Mailaddress is administrativeley disabled")),
+        ("systemerror", ("Automatic homedir creator crashed", "Illegal value in LDAP attribute",
+                         "LDAP attribute is not given but mandatory", "Timeout while performing search on LDAP server",
+                         "Too many results returned but needs to be unique", "Permanent error while executing qmail-forward",
+                         "Temporary error in automatic homedir creation", "Temporary error while executing qmail-forward",
+                         "Temporary failure in LDAP lookup", "Unable to contact LDAP server",
+                         "Unable to login into LDAP server, bad credentials")),
+        ("expired", ("this message has been in the queue too long.",)),
+    )),
     Format("opensmtpd", _signs(("body", r"This is the MAILER-DAEMON, please DO NOT REPLY to this")), 1, (
         ("expired", ("Envelope expired",)), ("securityerror", ("Could not retrieve credentials",)),
         ("hostunknown", ("Invalid domain name", "Domain does not exist")),

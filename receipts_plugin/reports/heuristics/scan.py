@@ -146,7 +146,11 @@ def _own_lines(lines: list[str], start: int, end: int) -> str:
     stated = _is_specific(lines[start])
     coded = bool(_CODE.search(_ANY_ADDRESS.sub(" ", lines[start])))
     for line in lines[start + 1:end]:
-        continues = line[:1] in _CONTINUATION or (not coded and bool(_CODE.search(_ANY_ADDRESS.sub(" ", line))))
+        continues = (
+            line[:1] in _CONTINUATION
+            or (not coded and bool(_CODE.search(_ANY_ADDRESS.sub(" ", line))))
+            or bool(_SAME_PARAGRAPH.match(line))
+        )
         if stated and (not line.strip() or not continues):
             break
         own.append(line)
@@ -157,6 +161,8 @@ def _own_lines(lines: list[str], start: int, end: int) -> str:
 
 #: An indented "Name: value" line of a message summary (Subject:, Sent date:, MAIL FROM: ...).
 _SUMMARY_FIELD = re.compile(r"^[ \t]+[A-Za-z][A-Za-z ()-]{0,30}:[ \t].*$", re.M)
+#: A sentence that carries on the recipient's paragraph (qmail's "I'm not going to try again; ...").
+_SAME_PARAGRAPH = re.compile(r"^/?[A-Z][a-z']+ [^@\n]*[.;]$")
 _CODE = re.compile(r"(?<![\d.])[245]\d\d(?![\d]|\.\d)|\b[245]\.\d{1,3}\.\d{1,3}\b")
 _ANY_ADDRESS = re.compile(r"\S+@\S+")
 #: Words that state an error (a cheap stand-in for the full phrase tables).

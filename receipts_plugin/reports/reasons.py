@@ -72,7 +72,8 @@ PHRASES: dict[str, re.Pattern[str]] = {
     ),
     "userunknown": _rx(
         r"(?:user|recipient|mailbox|address|account|addressee)(?: name)? (?:is )?(?:unknown|not (?:found|known|exist|active|local|ok|valid))",
-        r"(?:unknown|invalid|bad|non-?existent|illegal) (?:local ?part|user|recipient|mailbox|address|e-?mail address|addressee)",
+        r"(?:unknown|invalid|bad|non-?existent|illegal) (?:local ?part|user|recipient|mailbox|e-?mail address|addressee)",
+        r"(?:invalid|bad|non-?existent|illegal) address",
         r"no (?:such|mail ?box by that name|account by that name|mailbox found|valid recipients)",
         r"(?:user|recipient|mailbox|address|account)[^.\n]{0,60}(?:does(?: not|n't|n.t)|not) exist",
         r"doesn't have an? \S+ account", r"not listed in (?:domino directory|public name & address book)",
@@ -106,7 +107,10 @@ PHRASES: dict[str, re.Pattern[str]] = {
         r"forward dns entry does not point", r"mismatches client ip", r"dns lookup failure: [^\n]{0,60}try again later",
         r"unverifyable sending ips",
     ),
-    "notcompliantrfc": _rx(r"duplicate header", r"not rfc ?5322 compliant", r"rfcmessagenoncompliant", r" multiple [a-z-]+ header"),
+    "notcompliantrfc": _rx(
+        r"duplicate header", r"not rfc ?5322 compliant", r"rfcmessagenoncompliant", r" multiple [a-z-]+ header",
+        r"messages with multiple addresses in from:",
+    ),
     "badreputation": _rx(
         r"poor (?:email )?reputation", r"reputation (?:problems|score)", r"low reputation", r"bad reputation",
         r"rate limited due to ip reputation", r"temporarily deferred due to unexpected volume or user complaints",
@@ -175,7 +179,7 @@ PHRASES: dict[str, re.Pattern[str]] = {
     "policyviolation": _rx(
         r"policy (?:violation|reasons)", r"denied by policy", r"organization(?:al)? (?:policy|settings)", r"local policy",
         r"illegal attachment", r"members-only list", r"closed mailing list", r"header are not accepted",
-        r"header error", r"message given low priority", r"messages with multiple addresses", r"protocol violation",
+        r"header error", r"message given low priority", r"protocol violation",
         r"not subscribed to this group", r"content presents a potential", r"containing images or other attachments",
         r"mass mailer", r"security policies", r"not accepting mail with ", r"without solving a captcha",
     ),
@@ -396,7 +400,9 @@ def _first_pass_hit(reason, status_decides, found: _Phrases, status, by_status, 
     if reason == "filtered":
         return _is_filtered(found, by_status, command)
     if reason == "rejected":
-        refused_sender = command == "MAIL" and (by_status == "userunknown" or found["userunknown"])
+        refused_sender = command == "MAIL" and (
+            by_status == "userunknown" or found["userunknown"] or "access denied" in found.text
+        )
         return by_status == "rejected" or refused_sender or _is_rejected(found, by_status, command)
     if reason == "suspend" and reply_code == "525":
         return True

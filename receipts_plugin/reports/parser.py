@@ -7,6 +7,7 @@ receipts very often carry ``Auto-Submitted`` too.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
@@ -29,6 +30,7 @@ MDN_TYPES = ("message/disposition-notification", "message/global-disposition-not
 ARF_TYPES = ("message/feedback-report", "text/feedback-report")
 TEXT_TYPES = ("text/plain", "text/html", "text/enriched")
 _RECIPIENT_IN_TEXT = 8000
+_BRACKETED = re.compile(r"<([^<>\s]+@[^<>\s]+)>")
 
 
 @dataclass(slots=True)
@@ -218,7 +220,8 @@ def _non_standard(headers: Headers, subject: str, notice_parts: "_Notice", origi
     notice = notice_parts.text
     sender = f"{headers.get('from') or ''} {headers.get('return-path') or ''}"
     failed = find_addresses(",".join(headers.get_all("x-failed-recipients")))
-    if not failed and (not notice.strip() or not heuristics.looks_like_bounce(sender, subject, notice)):
+    vendor_bounce = notice_parts.vendor is not None and notice_parts.vendor.format.is_bounce
+    if not failed and not vendor_bounce and (not notice.strip() or not heuristics.looks_like_bounce(sender, subject, notice)):
         return "none", []
     excluded = _excluded_addresses(headers, original)
     blocks = heuristics.recipient_blocks(notice, excluded)
@@ -227,6 +230,10 @@ def _non_standard(headers: Headers, subject: str, notice_parts: "_Notice", origi
         blocks = [(address, *by_address.get(address, (notice, ""))) for address in failed]
     if not blocks and original is not None:
         targets = [a for a in find_addresses(original.get("to") or "") if a not in excluded][:5]
+        blocks = [(address, notice, "") for address in targets]
+    if not blocks and vendor_bounce:
+        # A list manager's notice names the list it refused the message for: "... in <list@example.org>."
+        targets = [a for a in find_addresses(" ".join(_BRACKETED.findall(notice[:2000]))) if a not in excluded][:5]
         blocks = [(address, notice, "") for address in targets]
     reporting_hosts = rhost.reporting_hosts_named_in(notice)
     recipients = [
@@ -310,10 +317,17 @@ class _Notice:
 
 
 def _command_context(group: dict[str, str], notice: _Notice) -> str:
-    """Notice lines about a DSN recipient, when its Diagnostic-Code does not name the SMTP command."""
+    """Notice lines about a DSN recipient, when its Diagnostic-Code does not name the SMTP command:
+    its paragraph, and any transcript line naming it (``>>> RCPT TO:<x>``)."""
     if reasons.smtp_command(group.get("diagnostic-code") or ""):
         return ""
-    return _snippet_about(notice.first_part, bare_recipient(group.get("final-recipient")) or "")
+    address = bare_recipient(group.get("final-recipient")) or ""
+    text = notice.first_part
+    paragraph = _snippet_about(text, address)
+    if not address or reasons.smtp_command(paragraph):
+        return paragraph
+    naming = [line for line in text[:_RECIPIENT_IN_TEXT * 4].split("\n") if line.startswith(">>> ") and address in line.lower()]
+    return "\n".join([paragraph, *naming])
 
 
 def _snippet_about(notice: str, address: str) -> str:

@@ -40,6 +40,8 @@ class Format:
     #: The notice's own lines are the verdict; the delivery-status part's Status is not used
     #: (OpenSMTPD fills it with a placeholder such as 5.0.0 or 4.4.7).
     notice_only: bool = False
+    #: Its signs alone show a message is a bounce (a list manager's error notice has no DSN wording).
+    is_bounce: bool = False
     #: The whole notice is one recipient's diagnostic (formats that list one recipient and explain it
     #: elsewhere); otherwise only the recipient's own lines are read.
     whole_notice: bool = False
@@ -109,7 +111,7 @@ FORMATS: tuple[Format, ...] = (
         ("rejected", (" are not member", "NOT MEMBER article from ", "reject mail ", "Spam mail from a spammer is rejected")),
         ("systemerror", ("fml system error message", "Loop Alert: ", "Loop Back Warning: ", "WARNING: UNIX FROM Loop")),
         ("securityerror", ("Security Alert",)),
-    )),
+    ), is_bounce=True),
     Format("ezweb", _signs(
         ("from", r"Postmaster@ezweb\.ne\.jp|Postmaster@au\.com"), ("subject", r"^Mail System Error - Returned Mail$"),
         ("received", r"ezweb\.ne\.jp\s+\(EZweb Mail\)\s+with|\.au\.com\s+\("), ("message-id", r"\.ezweb\.ne\.jp>|\.au\.com>"),

@@ -60,7 +60,7 @@ def parse_report(raw: bytes) -> Report:
         return Report(defects=(f"parser error: {type(error).__name__}",))
 
 
-def _parse(raw: bytes) -> Report:
+def _parse(raw: bytes, nested: bool = False) -> Report:
     root, defects = parse_message(raw)
     scan = _walk(root, defects)
     headers = root.headers
@@ -78,7 +78,8 @@ def _parse(raw: bytes) -> Report:
             per_message = {"x-original-message-id": json_message_id or ""}
             sources.update(kind=STRUCTURED, recipients=STRUCTURED)
     if kind == "none":
-        kind, recipients = _non_standard(headers, subject, notice, original_headers, sources)
+        returned = None if nested else original_part(scan.originals)
+        kind, recipients = _non_standard(headers, subject, notice, original_headers, sources, returned)
     if kind == "none":
         mdn_info = mdn.read_notice(subject, notice.text)
         if mdn_info is not None:
@@ -215,7 +216,14 @@ def _mislabelled(scan: _Scan, detector, label: str) -> str:
     return ""
 
 
-def _non_standard(headers: Headers, subject: str, notice_parts: "_Notice", original: Headers | None, sources: dict[str, str]):
+def _non_standard(
+    headers: Headers,
+    subject: str,
+    notice_parts: "_Notice",
+    original: Headers | None,
+    sources: dict[str, str],
+    returned: Part | None = None,
+):
     """A bounce written for people: recipients from X-Failed-Recipients or the notice's lines."""
     notice = notice_parts.text
     sender = f"{headers.get('from') or ''} {headers.get('return-path') or ''}"
@@ -228,6 +236,11 @@ def _non_standard(headers: Headers, subject: str, notice_parts: "_Notice", origi
     if failed:
         by_address = {address: (text, context) for address, text, context in blocks}
         blocks = [(address, *by_address.get(address, (notice, ""))) for address in failed]
+    if not blocks and not failed and returned is not None:
+        inner = _bounce_inside(returned)
+        if inner:
+            sources.update(kind=HEURISTIC, recipients=HEURISTIC)
+            return "bounce", inner
     if not blocks and original is not None:
         targets = [a for a in find_addresses(original.get("to") or "") if a not in excluded][:5]
         blocks = [(address, notice, "") for address in targets]
@@ -243,6 +256,14 @@ def _non_standard(headers: Headers, subject: str, notice_parts: "_Notice", origi
     ]
     sources.update(kind=HEURISTIC, recipients=HEURISTIC)
     return "bounce", recipients
+
+
+def _bounce_inside(returned: Part) -> list[RecipientResult]:
+    """A notice that names nobody and returns a bounce (a bounce of a bounce): the returned one's recipients."""
+    if returned.ctype not in ("message/rfc822", "message/global"):
+        return []
+    inner = _parse(returned.payload(), nested=True)
+    return list(inner.recipients) if inner.kind in ("dsn", "bounce") else []
 
 
 def _excluded_addresses(headers: Headers, original: Headers | None) -> set[str]:

@@ -177,7 +177,8 @@ def build_result(
     status = codes.prefer_status(field_status, quoted, reply)
     command = reasons.smtp_command(text) or reasons.smtp_command(context[:_CONTEXT_CHARS])
     where = rhost.Where((recipient or "").rpartition("@")[2], (*remote_hosts, *rhost.hosts_named_in(text)), local_hosts)
-    hint = reason_hint or (vendor.reason(text) if vendor else None)
+    early = vendor.command_verdict(command) if vendor else None
+    hint = reason_hint or early or (vendor.reason(text) if vendor else None)
     reason = _decide_reason(where, status, text, reply, action, command, diagnostic_type, hint)
     if reason in ("delivered", "vacation", "feedback"):
         hard: bool | None = False
@@ -186,7 +187,7 @@ def build_result(
     derived = False
     if status is None and reason not in ("vacation", "feedback", "delivered"):
         temporary = codes.is_temporary(f"{reply or ''} {text}")
-        status = codes.pseudo_status(reason, temporary)
+        status = codes.pseudo_status(early or reason, temporary)
         derived = status is not None
     if reply and status and reply[0] != status[0] and not derived:
         reply = codes.find_reply(text, status[0])

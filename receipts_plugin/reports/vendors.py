@@ -40,6 +40,10 @@ class Format:
     #: The notice's own lines are the verdict; the delivery-status part's Status is not used
     #: (OpenSMTPD fills it with a placeholder such as 5.0.0 or 4.4.7).
     notice_only: bool = False
+    #: SMTP command -> the format's verdict for a refusal at that stage, decided before any text is
+    #: read; when the bounce writes no status code, the status is that verdict's pseudo code (Exim:
+    #: a refusal at MAIL FROM is "onhold" until the texts say more, so its code stays X.0.901).
+    command_verdicts: tuple[tuple[str, str], ...] = ()
     #: Its signs alone show a message is a bounce (a list manager's error notice has no DSN wording).
     is_bounce: bool = False
     #: The whole notice is one recipient's diagnostic (formats that list one recipient and explain it
@@ -67,6 +71,23 @@ class Format:
 def _signs(*pairs: tuple[str, str]) -> tuple[Sign, ...]:
     return tuple((name, re.compile(pattern, re.M)) for name, pattern in pairs)
 
+
+#: Exim's own error texts (exim/src: route.c, deliver.c, transports/*.c, retry.c).
+_EXIM_TEXTS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("userunknown", ("user not found",)),
+    ("hostunknown", ("all host address lookups failed permanently", "all relevant MX records point to non-existent hosts",
+                     "Unrouteable address")),
+    ("mailboxfull", ("mailbox is full", "error: quota exceed")),
+    ("notaccept", ("an MX or SRV record indicated no SMTP service", "no host found for existing SMTP connection")),
+    ("syntaxerror", ("angle-brackets nested too deep", 'expected word or "<"', "domain missing in source-routed address",
+                     "malformed address:")),
+    ("systemerror", ("delivery to file forbidden", "delivery to pipe forbidden", "local delivery failed", "LMTP error after ")),
+    ("contenterror", ('Too many "Received" headers',)),
+    ("expired", ("retry timeout exceeded", "No action is required on your part",
+                 "retry time not reached for any host after a long failure period",
+                 "all hosts have been failing for a long time and were last tried", "Delay reason: ", "has been frozen",
+                 "was frozen on arrival by ")),
+)
 
 FORMATS: tuple[Format, ...] = (
     Format("domino", _signs(("subject", r"^DELIVERY FAILURE:|DELIVERY_FAILURE")), 1, (
@@ -143,6 +164,16 @@ FORMATS: tuple[Format, ...] = (
                          "Unable to login into LDAP server, bad credentials")),
         ("expired", ("this message has been in the queue too long.",)),
     )),
+    *(Format(name, signs, needed, _EXIM_TEXTS, command_verdicts=(("EHLO", "blocked"), ("HELO", "blocked"), ("MAIL", "onhold")))
+      for name, signs, needed in (
+          ("exim", _signs(("from", r"Mail Delivery System"),
+                          ("subject", r"Delivery Status Notification|Mail delivery failed|Mail failure|Message frozen|"
+                                      r"Warning: message |error\(s\) in forwarding or filtering"),
+                          ("message-id", r"^<\w{6}-\w{6}-\w{2}@")), 2),
+          # Exim clones: McAfee SaaS, formerly MXLogic
+          ("mxlogic", _signs(("x-mx-bounce", r"."), ("x-mxl-hash", r"."), ("x-mxl-notehash", r"."),
+                             ("message-id", r"<mxl~")), 1),
+      )),
     Format("opensmtpd", _signs(("body", r"This is the MAILER-DAEMON, please DO NOT REPLY to this")), 1, (
         ("expired", ("Envelope expired",)), ("securityerror", ("Could not retrieve credentials",)),
         ("hostunknown", ("Invalid domain name", "Domain does not exist")),
@@ -165,6 +196,10 @@ class Verdicts:
 
     def reason(self, diagnostic: str) -> str | None:
         return self.format.reason(diagnostic, self.notice(), self.headers)
+
+    def command_verdict(self, command: str | None) -> str | None:
+        """The format's verdict for a refusal at this SMTP command, if it has one."""
+        return next((verdict for name, verdict in self.format.command_verdicts if name == command), None)
 
 
 _SIGN_HEADERS = tuple(dict.fromkeys(name for fmt in FORMATS for name, _ in fmt.signs if name != "body"))

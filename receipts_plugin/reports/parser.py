@@ -345,7 +345,7 @@ def _command_context(group: dict[str, str], notice: _Notice) -> str:
     address = bare_recipient(group.get("final-recipient")) or ""
     text = notice.first_part
     paragraph = _snippet_about(text, address)
-    if not address or reasons.smtp_command(paragraph):
+    if not address or ">>> " not in text or reasons.smtp_command(paragraph):
         return paragraph
     naming = [line for line in text[:_RECIPIENT_IN_TEXT * 4].split("\n") if line.startswith(">>> ") and address in line.lower()]
     return "\n".join([paragraph, *naming])

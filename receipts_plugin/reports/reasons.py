@@ -276,7 +276,7 @@ _COMMANDS: tuple[tuple[str, tuple[str, ...], re.Pattern[str]], ...] = tuple(
 MAX_CLASSIFIED_CHARS = 2000
 
 
-def _literal_anchors(pattern: re.Pattern[str]) -> tuple[str, ...] | None:
+def literal_anchors(pattern: re.Pattern[str]) -> tuple[str, ...] | None:
     """Literal strings one of which every match of ``pattern`` must contain, or None.
 
     Each alternative of a phrase table is reduced to its longest run of plain
@@ -312,10 +312,12 @@ def _literal_anchors(pattern: re.Pattern[str]) -> tuple[str, ...] | None:
         if found is None:
             return None
         anchors.extend(found)
-    return tuple(dict.fromkeys(anchors))
+    unique = list(dict.fromkeys(anchors))
+    # An anchor that contains another one adds nothing: wherever it occurs, the shorter one does too.
+    return tuple(a for a in unique if not any(b != a and b in a for b in unique))
 
 
-_ANCHORS: dict[str, tuple[str, ...] | None] = {reason: _literal_anchors(pattern) for reason, pattern in PHRASES.items()}
+_ANCHORS: dict[str, tuple[str, ...] | None] = {reason: literal_anchors(pattern) for reason, pattern in PHRASES.items()}
 
 
 def matches(reason: str, text: str) -> bool:

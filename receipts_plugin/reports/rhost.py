@@ -217,10 +217,11 @@ def provider(where: Where) -> str | None:
         return _BY_DOMAIN[domain]
     for hosts in (where.remote_hosts, where.local_hosts):
         for host in hosts:
-            host = (host or "").lower().strip(". []")
-            for suffix in _label_suffixes(host) if "." in host else ():
+            suffix = (host or "").lower().strip(". []")
+            while "." in suffix:
                 if suffix in _BY_HOST:
                     return _BY_HOST[suffix]
+                suffix = suffix[suffix.index(".") + 1:]
     return None
 
 

@@ -16,10 +16,12 @@ from dataclasses import dataclass
 from typing import Callable
 
 from .mime import Headers
+from .reasons import literal_anchors
 
-#: A sign that a bounce is in some vendor's format: (header name, pattern searched in its values),
-#: or ("body", pattern whose text, taken literally, occurs in the notice).
-Sign = tuple[str, re.Pattern[str]]
+#: A sign that a bounce is in some vendor's format: (header name, pattern searched in its values,
+#: literal strings one of which must occur for the pattern to match, or None),
+#: or ("body", pattern whose text, taken literally, occurs in the notice, None).
+Sign = tuple[str, re.Pattern[str], "tuple[str, ...] | None"]
 _NOTICE_CHARS = 8000
 
 
@@ -50,13 +52,15 @@ class Format:
     #: elsewhere); otherwise only the recipient's own lines are read.
     whole_notice: bool = False
 
-    def reason(self, diagnostic: str, notice: str, headers: Headers) -> str | None:
-        """The verdict this format's own texts give for one recipient, if any."""
+    def reason(self, diagnostic: str, notice: Callable[[], str], headers: Headers) -> str | None:
+        """The verdict this format's own texts give for one recipient, if any (``notice`` is read
+        only by formats whose notice as a whole explains the recipient)."""
         if self.header_verdict:
             name, value, verdict = self.header_verdict
             if (headers.get(name) or "").strip().upper() == value:
                 return verdict
-        for text in (diagnostic, notice[:_NOTICE_CHARS]) if self.whole_notice else (diagnostic,):
+        for source in (diagnostic, notice) if self.whole_notice else (diagnostic,):
+            text = source if isinstance(source, str) else source()[:_NOTICE_CHARS]
             text = " ".join(text.split())  # vendors' texts are matched with runs of blanks squeezed
             for reason, phrases in self.texts:
                 if any(phrase in text for phrase in phrases):
@@ -69,7 +73,11 @@ class Format:
 
 
 def _signs(*pairs: tuple[str, str]) -> tuple[Sign, ...]:
-    return tuple((name, re.compile(pattern, re.M)) for name, pattern in pairs)
+    signs = []
+    for name, pattern in pairs:
+        compiled = re.compile(pattern, re.M)
+        signs.append((name, compiled, literal_anchors(compiled)))
+    return tuple(signs)
 
 
 #: Exim's own error texts (exim/src: route.c, deliver.c, transports/*.c, retry.c).
@@ -99,7 +107,7 @@ FORMATS: tuple[Format, ...] = (
     )),
     Format("exchange2003", _signs(
         ("x-ms-embedded-report", r"."), ("x-mailer", r"^(?:Internet Mail Service \(|Microsoft Exchange Server Internet Mail Connector)"),
-        ("x-mimeole", r"^Produced By Microsoft Exchange"), ("received", r"\swith\s+Internet Mail Service \("),
+        ("x-mimeole", r"^Produced By Microsoft Exchange"), ("received", r"Internet Mail Service \("),
     ), 1, (
         # MSEXCH:IMS:... 0 (000C05A6) Unknown Recipient
         ("userunknown", ("(000C05A6)",)), ("filtered", ("(000C0595)",)),
@@ -135,7 +143,7 @@ FORMATS: tuple[Format, ...] = (
     ), is_bounce=True),
     Format("ezweb", _signs(
         ("from", r"Postmaster@ezweb\.ne\.jp|Postmaster@au\.com"), ("subject", r"^Mail System Error - Returned Mail$"),
-        ("received", r"ezweb\.ne\.jp\s+\(EZweb Mail\)\s+with|\.au\.com\s+\("), ("message-id", r"\.ezweb\.ne\.jp>|\.au\.com>"),
+        ("received", r"\(EZweb Mail\)\s+with|\.au\.com\s+\("), ("message-id", r"\.ezweb\.ne\.jp>|\.au\.com>"),
     ), 2, (
         ("expired", ("Your message was not delivered within ",)),
         ("mailboxfull", ("The user(s) account is temporarily over quota",)),
@@ -195,25 +203,30 @@ class Verdicts:
     notice: Callable[[], str]
 
     def reason(self, diagnostic: str) -> str | None:
-        return self.format.reason(diagnostic, self.notice(), self.headers)
+        return self.format.reason(diagnostic, self.notice, self.headers)
 
     def command_verdict(self, command: str | None) -> str | None:
         """The format's verdict for a refusal at this SMTP command, if it has one."""
         return next((verdict for name, verdict in self.format.command_verdicts if name == command), None)
 
 
-_SIGN_HEADERS = tuple(dict.fromkeys(name for fmt in FORMATS for name, _ in fmt.signs if name != "body"))
-
-
 def recognise(headers: Headers, body: str) -> Format | None:
     """The vendor format a bounce is written in, by the marks every bounce of that vendor carries."""
-    values = {name: headers.folded(name) for name in _SIGN_HEADERS}
-    head = body[:20000]
+    values: dict[str, str] = {}
     for candidate in FORMATS:
-        present = sum(
-            1 for name, pattern in candidate.signs
-            if (pattern.pattern in head if name == "body" else values[name] and pattern.search(values[name]))
-        )
-        if present >= candidate.needed:
-            return candidate
+        present = 0
+        for name, pattern, anchors in candidate.signs:
+            if name == "body":
+                hit = pattern.pattern in body[:20000]
+            else:
+                value = values.get(name)
+                if value is None:
+                    value = values[name] = headers.folded(name)
+                hit = bool(value) and (anchors is None or any(anchor in value for anchor in anchors)) and (
+                    pattern.search(value) is not None
+                )
+            if hit:
+                present += 1
+                if present >= candidate.needed:
+                    return candidate
     return None

@@ -164,7 +164,10 @@ def build_result(
     """Combine status field, diagnostic text and reply code into one verdict.
 
     ``context`` (the human-readable notice) is only read for the SMTP command
-    the failure happened at, when the diagnostic does not say.
+    the failure happened at, when the diagnostic does not say. ``vendor`` is
+    the bounce's vendor format, whose own texts decide first; the recipient's
+    domain, ``remote_hosts`` and ``local_hosts`` (reporting MTA) tell which
+    provider's own error codes apply (:mod:`rhost`).
     Shared by structured and heuristic paths so both decide the same way:
     prefer the more specific of the written status and the one quoted in the
     diagnostic; fall back to the reply code's class; classify the reason; and
@@ -208,7 +211,16 @@ def build_result(
     )
 
 
-def _decide_reason(where: rhost.Where, status, text, reply, action, command, diagnostic_type, hint) -> str:
+def _decide_reason(
+    where: rhost.Where,
+    status: str | None,
+    text: str,
+    reply: str | None,
+    action: str | None,
+    command: str | None,
+    diagnostic_type: str | None,
+    hint: str | None,
+) -> str:
     """A vendor format's own verdict, else the remote provider's codes, else the generic tables."""
     if hint and hint not in reasons.RETRY:
         return hint

@@ -13,13 +13,14 @@ from __future__ import annotations
 Row = tuple[str, str, str, str]
 
 
-def _rows(reason: str, *phrases: str, status: str = "", reply: str = "") -> tuple[Row, ...]:
-    return tuple((reason, phrase, status, reply) for phrase in phrases)
+def phrase_rows(reason: str, *phrases: str) -> tuple[Row, ...]:
+    """Rows whose phrase alone decides."""
+    return tuple((reason, phrase, "", "") for phrase in phrases)
 
 
-def _coded(reason: str, *pairs: tuple[str, str], reply: bool = False) -> tuple[Row, ...]:
-    """Rows of (code, phrase) pairs; the code is a status code, or a reply code when ``reply``."""
-    return tuple((reason, phrase, "" if reply else code, code if reply else "") for code, phrase in pairs)
+def _coded(reason: str, *pairs: tuple[str, str]) -> tuple[Row, ...]:
+    """Rows of (status code, phrase) pairs."""
+    return tuple((reason, phrase, code, "") for code, phrase in pairs)
 
 
 MICROSOFT: tuple[Row, ...] = (

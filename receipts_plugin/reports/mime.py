@@ -112,7 +112,8 @@ class Headers:
 
     def folded(self, name: str) -> str:
         """All values of a field as written (still folded), one per line: cheap to search."""
-        return "\n".join(self._index.get(name, ()))
+        joined = "\n".join(self._index.get(name, ()))
+        return joined.replace("\r", "") if "\r" in joined else joined
 
     def __len__(self) -> int:
         return self._count

@@ -239,6 +239,10 @@ def remote_reason(where: Where, status: str | None, reply: str | None, command: 
         special = _nttdocomo(status, command)
         if special:
             return special
+    if name == "gsuite":
+        special = _gsuite_dns(status, reply, text)
+        if special:
+            return special
     for reason, phrase, status_spec, reply_code in (*PHRASES.get(name, ()), *CODED_PHRASES.get(name, ())):
         if reply_code and reply_code != reply:
             continue
@@ -287,6 +291,16 @@ def _nttdocomo(status: str | None, command: str | None) -> str | None:
     if status == "5.0.0":
         return {"RCPT": "userunknown", "DATA": "rejected"}.get(command or "")
     return None
+
+
+def _gsuite_dns(status: str | None, reply: str | None, text: str) -> str | None:
+    """Google Workspace's DNS failures: an unknown domain when permanent, a network error when temporary."""
+    if not any(phrase in text for phrase in (" responded with code nxdomain", "domain name not found", " had no relevant answers.")):
+        return None
+    status_class, reply_class = (status or " ")[0], (reply or " ")[0]
+    if " had no relevant answers." not in text and status_class == "5" and reply_class == "5":
+        return "hostunknown"
+    return "networkerror" if "5" not in (status_class, reply_class) else None
 
 
 def _status_matches(spec: str, status: str | None) -> bool:

@@ -181,3 +181,10 @@ def test_bounce_of_a_bounce_reports_the_returned_bounce():
            f"--O\r\nContent-Type: message/rfc822\r\n\r\n{inner}\r\n--O--\r\n").encode()
     result = only(raw)
     assert (result.recipient, result.status, result.reason) == ("kijitora@example.jp", "5.1.1", "userunknown")
+
+
+def test_google_workspace_dns_failures_by_class():
+    gsuite = rhost.Where("example.com", (), ("googlemail.com",))
+    text = "dns error: dns type 'mx' lookup of example.com responded with code nxdomain"
+    assert rhost.remote_reason(gsuite, "4.0.0", None, None, text) == "networkerror"
+    assert rhost.remote_reason(gsuite, "5.1.2", "550", None, text) == "hostunknown"

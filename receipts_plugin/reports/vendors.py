@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Callable
 
 from .mime import Headers
-from .reasons import literal_anchors
+from .reasons import contains_any, literal_anchors
 
 #: A sign that a bounce is in some vendor's format: (header name, pattern searched in its values,
 #: literal strings one of which must occur for the pattern to match, or None),
@@ -222,7 +222,7 @@ def recognise(headers: Headers, body: str) -> Format | None:
                 value = values.get(name)
                 if value is None:
                     value = values[name] = headers.folded(name)
-                hit = bool(value) and (anchors is None or any(anchor in value for anchor in anchors)) and (
+                hit = bool(value) and (anchors is None or contains_any(value, anchors)) and (
                     pattern.search(value) is not None
                 )
             if hit:

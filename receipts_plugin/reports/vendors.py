@@ -15,6 +15,7 @@ import re
 from dataclasses import dataclass
 from typing import Callable
 
+from . import codes
 from .mime import Headers
 from .reasons import contains_any, literal_anchors
 
@@ -46,6 +47,8 @@ class Format:
     #: read; when the bounce writes no status code, the status is that verdict's pseudo code (Exim:
     #: a refusal at MAIL FROM is "onhold" until the texts say more, so its code stays X.0.901).
     command_verdicts: tuple[tuple[str, str], ...] = ()
+    #: A specific status code quoted in the diagnostic (not X.Y.0) decides over the format's texts.
+    specific_status_wins: bool = False
     #: Its signs alone show a message is a bounce (a list manager's error notice has no DSN wording).
     is_bounce: bool = False
     #: The whole notice is one recipient's diagnostic (formats that list one recipient and explain it
@@ -59,6 +62,10 @@ class Format:
             name, value, verdict = self.header_verdict
             if (headers.get(name) or "").strip().upper() == value:
                 return verdict
+        if self.specific_status_wins:
+            quoted = codes.find_status(diagnostic)
+            if quoted and ".0" not in quoted and codes.reason_for_status(quoted):
+                return codes.reason_for_status(quoted)
         for source in (diagnostic, notice) if self.whole_notice else (diagnostic,):
             text = source if isinstance(source, str) else source()[:_NOTICE_CHARS]
             text = " ".join(text.split())  # vendors' texts are matched with runs of blanks squeezed
@@ -182,6 +189,15 @@ FORMATS: tuple[Format, ...] = (
           ("mxlogic", _signs(("x-mx-bounce", r"."), ("x-mxl-hash", r"."), ("x-mxl-notehash", r"."),
                              ("message-id", r"<mxl~")), 1),
       )),
+    # Gmail's older notices end the remote reply with "(state NN)", the SMTP stage it failed at.
+    Format("gmail", _signs(("from", r"<mailer-daemon@googlemail\.com>"), ("subject", r"Delivery Status Notification")), 2, (
+        ("failedstarttls", ("(state 6).", "(state 9).")), ("systemerror", ("(state 8).",)), ("norelaying", ("(state 12).",)),
+        ("blocked", ("(state 13).",)), ("userunknown", ("(state 14).",)),
+        ("filtered", ("(state 15).", "(state 17).", "(state 18).")),
+        ("expired", ("DNS Error: Could not contact DNS servers", "Delivery to the following recipient has been delayed",
+                     "The recipient server did not accept our requests to connect")),
+        ("hostunknown", ("DNS Error: Domain name not found", "DNS Error: DNS server returned answer with no data")),
+    ), specific_status_wins=True),
     Format("opensmtpd", _signs(("body", r"This is the MAILER-DAEMON, please DO NOT REPLY to this")), 1, (
         ("expired", ("Envelope expired",)), ("securityerror", ("Could not retrieve credentials",)),
         ("hostunknown", ("Invalid domain name", "Domain does not exist")),

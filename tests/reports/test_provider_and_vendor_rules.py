@@ -188,3 +188,14 @@ def test_google_workspace_dns_failures_by_class():
     text = "dns error: dns type 'mx' lookup of example.com responded with code nxdomain"
     assert rhost.remote_reason(gsuite, "4.0.0", None, None, text) == "networkerror"
     assert rhost.remote_reason(gsuite, "5.1.2", "550", None, text) == "hostunknown"
+
+
+def test_gmail_state_codes_name_the_stage_unless_a_specific_status_is_quoted():
+    def gmail(error: str) -> bytes:
+        body = ("Delivery to the following recipient failed permanently:\r\n\r\n     kijitora@example.co.jp\r\n\r\n"
+                "Technical details of permanent failure:\r\nGoogle tried to deliver your message, but it was rejected by the "
+                f"recipient domain. The error that the other server returned was: {error}\r\n")
+        return notice(body, subject="Delivery Status Notification (Failure)",
+                      sender="Mail Delivery Subsystem <mailer-daemon@googlemail.com>")
+    assert only(gmail("554 554 5.7.0 Header error (state 18).")).reason == "filtered"
+    assert only(gmail("550 550 5.2.2 <kijitora@example.co.jp>... Mailbox Full (state 14).")).reason == "mailboxfull"

@@ -308,11 +308,12 @@ def _fill_from_notice(recipients: list[RecipientResult], notice: "_Notice", repo
 class _Notice:
     """The human-readable notice of a report, worked out only when something needs it."""
 
-    __slots__ = ("_parts", "_text", "_headers", "_vendor")
+    __slots__ = ("_parts", "_text", "_headers", "_vendor", "_first_lower")
 
     def __init__(self, parts: list[Part], headers: Headers) -> None:
         self._parts = parts
         self._text: str | None = None
+        self._first_lower: str | None = None
         self._headers = headers
         self._vendor: vendors.Verdicts | None | bool = False
 
@@ -320,6 +321,13 @@ class _Notice:
     def first_part(self) -> str:
         """The first human-readable part as is (cheap: no search for where the returned copy starts)."""
         return self._parts[0].text() if self._parts else ""
+
+    @property
+    def first_part_lower(self) -> str:
+        """The head of the first part, lower-cased once for every recipient's lookup."""
+        if self._first_lower is None:
+            self._first_lower = self.first_part[:_RECIPIENT_IN_TEXT * 4].lower()
+        return self._first_lower
 
     @property
     def vendor(self) -> vendors.Verdicts | None:
@@ -344,17 +352,18 @@ def _command_context(group: dict[str, str], notice: _Notice) -> str:
         return ""
     address = bare_recipient(group.get("final-recipient")) or ""
     text = notice.first_part
-    paragraph = _snippet_about(text, address)
+    paragraph = _snippet_about(text, address, notice.first_part_lower)
     if not address or ">>> " not in text or reasons.smtp_command(paragraph):
         return paragraph
     naming = [line for line in text[:_RECIPIENT_IN_TEXT * 4].split("\n") if line.startswith(">>> ") and address in line.lower()]
     return "\n".join([paragraph, *naming])
 
 
-def _snippet_about(notice: str, address: str) -> str:
+def _snippet_about(notice: str, address: str, lowered: str | None = None) -> str:
     """The notice's paragraph about ``address``: the line that names it (and the line before, unless that
     names someone else) up to a blank line or the next recipient's line."""
-    lowered = notice[:_RECIPIENT_IN_TEXT * 4].lower()
+    if lowered is None:
+        lowered = notice[:_RECIPIENT_IN_TEXT * 4].lower()
     index = lowered.find(address) if address else -1
     if index < 0:
         return ""

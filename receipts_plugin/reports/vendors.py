@@ -233,7 +233,7 @@ def recognise(headers: Headers, body: str) -> Format | None:
         present = 0
         for name, pattern, anchors in candidate.signs:
             if name == "body":
-                hit = pattern.pattern in body[:20000]
+                hit = body.find(pattern.pattern, 0, 20000) >= 0
             else:
                 value = values.get(name)
                 if value is None:

@@ -179,14 +179,14 @@ def build_result(
     reply = reply or codes.find_reply(text)
     status = codes.prefer_status(field_status, quoted, reply)
     command = reasons.smtp_command(text) or reasons.smtp_command(context[:_CONTEXT_CHARS])
-    where = rhost.Where((recipient or "").rpartition("@")[2], (*remote_hosts, *rhost.hosts_named_in(text)), local_hosts)
+    where = rhost.Where((recipient or "").rpartition("@")[2], remote_hosts, local_hosts, text)
     early = vendor.command_verdict(command) if vendor else None
     hint = reason_hint or early or (vendor.reason(text) if vendor else None)
     reason = _decide_reason(where, status, text, reply, action, command, diagnostic_type, hint)
     if reason in ("delivered", "vacation", "feedback"):
         hard: bool | None = False
     else:
-        hard = codes.is_hard(reason, f"{status or ''} {text}")
+        hard = codes.is_hard(reason, f"{status or ''} {text}" if reason == "notaccept" else "")
     derived = False
     if status is None and reason not in ("vacation", "feedback", "delivered"):
         temporary = codes.is_temporary(f"{reply or ''} {text}")

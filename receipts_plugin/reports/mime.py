@@ -98,9 +98,15 @@ class Headers:
 
     def __init__(self, fields: list[tuple[str, str]], defects: list[str] | None = None) -> None:
         self._count = len(fields)
-        self._index: dict[str, list[str]] = {}
+        index: dict[str, list[str]] = {}
         for name, value in fields:
-            self._index.setdefault(name.lower(), []).append(value)
+            key = name.lower()
+            values = index.get(key)
+            if values is None:
+                index[key] = [value]
+            else:
+                values.append(value)
+        self._index = index
         self.defects = defects or []
 
     def get(self, name: str, default: str | None = None) -> str | None:

@@ -172,11 +172,13 @@ _HOST_IN_TEXT = re.compile(r"(?:\bhost\s+|while talking to\s+)([a-z0-9][a-z0-9.-
 
 @dataclass(frozen=True, slots=True)
 class Where:
-    """Where a failure happened: the recipient's domain, remote and reporting hosts."""
+    """Where a failure happened: the recipient's domain, remote and reporting hosts, and the text
+    whose "host x" mentions name remote hosts too (read only when the fields name no provider)."""
 
     destination: str = ""
     remote_hosts: tuple[str, ...] = ()
     local_hosts: tuple[str, ...] = ()
+    text: str = ""
 
 
 def hosts_named_in(text: str) -> tuple[str, ...]:
@@ -216,7 +218,7 @@ def provider(where: Where) -> str | None:
     domain = where.destination.lower().strip(".")
     if domain in _BY_DOMAIN:
         return _BY_DOMAIN[domain]
-    for hosts in (where.remote_hosts, where.local_hosts):
+    for hosts in _host_groups(where):
         for host in hosts:
             suffix = (host or "").lower().strip(". []")
             while "." in suffix:
@@ -224,6 +226,14 @@ def provider(where: Where) -> str | None:
                     return _BY_HOST[suffix]
                 suffix = suffix[suffix.index(".") + 1:]
     return None
+
+
+def _host_groups(where: Where):
+    """Remote hosts from fields, then those the text names (read only if still needed), then reporting hosts."""
+    yield where.remote_hosts
+    if where.text:
+        yield hosts_named_in(where.text)
+    yield where.local_hosts
 
 
 def remote_reason(where: Where, status: str | None, reply: str | None, command: str | None, diagnostic: str) -> str | None:

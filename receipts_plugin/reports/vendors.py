@@ -66,11 +66,13 @@ class Format:
             quoted = codes.find_status(diagnostic)
             if quoted and ".0" not in quoted and codes.reason_for_status(quoted):
                 return codes.reason_for_status(quoted)
+        pairs = _PHRASE_PAIRS[self.name]
         for source in (diagnostic, notice) if self.whole_notice else (diagnostic,):
             text = source if isinstance(source, str) else source()[:_NOTICE_CHARS]
-            text = " ".join(text.split())  # vendors' texts are matched with runs of blanks squeezed
-            for reason, phrases in self.texts:
-                if any(phrase in text for phrase in phrases):
+            if "  " in text or "\n" in text or "\t" in text:
+                text = " ".join(text.split())  # vendors' texts are matched with runs of blanks squeezed
+            for phrase, reason in pairs:
+                if phrase in text:
                     return reason
         subject = headers.get("subject") or ""
         for reason, phrases in self.subjects:
@@ -208,6 +210,13 @@ FORMATS: tuple[Format, ...] = (
         ("notaccept", ("Destination seem to reject all mails", "No MX found for domain", "No MX found for destination")),
     ), notice_only=True),
 )
+
+
+#: Each format's texts as one ordered run of (text, reason): one plain loop per recipient.
+_PHRASE_PAIRS: dict[str, tuple[tuple[str, str], ...]] = {
+    candidate.name: tuple((phrase, reason) for reason, phrases in candidate.texts for phrase in phrases)
+    for candidate in FORMATS
+}
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,6 +14,7 @@ asked; when its tables say nothing the generic decision applies.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from .rhost_tables import GOOGLE, MICROSOFT, MICROSOFT_LABELS, MIMECAST, Row, phrase_rows
@@ -228,7 +229,7 @@ def provider(where: Where) -> str | None:
     return None
 
 
-def _host_groups(where: Where):
+def _host_groups(where: Where) -> Iterator[tuple[str, ...]]:
     """Remote hosts from fields, then those the text names (read only if still needed), then reporting hosts."""
     yield where.remote_hosts
     if where.text:

@@ -1,8 +1,8 @@
 """Benchmark: our report parser against flufl.bounce and a bare stdlib parse.
 
 Every corpus file is read once into memory; then, for several rounds, each
-contender parses every file from bytes. A round's time is the total over all
-files; the ratios use the median round. Memory is followed with tracemalloc
+contender in turn parses every file from bytes. A round's time is the total
+over all files; the ratios use the median round. Memory is followed with tracemalloc
 (current size after each round of our parser) to show it stays flat.
 
 Run: ``python bench/reports.py [--rounds N]``. The last line is
@@ -52,13 +52,16 @@ def stdlib(messages: list[bytes]) -> None:
         email.message_from_bytes(raw)
 
 
-def time_rounds(function, messages: list[bytes], rounds: int) -> list[float]:
-    times = []
+def time_rounds(contenders: dict, messages: list[bytes], rounds: int) -> dict[str, list[float]]:
+    """Wall time of each contender per round; contenders take turns within a round, so a load
+    change on a shared machine falls on all of them alike instead of on whoever runs last."""
+    times: dict[str, list[float]] = {name: [] for name in contenders}
     for _ in range(rounds):
-        gc.collect()
-        start = time.perf_counter()
-        function(messages)
-        times.append(time.perf_counter() - start)
+        for name, function in contenders.items():
+            gc.collect()
+            start = time.perf_counter()
+            function(messages)
+            times[name].append(time.perf_counter() - start)
     return times
 
 
@@ -82,7 +85,7 @@ def main() -> None:
     messages = load_corpus()
     ours(messages)  # warm up: regex compilation, imports
     flufl(messages)
-    results = {name: time_rounds(fn, messages, args.rounds) for name, fn in (("ours", ours), ("flufl", flufl), ("stdlib", stdlib))}
+    results = time_rounds({"ours": ours, "flufl": flufl, "stdlib": stdlib}, messages, args.rounds)
     medians = {name: statistics.median(times) for name, times in results.items()}
     for name, times in results.items():
         per_file = medians[name] / len(messages) * 1e6

@@ -10,8 +10,8 @@ import re
 # An enhanced status code not glued to other digits, dots or a version "v".
 _STATUS = re.compile(r"(?<![0-9A-Za-z.])([245])\.([0-7])\.(\d{1,3})(?![0-9]|\.\d)")
 # A reply code at a line start, after "said:"/"host ...:", or before an enhanced code.
-_REPLY = re.compile(r"(?<![0-9A-Za-z.\-+#:/])([245][0-5][0-9])(?=[ \-]|$|\.?\s*$|[,;\]\)])", re.M)
-_TEMPORARY_WORDS = re.compile(r" temporar| persistent|will be retried|retry timeout|will retry|try again later")
+_REPLY = re.compile(r"(?<![0-9A-Za-z.\-+#/])(?<![0-9A-Za-z]:)([245][0-5][0-9])(?=[ \-]|$|\.?\s*$|[,;\]\)])", re.M)
+_TEMPORARY_WORDS = re.compile(r" temporar| persistent|retry timeout exceeded")
 _IPV4 = re.compile(r"\b\d{1,3}(?:\.\d{1,3}){3}\b")
 
 VALID_REPLIES = frozenset(

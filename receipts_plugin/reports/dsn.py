@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import re
 
-from . import codes, reasons
+from . import codes, reasons, rhost
 from .addresses import bare_recipient, parse_date, split_typed
 from .fields import read_groups
 from .model import STRUCTURED, RecipientResult
+from .vendors import Verdicts
 
 PER_MESSAGE_FIELDS = frozenset(
     {"original-envelope-id", "reporting-mta", "dsn-gateway", "received-from-mta", "arrival-date", "x-postfix-queue-id",
@@ -20,7 +21,7 @@ PER_MESSAGE_FIELDS = frozenset(
 PER_RECIPIENT_FIELDS = frozenset(
     {"original-recipient", "final-recipient", "action", "status", "remote-mta", "diagnostic-code",
      "last-attempt-date", "final-log-id", "will-retry-until", "x-actual-recipient", "x-display-name",
-     "x-supplementary-info"}
+     "x-supplementary-info", "x-powermta-bouncecategory"}
 )
 KNOWN_FIELDS = PER_MESSAGE_FIELDS | PER_RECIPIENT_FIELDS
 RECIPIENT_OPENERS = frozenset({"original-recipient", "final-recipient"})
@@ -32,6 +33,12 @@ _ACTION_PRESENT = re.compile(r"^[ \t]*(?:action|status)[ \t]*:", re.M)
 _CONTEXT_CHARS = 8000
 _STATUS_COMMENT = re.compile(r"\((.{4,})\)")
 _DIAGNOSTIC_TYPE = re.compile(r"[a-z][a-z0-9-]*")
+#: PowerMTA's own bounce category field (X-PowerMTA-BounceCategory) -> tentative reason.
+POWERMTA_CATEGORIES = {
+    "bad-domain": "hostunknown", "bad-mailbox": "userunknown", "inactive-mailbox": "suspend",
+    "message-expired": "expired", "no-answer-from-host": "networkerror", "policy-related": "policyviolation",
+    "quota-issues": "mailboxfull", "routing-errors": "systemerror", "spam-related": "spamdetected",
+}
 _ACTION_ALIASES = {
     "failure": "failed", "fail": "failed", "deferred": "delayed", "delay": "delayed", "expired": "failed",
     "deliverable": "delivered", "success": "delivered",
@@ -93,30 +100,50 @@ def split_typed_diagnostic(value: str) -> tuple[str | None, str | None]:
     return (kind.upper() if kind else None), text
 
 
-def recipient_from_group(group: dict[str, str], per_message: dict[str, str], context: str = "") -> RecipientResult:
-    """One recipient group -> result, with status and reason worked out as Sisimai does."""
+def recipient_from_group(
+    group: dict[str, str],
+    per_message: dict[str, str],
+    context: str = "",
+    vendor: Verdicts | None = None,
+) -> RecipientResult:
+    """One recipient group -> result, with status and reason worked out as Sisimai does.
+
+    A comment after the status code ("5.2.1 (mailbox disabled)") is part of the diagnostic.
+    """
     final_raw = group.get("final-recipient") or group.get("x-actual-recipient")
     original_raw = group.get("original-recipient")
     recipient = bare_recipient(final_raw) or bare_recipient(original_raw)
     action = normalise_action(group.get("action"))
     diagnostic_type, diagnostic = split_typed_diagnostic(group.get("diagnostic-code") or "")
-    if not diagnostic:
-        comment = _STATUS_COMMENT.search(group.get("status") or "")
-        diagnostic = comment.group(1) if comment else None
+    comment = _STATUS_COMMENT.search(group.get("status") or "")
+    if comment and comment.group(1) not in (diagnostic or ""):
+        diagnostic = f"{diagnostic} ({comment.group(1)})" if diagnostic else comment.group(1)
+    category = (group.get("x-powermta-bouncecategory") or "").strip().lower()
+    remote_mta = split_typed(group.get("remote-mta"))[1]
+    reporting_mta = split_typed(per_message.get("reporting-mta"))[1]
     return build_result(
         recipient=recipient,
         original_recipient=bare_recipient(original_raw),
         final_recipient_raw=final_raw,
         action=action,
-        field_status=normalise_status(group.get("status")),
+        field_status=None if vendor and vendor.format.notice_only else normalise_status(group.get("status")),
         diagnostic=diagnostic,
         diagnostic_type=diagnostic_type,
-        remote_mta=split_typed(group.get("remote-mta"))[1],
+        remote_mta=remote_mta,
         arrival_date=parse_date(per_message.get("arrival-date")),
         last_attempt_date=parse_date(group.get("last-attempt-date")),
         source=STRUCTURED,
         context=context,
+        reason_hint=POWERMTA_CATEGORIES.get(category),
+        vendor=vendor,
+        remote_hosts=host_names(remote_mta),
+        local_hosts=host_names(reporting_mta),
     )
+
+
+def host_names(*values: str | None) -> tuple[str, ...]:
+    """Host names from typed MTA fields (``dns; mx.example.org [192.0.2.1]`` -> ``mx.example.org``)."""
+    return tuple(value.split()[0] for value in values if value and value.split())
 
 
 def build_result(
@@ -129,12 +156,18 @@ def build_result(
     diagnostic_type: str | None = None,
     reason_hint: str | None = None,
     context: str = "",
+    remote_hosts: tuple[str, ...] = (),
+    local_hosts: tuple[str, ...] = (),
+    vendor: Verdicts | None = None,
     **extra,
 ) -> RecipientResult:
     """Combine status field, diagnostic text and reply code into one verdict.
 
     ``context`` (the human-readable notice) is only read for the SMTP command
-    the failure happened at, when the diagnostic does not say.
+    the failure happened at, when the diagnostic does not say. ``vendor`` is
+    the bounce's vendor format, whose own texts decide first; the recipient's
+    domain, ``remote_hosts`` and ``local_hosts`` (reporting MTA) tell which
+    provider's own error codes apply (:mod:`rhost`).
     Shared by structured and heuristic paths so both decide the same way:
     prefer the more specific of the written status and the one quoted in the
     diagnostic; fall back to the reply code's class; classify the reason; and
@@ -146,15 +179,18 @@ def build_result(
     reply = reply or codes.find_reply(text)
     status = codes.prefer_status(field_status, quoted, reply)
     command = reasons.smtp_command(text) or reasons.smtp_command(context[:_CONTEXT_CHARS])
-    reason = reason_hint or reasons.classify(status, text, reply, action, command, diagnostic_type)
+    where = rhost.Where((recipient or "").rpartition("@")[2], remote_hosts, local_hosts, text)
+    early = vendor.command_verdict(command) if vendor else None
+    hint = reason_hint or early or (vendor.reason(text) if vendor else None)
+    reason = _decide_reason(where, status, text, reply, action, command, diagnostic_type, hint)
     if reason in ("delivered", "vacation", "feedback"):
         hard: bool | None = False
     else:
-        hard = codes.is_hard(reason, f"{status or ''} {text}")
+        hard = codes.is_hard(reason, f"{status or ''} {text}" if reason == "notaccept" else "")
     derived = False
     if status is None and reason not in ("vacation", "feedback", "delivered"):
-        temporary = codes.is_temporary(f"{reply or ''} {text}") or action == "delayed"
-        status = codes.pseudo_status(reason, temporary)
+        temporary = codes.is_temporary(f"{reply or ''} {text}")
+        status = codes.pseudo_status(early or reason, temporary)
         derived = status is not None
     if reply and status and reply[0] != status[0] and not derived:
         reply = codes.find_reply(text, status[0])
@@ -173,3 +209,23 @@ def build_result(
         status_derived=derived,
         **extra,
     )
+
+
+def _decide_reason(
+    where: rhost.Where,
+    status: str | None,
+    text: str,
+    reply: str | None,
+    action: str | None,
+    command: str | None,
+    diagnostic_type: str | None,
+    hint: str | None,
+) -> str:
+    """A vendor format's own verdict, else the remote provider's codes, else the generic tables."""
+    if hint and hint not in reasons.RETRY:
+        return hint
+    if not (status or "").startswith("2.") and action not in ("delivered", "relayed", "expanded"):
+        found = rhost.remote_reason(where, status, reply, command, text)
+        if found and found not in ("onhold", "undefined"):
+            return found
+    return reasons.classify(status, text, reply, action, command, diagnostic_type, hint)

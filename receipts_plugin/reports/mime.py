@@ -98,9 +98,15 @@ class Headers:
 
     def __init__(self, fields: list[tuple[str, str]], defects: list[str] | None = None) -> None:
         self._count = len(fields)
-        self._index: dict[str, list[str]] = {}
+        index: dict[str, list[str]] = {}
         for name, value in fields:
-            self._index.setdefault(name.lower(), []).append(value)
+            key = name.lower()
+            values = index.get(key)
+            if values is None:
+                index[key] = [value]
+            else:
+                values.append(value)
+        self._index = index
         self.defects = defects or []
 
     def get(self, name: str, default: str | None = None) -> str | None:
@@ -109,6 +115,11 @@ class Headers:
 
     def get_all(self, name: str) -> list[str]:
         return [_unfold(value) for value in self._index.get(name, ())]
+
+    def folded(self, name: str) -> str:
+        """All values of a field as written (still folded), one per line: cheap to search."""
+        joined = "\n".join(self._index.get(name, ()))
+        return joined.replace("\r", "") if "\r" in joined else joined
 
     def __len__(self) -> int:
         return self._count

@@ -7,10 +7,11 @@ receipts very often carry ``Auto-Submitted`` too.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
-from . import arf, dsn, heuristics, jsonfeed, mdn, reasons
+from . import arf, dsn, heuristics, jsonfeed, mdn, reasons, rhost, vendors
 from .addresses import bare_recipient, find_addresses, first_address, message_id, message_ids, parse_date
 from .autoreply import auto_reply_sign
 from .mime import Headers, Part, decode_words, parse_message
@@ -29,6 +30,7 @@ MDN_TYPES = ("message/disposition-notification", "message/global-disposition-not
 ARF_TYPES = ("message/feedback-report", "text/feedback-report")
 TEXT_TYPES = ("text/plain", "text/html", "text/enriched")
 _RECIPIENT_IN_TEXT = 8000
+_BRACKETED = re.compile(r"<([^<>\s]+@[^<>\s]+)>")
 
 
 @dataclass(slots=True)
@@ -58,14 +60,14 @@ def parse_report(raw: bytes) -> Report:
         return Report(defects=(f"parser error: {type(error).__name__}",))
 
 
-def _parse(raw: bytes) -> Report:
+def _parse(raw: bytes, nested: bool = False) -> Report:
     root, defects = parse_message(raw)
     scan = _walk(root, defects)
     headers = root.headers
     subject = decode_words(headers.get("subject") or "")
     from_addr = first_address(headers.get("from"))
     original_headers, original_source = _original_headers(scan)
-    notice = _Notice(scan.texts)
+    notice = _Notice(scan.texts, headers)
     sources: dict[str, str] = {}
 
     kind, recipients, mdn_info, feedback_type, per_message = _structured(scan, original_headers, headers, notice, sources)
@@ -76,7 +78,8 @@ def _parse(raw: bytes) -> Report:
             per_message = {"x-original-message-id": json_message_id or ""}
             sources.update(kind=STRUCTURED, recipients=STRUCTURED)
     if kind == "none":
-        kind, recipients = _non_standard(headers, subject, notice.text, original_headers, sources)
+        returned = None if nested else original_part(scan.originals)
+        kind, recipients = _non_standard(headers, subject, notice, original_headers, sources, returned)
     if kind == "none":
         mdn_info = mdn.read_notice(subject, notice.text)
         if mdn_info is not None:
@@ -95,7 +98,7 @@ def _parse(raw: bytes) -> Report:
     original_message_id = _original_message_id(kind, mdn_info, original, per_message, headers, sources)
     envelope = envelope_addresses(headers)
     if kind != "none" and recipients:
-        recipients = _fill_from_notice(recipients, notice)
+        recipients = _fill_from_notice(recipients, notice, _typed_value(per_message.get("reporting-mta")))
     return Report(
         kind=kind,
         recipients=tuple(recipients),
@@ -162,7 +165,10 @@ def _structured(scan: _Scan, original: Headers | None, headers: Headers, notice:
     if dsn_text:
         per_message, groups = dsn.split_fields(dsn_text, scan.defects)
         groups = [g for g in groups if any(k in g for k in ("final-recipient", "original-recipient", "x-actual-recipient", "status"))]
-        recipients = [dsn.recipient_from_group(group, per_message, _command_context(group, notice)) for group in groups]
+        recipients = [
+            dsn.recipient_from_group(group, per_message, _command_context(group, notice), notice.vendor)
+            for group in groups
+        ]
         if recipients:
             sources.update(kind=STRUCTURED, recipients=STRUCTURED, envid=STRUCTURED)
             return "dsn", recipients, None, None, per_message
@@ -210,26 +216,54 @@ def _mislabelled(scan: _Scan, detector, label: str) -> str:
     return ""
 
 
-def _non_standard(headers: Headers, subject: str, notice: str, original: Headers | None, sources: dict[str, str]):
+def _non_standard(
+    headers: Headers,
+    subject: str,
+    notice_parts: "_Notice",
+    original: Headers | None,
+    sources: dict[str, str],
+    returned: Part | None = None,
+):
     """A bounce written for people: recipients from X-Failed-Recipients or the notice's lines."""
+    notice = notice_parts.text
     sender = f"{headers.get('from') or ''} {headers.get('return-path') or ''}"
     failed = find_addresses(",".join(headers.get_all("x-failed-recipients")))
-    if not failed and (not notice.strip() or not heuristics.looks_like_bounce(sender, subject, notice)):
+    vendor_bounce = notice_parts.vendor is not None and notice_parts.vendor.format.is_bounce
+    if not failed and not vendor_bounce and (not notice.strip() or not heuristics.looks_like_bounce(sender, subject, notice)):
         return "none", []
     excluded = _excluded_addresses(headers, original)
     blocks = heuristics.recipient_blocks(notice, excluded)
     if failed:
         by_address = {address: (text, context) for address, text, context in blocks}
         blocks = [(address, *by_address.get(address, (notice, ""))) for address in failed]
+    if not blocks and not failed and returned is not None:
+        inner = _bounce_inside(returned)
+        if inner:
+            sources.update(kind=HEURISTIC, recipients=HEURISTIC)
+            return "bounce", inner
     if not blocks and original is not None:
         targets = [a for a in find_addresses(original.get("to") or "") if a not in excluded][:5]
         blocks = [(address, notice, "") for address in targets]
+    if not blocks and vendor_bounce:
+        # A list manager's notice names the list it refused the message for: "... in <list@example.org>."
+        targets = [a for a in find_addresses(" ".join(_BRACKETED.findall(notice[:2000]))) if a not in excluded][:5]
+        blocks = [(address, notice, "") for address in targets]
+    reporting_hosts = rhost.reporting_hosts_named_in(notice)
     recipients = [
-        dsn.build_result(recipient=address, action=None, field_status=None, diagnostic=text, source=HEURISTIC, context=context)
+        dsn.build_result(recipient=address, action=None, field_status=None, diagnostic=text, source=HEURISTIC, context=context,
+                         vendor=notice_parts.vendor, local_hosts=reporting_hosts)
         for address, text, context in blocks
     ]
     sources.update(kind=HEURISTIC, recipients=HEURISTIC)
     return "bounce", recipients
+
+
+def _bounce_inside(returned: Part) -> list[RecipientResult]:
+    """A notice that names nobody and returns a bounce (a bounce of a bounce): the returned one's recipients."""
+    if returned.ctype not in ("message/rfc822", "message/global"):
+        return []
+    inner = _parse(returned.payload(), nested=True)
+    return list(inner.recipients) if inner.kind in ("dsn", "bounce") else []
 
 
 def _excluded_addresses(headers: Headers, original: Headers | None) -> set[str]:
@@ -243,7 +277,7 @@ def _excluded_addresses(headers: Headers, original: Headers | None) -> set[str]:
     return excluded
 
 
-def _fill_from_notice(recipients: list[RecipientResult], notice: "_Notice") -> list[RecipientResult]:
+def _fill_from_notice(recipients: list[RecipientResult], notice: "_Notice", reporting_mta: str | None) -> list[RecipientResult]:
     """A structured recipient with no diagnostic borrows its lines from the human-readable notice."""
     filled: list[RecipientResult] = []
     for result in recipients:
@@ -260,6 +294,9 @@ def _fill_from_notice(recipients: list[RecipientResult], notice: "_Notice") -> l
                     original_recipient=result.original_recipient,
                     final_recipient_raw=result.final_recipient_raw,
                     remote_mta=result.remote_mta,
+                    remote_hosts=dsn.host_names(result.remote_mta),
+                    local_hosts=dsn.host_names(reporting_mta),
+                    vendor=notice.vendor,
                     arrival_date=result.arrival_date,
                     last_attempt_date=result.last_attempt_date,
                 )
@@ -271,16 +308,34 @@ def _fill_from_notice(recipients: list[RecipientResult], notice: "_Notice") -> l
 class _Notice:
     """The human-readable notice of a report, worked out only when something needs it."""
 
-    __slots__ = ("_parts", "_text")
+    __slots__ = ("_parts", "_text", "_headers", "_vendor", "_first_lower")
 
-    def __init__(self, parts: list[Part]) -> None:
+    def __init__(self, parts: list[Part], headers: Headers) -> None:
         self._parts = parts
         self._text: str | None = None
+        self._first_lower: str | None = None
+        self._headers = headers
+        self._vendor: vendors.Verdicts | None | bool = False
 
     @property
     def first_part(self) -> str:
         """The first human-readable part as is (cheap: no search for where the returned copy starts)."""
         return self._parts[0].text() if self._parts else ""
+
+    @property
+    def first_part_lower(self) -> str:
+        """The head of the first part, lower-cased once for every recipient's lookup."""
+        if self._first_lower is None:
+            self._first_lower = self.first_part[:_RECIPIENT_IN_TEXT * 4].lower()
+        return self._first_lower
+
+    @property
+    def vendor(self) -> vendors.Verdicts | None:
+        """The vendor format this bounce is written in, if it is one, bound to this notice."""
+        if self._vendor is False:
+            found = vendors.recognise(self._headers, self.first_part)
+            self._vendor = vendors.Verdicts(found, self._headers, lambda: self.text) if found else None
+        return self._vendor
 
     @property
     def text(self) -> str:
@@ -291,21 +346,38 @@ class _Notice:
 
 
 def _command_context(group: dict[str, str], notice: _Notice) -> str:
-    """Notice lines about a DSN recipient, when its Diagnostic-Code does not name the SMTP command."""
+    """Notice lines about a DSN recipient, when its Diagnostic-Code does not name the SMTP command:
+    its paragraph, and any transcript line naming it (``>>> RCPT TO:<x>``)."""
     if reasons.smtp_command(group.get("diagnostic-code") or ""):
         return ""
-    return _snippet_about(notice.first_part, bare_recipient(group.get("final-recipient")) or "")
+    address = bare_recipient(group.get("final-recipient")) or ""
+    text = notice.first_part
+    paragraph = _snippet_about(text, address, notice.first_part_lower)
+    if not address or ">>> " not in text or reasons.smtp_command(paragraph):
+        return paragraph
+    naming = [line for line in text[:_RECIPIENT_IN_TEXT * 4].split("\n") if line.startswith(">>> ") and address in line.lower()]
+    return "\n".join([paragraph, *naming])
 
 
-def _snippet_about(notice: str, address: str) -> str:
-    """The notice's paragraph about ``address``, from the line that names it (and the line before)."""
-    lowered = notice[:_RECIPIENT_IN_TEXT * 4].lower()
+def _snippet_about(notice: str, address: str, lowered: str | None = None) -> str:
+    """The notice's paragraph about ``address``: the line that names it (and the line before, unless that
+    names someone else) up to a blank line or the next recipient's line."""
+    if lowered is None:
+        lowered = notice[:_RECIPIENT_IN_TEXT * 4].lower()
     index = lowered.find(address) if address else -1
     if index < 0:
         return ""
-    start = lowered.rfind("\n", 0, max(0, lowered.rfind("\n", 0, index))) + 1
-    paragraph_end = lowered.find("\n\n", index)
-    return notice[start:paragraph_end if 0 <= paragraph_end < start + 600 else start + 600]
+    line_start = lowered.rfind("\n", 0, index) + 1
+    previous_start = lowered.rfind("\n", 0, max(0, line_start - 1)) + 1
+    start = previous_start if "@" not in lowered[previous_start:line_start] else line_start
+    lines = lowered[line_start:line_start + 600].split("\n")
+    taken = lines[:1]
+    for line in lines[1:]:
+        if not line.strip() or ("@" in line and address not in line):
+            break
+        taken.append(line)
+    end = line_start + len("\n".join(taken))
+    return notice[start:end]
 
 
 def _original_message_id(kind, mdn_info, original: OriginalRefs, per_message, headers: Headers, sources) -> str | None:

@@ -72,7 +72,8 @@ PHRASES: dict[str, re.Pattern[str]] = {
     ),
     "userunknown": _rx(
         r"(?:user|recipient|mailbox|address|account|addressee)(?: name)? (?:is )?(?:unknown|not (?:found|known|exist|active|local|ok|valid))",
-        r"(?:unknown|invalid|bad|non-?existent|illegal) (?:local ?part|user|recipient|mailbox|address|e-?mail address|addressee)",
+        r"(?:unknown|invalid|bad|non-?existent|illegal) (?:local ?part|user|recipient|mailbox|e-?mail address|addressee)",
+        r"(?:invalid|bad|non-?existent|illegal) address",
         r"no (?:such|mail ?box by that name|account by that name|mailbox found|valid recipients)",
         r"(?:user|recipient|mailbox|address|account)[^.\n]{0,60}(?:does(?: not|n't|n.t)|not) exist",
         r"doesn't have an? \S+ account", r"not listed in (?:domino directory|public name & address book)",
@@ -106,7 +107,10 @@ PHRASES: dict[str, re.Pattern[str]] = {
         r"forward dns entry does not point", r"mismatches client ip", r"dns lookup failure: [^\n]{0,60}try again later",
         r"unverifyable sending ips",
     ),
-    "notcompliantrfc": _rx(r"duplicate header", r"not rfc ?5322 compliant", r"rfcmessagenoncompliant", r" multiple [a-z-]+ header"),
+    "notcompliantrfc": _rx(
+        r"duplicate header", r"not rfc ?5322 compliant", r"rfcmessagenoncompliant", r" multiple [a-z-]+ header",
+        r"messages with multiple addresses in from:",
+    ),
     "badreputation": _rx(
         r"poor (?:email )?reputation", r"reputation (?:problems|score)", r"low reputation", r"bad reputation",
         r"rate limited due to ip reputation", r"temporarily deferred due to unexpected volume or user complaints",
@@ -175,7 +179,7 @@ PHRASES: dict[str, re.Pattern[str]] = {
     "policyviolation": _rx(
         r"policy (?:violation|reasons)", r"denied by policy", r"organization(?:al)? (?:policy|settings)", r"local policy",
         r"illegal attachment", r"members-only list", r"closed mailing list", r"header are not accepted",
-        r"header error", r"message given low priority", r"messages with multiple addresses", r"protocol violation",
+        r"header error", r"message given low priority", r"protocol violation",
         r"not subscribed to this group", r"content presents a potential", r"containing images or other attachments",
         r"mass mailer", r"security policies", r"not accepting mail with ", r"without solving a captcha",
     ),
@@ -192,7 +196,7 @@ PHRASES: dict[str, re.Pattern[str]] = {
         r"name server reply", r"too many hops", r"hop count exceeded", r"mail forwarding loop for ",
         r"forwarding loop count exceeded", r"message looping", r"routing loop", r"unable to resolve route",
         r"unrouteable mail domain", r"dns records for the destination computer could not be found",
-        r"could not connect and send the mail", r"dns query failed", r"dns error", r"nxdomain\b", r"(?:wasn't|was not|unable to be) able to establish an smtp connection",
+        r"could not connect and send the mail", r"dns query failed", r"dns error", r"nxdomain\b",
     ),
     "systemfull": _rx(r"mail system full", r"requested mail action aborted: exceeded storage allocation"),
     "notaccept": _rx(
@@ -244,7 +248,7 @@ _SECOND_PASS = (
     "systemfull", "expired", "failedstarttls", "securityerror", "suppressed", "mailererror",
 )
 #: Reasons a status code only hints at: the text is read again for something better.
-_RETRY = frozenset({"undefined", "onhold", "systemerror", "securityerror", "expired", "networkerror", "hostunknown", "userunknown"})
+RETRY = frozenset({"undefined", "onhold", "systemerror", "securityerror", "expired", "networkerror", "hostunknown", "userunknown"})
 _BEFORE_DATA = frozenset({"CONN", "HELO", "EHLO", "STARTTLS", "AUTH", "MAIL", "RCPT"})
 _USER_CONFLICTS = ("norelaying", "blocked", "mailboxfull", "hasmoved", "rejected", "notaccept")
 
@@ -272,7 +276,7 @@ _COMMANDS: tuple[tuple[str, tuple[str, ...], re.Pattern[str]], ...] = tuple(
 MAX_CLASSIFIED_CHARS = 2000
 
 
-def _literal_anchors(pattern: re.Pattern[str]) -> tuple[str, ...] | None:
+def literal_anchors(pattern: re.Pattern[str]) -> tuple[str, ...] | None:
     """Literal strings one of which every match of ``pattern`` must contain, or None.
 
     Each alternative of a phrase table is reduced to its longest run of plain
@@ -308,10 +312,12 @@ def _literal_anchors(pattern: re.Pattern[str]) -> tuple[str, ...] | None:
         if found is None:
             return None
         anchors.extend(found)
-    return tuple(dict.fromkeys(anchors))
+    unique = list(dict.fromkeys(anchors))
+    # An anchor that contains another one adds nothing: wherever it occurs, the shorter one does too.
+    return tuple(a for a in unique if not any(b != a and b in a for b in unique))
 
 
-_ANCHORS: dict[str, tuple[str, ...] | None] = {reason: _literal_anchors(pattern) for reason, pattern in PHRASES.items()}
+_ANCHORS: dict[str, tuple[str, ...] | None] = {reason: literal_anchors(pattern) for reason, pattern in PHRASES.items()}
 
 
 def matches(reason: str, text: str) -> bool:
@@ -320,9 +326,17 @@ def matches(reason: str, text: str) -> bool:
     if pattern is None:
         return False
     anchors = _ANCHORS[reason]
-    if anchors is not None and not any(anchor in text for anchor in anchors):
+    if anchors is not None and not contains_any(text, anchors):
         return False
     return bool(pattern.search(text))
+
+
+def contains_any(text: str, needles: tuple[str, ...]) -> bool:
+    """``any(n in text for n in needles)`` without a generator: this runs thousands of times per mailbox."""
+    for needle in needles:
+        if needle in text:
+            return True
+    return False
 
 
 class _Phrases(dict):
@@ -344,7 +358,7 @@ def smtp_command(text: str) -> str | None:
     lowered = text.lower()
     earliest: tuple[int, str] | None = None
     for command, words, pattern in _COMMANDS:
-        if any(word in lowered for word in words):
+        if contains_any(lowered, words):
             match = pattern.search(lowered)
             if match and (earliest is None or match.start() < earliest[0]):
                 earliest = (match.start(), command)
@@ -358,12 +372,16 @@ def classify(
     action: str | None = None,
     command: str | None = None,
     diagnostic_type: str | None = None,
+    hint: str | None = None,
 ) -> str:
     """Decide the reason of one failed (or delayed, or delivered) recipient.
 
     Three passes: specific reasons the status or a phrase proves; then, when
     the status is vague, any phrase; then what the status, reply code, SMTP
     command or action imply. ``onhold`` when there was text but no verdict.
+    ``hint`` is a tentative verdict of the report's own format (e.g. a
+    vendor's "bad-mailbox" category): it takes its place in the first pass
+    and otherwise wins over the later passes.
     """
     if (status and status.startswith("2.")) or action in ("delivered", "relayed", "expanded"):
         return "delivered"
@@ -375,9 +393,11 @@ def classify(
     found = _Phrases(text)
     if smtp_like:
         for reason, status_decides in _FIRST_PASS:
-            if _first_pass_hit(reason, status_decides, found, status, by_status, reply_code, command):
+            if reason == hint or _first_pass_hit(reason, status_decides, found, status, by_status, reply_code, command):
                 return reason
-    if by_status is None or by_status in _RETRY:
+    if hint and hint not in ("onhold", "undefined"):
+        return hint
+    if by_status is None or by_status in RETRY:
         phrase_reason = next((r for r in _SECOND_PASS if found[r]), None)
         if phrase_reason:
             return phrase_reason
@@ -390,7 +410,9 @@ def _first_pass_hit(reason, status_decides, found: _Phrases, status, by_status, 
     if reason == "filtered":
         return _is_filtered(found, by_status, command)
     if reason == "rejected":
-        refused_sender = command == "MAIL" and (by_status == "userunknown" or found["userunknown"])
+        refused_sender = command == "MAIL" and (
+            by_status == "userunknown" or found["userunknown"] or "access denied" in found.text
+        )
         return by_status == "rejected" or refused_sender or _is_rejected(found, by_status, command)
     if reason == "suspend" and reply_code == "525":
         return True
@@ -412,7 +434,7 @@ def _is_user_unknown(found: _Phrases, by_status: str | None, command: str | None
     unknown stage when no status code says otherwise)."""
     if by_status == "userunknown":
         return not any(found[other] for other in _USER_CONFLICTS)
-    if command != "RCPT" and (command is not None or by_status is not None):
+    if command != "RCPT":
         return False
     return found["userunknown"]
 

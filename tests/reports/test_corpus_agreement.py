@@ -12,9 +12,10 @@ import pytest
 from agreement import CORPUS, all_tallies, table
 from receipts_plugin.reports import parse_report
 
-#: Measured floor for status+reason agreement with Sisimai (see docs/reports.md);
-#: the issue's goal is 0.97, which this parser does not reach yet.
-SISIMAI_STATUS_REASON_FLOOR = 0.80
+#: Regression floor for status+reason agreement with Sisimai, just under the measured 98.4%
+#: (see docs/reports.md); the issue's target of 0.97 is asserted separately below.
+SISIMAI_STATUS_REASON_FLOOR = 0.98
+SISIMAI_STATUS_REASON_TARGET = 0.97
 
 
 @pytest.fixture(scope="module")
@@ -39,9 +40,8 @@ def test_sisimai_status_and_reason_agreement(tallies):
     assert ratio >= SISIMAI_STATUS_REASON_FLOOR, f"status+reason agreement fell to {ratio:.3f}"
 
 
-@pytest.mark.xfail(reason="issue target 97% status+reason not reached yet; measured value is in docs/reports.md", strict=False)
 def test_sisimai_status_and_reason_target(tallies):
-    assert tallies["sisimai"].ratio("status+reason") >= 0.97
+    assert tallies["sisimai"].ratio("status+reason") >= SISIMAI_STATUS_REASON_TARGET
 
 
 def test_sisimai_kind_and_recipient_count(tallies):

@@ -81,7 +81,6 @@ def recipient_blocks(notice: str, excluded: set[str]) -> list[tuple[str, str, st
 
 def _lines_matching(lines: list[str], shapes: tuple[re.Pattern[str], ...], excluded: set[str]) -> list[tuple[int, str]]:
     hits: list[tuple[int, str]] = []
-    seen: set[str] = set()
     for index, line in enumerate(lines):
         if "@" not in line or len(line) > 1000:
             continue
@@ -94,24 +93,44 @@ def _lines_matching(lines: list[str], shapes: tuple[re.Pattern[str], ...], exclu
         address = address[0]
         if address in excluded or is_daemon_address(address):
             continue
-        if address in seen:
+        if hits and hits[-1][1] == address and index - hits[-1][0] < 3:
             continue
-        seen.add(address)
         hits.append((index, address))
     return hits
 
 
 def _blocks(lines: list[str], hits: list[tuple[int, str]]) -> list[tuple[str, str, str]]:
-    """Each recipient's own lines; one whose lines say nothing gets the text before the list."""
+    """Each recipient's own lines; one whose lines say nothing gets the text before the list.
+
+    A recipient listed again further down (Exchange repeats each one under
+    "Diagnostic information for administrators" with the remote server's
+    reply) gets the lines of every listing.
+    """
     shared = "\n".join(lines[: hits[0][0]])
-    results: list[tuple[str, str, str]] = []
+    results: dict[str, tuple[str, str]] = {}
     for position, (index, address) in enumerate(hits):
         end = hits[position + 1][0] if position + 1 < len(hits) else len(lines)
-        block = _own_lines(lines, index, min(end, index + MAX_BLOCK_LINES))
+        block = _server_replies_before(lines, index) + _own_lines(lines, index, min(end, index + MAX_BLOCK_LINES))
+        context = "\n".join(lines[max(0, index - _CONTEXT_LINES):index])
         if not _says_something(block, address):
             block = f"{block}\n{shared}"
-        results.append((address, block, "\n".join(lines[max(0, index - _CONTEXT_LINES):index])))
-    return results
+        elif not _is_specific(block.replace(address, " ")) and _is_specific(shared):
+            # A field summary ("RCPT TO: x / From: y / Size: n") states no error: the text before it does.
+            block, context = _SUMMARY_FIELD.sub("", shared), ""
+        if address in results:
+            earlier, context = results[address]
+            results[address] = (f"{earlier}\n{block}", context)
+        else:
+            results[address] = (block, context)
+    return [(address, block, context) for address, (block, context) in results.items()]
+
+
+def _server_replies_before(lines: list[str], index: int) -> str:
+    """A transcript's ``<<< reply`` lines just above a recipient's summary line: they are its error."""
+    start = index
+    while start > 0 and index - start < _CONTEXT_LINES and lines[start - 1].startswith("<<< "):
+        start -= 1
+    return "".join(line + "\n" for line in lines[start:index])
 
 
 def _own_lines(lines: list[str], start: int, end: int) -> str:
@@ -127,7 +146,11 @@ def _own_lines(lines: list[str], start: int, end: int) -> str:
     stated = _is_specific(lines[start])
     coded = bool(_CODE.search(_ANY_ADDRESS.sub(" ", lines[start])))
     for line in lines[start + 1:end]:
-        continues = line[:1] in _CONTINUATION or (not coded and bool(_CODE.search(_ANY_ADDRESS.sub(" ", line))))
+        continues = (
+            line[:1] in _CONTINUATION
+            or (not coded and bool(_CODE.search(_ANY_ADDRESS.sub(" ", line))))
+            or bool(_SAME_PARAGRAPH.match(line))
+        )
         if stated and (not line.strip() or not continues):
             break
         own.append(line)
@@ -136,6 +159,10 @@ def _own_lines(lines: list[str], start: int, end: int) -> str:
     return "\n".join(own)
 
 
+#: An indented "Name: value" line of a message summary (Subject:, Sent date:, MAIL FROM: ...).
+_SUMMARY_FIELD = re.compile(r"^[ \t]+[A-Za-z][A-Za-z ()-]{0,30}:[ \t].*$", re.M)
+#: A sentence that carries on the recipient's paragraph (qmail's "I'm not going to try again; ...").
+_SAME_PARAGRAPH = re.compile(r"^/?[A-Z][a-z']+ [^@\n]*[.;]$")
 _CODE = re.compile(r"(?<![\d.])[245]\d\d(?![\d]|\.\d)|\b[245]\.\d{1,3}\.\d{1,3}\b")
 _ANY_ADDRESS = re.compile(r"\S+@\S+")
 #: Words that state an error (a cheap stand-in for the full phrase tables).

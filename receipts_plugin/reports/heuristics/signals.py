@@ -54,7 +54,7 @@ SEPARATOR = re.compile(
     r"text of the message follows|copy of (?:the )?(?:original|your) message|undelivered message (?:headers )?follows?|"
     r"rejected message|original message (?:headers|text)|message text follows|"
     r"the (?:first|following) \d+ lines of the message|content of the (?:original )?message|"
-    r"---- ?start of returned message|included is a copy|"
+    r"---- ?start of returned message|included is a copy|original mail as follows|"
     r"以下、?元のメッセージ|元のメッセージ|オリジナルメッセージ"
     r")[^\n]*$",
     re.M,

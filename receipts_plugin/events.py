@@ -33,6 +33,9 @@ class EventInput:
     remote_mta: str | None = None
     detail: str | None = None
     report: StoredReport | None = None
+    #: The report's verdict on the address itself (Sisimai's hard bounce): True means it is
+    #: dead (unknown user, no such domain), False that it may work again (mailbox full, policy).
+    hard: bool | None = None
 
 
 def record_events(inputs: Iterable[EventInput]) -> list[MessageRecipient]:

@@ -153,7 +153,7 @@ def _event(report: Report, match: Match, stored: StoredReport) -> EventInput | N
     at = _plausible_time(result.last_attempt_date or report.date or result.arrival_date, match.recipient)
     return EventInput(recipient=match.recipient, kind=kind, source=source, key=f"{stored.identity}:{kind}", at=at,
                       status_code=result.status, reason=result.reason, diagnostic=result.diagnostic,
-                      remote_mta=result.remote_mta, report=stored,
+                      remote_mta=result.remote_mta, report=stored, hard=result.hard,
                       detail=(report.mdn.reporting_ua if report.mdn else None))
 
 
@@ -171,7 +171,10 @@ def event_kind(report: Report, result: RecipientResult) -> tuple[str | None, str
         return "dsn-delivered", source
     if action == "delayed":
         return "dsn-delayed", source
-    temporary = (result.status or "").startswith("4") or result.hard is False
+    # The status class decides whether it is final: a 5.x.x failure bounced, whatever its
+    # reason class (Sisimai calls some "soft" because the address may work again later).
+    status_class = (result.status or "")[:1]
+    temporary = status_class == "4" or (status_class != "5" and result.hard is False)
     return ("bounce-soft" if temporary else "dsn-failed"), source
 
 

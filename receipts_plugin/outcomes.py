@@ -33,7 +33,7 @@ def after_events(message: Message | None, changed: Sequence[MessageRecipient], i
     from helpdesk.extensions import db
 
     for item in inputs:
-        if item.kind == "dsn-failed" and item.recipient in changed:
+        if item.kind == "dsn-failed" and item.hard is not False and item.recipient in changed:
             mark_undeliverable(item.recipient.address, undeliverable_reason(item), item.at)
     statuses = {row.recipient_id: row.status for row in db.session.scalars(
         select(RecipientStatusRow).where(RecipientStatusRow.message_id == message.id))}

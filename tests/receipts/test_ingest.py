@@ -164,3 +164,17 @@ def test_report_times_never_precede_our_relays_acceptance(app, sent_reply):
                        envid=envid, date=bob.accepted_at - timedelta(seconds=20)), "test")
     events = message_read_info(sent_reply).recipients[2].events
     assert [(e.kind, e.at) for e in events] == [("smtp-accepted", bob.accepted_at), ("dsn-delivered", bob.accepted_at)]
+
+
+@pytest.mark.parametrize("code, diagnostic, expected, marked", [
+    ("5.1.1", "smtp; 550 5.1.1 <x> User unknown", "bounced", True),
+    ("5.2.2", "smtp; 552 5.2.2 Mailbox full", "bounced", False),  # final for this reply, the address lives
+    ("4.2.2", "smtp; 452 4.2.2 Mailbox full, try later", "delayed", False),
+])
+def test_a_failure_bounces_by_its_status_class_and_marks_only_dead_addresses(app, sent_reply, code, diagnostic,
+                                                                             expected, marked):
+    address = verp_address(app, sent_reply.id, recipient_id(sent_reply, "bob@customer.test"))
+    ingest(postfix_dsn(to=address, recipient="bob@customer.test", status=code, diagnostic=diagnostic), "test")
+    assert status(sent_reply, "bob@customer.test") == expected
+    bob = db.session.query(Contact).filter_by(email="bob@customer.test").one()
+    assert (bob.undeliverable_since is not None) is marked

@@ -48,7 +48,7 @@ def save_mailbox(mailbox: Mailbox | None, data: MailboxInput) -> Mailbox:
     name = (data.name or "").strip()
     if not name:
         errors["name"] = ["A name is required."]
-    elif (clash := db.session.scalar(select(Mailbox).where(Mailbox.name == name))) not in (None, mailbox):
+    elif db.session.scalar(select(Mailbox).where(Mailbox.name == name)) not in (None, mailbox):
         errors["name"] = [f"A mailbox named {name!r} already exists."]
     if not (data.host or "").strip():
         errors["host"] = ["The IMAP server's host name is required."]

@@ -16,7 +16,7 @@ from helpdesk.models import Message, MessageDirection
 
 from .models import DeliveryEventRow, RecipientStatusRow, TrackedMessage
 from .settings import enabled_department_ids
-from .state import ROLE_NAMES, RecipientStatus, RecipientView, ReplyState, explain_reason, missing_receipt_reasons, reply_state
+from .state import RecipientStatus, RecipientView, ReplyState, explain_reason, missing_receipt_reasons, reply_state
 
 
 @dataclass(frozen=True, slots=True)

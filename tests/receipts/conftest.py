@@ -2,9 +2,10 @@
 import pytest
 
 from helpdesk.mail.outgoing import send_message
-from helpdesk.models import Channel
+from helpdesk.models import AgentRole, Channel
 from receipts_plugin.settings import save_switches
 from tests.helpers import make_agent, make_department, make_reply, make_ticket
+from tests.receipts.factories import relay_accepts, report_on
 
 
 @pytest.fixture
@@ -30,3 +31,20 @@ def sent_reply(app, desk):
                        cc="bob@customer.test", bcc="carol@customer.test")
     send_message(reply.id)
     return reply
+
+
+@pytest.fixture
+def people(desk):
+    support, billing, agent = desk
+    return {
+        "agent": agent,
+        "tokyo": make_agent("kenji@example.test", [support], timezone="Asia/Tokyo", name="Kenji"),
+        "bea": make_agent("bea@example.test", [billing], name="Bea"),
+        "admin": make_agent("admin@example.test", role=AgentRole.ADMIN, name="Ada"),
+    }
+
+
+@pytest.fixture
+def reported(app, sent_reply):
+    relay_accepts(app, sent_reply)
+    return (sent_reply, *report_on(app, sent_reply))

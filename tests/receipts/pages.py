@@ -30,3 +30,17 @@ def panel_rows(markup: str) -> dict[str, list[str]]:
     return {re.search(r'data-rr-recipient="([^"]+)"', row).group(1):
             [text(cell) for cell in re.findall(r"<td\b[^>]*>(.*?)</td>", row, re.S)]
             for row in elements(markup, "tr", "data-rr-recipient=")}
+
+
+def recipient(message, address):
+    return next(r for r in message.recipients if r.address == address)
+
+
+def thread(client, ticket_id):
+    response = client.get(f"/tickets/{ticket_id}")
+    assert response.status_code == 200
+    return response.get_data(as_text=True)
+
+
+def message_article(page, message_id):
+    return element(page, "article", f'id="message-{message_id}"')

@@ -7,6 +7,7 @@ from flask_wtf import FlaskForm
 from flask_wtf.file import MultipleFileField
 from wtforms import BooleanField, EmailField, PasswordField, SelectField, SelectMultipleField, StringField, TextAreaField
 from wtforms.fields import TimeField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
@@ -35,8 +36,13 @@ def show_errors(form: FlaskForm, error: ValidationError) -> None:
             form.form_errors.extend(messages)
 
 
-def _choices(enum_class) -> list[tuple[str, str]]:
-    return [(m.value, m.value.capitalize()) for m in enum_class]
+def options(pairs) -> list[SelectChoice]:
+    """(value, label) pairs as the option objects WTForms 3.3 wants for select and radio fields."""
+    return [SelectChoice(value, label) for value, label in pairs]
+
+
+def _choices(enum_class) -> list[SelectChoice]:
+    return options((m.value, m.value.capitalize()) for m in enum_class)
 
 
 class MultiCheckboxField(SelectMultipleField):
@@ -56,7 +62,7 @@ class ReplyForm(Form):
     bcc = StringField("Bcc")
     body = TextAreaField("Reply")
     attachments = MultipleFileField("Attachments")
-    status = SelectField("Then set status", choices=[("", "Pending (default)"), *_choices(TicketStatus)])
+    status = SelectField("Then set status", choices=[*options([("", "Pending (default)")]), *_choices(TicketStatus)])
     send_anyway = BooleanField("Send anyway (to the addresses marked undeliverable above)")
 
 

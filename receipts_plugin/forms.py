@@ -1,7 +1,7 @@
 """The mailbox form (shape only; the mailbox service checks the meaning)."""
 from __future__ import annotations
 
-from helpdesk.forms import Form
+from helpdesk.forms import Form, options
 from wtforms import BooleanField, IntegerField, PasswordField, SelectField, StringField
 from wtforms.validators import Length, NumberRange, Optional
 
@@ -13,7 +13,7 @@ class MailboxForm(Form):
     name = StringField("Name", validators=[Length(max=100)])
     host = StringField("IMAP host", validators=[Length(max=255)])
     port = IntegerField("Port", default=993, validators=[Optional(), NumberRange(1, 65535)])
-    security = SelectField("Connection security", choices=SECURITY_CHOICES, default="ssl")
+    security = SelectField("Connection security", choices=options(SECURITY_CHOICES), default="ssl")
     allow_plain = BooleanField("Yes, allow an unencrypted connection to this server")
     username = StringField("User name", validators=[Length(max=320)])
     password = PasswordField("Password", description="Leave empty to keep the current one.")

@@ -8,7 +8,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from ..extensions import db
-from ..forms import AgentForm, DepartmentForm, show_errors
+from ..forms import AgentForm, DepartmentForm, options, show_errors
 from ..models import Agent, AgentRole, Department, InboundRecord
 from ..services import people
 from ..services.errors import ValidationError
@@ -72,7 +72,8 @@ def agents():
 def agent(agent_id: int | None):
     item = db.session.get(Agent, agent_id) or abort(404) if agent_id else None
     form = AgentForm(obj=item)
-    form.department_ids.choices = [(d.id, d.name) for d in db.session.scalars(select(Department).order_by(Department.name))]
+    form.department_ids.choices = options(
+        (d.id, d.name) for d in db.session.scalars(select(Department).order_by(Department.name)))
     if request.method == "GET" and item is not None:
         form.role.data = item.role.value
         form.department_ids.data = [d.id for d in item.departments]

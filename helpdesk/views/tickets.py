@@ -6,7 +6,7 @@ from flask_login import current_user, login_required
 
 from ..extensions import db
 from ..mail.addresses import header_addresses
-from ..forms import NewTicketForm, NoteForm, ReplyForm, TicketUpdateForm, show_errors
+from ..forms import NewTicketForm, NoteForm, ReplyForm, TicketUpdateForm, options, show_errors
 from ..mail.outgoing import send_message
 from ..models import Attachment, Channel, Contact, Message, TicketPriority, TicketStatus
 from ..services import access, tickets as ticket_service
@@ -47,7 +47,7 @@ def index():
 @login_required
 def new():
     form = NewTicketForm()
-    form.department.choices = [(d.id, d.name) for d in access.visible_departments(current_user)]
+    form.department.choices = options((d.id, d.name) for d in access.visible_departments(current_user))
     if form.validate_on_submit():
         try:
             ticket = ticket_service.open_ticket(

@@ -1,7 +1,7 @@
 """Forms of the tracking pages: shape and CSRF only; the services check the meaning."""
 from __future__ import annotations
 
-from helpdesk.forms import Form
+from helpdesk.forms import Form, options
 from wtforms import BooleanField, IntegerField, RadioField
 from wtforms.validators import Optional
 
@@ -13,10 +13,10 @@ LINK_MODE_CHOICES = [("instead", "Links instead of attached files"), ("beside", 
 class PreferencesForm(Form):
     notify_read = BooleanField("Tell me when a recipient reads my reply")
     notify_bounce = BooleanField("Tell me when a reply of mine bounced for every recipient (always immediately)")
-    delivery = RadioField("Send read notifications", choices=DELIVERY_CHOICES, default="immediate")
+    delivery = RadioField("Send read notifications", choices=options(DELIVERY_CHOICES), default="immediate")
     digest_days = IntegerField("A digest covers the last … days (1 to 7)", default=1, validators=[Optional()])
 
 
 class LinkOptionsForm(Form):
-    mode = RadioField("Files go out as", choices=LINK_MODE_CHOICES, default="instead")
+    mode = RadioField("Files go out as", choices=options(LINK_MODE_CHOICES), default="instead")
     link_days = IntegerField("Links stay valid for … days", default=30, validators=[Optional()])

@@ -35,7 +35,7 @@ POLICIES = {
     "api.tickets": "signed-in", "tickets.clear_contact_mark": "signed-in",
     "receipts_tracking.preferences": "signed-in",
     "tickets.thread": "department", "tickets.reply": "department", "tickets.note": "department",
-    "tickets.update": "department", "tickets.attachment": "department", "api.ticket": "department",
+    "tickets.update": "department", "tickets.clear_attention": "department", "tickets.attachment": "department", "api.ticket": "department",
     "receipts.panel": "department", "receipts.raw_report": "department", "receipts.api_read_info": "department",
     "receipts.api_read_states": "department", "receipts.live": "department",
     "receipts.states_fragment": "department", "receipts_tracking.api_tracking": "department",

@@ -242,6 +242,12 @@ def update_ticket(ticket: Ticket, status: TicketStatus | None = None, priority: 
     db.session.commit()
 
 
+def clear_attention(ticket: Ticket) -> None:
+    """An agent has dealt with what flagged the ticket (e.g. a reply that bounced for everyone)."""
+    ticket.attention = None
+    db.session.commit()
+
+
 def reply_defaults(ticket: Ticket) -> ReplyDraft:
     """Who a reply goes to by default: the requester, and whoever else was on To or Cc of the
     customer's last mail (reply-all), without our own department addresses."""

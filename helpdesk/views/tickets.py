@@ -134,6 +134,14 @@ def update(ticket_id: int):
     return redirect(url_for(".thread", ticket_id=ticket.id))
 
 
+@bp.route("/tickets/<int:ticket_id>/clear-attention", methods=["POST"])
+@login_required
+def clear_attention(ticket_id: int):
+    ticket_service.clear_attention(access.ticket_for(current_user, ticket_id))
+    flash("Marked as handled.", "success")
+    return redirect(url_for(".thread", ticket_id=ticket_id))
+
+
 @bp.route("/attachments/<int:attachment_id>")
 @login_required
 def attachment(attachment_id: int):

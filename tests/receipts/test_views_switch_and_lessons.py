@@ -165,12 +165,16 @@ def test_a_reply_that_bounced_for_everyone_flags_the_ticket(app, client, desk):
     assert ticket.status is TicketStatus.PENDING  # this department does not reopen
     login(client, agent)
     page = thread(client, ticket.id)
-    assert "A reply bounced for every recipient" in text(element(page, "p", 'role="alert"'))
+    assert "A reply bounced for every recipient" in text(element(page, "div", 'role="alert"'))
     state = element(message_article(page, reply.id), "a", 'class="rr-state')
     assert text(state) == "✗ Bounced" and "rr-warn" not in state
     listing = client.get("/").get_data(as_text=True)
     row = next(r for r in elements(listing, "tr", 'class="attention"') if "Gone away" in r)
     assert "Needs attention" in text(row) and "✗ Bounced" in text(row)
+    # Once an agent has dealt with it, the flag goes (the reply keeps its Bounced label).
+    assert post_form(client, f"/tickets/{ticket.id}/clear-attention", {}, page=f"/tickets/{ticket.id}").status_code == 302
+    db.session.expire_all()
+    assert ticket.attention is None and 'class="attention"' not in client.get("/").get_data(as_text=True)
 
 
 def test_a_bounce_for_some_recipients_does_not_flag_the_ticket(client, people, reported):

@@ -6,8 +6,8 @@ the order in which reports arrived.
 """
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, fields
 from datetime import datetime
 
 from sqlalchemy import select
@@ -48,11 +48,7 @@ def record_events(inputs: Iterable[EventInput]) -> list[MessageRecipient]:
             DeliveryEventRow.recipient_id == item.recipient.id, DeliveryEventRow.key == item.key[:200]))
         if exists is not None:
             continue
-        row = DeliveryEventRow(
-            recipient_id=item.recipient.id, message_id=item.recipient.message_id, kind=item.kind,
-            source=item.source, key=item.key[:200], at=item.at, status_code=item.status_code,
-            reason=item.reason, diagnostic=(item.diagnostic or "")[:4000] or None,
-            remote_mta=(item.remote_mta or "")[:500] or None, detail=item.detail, report=item.report)
+        row = DeliveryEventRow(**event_values(item), report=item.report)
         try:
             with db.session.begin_nested():
                 db.session.add(row)
@@ -64,14 +60,30 @@ def record_events(inputs: Iterable[EventInput]) -> list[MessageRecipient]:
     return list(changed.values())
 
 
+def event_values(item: EventInput) -> dict:
+    """An event's columns (its report aside), cut to the columns' sizes."""
+    return dict(recipient_id=item.recipient.id, message_id=item.recipient.message_id, kind=item.kind,
+                source=item.source, key=item.key[:200], at=item.at, status_code=item.status_code,
+                reason=item.reason, diagnostic=(item.diagnostic or "")[:4000] or None,
+                remote_mta=(item.remote_mta or "")[:500] or None, detail=item.detail)
+
+
 def events_of(recipient_id: int) -> list[DeliveryEventRow]:
     return list(db.session.scalars(select(DeliveryEventRow).where(DeliveryEventRow.recipient_id == recipient_id)
                                    .order_by(DeliveryEventRow.at, DeliveryEventRow.id)))
 
 
+#: The event columns the state machine reads (for loading them without whole rows).
+STATE_COLUMNS = tuple(field.name for field in fields(DeliveryEvent))
+
+
 def as_event(row: DeliveryEventRow) -> DeliveryEvent:
-    return DeliveryEvent(kind=row.kind, at=row.at, key=row.key, status_code=row.status_code, reason=row.reason,
-                         diagnostic=row.diagnostic, remote_mta=row.remote_mta, source=row.source)
+    return DeliveryEvent(**{name: getattr(row, name) for name in STATE_COLUMNS})
+
+
+def state_event(values: Mapping) -> DeliveryEvent:
+    """The state machine's event from a mapping of column values (a row's, or ``event_values``)."""
+    return DeliveryEvent(**{name: values[name] for name in STATE_COLUMNS})
 
 
 def refresh_status(recipient: MessageRecipient) -> RecipientState:
@@ -80,16 +92,20 @@ def refresh_status(recipient: MessageRecipient) -> RecipientState:
     if row is None:
         row = RecipientStatusRow(recipient_id=recipient.id, message_id=recipient.message_id)
         db.session.add(row)
-    problem = state.latest_problem
-    row.status = state.status.value
-    row.sent_at, row.delivered_at = state.sent_at, state.delivered_at
-    row.first_read_at, row.last_read_at = state.first_read_at, state.last_read_at
-    row.bounced_at, row.failed_at = state.bounced_at, state.failed_at
-    row.receipt_declined = state.receipt_declined
-    row.problem_kind = problem.kind if problem else None
-    row.problem_status = problem.status_code if problem else None
-    row.problem_reason = problem.reason if problem else None
-    row.problem_diagnostic = problem.diagnostic if problem else None
-    row.problem_remote_mta = problem.remote_mta if problem else None
-    row.problem_at = problem.at if problem else None
+    for column, value in status_values(state).items():
+        setattr(row, column, value)
     return state
+
+
+def status_values(state: RecipientState) -> dict:
+    """The status row's columns for ``state`` (the recipient's ids aside)."""
+    problem = state.latest_problem
+    return dict(status=state.status.value, sent_at=state.sent_at, delivered_at=state.delivered_at,
+                first_read_at=state.first_read_at, last_read_at=state.last_read_at, bounced_at=state.bounced_at,
+                failed_at=state.failed_at, receipt_declined=state.receipt_declined,
+                problem_kind=problem.kind if problem else None,
+                problem_status=problem.status_code if problem else None,
+                problem_reason=problem.reason if problem else None,
+                problem_diagnostic=problem.diagnostic if problem else None,
+                problem_remote_mta=problem.remote_mta if problem else None,
+                problem_at=problem.at if problem else None)

@@ -9,12 +9,15 @@ From) is a recipient of that message; otherwise it is kept as ``suspect`` and ch
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Protocol
 
 from flask import current_app
 from sqlalchemy import and_, or_, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload, selectinload
 
 from helpdesk.extensions import db
 from helpdesk.models import Message, MessageDirection, MessageRecipient, utcnow
@@ -25,6 +28,9 @@ from .models import StoredReport, TrackedMessage
 from .outcomes import after_events
 from .reports import Report, RecipientResult, parse_report
 from .tokens import read_verp_token
+
+if TYPE_CHECKING:
+    from .bulk import ReportBatch
 
 REPORT_KINDS = ("dsn", "bounce", "mdn", "read-notice")
 _DELIVERED_ACTIONS = ("delivered", "relayed", "expanded")
@@ -65,10 +71,16 @@ def dedupe_identity(report: Report, raw: bytes) -> str:
 
 
 def ingest(raw: bytes, source: str, mailbox_id: int | None = None, uidvalidity: int | None = None,
-           uid: int | None = None, report: Report | None = None) -> IngestResult:
-    """Record one received mail as a report and apply it; idempotent; commits."""
+           uid: int | None = None, report: Report | None = None, batch: ReportBatch | None = None) -> IngestResult:
+    """Record one received mail as a report and apply it; idempotent; commits.
+
+    With ``batch``, the mail is only parsed and staged (outcome ``staged``): ``batch.record()``
+    then records it with the rest of its batch, in a handful of queries and one commit."""
     report = report or parse_report(raw)
     identity = dedupe_identity(report, raw)
+    if batch is not None:
+        batch.stage(StagedMail(raw, report, identity, source, mailbox_id, uidvalidity, uid))
+        return IngestResult("staged", report.kind)
     seen = already_recorded(identity, mailbox_id, uidvalidity, uid)
     if seen is not None:
         return IngestResult("duplicate", seen.kind, seen.id)
@@ -76,21 +88,39 @@ def ingest(raw: bytes, source: str, mailbox_id: int | None = None, uidvalidity: 
         digest = store_bytes(raw)
     except StorageError as exc:
         raise IngestDeferred(str(exc)) from exc
-    stored = StoredReport(identity=identity, raw_sha256=digest, size=len(raw), source=source[:200],
-                          mailbox_id=mailbox_id, uidvalidity=uidvalidity, uid=uid, kind=report.kind,
-                          outcome="ignored", subject=(report.subject or "")[:998],
-                          from_address=(report.from_addr or "")[:320], summary=summarise(report))
+    stored = StoredReport(**StagedMail(raw, report, identity, source, mailbox_id, uidvalidity, uid).row(digest))
     db.session.add(stored)
     if report.kind in REPORT_KINDS:
         apply_report(report, stored)
     else:
-        stored.reason = "not a delivery report or read receipt" if report.kind == "none" else f"{report.kind}: kept"
+        stored.reason = judge(report, None).reason
     try:
         db.session.commit()
     except IntegrityError:  # the same report recorded concurrently
         db.session.rollback()
         return IngestResult("duplicate", report.kind)
     return IngestResult(stored.outcome, report.kind, stored.id)
+
+
+@dataclass(frozen=True, slots=True)
+class StagedMail:
+    """A received mail, parsed, with where it was read from: what a StoredReport row is made of."""
+
+    raw: bytes
+    report: Report
+    identity: str
+    source: str
+    mailbox_id: int | None = None
+    uidvalidity: int | None = None
+    uid: int | None = None
+
+    def row(self, digest: str) -> dict:
+        """The StoredReport's columns before correlation (outcome ``ignored`` until judged)."""
+        report = self.report
+        return dict(identity=self.identity, raw_sha256=digest, size=len(self.raw), source=self.source[:200],
+                    mailbox_id=self.mailbox_id, uidvalidity=self.uidvalidity, uid=self.uid, kind=report.kind,
+                    outcome="ignored", subject=(report.subject or "")[:998],
+                    from_address=(report.from_addr or "")[:320], summary=summarise(report))
 
 
 def already_recorded(identity: str, mailbox_id: int | None, uidvalidity: int | None,
@@ -120,30 +150,54 @@ def reapply(stored: StoredReport) -> str:
     return stored.outcome
 
 
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    """What a report's correlation means for its stored row, and the matches that become events."""
+
+    outcome: str
+    reason: str | None = None
+    method: str | None = None
+    message: Message | None = None
+    matches: tuple[Match, ...] = ()
+
+
+def judge(report: Report, correlation: Correlation | None) -> Verdict:
+    """The stored row's outcome and reason (``correlation`` is None for what is no report)."""
+    if report.kind not in REPORT_KINDS or correlation is None:
+        return Verdict("ignored", "not a delivery report or read receipt" if report.kind == "none"
+                       else f"{report.kind}: kept")
+    found = dict(method=correlation.method, message=correlation.message)
+    if correlation.suspect:
+        return Verdict("suspect", correlation.suspect, **found)
+    if not correlation.matches:
+        return Verdict("unmatched", "no message of ours matches this report" if correlation.message is None
+                       else "the report names no recipient of the matched message", **found)
+    reason = ("not recipients of the message: " + ", ".join(r.recipient or "?" for r in correlation.unmatched)
+              if correlation.unmatched else None)
+    return Verdict("partial" if correlation.unmatched else "matched", reason, matches=tuple(correlation.matches),
+                   **found)
+
+
 def apply_report(report: Report, stored: StoredReport) -> None:
     """Correlate and record events (does not commit)."""
-    correlation = correlate(report)
-    stored.message_id = correlation.message.id if correlation.message else None
-    stored.method = correlation.method
-    if correlation.suspect:
-        stored.outcome, stored.reason = "suspect", correlation.suspect
+    verdict = judge(report, correlate(report))
+    stored.message_id = verdict.message.id if verdict.message else None
+    stored.method = verdict.method
+    stored.outcome, stored.reason = verdict.outcome, verdict.reason
+    if not verdict.matches:
         return
-    if not correlation.matches:
-        stored.outcome = "unmatched"
-        stored.reason = "no message of ours matches this report" if correlation.message is None else \
-            "the report names no recipient of the matched message"
-        return
-    stored.outcome = "partial" if correlation.unmatched else "matched"
-    if correlation.unmatched:
-        stored.reason = "not recipients of the message: " + ", ".join(
-            r.recipient or "?" for r in correlation.unmatched)
-    inputs = [event for match in correlation.matches
-              if (event := _event(report, match, stored)) is not None]
+    inputs = report_events(report, verdict.matches, stored.identity, stored)
     changed = record_events(inputs)
-    after_events(correlation.message, changed, inputs)
+    after_events(verdict.message, changed, inputs)
 
 
-def _event(report: Report, match: Match, stored: StoredReport) -> EventInput | None:
+def report_events(report: Report, matches: Iterable[Match], identity: str,
+                  stored: StoredReport | None = None) -> list[EventInput]:
+    """The events a matched report records, one per recipient line with a known kind."""
+    return [event for match in matches if (event := _event(report, match, identity, stored)) is not None]
+
+
+def _event(report: Report, match: Match, identity: str, stored: StoredReport | None) -> EventInput | None:
     kind, source = event_kind(report, match.result)
     if kind is None:
         return None
@@ -151,7 +205,7 @@ def _event(report: Report, match: Match, stored: StoredReport) -> EventInput | N
     # When it happened: the recipient's last attempt, else when the report was written. The
     # per-message Arrival-Date is when *our* mail reached the reporting server, not the outcome.
     at = _plausible_time(result.last_attempt_date or report.date or result.arrival_date, match.recipient)
-    return EventInput(recipient=match.recipient, kind=kind, source=source, key=f"{stored.identity}:{kind}", at=at,
+    return EventInput(recipient=match.recipient, kind=kind, source=source, key=f"{identity}:{kind}", at=at,
                       status_code=result.status, reason=result.reason, diagnostic=result.diagnostic,
                       remote_mta=result.remote_mta, report=stored, hard=result.hard,
                       detail=(report.mdn.reporting_ua if report.mdn else None))
@@ -190,9 +244,78 @@ def _plausible_time(value: datetime | None, recipient: MessageRecipient) -> date
     return max(value, sent)
 
 
-def correlate(report: Report) -> Correlation:
+class Lookup(Protocol):
+    """What correlation asks of the database: one query per question, or a batch's prefetch."""
+
+    def recipient(self, recipient_id: int) -> MessageRecipient | None: ...
+
+    def tracked(self, envid: str) -> Message | None: ...
+
+    def outbound(self, message_id: str) -> Message | None: ...
+
+
+class DatabaseLookup:
+    """Each answer is a query of its own: right for one report at a time."""
+
+    def recipient(self, recipient_id: int) -> MessageRecipient | None:
+        return db.session.get(MessageRecipient, recipient_id)
+
+    def tracked(self, envid: str) -> Message | None:
+        tracked = db.session.scalar(select(TrackedMessage).where(TrackedMessage.envid == envid))
+        return tracked.message if tracked else None
+
+    def outbound(self, message_id: str) -> Message | None:
+        return db.session.scalar(select(Message).where(Message.message_id == message_id,
+                                                       Message.direction == MessageDirection.OUTBOUND))
+
+
+class PrefetchedLookup:
+    """Everything the correlation of some reports may ask, loaded with three IN queries (the
+    messages with their recipients), then answered from memory."""
+
+    def __init__(self, recipients: dict[int, MessageRecipient], tracked: dict[str, Message],
+                 outbound: dict[str, Message]) -> None:
+        self._recipients, self._tracked, self._outbound = recipients, tracked, outbound
+
+    @classmethod
+    def for_reports(cls, reports: Iterable[Report]) -> PrefetchedLookup:
+        secret = current_app.config["SECRET_KEY"]
+        recipient_ids: set[int] = set()
+        envids: set[str] = set()
+        message_ids: set[str] = set()
+        for report in reports:
+            recipient_ids.update(ids[1] for part in report.verp_local_parts
+                                 if (ids := read_verp_token(secret, part)) is not None)
+            if report.envid:
+                envids.add(report.envid)
+            message_ids.update(key for key in map(_message_key, _message_id_candidates(report)) if key)
+        with_recipients = selectinload(Message.recipients)
+        recipients = {r.id: r for r in db.session.scalars(
+            select(MessageRecipient).where(MessageRecipient.id.in_(recipient_ids))
+            .options(joinedload(MessageRecipient.message).selectinload(Message.recipients)))} if recipient_ids else {}
+        tracked = {envid: message for envid, message in db.session.execute(
+            select(TrackedMessage.envid, Message).join(Message, Message.id == TrackedMessage.message_id)
+            .where(TrackedMessage.envid.in_(envids)).options(with_recipients))} if envids else {}
+        outbound = {m.message_id: m for m in db.session.scalars(
+            select(Message).where(Message.message_id.in_(message_ids),
+                                  Message.direction == MessageDirection.OUTBOUND).options(with_recipients))
+                    } if message_ids else {}
+        return cls(recipients, tracked, outbound)
+
+    def recipient(self, recipient_id: int) -> MessageRecipient | None:
+        return self._recipients.get(recipient_id)
+
+    def tracked(self, envid: str) -> Message | None:
+        return self._tracked.get(envid)
+
+    def outbound(self, message_id: str) -> Message | None:
+        return self._outbound.get(message_id)
+
+
+def correlate(report: Report, lookup: Lookup | None = None) -> Correlation:
+    lookup = lookup or DatabaseLookup()
     for method in (_by_token, _by_envid, _by_message_id, _by_thread_headers):
-        correlation = method(report)
+        correlation = method(report, lookup)
         if correlation is not None:
             if report.kind in ("mdn", "read-notice"):
                 _check_receipt_trust(report, correlation)
@@ -225,13 +348,13 @@ def _match_by_address(message: Message, report: Report, method: str) -> Correlat
     return correlation
 
 
-def _by_token(report: Report) -> Correlation | None:
+def _by_token(report: Report, lookup: Lookup) -> Correlation | None:
     secret = current_app.config["SECRET_KEY"]
     for local_part in report.verp_local_parts:
         ids = read_verp_token(secret, local_part)
         if ids is None:
             continue
-        recipient = db.session.get(MessageRecipient, ids[1])
+        recipient = lookup.recipient(ids[1])
         if recipient is None or recipient.message_id != ids[0]:
             continue
         results = report.recipients or (RecipientResult(recipient=recipient.address, action="failed"),)
@@ -241,32 +364,41 @@ def _by_token(report: Report) -> Correlation | None:
     return None
 
 
-def _by_envid(report: Report) -> Correlation | None:
+def _by_envid(report: Report, lookup: Lookup) -> Correlation | None:
     if not report.envid:
         return None
-    tracked = db.session.scalar(select(TrackedMessage).where(TrackedMessage.envid == report.envid))
-    return _match_by_address(tracked.message, report, "envid") if tracked else None
+    message = lookup.tracked(report.envid)
+    return _match_by_address(message, report, "envid") if message else None
 
 
-def _outbound(message_id: str | None) -> Message | None:
-    if not message_id:
-        return None
-    return db.session.scalar(select(Message).where(Message.message_id == message_id.strip("<> "),
-                                                   Message.direction == MessageDirection.OUTBOUND))
+def _message_key(candidate: str | None) -> str | None:
+    """A Message-ID as we store it (without angle brackets), or None."""
+    return candidate.strip("<> ") if candidate else None
 
 
-def _by_message_id(report: Report) -> Correlation | None:
+def _message_id_candidates(report: Report) -> tuple[str | None, ...]:
+    """Every Message-ID the report may be about, in the order correlation tries them."""
+    original = report.original
+    return (report.original_message_id, original.message_id, original.in_reply_to, *reversed(original.references))
+
+
+def _outbound(lookup: Lookup, candidate: str | None) -> Message | None:
+    key = _message_key(candidate)
+    return lookup.outbound(key) if key else None
+
+
+def _by_message_id(report: Report, lookup: Lookup) -> Correlation | None:
     for candidate, method in ((report.original_message_id, "original-message-id"),
                               (report.original.message_id, "returned-headers")):
-        message = _outbound(candidate)
+        message = _outbound(lookup, candidate)
         if message is not None:
             return _match_by_address(message, report, method)
     return None
 
 
-def _by_thread_headers(report: Report) -> Correlation | None:
+def _by_thread_headers(report: Report, lookup: Lookup) -> Correlation | None:
     for candidate in (report.original.in_reply_to, *reversed(report.original.references)):
-        message = _outbound(candidate)
+        message = _outbound(lookup, candidate)
         if message is not None:
             return _match_by_address(message, report, "references")
     return None

@@ -24,11 +24,21 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from helpdesk.extensions import db
-from helpdesk.mail.imap import IMAP_ERRORS, Deferred, ImapLoginError, ImapSettings, MailRef, poll_folder, session
+from helpdesk.mail.imap import (
+    IMAP_ERRORS,
+    BatchDone,
+    Deferred,
+    ImapLoginError,
+    ImapSettings,
+    MailRef,
+    poll_folder_in_batches,
+    session,
+)
 from helpdesk.models import utcnow
 from helpdesk.services.locks import Lock, exclusive
 from helpdesk.services.storage import StorageError, store_bytes
 
+from .bulk import ReportBatch
 from .ingest import IngestDeferred, ingest
 from .models import Mailbox, StoredReport
 
@@ -121,35 +131,13 @@ def poll_mailbox(mailbox: Mailbox, now: datetime | None = None, force: bool = Fa
 
 def _poll_locked(mailbox: Mailbox, summary: PollSummary, lock: Lock) -> None:
     started = time.perf_counter()
-    source = f"mailbox:{mailbox.name}"
     settings = None
-
-    def counted(outcome: str) -> str:
-        """Counted as each mail is committed, so a poll cut short still reports what it did."""
-        summary.fetched += 1
-        summary.outcomes[outcome] += 1
-        return outcome
-
-    def process(ref: MailRef, raw: bytes) -> str:
-        try:
-            result = ingest(raw, source, mailbox.id, ref.uidvalidity, ref.uid)
-        except IngestDeferred as exc:
-            raise Deferred(str(exc)) from exc
-        except Exception as exc:  # noqa: BLE001 - one bad mail never stops the poll
-            log.exception("report in %s uid %s could not be processed", mailbox.name, ref.uid)
-            return counted(_quarantine(mailbox, ref, raw, f"processing failed: {type(exc).__name__}: {exc}"))
-        summary.kinds[result.kind] += 1
-        return counted(result.outcome)
-
-    def oversize(ref: MailRef, size: int, header: bytes) -> str:
-        return counted(_quarantine(mailbox, ref, header, f"too large: {size} bytes, the limit is {settings.max_bytes};"
-                                                         " only its headers were downloaded and kept"))
-
     try:
         settings = imap_settings(mailbox)
+        reader = _MailboxReader(mailbox, summary, settings)
         with session(settings) as client:
-            stats = poll_folder(client, settings, process, oversize, checkpoint_key=f"receipts:{mailbox.id}",
-                                after_batch=lock.renew)
+            stats = poll_folder_in_batches(client, settings, reader.new_batch, checkpoint_key=f"receipts:{mailbox.id}",
+                                           after_batch=lock.renew)
     except (ImapLoginError, *IMAP_ERRORS) as exc:
         db.session.rollback()
         secret = settings.password if settings else ""
@@ -159,6 +147,94 @@ def _poll_locked(mailbox: Mailbox, summary: PollSummary, lock: Lock) -> None:
         summary.seconds = time.perf_counter() - started  # connecting and logging in included
     if stats.stopped_early:
         summary.error = f"stopped early: {stats.stopped_early}"
+
+
+class _MailboxReader:
+    """What one poll of a mailbox does with its mail, counted in ``summary`` as each mail's
+    outcome is committed (so a poll cut short still reports what it did)."""
+
+    def __init__(self, mailbox: Mailbox, summary: PollSummary, settings: ImapSettings) -> None:
+        self.mailbox, self.summary, self.settings = mailbox, summary, settings
+        self.source = f"mailbox:{mailbox.name}"
+
+    def new_batch(self) -> _StagedChunk:
+        return _StagedChunk(self)
+
+    def counted(self, outcome: str, kind: str | None = None) -> str:
+        self.summary.fetched += 1
+        self.summary.outcomes[outcome] += 1
+        if kind is not None:
+            self.summary.kinds[kind] += 1
+        return outcome
+
+    def process(self, ref: MailRef, raw: bytes) -> str:
+        """One mail on its own (one commit); an unexpected error quarantines it."""
+        try:
+            result = ingest(raw, self.source, self.mailbox.id, ref.uidvalidity, ref.uid)
+        except IngestDeferred as exc:
+            raise Deferred(str(exc)) from exc
+        except Exception as exc:  # noqa: BLE001 - one bad mail never stops the poll
+            return self.quarantine_failed(ref, raw, exc)
+        return self.counted(result.outcome, result.kind)
+
+    def quarantine_failed(self, ref: MailRef, raw: bytes, exc: Exception) -> str:
+        log.exception("report in %s uid %s could not be processed", self.mailbox.name, ref.uid)
+        return self.counted(_quarantine(self.mailbox, ref, raw, f"processing failed: {type(exc).__name__}: {exc}"))
+
+    def oversize(self, ref: MailRef, size: int, header: bytes) -> str:
+        return self.counted(_quarantine(self.mailbox, ref, header, f"too large: {size} bytes, the limit is "
+                                        f"{self.settings.max_bytes}; only its headers were downloaded and kept"))
+
+
+class _StagedChunk:
+    """A chunk of mail parsed as it is handed over and recorded at once (:class:`ReportBatch`);
+    if recording the whole fails, each mail is processed on its own, so that only the mail at
+    fault is quarantined."""
+
+    def __init__(self, reader: _MailboxReader) -> None:
+        self.reader = reader
+        self.reports = ReportBatch()
+        self.staged: list[tuple[MailRef, bytes]] = []
+        self.done = BatchDone()
+
+    def add(self, ref: MailRef, raw: bytes) -> None:
+        reader = self.reader
+        try:
+            ingest(raw, reader.source, reader.mailbox.id, ref.uidvalidity, ref.uid, batch=self.reports)
+        except Exception as exc:  # noqa: BLE001 - one bad mail never stops the poll
+            self.done.outcomes.append((ref.uid, reader.quarantine_failed(ref, raw, exc)))
+            return
+        self.staged.append((ref, raw))
+
+    def add_oversize(self, ref: MailRef, size: int, header: bytes) -> None:
+        self.done.outcomes.append((ref.uid, self.reader.oversize(ref, size, header)))
+
+    def finish(self) -> BatchDone:
+        if not self.staged:
+            return self.done
+        try:
+            results = self.reports.record()
+        except StorageError as exc:  # e.g. disk full: one by one, the poll stops at the first mail it hits
+            db.session.rollback()
+            log.warning("reports in %s could not be stored (%s); one by one now", self.reader.mailbox.name, exc)
+            return self._one_by_one()
+        except Exception:  # noqa: BLE001 - one by one, so that only the mail at fault is quarantined
+            db.session.rollback()
+            log.exception("a batch of %d reports in %s could not be recorded together; one by one now",
+                          len(self.staged), self.reader.mailbox.name)
+            return self._one_by_one()
+        for (ref, _), result in zip(self.staged, results):
+            self.done.outcomes.append((ref.uid, self.reader.counted(result.outcome, result.kind)))
+        return self.done
+
+    def _one_by_one(self) -> BatchDone:
+        for ref, raw in self.staged:
+            try:
+                self.done.outcomes.append((ref.uid, self.reader.process(ref, raw)))
+            except Deferred as exc:
+                self.done.stopped = str(exc)
+                break
+        return self.done
 
 
 def _scrub(text: str, secret: str) -> str:

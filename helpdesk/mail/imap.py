@@ -3,19 +3,24 @@
 Shared by the core's support-mailbox intake and by plugins that watch other mailboxes.
 A poll: SELECT; nothing new when UIDNEXT says so (no SEARCH, so an empty poll costs the
 same for 10 or 10,000 messages); SEARCH the UIDs after the checkpoint; sizes first
-(RFC822.SIZE); bodies in batches with BODY.PEEK[] (oversize ones only by header); each
-mail is handed to a processor that commits its own result; then the batch is moved to
-the processed folder (or flagged), and only then the checkpoint advances. A crash at any
-point repeats some work on the next poll, never loses a mail; processors are idempotent.
+(RFC822.SIZE); bodies in batches with BODY.PEEK[] (oversize ones only by header), the next
+chunk downloading while this one is processed; each chunk is handed to a :class:`MailBatch`
+that records it and commits (or each mail to a processor that commits its own result);
+then the batch is moved to the processed folder (or flagged), and only then the checkpoint
+advances. A crash at any point repeats some work on the next poll, never loses a mail;
+processors are idempotent.
 """
 from __future__ import annotations
 
 import socket
 import ssl
+import threading
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from imapclient import IMAPClient
 from imapclient.exceptions import IMAPClientError
@@ -130,9 +135,59 @@ def checkpoint_for(key: str, uidvalidity: int) -> MailboxCheckpoint:
     return checkpoint
 
 
+class MailBatch(Protocol):
+    """Takes the mails of one download (a chunk of a batch, in UID order), then records them
+    together; made anew for each chunk by the ``new_batch`` given to :func:`poll_folder_in_batches`."""
+
+    def add(self, ref: MailRef, raw: bytes) -> None:
+        """Take one mail; raise Deferred to leave it and the rest of the batch for later."""
+
+    def add_oversize(self, ref: MailRef, size: int, header: bytes) -> None:
+        """Take a mail too large to download, by its header."""
+
+    def finish(self) -> BatchDone:
+        """Record (and commit) what was taken; the outcomes of the mails done."""
+
+
+@dataclass
+class BatchDone:
+    """(uid, outcome) of each mail recorded, in order; ``stopped`` is a Deferred's reason:
+    the mails not listed stay on the server for a later poll."""
+
+    outcomes: list[tuple[int, str]] = field(default_factory=list)
+    stopped: str | None = None
+
+
+class OneByOne:
+    """A :class:`MailBatch` that hands each mail at once to a per-mail processor (which commits)."""
+
+    def __init__(self, process: Processor, oversize: OversizeHandler) -> None:
+        self.process, self.oversize = process, oversize
+        self.done = BatchDone()
+
+    def add(self, ref: MailRef, raw: bytes) -> None:
+        self.done.outcomes.append((ref.uid, self.process(ref, raw)))
+
+    def add_oversize(self, ref: MailRef, size: int, header: bytes) -> None:
+        self.done.outcomes.append((ref.uid, self.oversize(ref, size, header)))
+
+    def finish(self) -> BatchDone:
+        return self.done
+
+
 def poll_folder(client: IMAPClient, settings: ImapSettings, process: Processor, oversize: OversizeHandler,
                 checkpoint_key: str | None = None, after_batch: Callable[[], object] | None = None) -> PollStats:
-    """One poll; ``after_batch`` runs after each committed batch (e.g. to renew a lease)."""
+    """One poll handing each mail to ``process`` as it comes (see :func:`poll_folder_in_batches`)."""
+    return poll_folder_in_batches(client, settings, lambda: OneByOne(process, oversize), checkpoint_key, after_batch)
+
+
+def poll_folder_in_batches(client: IMAPClient, settings: ImapSettings, new_batch: Callable[[], MailBatch],
+                           checkpoint_key: str | None = None,
+                           after_batch: Callable[[], object] | None = None) -> PollStats:
+    """One poll; ``after_batch`` runs after each committed batch (e.g. to renew a lease).
+
+    The next chunk downloads (in a thread) while this one is processed, so at most two chunks
+    of mail (each within ``max_bytes``) are held at once."""
     started = time.perf_counter()
     stats = PollStats()
     selected = client.select_folder(settings.folder)
@@ -149,48 +204,106 @@ def poll_folder(client: IMAPClient, settings: ImapSettings, process: Processor, 
         criteria += ["NOT", "KEYWORD", PROCESSED_KEYWORD.decode()]
     uids = sorted(uid for uid in client.search(criteria) if uid > last_uid)
     can_move = b"MOVE" in client.capabilities()
-    for start in range(0, len(uids), settings.batch_size):
-        batch = uids[start:start + settings.batch_size]
-        done = _poll_batch(client, settings, batch, (key, uidvalidity), process, oversize, stats)
-        if done:
-            db.session.commit()  # processors normally commit their own work; anything left is made safe
-            make_durable()  # before the mail leaves the folder
-            _mark_processed(client, settings, done, can_move)
-            checkpoint.last_uid = max(checkpoint.last_uid, max(done))
-            db.session.commit()
-        if after_batch is not None:
-            after_batch()
-        if stats.stopped_early:
-            break
+    talking = threading.Lock()  # one IMAP command at a time: the download thread's or ours
+    done: list[int] = []
+    with _ReadAhead(_downloads(client, settings, uids, talking)) as downloads:
+        for chunk in downloads:
+            if not stats.stopped_early:
+                done += _process_chunk(chunk, (key, uidvalidity), new_batch(), stats)
+            if not chunk.ends_batch:
+                continue
+            if done:
+                db.session.commit()  # batches normally commit their own work; anything left is made safe
+                make_durable()  # before the mail leaves the folder
+                with talking:
+                    _mark_processed(client, settings, done, can_move)
+                checkpoint.last_uid = max(checkpoint.last_uid, max(done))
+                db.session.commit()
+                done = []
+            if after_batch is not None:
+                after_batch()
+            if stats.stopped_early:
+                break
     stats.seconds = time.perf_counter() - started
     return stats
 
 
-def _poll_batch(client: IMAPClient, settings: ImapSettings, batch: list[int], folder: tuple[str, int],
-                process: Processor, oversize: OversizeHandler, stats: PollStats) -> list[int]:
-    """Process one batch in UID order; returns the UIDs that are done."""
-    sizes = {uid: int(data.get(b"RFC822.SIZE", 0)) for uid, data in client.fetch(batch, ["RFC822.SIZE"]).items()}
-    done: list[int] = []
-    for chunk in _chunks_by_size([uid for uid in batch if uid in sizes], sizes, settings):  # others: expunged
-        bodies = client.fetch(chunk, ["BODY.PEEK[]"]) if sizes[chunk[0]] <= settings.max_bytes else {}
-        for uid in chunk:
+@dataclass(frozen=True, slots=True)
+class _Chunk:
+    """Mails downloaded together: (uid, body) pairs, or one oversize mail's (uid, header)."""
+
+    mails: list[tuple[int, bytes]]
+    oversize: int | None = None  # that mail's size
+    ends_batch: bool = False  # the batch's last chunk: once it is processed, the batch is moved
+
+
+def _downloads(client: IMAPClient, settings: ImapSettings, uids: list[int],
+               talking: threading.Lock) -> Iterator[_Chunk]:
+    """The new mail in batches of ``batch_size``: sizes first, then bodies in chunks that fit
+    ``max_bytes`` (an oversize mail by its header alone); mail expunged meanwhile is skipped
+    (a batch left with none is an empty chunk)."""
+    for start in range(0, len(uids), settings.batch_size):
+        batch = uids[start:start + settings.batch_size]
+        with talking:
+            sizes = {uid: int(data.get(b"RFC822.SIZE", 0))
+                     for uid, data in client.fetch(batch, ["RFC822.SIZE"]).items()}
+        chunks = _chunks_by_size([uid for uid in batch if uid in sizes], sizes, settings) or [[]]
+        for index, chunk in enumerate(chunks):
+            last = index == len(chunks) - 1
+            if chunk and sizes[chunk[0]] > settings.max_bytes:
+                with talking:
+                    header = client.fetch(chunk, ["BODY.PEEK[HEADER]"]).get(chunk[0], {}).get(b"BODY[HEADER]", b"")
+                yield _Chunk([(chunk[0], header)], oversize=sizes[chunk[0]], ends_batch=last)
+                continue
+            with talking:
+                bodies = client.fetch(chunk, ["BODY.PEEK[]"]) if chunk else {}
+            yield _Chunk([(uid, bodies[uid].get(b"BODY[]") or b"") for uid in chunk if uid in bodies],
+                         ends_batch=last)
+
+
+def _process_chunk(chunk: _Chunk, folder: tuple[str, int], batch: MailBatch, stats: PollStats) -> list[int]:
+    """Hand one chunk's mails to ``batch`` in UID order, then let it record them; the UIDs done."""
+    try:
+        for uid, data in chunk.mails:
             ref = MailRef(folder[0], folder[1], uid)
-            try:
-                if uid in bodies:
-                    stats.fetched += 1
-                    outcome = process(ref, bodies.pop(uid).get(b"BODY[]") or b"")
-                elif sizes[uid] > settings.max_bytes:
-                    header = client.fetch([uid], ["BODY.PEEK[HEADER]"]).get(uid, {}).get(b"BODY[HEADER]", b"")
-                    stats.too_large += 1
-                    outcome = oversize(ref, sizes[uid], header)
-                else:  # expunged between the two fetches
-                    continue
-            except Deferred as exc:
-                stats.stopped_early = str(exc)
-                return done
-            stats.outcomes[outcome] += 1
-            done.append(uid)
-    return done
+            if chunk.oversize is None:
+                stats.fetched += 1
+                batch.add(ref, data)
+            else:
+                stats.too_large += 1
+                batch.add_oversize(ref, chunk.oversize, data)
+    except Deferred as exc:
+        stats.stopped_early = str(exc)
+    result = batch.finish()
+    if result.stopped:
+        stats.stopped_early = result.stopped
+    for _, outcome in result.outcomes:
+        stats.outcomes[outcome] += 1
+    return [uid for uid, _ in result.outcomes]
+
+
+class _ReadAhead:
+    """Iterates ``items`` one step ahead in a thread of its own; on leaving the ``with``, the
+    thread has finished and ``items`` is closed, however the loop ended."""
+
+    _END = object()
+
+    def __init__(self, items: Iterator) -> None:
+        self._items = items
+        self._thread = ThreadPoolExecutor(1, thread_name_prefix="imap-read-ahead")
+
+    def __iter__(self) -> Iterator:
+        upcoming = self._thread.submit(next, self._items, self._END)
+        while (item := upcoming.result()) is not self._END:
+            upcoming = self._thread.submit(next, self._items, self._END)
+            yield item
+
+    def __enter__(self) -> _ReadAhead:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._thread.shutdown(wait=True)
+        self._items.close()
 
 
 def _chunks_by_size(uids: list[int], sizes: dict[int, int], settings: ImapSettings) -> list[list[int]]:

@@ -1,7 +1,9 @@
 """Contacts: found or created by address, and marked when mail to them fails for good."""
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
+from functools import partial
 
 from flask import current_app
 from sqlalchemy import select
@@ -35,14 +37,28 @@ def mark_undeliverable(address: str, reason: str, when: datetime | None = None) 
     """Record that mail to ``address`` failed permanently (kept until an agent clears it).
 
     Does not commit: callers record this together with the failure that caused it."""
-    contact = find_contact(address)
-    if contact is None:
-        return None
-    contact.undeliverable_since = when or utcnow()
-    contact.undeliverable_reason = reason[:2000]
+    marked = mark_all_undeliverable([(address, reason, when)])
+    return marked[0] if marked else None
+
+
+def mark_all_undeliverable(marks: Sequence[tuple[str, str, datetime | None]]) -> list[Contact]:
+    """:func:`mark_undeliverable` for several (address, reason, when) at once, in order (a
+    contact's last mark wins), with one query; the contacts marked. Does not commit."""
+    if not marks:
+        return []
+    wanted = {normalise(address) for address, _, _ in marks}
+    contacts = {c.email: c for c in db.session.scalars(select(Contact).where(Contact.email.in_(wanted)))}
     app = current_app._get_current_object()
-    after_commit(lambda: contact_suppression_changed.send(app, contact=contact, agent=None))
-    return contact
+    marked = []
+    for address, reason, when in marks:
+        contact = contacts.get(normalise(address))
+        if contact is None:
+            continue
+        contact.undeliverable_since = when or utcnow()
+        contact.undeliverable_reason = reason[:2000]
+        after_commit(partial(contact_suppression_changed.send, app, contact=contact, agent=None))
+        marked.append(contact)
+    return marked
 
 
 def clear_undeliverable(contact: Contact, agent: Agent) -> None:

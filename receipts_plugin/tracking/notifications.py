@@ -197,9 +197,16 @@ def _add_once(item: NotificationItem) -> bool:
     return True
 
 
-def on_reply_outcome(app: Flask, message: Message, recipients: list[MessageRecipient]) -> None:
-    """``reply_outcome`` receiver (runs after the report's commit): queue and commit."""
-    if queue_notifications(message, recipients, clock_now()):
+def on_reply_outcome(app: Flask, outcomes: list[tuple[Message, list[MessageRecipient]]]) -> None:
+    """``reply_outcome`` receiver (runs after the reports' commit): queue and commit. The
+    authors' preferences are read in one query; most agents have none, and are skipped."""
+    authors = {message.author_id for message, _ in outcomes if message.author_id is not None}
+    opted = set(db.session.scalars(select(NotificationPreferences.agent_id)
+                                   .where(NotificationPreferences.agent_id.in_(authors)))) if authors else set()
+    now = clock_now()
+    queued = [item for message, recipients in outcomes if message.author_id in opted
+              for item in queue_notifications(message, recipients, now)]
+    if queued:
         db.session.commit()
 
 

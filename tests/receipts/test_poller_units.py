@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 import subprocess
+import threading
 import time
 from datetime import timedelta
 
@@ -140,6 +141,48 @@ def test_an_oversize_mail_is_handed_over_by_its_headers_only(app):
                  lambda ref, size, header: seen.append((ref.uid, size, header)) or "quarantined")
     assert seen == [1, (2, len(mail(2, 5000)), b"Subject: 2"), 3]
     assert (stats.too_large, stats.outcomes["quarantined"], folder.moved) == (1, 1, [1, 2, 3])
+
+
+class OneCommandAtATime(FakeFolder):
+    """A folder that fails the test if two IMAP commands ever overlap, and logs body fetches."""
+
+    def __init__(self, messages: dict[int, bytes]) -> None:
+        super().__init__(messages)
+        self.busy = threading.Lock()
+        self.body_fetches: list[list[int]] = []
+
+    def fetch(self, uids, items):
+        assert self.busy.acquire(blocking=False), "two IMAP commands at once"
+        try:
+            time.sleep(0.01)  # a command takes a moment: long enough to be overlapped if that could happen
+            if items == ["BODY.PEEK[]"]:
+                self.body_fetches.append(list(uids))
+            return super().fetch(uids, items)
+        finally:
+            self.busy.release()
+
+    def move(self, uids, folder):
+        assert self.busy.acquire(blocking=False), "two IMAP commands at once"
+        try:
+            super().move(uids, folder)
+        finally:
+            self.busy.release()
+
+
+def test_the_next_batch_downloads_while_this_one_is_processed_one_command_at_a_time(app):
+    folder = OneCommandAtATime({uid: mail(uid) for uid in range(1, 10)})
+
+    def process(ref: MailRef, raw: bytes) -> str:
+        if ref.uid in (1, 4):  # while a batch is processed, the next one arrives
+            deadline = time.monotonic() + 5
+            while [ref.uid + 3, ref.uid + 4, ref.uid + 5] not in folder.body_fetches:
+                assert time.monotonic() < deadline, folder.body_fetches
+                time.sleep(0.005)
+        return "matched"
+
+    stats = poll(folder, process)
+    assert folder.body_fetches == [[1, 2, 3], [4, 5, 6], [7, 8, 9]]
+    assert (stats.fetched, folder.moved, last_uid()) == (9, list(range(1, 10)), 9)
 
 
 def test_bodies_are_fetched_in_chunks_that_fit_the_size_limit():

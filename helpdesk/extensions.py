@@ -6,6 +6,7 @@ from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf.csrf import CSRFProtect
 from sqlalchemy import Engine, MetaData, event, text
+from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import DeclarativeBase
 
 # Stable constraint names, so Alembic can drop and alter them on every engine.
@@ -48,3 +49,9 @@ def make_durable() -> None:
     if db.engine.dialect.name == "sqlite":
         db.session.execute(text("PRAGMA wal_checkpoint(PASSIVE)"))
         db.session.commit()
+
+
+def is_database_outage(error: BaseException) -> bool:
+    """The database, not the data, failed: a lost connection (a restart), a busy SQLite file.
+    Work that hits this is retried later, never quarantined as if the mail were at fault."""
+    return isinstance(error, OperationalError) or (isinstance(error, DBAPIError) and error.connection_invalidated)

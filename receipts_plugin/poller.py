@@ -23,7 +23,7 @@ from imapclient import IMAPClient
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from helpdesk.extensions import db
+from helpdesk.extensions import db, is_database_outage
 from helpdesk.mail.imap import (
     IMAP_ERRORS,
     BatchDone,
@@ -174,6 +174,9 @@ class _MailboxReader:
         except IngestDeferred as exc:
             raise Deferred(str(exc)) from exc
         except Exception as exc:  # noqa: BLE001 - one bad mail never stops the poll
+            db.session.rollback()
+            if is_database_outage(exc):
+                raise Deferred(f"database unavailable: {type(exc).__name__}") from exc
             return self.quarantine_failed(ref, raw, exc)
         return self.counted(result.outcome, result.kind)
 
@@ -202,6 +205,9 @@ class _StagedChunk:
         try:
             ingest(raw, reader.source, reader.mailbox.id, ref.uidvalidity, ref.uid, batch=self.reports)
         except Exception as exc:  # noqa: BLE001 - one bad mail never stops the poll
+            if is_database_outage(exc):
+                db.session.rollback()
+                raise Deferred(f"database unavailable: {type(exc).__name__}") from exc
             self.done.outcomes.append((ref.uid, reader.quarantine_failed(ref, raw, exc)))
             return
         self.staged.append((ref, raw))
@@ -218,8 +224,11 @@ class _StagedChunk:
             db.session.rollback()
             log.warning("reports in %s could not be stored (%s); one by one now", self.reader.mailbox.name, exc)
             return self._one_by_one()
-        except Exception:  # noqa: BLE001 - one by one, so that only the mail at fault is quarantined
+        except Exception as exc:  # noqa: BLE001 - one by one, so that only the mail at fault is quarantined
             db.session.rollback()
+            if is_database_outage(exc):  # not the mail's fault: stop here, it all stays on the server
+                self.done.stopped = f"database unavailable: {type(exc).__name__}"
+                return self.done
             log.exception("a batch of %d reports in %s could not be recorded together; one by one now",
                           len(self.staged), self.reader.mailbox.name)
             return self._one_by_one()

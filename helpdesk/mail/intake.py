@@ -17,7 +17,7 @@ from flask import current_app
 from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
 
-from ..extensions import db
+from ..extensions import db, is_database_outage
 from ..models import (
     Attachment,
     Channel,
@@ -74,6 +74,8 @@ def process_inbound(raw: bytes, source: str) -> IntakeResult:
         raise
     except Exception as exc:  # noqa: BLE001 - never stop the intake on one bad mail
         db.session.rollback()
+        if is_database_outage(exc):
+            raise IntakeDeferred(f"database unavailable: {type(exc).__name__}") from exc
         log.exception("inbound mail from %s could not be processed", source)
         return _quarantine(raw, digest, source, f"processing failed: {type(exc).__name__}: {exc}",
                            dedupe_key, mail)

@@ -16,9 +16,9 @@ from contextlib import contextmanager
 from datetime import datetime, timedelta
 
 from sqlalchemy import delete, insert, select, text, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 
-from ..extensions import db
+from ..extensions import db, is_database_outage
 from ..models import Lease, utcnow
 
 HOST = socket.gethostname()
@@ -83,8 +83,13 @@ def _advisory(name: str) -> Iterator[bool]:
             yield held
         finally:
             if held:
-                connection.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": key})
-                connection.commit()
+                try:
+                    connection.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": key})
+                    connection.commit()
+                except DBAPIError as exc:
+                    if not is_database_outage(exc):
+                        raise
+                    # The server lost this connection (a restart): it released the lock with it.
 
 
 def _take_lease(name: str, ttl: timedelta, now: datetime) -> bool:

@@ -175,3 +175,17 @@ def test_oversize_mail_is_quarantined_from_its_headers(support):
     assert result.outcome == "quarantined" and "too large: 90000000 bytes" in record.reason
     assert (record.from_address, record.subject) == ("big@customer.test", "huge video")
     assert db.session.query(Message).filter_by(direction=MessageDirection.INBOUND).count() == 0
+
+
+def test_a_database_outage_defers_the_mail_instead_of_quarantining_it(support, monkeypatch):
+    from sqlalchemy.exc import OperationalError
+
+    from helpdesk.mail import intake
+
+    def database_gone(*args, **kwargs):
+        raise OperationalError("INSERT ...", {}, Exception("server closed the connection unexpectedly"))
+
+    monkeypatch.setattr(intake, "_route", database_gone)
+    with pytest.raises(intake.IntakeDeferred, match="database unavailable"):
+        process_inbound(mail(), SOURCE)
+    assert db.session.query(InboundRecord).count() == 0  # nothing quarantined: it stays on the server

@@ -342,8 +342,15 @@ def _mark_processed(client: IMAPClient, settings: ImapSettings, uids: list[int],
 
 
 def ensure_folder(client: IMAPClient, folder: str | None) -> None:
-    if folder and not client.folder_exists(folder):
+    """Create ``folder`` when it is missing; another worker creating it at the same moment is
+    no error (several workers start together, and each makes sure of the processed folder)."""
+    if not folder or client.folder_exists(folder):
+        return
+    try:
         client.create_folder(folder)
+    except IMAPClientError:
+        if not client.folder_exists(folder):
+            raise
 
 
 def session(settings: ImapSettings) -> "_Session":

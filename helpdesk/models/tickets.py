@@ -64,7 +64,8 @@ class DeliveryState(enum.Enum):
 
 class Ticket(db.Model):
     __tablename__ = "tickets"
-    __table_args__ = (Index("ix_tickets_department_status_updated", "department_id", "status", "updated_at"),)
+    __table_args__ = (Index("ix_tickets_department_status_updated", "department_id", "status", "updated_at"),
+                      Index("ix_tickets_updated_id", "updated_at", "id"))  # the ticket list's order and pages
 
     id: Mapped[int] = mapped_column(primary_key=True)
     subject: Mapped[str] = mapped_column(String(500))

@@ -22,16 +22,16 @@ from ..extensions import db, is_database_outage
 from ..models import Lease, utcnow
 
 HOST = socket.gethostname()
-_holder: tuple[int, str] | None = None
+_holders: dict[int, str] = {}  # by pid
 
 
 def holder_name() -> str:
     """This process's name on a lease, ``host:pid:random``; made anew in a forked child (a
-    pre-forking server, say), so each process holds, and is judged dead or alive, on its own."""
-    global _holder
-    if _holder is None or _holder[0] != os.getpid():
-        _holder = (os.getpid(), f"{HOST}:{os.getpid()}:{uuid.uuid4().hex[:8]}")
-    return _holder[1]
+    pre-forking server, say), so each process holds, and is judged dead or alive, on its own.
+    The same in every thread, even when several ask at once (a worker's IDLE watchers start
+    together): a lease taken under one name and released under another would stay held."""
+    pid = os.getpid()
+    return _holders.get(pid) or _holders.setdefault(pid, f"{HOST}:{pid}:{uuid.uuid4().hex[:8]}")
 
 
 def advisory_key(name: str) -> int:

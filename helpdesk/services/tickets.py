@@ -4,9 +4,10 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
 
 from flask import current_app
-from sqlalchemy import func, select
+from sqlalchemy import func, select, tuple_
 
 from ..extensions import db
 from ..mail.addresses import Address, AddressError, header_addresses, parse_address_list
@@ -47,10 +48,36 @@ class TicketPage:
     page: int
     pages: int
     total: int
+    #: Positions for the pager's links: before the first ticket shown, after the last.
+    newer: str | None = None
+    older: str | None = None
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+_MICROSECOND = timedelta(microseconds=1)
+
+
+def list_position(ticket: Ticket) -> str:
+    """A ticket's place in the list (newest first), for a link: ``<updated_at in µs>.<id>``."""
+    return f"{(ticket.updated_at - _EPOCH) // _MICROSECOND}.{ticket.id}"
+
+
+def _parse_position(text: str | None) -> tuple[datetime, int] | None:
+    micros, _, ticket_id = (text or "").partition(".")
+    if not (micros.isdigit() and ticket_id.isdigit()):
+        return None
+    return _EPOCH + int(micros) * _MICROSECOND, int(ticket_id)
 
 
 def list_tickets(agent: Agent, department_id: int | None = None, status: TicketStatus | None = None,
-                 page: int = 1, per_page: int | None = None) -> TicketPage:
+                 page: int = 1, per_page: int | None = None, after: str | None = None,
+                 before: str | None = None) -> TicketPage:
+    """A page of the tickets ``agent`` may see, most recently updated first.
+
+    The pager's links give a position, ``after`` the last ticket shown or ``before`` the
+    first (keyset pagination): the page is read through the (updated_at, id) index, as cheap
+    at page 400 as at page 1, and does not shift when tickets change meanwhile. ``page`` only
+    numbers it; alone (an old link) it is read by OFFSET."""
     per_page = per_page or int(current_app.config["TICKETS_PER_PAGE"])
     query = restrict_tickets(select(Ticket), agent)
     if department_id:
@@ -60,12 +87,17 @@ def list_tickets(agent: Agent, department_id: int | None = None, status: TicketS
     total = db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
     pages = max(1, math.ceil(total / per_page))
     page = min(max(page, 1), pages)
-    tickets = db.session.scalars(
-        query.order_by(Ticket.updated_at.desc(), Ticket.id.desc())
-        .options(db.joinedload(Ticket.requester), db.joinedload(Ticket.department))
-        .limit(per_page).offset((page - 1) * per_page)
-    ).all()
-    return TicketPage(list(tickets), page, pages, total)
+    query = query.options(db.joinedload(Ticket.requester), db.joinedload(Ticket.department)).limit(per_page)
+    key, newest_first = tuple_(Ticket.updated_at, Ticket.id), (Ticket.updated_at.desc(), Ticket.id.desc())
+    if (position := _parse_position(after)) is not None:
+        tickets = db.session.scalars(query.where(key < position).order_by(*newest_first)).all()
+    elif (position := _parse_position(before)) is not None:
+        tickets = db.session.scalars(query.where(key > position).order_by(Ticket.updated_at, Ticket.id)).all()[::-1]
+    else:
+        tickets = db.session.scalars(query.order_by(*newest_first).offset((page - 1) * per_page)).all()
+    return TicketPage(list(tickets), page, pages, total,
+                      newer=list_position(tickets[0]) if tickets and page > 1 else None,
+                      older=list_position(tickets[-1]) if tickets and page < pages else None)
 
 
 def thread_messages(ticket_id: int) -> list[Message]:

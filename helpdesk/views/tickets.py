@@ -38,7 +38,8 @@ def _enum_arg(enum_class, name: str):
 def index():
     department_id = request.args.get("department", type=int)
     status = _enum_arg(TicketStatus, "status")
-    page = ticket_service.list_tickets(current_user, department_id, status, request.args.get("page", 1, type=int))
+    page = ticket_service.list_tickets(current_user, department_id, status, request.args.get("page", 1, type=int),
+                                       after=request.args.get("after"), before=request.args.get("before"))
     return render_template("tickets/list.html", page=page, departments=access.visible_departments(current_user),
                            department_id=department_id, status=status, statuses=list(TicketStatus))
 

@@ -9,13 +9,23 @@ import time
 from datetime import timedelta
 
 import pytest
+from imapclient.exceptions import IMAPClientError
 from sqlalchemy import insert, select, text
 
 from helpdesk.extensions import db
-from helpdesk.mail.imap import Deferred, ImapSettings, MailRef, _chunks_by_size, checkpoint_for, poll_folder
+from helpdesk.mail.imap import (
+    Deferred,
+    ImapSettings,
+    MailRef,
+    _chunks_by_size,
+    checkpoint_for,
+    ensure_folder,
+    poll_folder,
+)
 from helpdesk.models import Lease, MailboxCheckpoint, utcnow
 from helpdesk.services.errors import ValidationError
-from helpdesk.services.locks import HOST, advisory_key, exclusive, holder_is_gone
+from helpdesk.services import locks
+from helpdesk.services.locks import HOST, advisory_key, exclusive, holder_is_gone, holder_name
 from receipts_plugin.mailboxes import MailboxInput, save_mailbox
 from receipts_plugin.models import Mailbox
 from receipts_plugin.poller import BACKOFF_BASE, BACKOFF_MAX, backoff, password_of, poll_mailbox
@@ -185,6 +195,27 @@ def test_the_next_batch_downloads_while_this_one_is_processed_one_command_at_a_t
     assert (stats.fetched, folder.moved, last_uid()) == (9, list(range(1, 10)), 9)
 
 
+class RacingFolders:
+    """A server on which another worker creates the folder between our look and our CREATE."""
+
+    def __init__(self, created_by_the_other: bool) -> None:
+        self.exists, self.created_by_the_other = False, created_by_the_other
+
+    def folder_exists(self, folder) -> bool:
+        return self.exists
+
+    def create_folder(self, folder) -> None:
+        self.exists = self.created_by_the_other
+        raise IMAPClientError("create failed: [ALREADYEXISTS] Mailbox already exists" if self.exists
+                              else "create failed: [NOPERM] Permission denied")
+
+
+def test_a_folder_another_worker_created_meanwhile_is_no_error_but_a_refusal_is():
+    ensure_folder(RacingFolders(created_by_the_other=True), "Processed")
+    with pytest.raises(IMAPClientError, match="NOPERM"):
+        ensure_folder(RacingFolders(created_by_the_other=False), "Processed")
+
+
 def test_bodies_are_fetched_in_chunks_that_fit_the_size_limit():
     settings = ImapSettings(host="h", username="u", password="p", max_bytes=100)
     sizes = {1: 40, 2: 40, 3: 40, 4: 500, 5: 100, 6: 10}
@@ -231,6 +262,24 @@ def test_a_lease_held_by_a_dead_process_on_this_host_is_taken_at_once(app):
     db.session.commit()
     with exclusive("unit-lock") as lock:
         assert lock is not None
+
+
+def test_threads_asking_at_once_get_one_holder_name(monkeypatch):
+    monkeypatch.setattr(locks, "_holders", {})
+    real_uuid4 = locks.uuid.uuid4
+    monkeypatch.setattr(locks.uuid, "uuid4", lambda: time.sleep(0.01) or real_uuid4())  # a slow first look
+    names, start = [], threading.Barrier(8)
+
+    def ask() -> None:
+        start.wait()
+        names.append(holder_name())
+
+    threads = [threading.Thread(target=ask) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(names) == 8 and len(set(names)) == 1 and names[0] == holder_name()
 
 
 def test_postgresql_advisory_lock_is_exclusive_and_dies_with_its_connection(app):

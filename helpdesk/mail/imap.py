@@ -1,8 +1,8 @@
 """Reading an IMAP folder incrementally, exactly once, with a crash-safe checkpoint.
 
 Shared by the core's support-mailbox intake and by plugins that watch other mailboxes.
-A poll: SELECT; nothing new when UIDNEXT says so (no SEARCH, so an empty poll costs the
-same for 10 or 10,000 messages); SEARCH the UIDs after the checkpoint; sizes first
+A poll: STATUS; nothing new when UIDNEXT says so (no SELECT or SEARCH, so an empty poll
+costs the same for 10 or 10,000 messages); SELECT, SEARCH the UIDs after the checkpoint; sizes first
 (RFC822.SIZE); bodies in batches with BODY.PEEK[] (oversize ones only by header), the next
 chunk downloading while this one is processed; each chunk is handed to a :class:`MailBatch`
 that records it and commits (or each mail to a processor that commits its own result);
@@ -190,13 +190,16 @@ def poll_folder_in_batches(client: IMAPClient, settings: ImapSettings, new_batch
     of mail (each within ``max_bytes``) are held at once."""
     started = time.perf_counter()
     stats = PollStats()
+    key = checkpoint_key or settings.checkpoint_key
+    status = client.folder_status(settings.folder, [b"MESSAGES", b"UIDNEXT", b"UIDVALIDITY"])
+    if _nothing_new(status, b"MESSAGES", checkpoint_for(key, int(status[b"UIDVALIDITY"]))):
+        stats.seconds = time.perf_counter() - started
+        return stats
     selected = client.select_folder(settings.folder)
     uidvalidity = int(selected[b"UIDVALIDITY"])
-    key = checkpoint_key or settings.checkpoint_key
     checkpoint = checkpoint_for(key, uidvalidity)
     last_uid = checkpoint.last_uid
-    uidnext = selected.get(b"UIDNEXT")
-    if int(selected.get(b"EXISTS", 0)) == 0 or (uidnext is not None and int(uidnext) - 1 <= last_uid):
+    if _nothing_new(selected, b"EXISTS", checkpoint):
         stats.seconds = time.perf_counter() - started
         return stats
     criteria = ["UID", f"{last_uid + 1}:*"]
@@ -226,6 +229,14 @@ def poll_folder_in_batches(client: IMAPClient, settings: ImapSettings, new_batch
                 break
     stats.seconds = time.perf_counter() - started
     return stats
+
+
+def _nothing_new(answer: dict, count_item: bytes, checkpoint: MailboxCheckpoint) -> bool:
+    """Whether a STATUS or SELECT answer shows no mail after the checkpoint. STATUS comes
+    first: servers answer it from their index, while SELECT of a big folder costs them more
+    (Dovecot: about 30 ms at 10,000 messages, against 1.5 ms for STATUS)."""
+    uidnext = answer.get(b"UIDNEXT")
+    return int(answer.get(count_item, 0)) == 0 or (uidnext is not None and int(uidnext) - 1 <= checkpoint.last_uid)
 
 
 @dataclass(frozen=True, slots=True)

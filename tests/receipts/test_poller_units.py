@@ -37,11 +37,16 @@ class FakeFolder:
     def __init__(self, messages: dict[int, bytes], uidvalidity: int = 7) -> None:
         self.messages, self.uidvalidity = dict(messages), uidvalidity
         self.moved: list[int] = []
-        self.searches = 0
+        self.searches = self.selects = 0
+
+    def folder_status(self, folder, items):
+        uidnext = max(self.messages, default=0) + 1
+        return {b"UIDVALIDITY": self.uidvalidity, b"UIDNEXT": uidnext, b"MESSAGES": len(self.messages)}
 
     def select_folder(self, folder, readonly=False):
-        uidnext = max(self.messages, default=0) + 1
-        return {b"UIDVALIDITY": self.uidvalidity, b"UIDNEXT": uidnext, b"EXISTS": len(self.messages)}
+        self.selects += 1
+        status = self.folder_status(folder, [])
+        return {**status, b"EXISTS": status[b"MESSAGES"]}
 
     def search(self, criteria):
         self.searches += 1
@@ -135,13 +140,15 @@ def test_a_deferred_mail_stops_the_poll_and_leaves_it_on_the_server(app):
     assert folder.moved == [1] and last_uid() == 1 and sorted(folder.messages) == [2, 3, 4, 5]
 
 
-def test_nothing_new_costs_no_search(app):
+def test_nothing_new_costs_no_select_or_search(app):
     folder = FakeFolder({uid: mail(uid) for uid in range(1, 4)})
     poll(folder, lambda ref, raw: "matched")
-    searches = folder.searches
+    selects, searches = folder.selects, folder.searches
     folder.messages = {3: mail(3)}  # (as if still there in flag mode) UIDNEXT says nothing is new
     assert poll(folder, lambda ref, raw: pytest.fail("nothing is new")).fetched == 0
-    assert folder.searches == searches
+    assert (folder.selects, folder.searches) == (selects, searches)
+    folder.messages[4] = mail(4)
+    assert poll(folder, lambda ref, raw: "matched").fetched == 1 and folder.selects == selects + 1
 
 
 def test_an_oversize_mail_is_handed_over_by_its_headers_only(app):

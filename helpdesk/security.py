@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from flask import Flask, Response
+from werkzeug.middleware.proxy_fix import ProxyFix
 from sqlalchemy import delete, func, select
 
 from .extensions import db
@@ -20,6 +21,14 @@ def init_app(app: Flask) -> None:
     app.config.setdefault("LOGIN_MAX_FAILURES_PER_ACCOUNT", 5)
     app.config.setdefault("LOGIN_MAX_FAILURES_PER_ADDRESS", 20)
     app.config.setdefault("LOGIN_FAILURE_WINDOW_SECONDS", 900)
+    app.config.setdefault("PROXY_HOPS", 0)
+    hops = int(app.config["PROXY_HOPS"])
+    if hops > 0:
+        # Behind that many trusted proxies the client's address and scheme come from their
+        # X-Forwarded-For/-Proto: sign-in throttling and the open/download rules need the
+        # client's address, not the proxy's. Never set it without a proxy in front: anyone
+        # could then choose their own address.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)
 
     @app.after_request
     def _headers(response: Response) -> Response:

@@ -78,3 +78,23 @@ def test_readiness_fails_when_the_schema_is_behind(app, client):
         for version in versions:
             db.session.execute(text("INSERT INTO alembic_version (version_num) VALUES (:v)"), {"v": version})
         db.session.commit()
+
+
+@pytest.mark.parametrize("hops, recorded", [(0, "127.0.0.1"), (1, "203.0.113.9")])
+def test_the_client_address_comes_from_x_forwarded_for_only_behind_a_trusted_proxy(app_config, hops, recorded):
+    """Without PROXY_HOPS anyone could pick the address their failures are counted under."""
+    from helpdesk import create_app
+    from helpdesk.models import LoginFailure
+    from tests.conftest import FreshRequestClient, empty_tables
+
+    app = create_app({**app_config, "PROXY_HOPS": hops})
+    app.test_client_class = FreshRequestClient
+    with app.app_context():
+        empty_tables()
+        agent = make_agent(departments=[make_department()])
+        client = app.test_client()
+        client.environ_base["HTTP_X_FORWARDED_FOR"] = "203.0.113.9"
+        assert attempt(client, agent.email, "wrong password").status_code == 400
+        assert db.session.query(LoginFailure.remote_addr).scalar() == recorded
+        db.session.remove()
+        db.engine.dispose()

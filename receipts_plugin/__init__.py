@@ -63,9 +63,11 @@ class ReceiptsPlugin(HelpdeskPlugin):
         return [*receipt_jobs(app), *notification_jobs(app)]
 
     def watchers(self, app: Flask):
-        from .poller import idle_watchers
+        from .poller import idle_supervisor
 
-        return idle_watchers(app) if app.config.get("RECEIPTS_IDLE", True) else []
+        if not app.config.get("RECEIPTS_IDLE", True):
+            return []
+        return [idle_supervisor(app, rescan_seconds=app.config["RECEIPTS_POLL_SECONDS"])]
 
     @property
     def cli_group(self):

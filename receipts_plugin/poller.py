@@ -46,6 +46,7 @@ log = logging.getLogger(__name__)
 
 BACKOFF_BASE = 15.0
 BACKOFF_MAX = 900.0
+NO_IDLE_RECHECK_SECONDS = 3600.0  # a server without IDLE may offer it after an upgrade
 
 
 @dataclass
@@ -285,8 +286,9 @@ def idle_watcher(app: Flask, mailbox_id: int, idle_seconds: float = 25.0) -> Cal
     """A worker task holding an IMAP IDLE connection to one mailbox: as soon as the server
     says something arrived, poll (under the same lock as the scheduled poll), so a report is
     processed within seconds. Polls once on every (re)connection for what arrived while it was
-    away. Leaves the mailbox to the scheduled polls when the server offers no IDLE; when the
-    connection drops, reconnects with backoff (the scheduled polls go on meanwhile)."""
+    away. Leaves the mailbox to the scheduled polls while the server offers no IDLE (asking
+    again hourly); when the connection drops, reconnects with backoff (the scheduled polls go
+    on meanwhile). Ends when the mailbox is disabled or deleted."""
 
     def watch(stop: threading.Event) -> None:
         failures = 0
@@ -296,13 +298,15 @@ def idle_watcher(app: Flask, mailbox_id: int, idle_seconds: float = 25.0) -> Cal
                 if settings is None:
                     return
                 with session(settings) as client:
-                    if not client.has_capability("IDLE"):
-                        log.info("%s offers no IDLE; scheduled polls only", settings.host)
-                        return
-                    client.select_folder(settings.folder, readonly=True)
-                    failures = 0
-                    _poll_now(app, mailbox_id)
-                    _idle_loop(app, client, mailbox_id, stop, idle_seconds)
+                    offers_idle = client.has_capability("IDLE")
+                    if offers_idle:
+                        client.select_folder(settings.folder, readonly=True)
+                        failures = 0
+                        _poll_now(app, mailbox_id)
+                        _idle_loop(app, client, settings, mailbox_id, stop, idle_seconds)
+                if not offers_idle:
+                    log.info("%s offers no IDLE; scheduled polls only (asking again later)", settings.host)
+                    stop.wait(NO_IDLE_RECHECK_SECONDS)
             except (ImapLoginError, *IMAP_ERRORS) as exc:
                 failures += 1
                 log.warning("IDLE on mailbox %s dropped (%s); retrying", mailbox_id, type(exc).__name__)
@@ -334,17 +338,44 @@ def _poll_now(app: Flask, mailbox_id: int) -> None:
             db.session.remove()
 
 
-def _idle_loop(app: Flask, client: IMAPClient, mailbox_id: int, stop: threading.Event, idle_seconds: float) -> None:
+def _idle_loop(app: Flask, client: IMAPClient, settings: ImapSettings, mailbox_id: int, stop: threading.Event,
+               idle_seconds: float) -> None:
+    """IDLE until stopped, or until an admin disabled the mailbox or changed its settings
+    (the watcher then reconnects with the new ones, or ends)."""
     while not stop.is_set():
         client.idle()
         responses = client.idle_check(timeout=idle_seconds)
         responses += client.idle_done()[1]  # what arrived between the check and DONE counts too
+        if _settings_if_enabled(app, mailbox_id) != settings:
+            return
         if any(len(r) > 1 and r[1] in (b"EXISTS", b"RECENT") for r in responses):
             _poll_now(app, mailbox_id)
 
 
-def idle_watchers(app: Flask) -> list[Callable[[threading.Event], None]]:
-    with app.app_context():
-        ids = [m.id for m in enabled_mailboxes()]
-        db.session.remove()
-    return [idle_watcher(app, mailbox_id) for mailbox_id in ids]
+def idle_supervisor(app: Flask, rescan_seconds: float,
+                    watcher: Callable[[Flask, int], Callable[[threading.Event], None]] = idle_watcher,
+                    ) -> Callable[[threading.Event], None]:
+    """The worker task that keeps one IDLE watcher per enabled mailbox: every
+    ``rescan_seconds`` it starts one for a mailbox added or re-enabled since (a watcher
+    ends by itself when its mailbox is disabled or deleted)."""
+
+    def supervise(stop: threading.Event) -> None:
+        running: dict[int, threading.Thread] = {}
+        while not stop.is_set():
+            try:
+                with app.app_context():
+                    ids = [m.id for m in enabled_mailboxes()]
+                    db.session.remove()
+            except Exception:  # noqa: BLE001 - the database briefly away: look again next time
+                log.exception("cannot list the mailboxes to watch")
+                ids = []
+            for mailbox_id in ids:
+                if mailbox_id not in running or not running[mailbox_id].is_alive():
+                    running[mailbox_id] = threading.Thread(target=watcher(app, mailbox_id), args=(stop,),
+                                                           daemon=True, name=f"idle-{mailbox_id}")
+                    running[mailbox_id].start()
+            stop.wait(rescan_seconds)
+        for thread in running.values():
+            thread.join(timeout=35)
+
+    return supervise

@@ -14,7 +14,7 @@ from helpdesk.extensions import db
 from helpdesk.mail.fetch import fetch_support_mailbox
 from helpdesk.models import InboundRecord, MailboxCheckpoint
 from receipts_plugin.models import DeliveryEventRow, Mailbox, StoredReport
-from receipts_plugin.poller import idle_watcher, poll_mailbox
+from receipts_plugin.poller import idle_supervisor, idle_watcher, poll_mailbox
 from receipts_plugin.settings import save_switches
 from tests.helpers import support_inbox_config
 from tests.receipts.builders import mdn, postfix_dsn
@@ -206,6 +206,37 @@ def test_the_idle_watcher_processes_a_report_within_seconds(app, stack, desk):
         watcher.join(timeout=5)
     assert not watcher.is_alive()
     assert folder_size(stack, "INBOX") == 0
+
+
+def test_a_mailbox_added_while_the_worker_runs_gets_its_idle_watcher_and_loses_it_when_disabled(app, stack, desk):
+    reply = send_reply(desk, to="alice@customer.test")
+    wait_for_count(stack, 1)
+    stop = threading.Event()
+    supervisor = threading.Thread(target=idle_supervisor(app, rescan_seconds=0.5,
+                                                         watcher=lambda app, id: idle_watcher(app, id, idle_seconds=1.0)),
+                                  args=(stop,), daemon=True)
+    supervisor.start()
+    try:
+        time.sleep(1)  # the worker runs, with no mailbox to watch yet
+        mailbox = add_mailbox(stack)
+        assert wait_until(lambda: status_of(reply, "alice@customer.test") == "delivered", 10)
+        watchers = lambda: [t for t in threading.enumerate() if t.name == f"idle-{mailbox.id}"]  # noqa: E731
+        assert len(watchers()) == 1
+        mailbox.enabled = False
+        db.session.commit()
+        assert wait_until(lambda: not watchers(), 5)  # its IDLE connection is closed within an IDLE round
+        stack.append(BOUNCES, mdn(sender="alice@customer.test", final_recipient="alice@customer.test",
+                                  original_message_id=reply.message_id, to=BOUNCES))
+        time.sleep(2)
+        assert status_of(reply, "alice@customer.test") == "delivered"  # a disabled mailbox is not read
+        mailbox.enabled = True
+        db.session.commit()
+        assert wait_until(lambda: status_of(reply, "alice@customer.test") == "read", 10)
+        assert len(watchers()) == 1
+    finally:
+        stop.set()
+        supervisor.join(timeout=10)
+    assert not supervisor.is_alive()
 
 
 def wait_until(condition, seconds: float) -> bool:

@@ -12,7 +12,9 @@ from helpdesk import create_app
 from helpdesk.extensions import db
 from helpdesk.jobs import all_jobs
 from helpdesk.mail.outgoing import send_message
+from helpdesk.mail.transport import RecipientResult
 from helpdesk.models import Channel
+from helpdesk.signals import message_sent
 from receipts_plugin.ingest import ingest
 from receipts_plugin.sending import verp_address
 from receipts_plugin.tracking import notifications
@@ -140,6 +142,18 @@ def test_a_reply_that_bounced_for_everyone_is_told_at_once(app, desk, clock, rel
     text = body(mail)
     assert "nobody@customer.test: 5.1.1" in text and "ghost@customer.test: 5.1.1" in text
     assert f"/tickets/{reply.ticket_id}#message-{reply.id}" in text
+
+
+def test_a_reply_our_relay_refused_for_everyone_is_told_as_a_bounce(app, desk, clock, relay):
+    support, _, agent = desk
+    want(agent, clock, read=False, bounce=True)
+    reply = reply_by(agent, support, to="typo@customer.test", cc="")
+    message_sent.send(app, message=reply, transport="smtp", results=[
+        RecipientResult("typo@customer.test", False, code=550, response="5.1.1 <typo@customer.test>: Recipient address rejected")])
+    assert run(clock, relay).sent == 1
+    [mail] = relay.sent
+    assert mail["Subject"] == f"[HD-{reply.ticket_id}] Your reply bounced for every recipient"
+    assert "typo@customer.test: 550" in body(mail) and "Recipient address rejected" in body(mail)
 
 
 def test_reads_are_not_told_to_an_agent_who_asked_only_for_bounces(app, desk, clock, relay):

@@ -6,9 +6,10 @@ migrations, sends replies (to the outbox) so the database holds real messages, t
 those messages (a Delivered-To VERP address, an Original-Message-ID), plus DSNs, MDNs and
 "Read:" notices from tests/receipts/builders.py. Each round first fetches them bare (SELECT,
 SEARCH, FETCH BODY.PEEK[] in batches of 100, nothing else) and then polls them for real
-(parse, correlate, record, commit, MOVE to Processed, checkpoint), from the same INBOX.
+(parse, correlate, record, commit, MOVE to Processed, checkpoint), from the same INBOX. It
+also times Python's own email package parsing the same mails: a floor for the ratio.
 
-The empty poll is a whole ``poll_mailbox`` (connect, TLS, login, SELECT, logout) on a folder
+The empty poll is a whole ``poll_mailbox`` (connect, TLS, login, STATUS, logout) on a folder
 whose mail was all processed already, in flag mode (processed mail stays in the folder,
 flagged: the case where the folder keeps growing), with 10 and with 10,000 messages in it.
 
@@ -29,6 +30,8 @@ import statistics
 import sys
 import tempfile
 import time
+from email.parser import BytesParser
+from email.policy import compat32
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -78,6 +81,16 @@ def bare_fetch(stack: MailStack) -> tuple[float, int]:
         total += sum(len(d[b"BODY[]"]) for d in client.fetch(uids[start:start + FETCH_BATCH], ["BODY.PEEK[]"]).values())
     client.logout()
     return time.perf_counter() - started, len(uids)
+
+
+def stdlib_parse(reports: list[bytes]) -> float:
+    """Seconds Python's own email package (compat32, its fastest policy) takes to parse the
+    same mails and decode their parts: a floor for any poller written in Python."""
+    started = time.perf_counter()
+    for raw in reports:
+        for part in BytesParser(policy=compat32).parsebytes(raw).walk():
+            part.get_payload(decode=True)
+    return time.perf_counter() - started
 
 
 def forget(app) -> None:
@@ -132,7 +145,7 @@ def main() -> None:
             print(f"{len(replies)} replies in the database; {len(reports)} reports, "
                   f"{sum(map(len, reports)) / len(reports):.0f} bytes on average")
 
-            polls, fetches = [], []
+            polls, fetches, parses = [], [], []
             for round_ in range(args.rounds):
                 forget(app)
                 stack.clear(BOUNCES)
@@ -148,10 +161,13 @@ def main() -> None:
                 assert summary.error is None and summary.fetched == fetched == len(reports), summary.line()
                 polls.append(summary.seconds)
                 fetches.append(fetch_seconds)
+                parses.append(stdlib_parse(reports))
                 print(f"round {round_ + 1}: bare fetch {fetch_seconds:.3f} s, poll {summary.seconds:.3f} s "
                       f"({summary.seconds / len(reports) * 1000:.2f} ms/report): {summary.line()}")
             ratio = statistics.median(polls) / statistics.median(fetches)
             print(f"poll/fetch = {statistics.median(polls):.3f} s / {statistics.median(fetches):.3f} s = {ratio:.2f}")
+            print(f"floor: Python's email package alone parses the same mails in {statistics.median(parses):.3f} s "
+                  f"= {statistics.median(parses) / statistics.median(fetches):.2f} x the bare fetch")
 
             moved_10 = empty_poll_ms(mailbox)
             print(f"empty poll, move mode (INBOX empty, {len(reports)} in Processed): {moved_10:.1f} ms")

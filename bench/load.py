@@ -11,10 +11,11 @@ are built as bench/poll.py builds them.
 gunicorn serves ``wsgi:app`` with 4 workers (deploy/gunicorn.conf.py, access log off); the admin
 signs in with a real POST to /login. wrk (Debian's package, bench/load.lua) then asks for the
 ticket list (a few pages and filters), thread pages and the read-info API in turn, every URL
-checked first to answer 200. The worker's side is a one-shot ``flask receipts poll`` process at
-the priority the deployment gives the worker (deploy/helpdesk-worker.service: ``Nice=-5``),
-timed on the wall clock: once alone (``poll_idle``), then, with the same reports appended
-again, started 2 s into 30 s of wrk at 16 connections (``poll_under_load``).
+checked first to answer 200; 10 s of it alone first give the web tier's own figures (and warm
+it up). The worker's side is a one-shot ``flask receipts poll`` process at the priority the
+deployment gives the worker (deploy/helpdesk-worker.service: ``Nice=-5``), timed on the wall
+clock: once alone (``poll_idle``), then, with the same reports appended again, started 2 s
+into 30 s of wrk at 16 connections (``poll_under_load``).
 
 Run: ``bench/load.sh [--tickets N] [--messages N] [--reports N] [--seconds S]`` (installs wrk
 and starts PostgreSQL if needed), or ``python bench/load.py`` with both in place. The last line
@@ -531,6 +532,8 @@ def main() -> None:
     parser.add_argument("--messages", type=int, default=100_000)
     parser.add_argument("--reports", type=int, default=5000)
     parser.add_argument("--seconds", type=int, default=30, help="how long wrk runs")
+    parser.add_argument("--alone-seconds", type=int, default=10,
+                        help="wrk on the web tier alone first (also its warm-up); 0: not at all")
     parser.add_argument("--contacts", type=int, default=2000)
     parser.add_argument("--agents", type=int, default=20)
     parser.add_argument("--keep-database", action="store_true", help=f"leave {DATABASE} behind for a look")
@@ -577,6 +580,10 @@ def main() -> None:
             print(f"gunicorn on 127.0.0.1:{port}, signed in; {len(targets.lists)} list pages, "
                   f"{len(targets.threads)} thread pages, {len(targets.apis)} read-info URLs: all 200", flush=True)
 
+            if args.alone_seconds:
+                alone = parse_wrk(Wrk(port, args.alone_seconds, paths_file, browser.cookie).join())
+                print(f"web alone (no poll, {args.alone_seconds} s, also the warm-up): rps={alone.rps:.1f} "
+                      f"p50_ms={alone.p50_ms:.1f} p99_ms={alone.p99_ms:.1f} errors={alone.errors}", flush=True)
             poll(env, 0)  # warm-up (an empty folder): the first run of a process pays for more than polling
             reset_reports(app, stack, reports, reply_ids)
             idle = poll(env, len(reports))

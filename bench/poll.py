@@ -23,7 +23,6 @@ import argparse
 import cProfile
 import logging
 import pstats
-import re
 import resource
 import shutil
 import statistics
@@ -39,34 +38,18 @@ sys.path.insert(0, str(ROOT))
 
 from flask_migrate import upgrade  # noqa: E402
 from imapclient import IMAPClient  # noqa: E402
-from sqlalchemy import delete  # noqa: E402
 
 from helpdesk import create_app  # noqa: E402
 from helpdesk.extensions import db  # noqa: E402
-from helpdesk.models import MailboxCheckpoint  # noqa: E402
-from receipts_plugin.models import DeliveryEventRow, Mailbox, RecipientStatusRow, StoredReport  # noqa: E402
+from receipts_plugin.models import Mailbox  # noqa: E402
 from receipts_plugin.poller import poll_mailbox  # noqa: E402
-from receipts_plugin.sending import verp_address  # noqa: E402
 from receipts_plugin.settings import save_switches  # noqa: E402
 from tests.helpers import make_agent, make_department  # noqa: E402
 from tests.mailstack import MailStack  # noqa: E402
-from tests.receipts.poller_support import BOUNCES, append_all, report_mix, sent_replies  # noqa: E402
+from tests.receipts.poller_support import (  # noqa: E402
+    BOUNCES, append_all, forget_reports, referring_corpus, report_mix, sent_replies)
 
 FETCH_BATCH = 100
-ORIGINAL_ID = re.compile(rb"^(Original-Message-ID|In-Reply-To):[^\r\n]*", re.I | re.M)
-
-
-def referring_corpus(app, replies, count: int) -> list[bytes]:
-    """Corpus reports rewritten to be about our replies: delivered to a recipient's VERP
-    address (as Dovecot's LMTP writes Delivered-To) and naming the reply's Message-ID."""
-    files = [p.read_bytes() for p in sorted((ROOT / "tests" / "corpus").rglob("*.eml"))]
-    out = []
-    for n in range(count):
-        reply = replies[n % len(replies)]
-        recipient = reply.recipients[n % len(reply.recipients)]
-        raw = ORIGINAL_ID.sub(lambda m: m.group(1) + b": <" + reply.message_id.encode() + b">", files[n % len(files)])
-        out.append(f"Delivered-To: {verp_address(app, reply.id, recipient.id)}\r\n".encode() + raw)
-    return out
 
 
 def bare_fetch(stack: MailStack) -> tuple[float, int]:
@@ -95,9 +78,7 @@ def stdlib_parse(reports: list[bytes]) -> float:
 
 def forget(app) -> None:
     """As before the first poll: no reports, events, statuses, checkpoints or stored files."""
-    for model in (DeliveryEventRow, RecipientStatusRow, StoredReport, MailboxCheckpoint):
-        db.session.execute(delete(model))
-    db.session.commit()
+    forget_reports()
     shutil.rmtree(app.config["ATTACHMENT_DIR"], ignore_errors=True)
 
 

@@ -6,7 +6,7 @@ from flask import current_app, g, get_template_attribute, render_template, url_f
 from markupsafe import Markup
 
 from .read_info import latest_reply_states, states_for
-from .settings import enabled_department_ids, receipts_enabled
+from .settings import enabled_department_ids
 
 
 def _state_markup(state, message_id: int) -> Markup:
@@ -27,8 +27,9 @@ def _shown_state(message_id: int):
 
 
 def thread_before(ticket, messages) -> Markup | None:
-    g.rr_states = states_for(messages)
-    if not receipts_enabled(ticket.department_id):
+    enabled = enabled_department_ids()
+    g.rr_states = states_for(messages, enabled)
+    if ticket.department_id not in enabled:
         return None
     return Markup(render_template("receipts/_toolbar.html", ticket=ticket,
                                   live=current_app.config.get("RECEIPTS_LIVE_UPDATES", True)))

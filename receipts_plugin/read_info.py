@@ -105,6 +105,7 @@ def latest_reply_states(ticket_ids: Sequence[int], enabled: set[int] | None = No
     for message_id, ticket_id in db.session.execute(
             select(Message.id, Message.ticket_id).join(Ticket, Ticket.id == Message.ticket_id)
             .where(Message.ticket_id.in_(ticket_ids), Message.direction == MessageDirection.OUTBOUND,
+                   Ticket.id.in_(ticket_ids),  # said again for the planner: else it reads every ticket
                    Ticket.department_id.in_(enabled)).order_by(Message.created_at, Message.id)):
         latest[ticket_id] = message_id
     recipients: dict[int, list[tuple[int, str, str]]] = {message_id: [] for message_id in latest.values()}

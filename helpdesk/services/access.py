@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from sqlalchemy import Select, select
+from sqlalchemy.orm import contains_eager
 from werkzeug.exceptions import NotFound
 
 from ..extensions import db
@@ -40,8 +41,10 @@ def ticket_for(agent: Agent, ticket_id: int) -> Ticket:
 
 
 def message_for(agent: Agent, message_id: int) -> Message:
+    """The message if ``agent`` may see its ticket (loaded with it, from the same join); else 404."""
     message = db.session.scalar(
-        restrict_tickets(select(Message).join(Message.ticket).where(Message.id == message_id), agent)
+        restrict_tickets(select(Message).join(Message.ticket).options(contains_eager(Message.ticket))
+                         .where(Message.id == message_id), agent)
     )
     if message is None:
         raise NotFound()

@@ -280,10 +280,12 @@ def clear_attention(ticket: Ticket) -> None:
     db.session.commit()
 
 
-def reply_defaults(ticket: Ticket) -> ReplyDraft:
+def reply_defaults(ticket: Ticket, messages: Sequence[Message] | None = None) -> ReplyDraft:
     """Who a reply goes to by default: the requester, and whoever else was on To or Cc of the
-    customer's last mail (reply-all), without our own department addresses."""
-    last_inbound = next((m for m in reversed(ticket.messages) if m.direction is MessageDirection.INBOUND), None)
+    customer's last mail (reply-all), without our own department addresses. ``messages``: the
+    thread in order, when the caller has it already (else ``ticket.messages`` is loaded)."""
+    thread = ticket.messages if messages is None else messages
+    last_inbound = next((m for m in reversed(thread) if m.direction is MessageDirection.INBOUND), None)
     ours = {email.lower() for email in db.session.scalars(select(Department.email))} | {ticket.requester.email}
     others = header_addresses([last_inbound.to_header, last_inbound.cc_header]) if last_inbound else []
     cc = ", ".join(str(a) for a in others if a.email not in ours)

@@ -64,9 +64,9 @@ def new():
 
 
 def _thread_page(ticket, reply_form=None, note_form=None, status=200):
-    reply_form = reply_form or ReplyForm(formdata=None, obj=ticket_service.reply_defaults(ticket))
-    update_form = TicketUpdateForm(formdata=None, status=ticket.status.value, priority=ticket.priority.value)
     messages = ticket_service.thread_messages(ticket.id)
+    reply_form = reply_form or ReplyForm(formdata=None, obj=ticket_service.reply_defaults(ticket, messages))
+    update_form = TicketUpdateForm(formdata=None, status=ticket.status.value, priority=ticket.priority.value)
     addresses = [a.strip() for text in (reply_form.to.data, reply_form.cc.data, reply_form.bcc.data)
                  for a in (text or "").replace(";", ",").split(",") if "@" in a]
     warnings = undeliverable_among([a.email for a in header_addresses(addresses)])

@@ -6,16 +6,19 @@ import app_config, stack``); importing ``app_config`` points that module's app a
 """
 from __future__ import annotations
 
+import re
 import time
+from collections.abc import Collection
+from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 
 from helpdesk.extensions import db
 from helpdesk.mail.outgoing import send_message
 from flask import Flask
 
-from helpdesk.models import Channel, Message, RecipientRole, Ticket
+from helpdesk.models import Channel, MailboxCheckpoint, Message, RecipientRole, Ticket
 from receipts_plugin.models import DeliveryEventRow, Mailbox, RecipientStatusRow, StoredReport, TrackedMessage
 from receipts_plugin.sending import verp_address
 from tests.helpers import make_reply, make_ticket, relay_config
@@ -24,6 +27,8 @@ from tests.receipts.builders import mdn, postfix_dsn, read_notice
 
 BOUNCES = "bounces@example.test"
 PROCESSED = "Processed"
+CORPUS = Path(__file__).resolve().parents[1] / "corpus"
+ORIGINAL_ID = re.compile(rb"^(Original-Message-ID|In-Reply-To):[^\r\n]*", re.I | re.M)
 
 
 @pytest.fixture
@@ -143,6 +148,32 @@ def report_mix(app: Flask, replies: list[Message]) -> list[bytes]:
                 original_message_id=reply.message_id, to=BOUNCES),
         ]
     return raws
+
+
+def referring_corpus(app: Flask, replies: list[Message], count: int) -> list[bytes]:
+    """Corpus reports rewritten to be about our replies: delivered to a recipient's VERP
+    address (as Dovecot's LMTP writes Delivered-To) and naming the reply's Message-ID."""
+    files = [p.read_bytes() for p in sorted(CORPUS.rglob("*.eml"))]
+    out = []
+    for n in range(count):
+        reply = replies[n % len(replies)]
+        recipient = reply.recipients[n % len(reply.recipients)]
+        raw = ORIGINAL_ID.sub(lambda m: m.group(1) + b": <" + reply.message_id.encode() + b">", files[n % len(files)])
+        out.append(f"Delivered-To: {verp_address(app, reply.id, recipient.id)}\r\n".encode() + raw)
+    return out
+
+
+def forget_reports(message_ids: Collection[int] | None = None) -> None:
+    """Back to "nothing read yet": no reports or checkpoints, and no events or statuses (of
+    ``message_ids`` only, when given: the rest of the database keeps its own)."""
+    for model in (DeliveryEventRow, RecipientStatusRow):
+        query = delete(model)
+        if message_ids is not None:
+            query = query.where(model.message_id.in_(list(message_ids)))
+        db.session.execute(query)
+    for model in (StoredReport, MailboxCheckpoint):
+        db.session.execute(delete(model))
+    db.session.commit()
 
 
 def append_all(stack: MailStack, raws: list[bytes], user: str = BOUNCES, folder: str = "INBOX",

@@ -15,14 +15,14 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import delete, select
+from sqlalchemy import select
 
 import helpdesk.mail.imap as imap
 import receipts_plugin.poller as poller
 from helpdesk.extensions import db
 from helpdesk.jobs import Job, run_worker
-from helpdesk.models import AgentRole, MailboxCheckpoint, utcnow
-from receipts_plugin.models import DeliveryEventRow, RecipientStatusRow, StoredReport
+from helpdesk.models import AgentRole, utcnow
+from receipts_plugin.models import DeliveryEventRow, StoredReport
 from receipts_plugin.poller import poll_all, poll_mailbox
 from tests.helpers import login, make_agent
 from tests.receipts.poller_support import (  # noqa: F401 - fixtures
@@ -32,6 +32,7 @@ from tests.receipts.poller_support import (  # noqa: F401 - fixtures
     append_all,
     count,
     folder_size,
+    forget_reports,
     recorded_state,
     report_mix,
     sent_replies,
@@ -83,13 +84,6 @@ class PollProcesses:
         self.server.stdin.close()
         self.server.wait(timeout=10)
         self.log.close()
-
-
-def forget_reports() -> None:
-    """Back to "nothing read yet": no reports, events, statuses or checkpoints."""
-    for model in (DeliveryEventRow, RecipientStatusRow, StoredReport, MailboxCheckpoint):
-        db.session.execute(delete(model))
-    db.session.commit()
 
 
 def mailbox_contents(stack) -> dict[str, list[bytes]]:

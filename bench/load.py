@@ -1,0 +1,626 @@
+"""Benchmark: the web tier under load while the worker processes reports (issue 8).
+
+On loopback only, bounded in time. A fresh PostgreSQL database ``helpdesk_bench`` (dropped and
+created again, schema from the real migrations) gets generated data with bulk inserts: 3
+departments with read receipts on, 20 agents and an admin, 2,000 contacts, 10,000 tickets and
+100,000 messages (inbound and outbound in turn, replies to To, CC and BCC recipients, most of
+them tracked with delivery events and recipient statuses, so read info has content). On top of
+it, 200 replies are sent through the real services (to the outbox) and 5,000 reports about them
+are built as bench/poll.py builds them.
+
+gunicorn serves ``wsgi:app`` with 4 workers (deploy/gunicorn.conf.py, access log off); the admin
+signs in with a real POST to /login. wrk (Debian's package, bench/load.lua) then asks for the
+ticket list (a few pages and filters), thread pages and the read-info API in turn, every URL
+checked first to answer 200; 10 s of it alone first give the web tier's own figures (and warm
+it up). The worker's side is a one-shot ``flask receipts poll`` process at the priority the
+deployment gives the worker (deploy/helpdesk-worker.service: ``Nice=-5``), timed on the wall
+clock: once alone (``poll_idle``), then, with the same reports appended again, started 2 s
+into 30 s of wrk at 16 connections (``poll_under_load``).
+
+Run: ``bench/load.sh [--tickets N] [--messages N] [--reports N] [--seconds S]`` (installs wrk
+and starts PostgreSQL if needed), or ``python bench/load.py`` with both in place. The last line
+is ``load-bench: rps=X p50_ms=A p99_ms=B errors=E poll_under_load/poll_idle=R``; errors are
+wrk's socket errors (connect, read, write, timeout) plus every answer other than 2xx.
+"""
+from __future__ import annotations
+
+import argparse
+import html
+import http.client
+import json
+import logging
+import os
+import random
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.parse
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from http.cookies import SimpleCookie
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+import psycopg  # noqa: E402
+from flask import Flask  # noqa: E402
+from flask_migrate import upgrade  # noqa: E402
+from sqlalchemy import func, insert, select, text, update  # noqa: E402
+
+from helpdesk import create_app  # noqa: E402
+from helpdesk.extensions import db  # noqa: E402
+from helpdesk.models import (  # noqa: E402
+    Agent,
+    AgentRole,
+    Channel,
+    Contact,
+    DeliveryState,
+    Department,
+    Message,
+    MessageDirection,
+    MessageRecipient,
+    RecipientRole,
+    SendState,
+    Ticket,
+    TicketPriority,
+    TicketStatus,
+    agent_departments,
+    utcnow,
+)
+from receipts_plugin.events import state_event, status_values  # noqa: E402
+from receipts_plugin.models import DeliveryEventRow, Mailbox, RecipientStatusRow, TrackedMessage  # noqa: E402
+from receipts_plugin.settings import save_switches  # noqa: E402
+from receipts_plugin.state import fold  # noqa: E402
+from tests.mailstack import MailStack  # noqa: E402
+from tests.receipts.factories import FATES  # noqa: E402
+from tests.receipts.poller_support import (  # noqa: E402
+    BOUNCES,
+    append_all,
+    forget_reports,
+    referring_corpus,
+    report_mix,
+    sent_replies,
+)
+
+PG_SERVER = "postgresql://postgres@127.0.0.1:5432"
+DATABASE = "helpdesk_bench"
+ADMIN_EMAIL = "admin@example.test"
+ADMIN_PASSWORD = "load-bench admin"
+USER_AGENT = "load-bench"
+SECRET_KEY = "load-bench secret"
+DEPARTMENTS = ("Support", "Billing", "Sales")
+STATUS_WEIGHTS = {TicketStatus.OPEN: 2, TicketStatus.PENDING: 3, TicketStatus.RESOLVED: 3, TicketStatus.CLOSED: 2}
+TICKET_CHUNK = 1000
+INSERT_CHUNK = 5000
+REPORT_REPLIES = 200
+POLL_DELAY = 2.0
+POLL_COMMAND = ["nice", "-n", "-5", str(ROOT / ".venv/bin/flask"), "--app", "wsgi", "receipts", "poll",
+                "--mailbox", "bounces", "--force"]  # Nice=-5: as deploy/helpdesk-worker.service runs the worker
+
+
+def app_config(work: Path) -> dict:
+    return {"DATABASE_URL": f"{PG_SERVER}/{DATABASE}", "SECRET_KEY": SECRET_KEY, "PLUGINS": ["receipts"],
+            "ALLOW_TEST_DOMAINS": True, "MAIL_DOMAIN": "example.test", "OUTBOX_DIR": str(work / "outbox"),
+            "ATTACHMENT_DIR": str(work / "files"), "RECEIPTS_ADDRESS": BOUNCES, "LOG_LEVEL": "WARNING"}
+
+
+def process_env(config: dict) -> dict[str, str]:
+    """The same configuration for gunicorn and the poll (``HELPDESK_*``, values as JSON), and
+    this worktree's code first on the path."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HELPDESK_") and k != "SECRET_KEY"}
+    env.update({f"HELPDESK_{key}": json.dumps(value) for key, value in config.items()})
+    env["PYTHONPATH"] = str(ROOT)
+    return env
+
+
+# ------------------------------------------------------------------ database and generated data
+def recreate_database() -> None:
+    with psycopg.connect(f"{PG_SERVER}/postgres", autocommit=True) as connection:
+        connection.execute(f"DROP DATABASE IF EXISTS {DATABASE} WITH (FORCE)")
+        connection.execute(f"CREATE DATABASE {DATABASE}")
+
+
+def drop_database() -> None:
+    with psycopg.connect(f"{PG_SERVER}/postgres", autocommit=True) as connection:
+        connection.execute(f"DROP DATABASE IF EXISTS {DATABASE} WITH (FORCE)")
+
+
+def bulk(model, rows: list[dict]) -> None:
+    """Core INSERTs of many rows at once, into the model's table (no ORM objects; the ORM's
+    bulk path would split the rows by which columns are None, into thousands of statements)."""
+    table = getattr(model, "__table__", model)
+    for start in range(0, len(rows), INSERT_CHUNK):
+        db.session.execute(insert(table), rows[start:start + INSERT_CHUNK])
+
+
+def password_hash(password: str) -> str:
+    """Hashed as the app hashes an agent's password."""
+    agent = Agent()
+    agent.set_password(password)
+    return agent.password_hash
+
+
+@dataclass
+class Thread:
+    """One generated ticket's rows."""
+
+    tickets: list[dict]
+    messages: list[dict]
+    recipients: list[dict]
+    tracked: list[dict]
+    events: list[dict]
+    statuses: list[dict]
+
+
+class Generator:
+    """Rows for tickets and their threads, with ids given here (so that no insert needs to
+    return any), reproducible from a seed."""
+
+    def __init__(self, departments: list[int], agents_of: dict[int, list[int]], contacts: list[tuple[str, str]],
+                 seed: int = 8) -> None:
+        self.rng = random.Random(seed)
+        self.departments, self.agents_of, self.contacts = departments, agents_of, contacts
+        self.now = utcnow()
+        self.message_id = self.recipient_id = 0
+        self.department_email = {d: f"{DEPARTMENTS[d - 1].lower()}@example.test" for d in departments}
+
+    def chunk(self, first: int, last: int, tickets: int, messages: int) -> Thread:
+        rows = Thread([], [], [], [], [], [])
+        for ticket_id in range(first, last):
+            count = max(1, messages // tickets + (1 if ticket_id <= messages % tickets else 0))
+            self.ticket(rows, ticket_id, tickets, count)
+        return rows
+
+    def ticket(self, rows: Thread, ticket_id: int, tickets: int, count: int) -> None:
+        rng = self.rng
+        department = self.departments[ticket_id % len(self.departments)]
+        requester = rng.randrange(len(self.contacts))
+        subject = f"Question {ticket_id}: {rng.choice(['invoice', 'login', 'printer', 'refund', 'delivery'])}"
+        # Spread over the past year, oldest first; each thread lasts at most a few days.
+        at = self.now - timedelta(days=365) + timedelta(days=360) * (ticket_id / tickets) \
+            + timedelta(seconds=rng.randrange(3600))
+        created = at
+        previous: str | None = None
+        for n in range(count):
+            self.message_id += 1
+            if n % 2 == 0:
+                message_id = f"m{ticket_id}.{n}@clients.test"
+                rows.messages.append(self.message(ticket_id, MessageDirection.INBOUND, at, message_id, previous,
+                                                  contact_id=requester + 1, from_address=self.contacts[requester][0],
+                                                  from_name=self.contacts[requester][1], subject=subject,
+                                                  to_header=self.department_email[department]))
+            else:
+                message_id = f"hd.{ticket_id}.{n}.bench@example.test"
+                rows.messages.append(self.message(
+                    ticket_id, MessageDirection.OUTBOUND, at, message_id, previous,
+                    author_id=rng.choice(self.agents_of[department]), from_address=self.department_email[department],
+                    from_name=DEPARTMENTS[department - 1], subject=f"Re: [HD-{ticket_id}] {subject}",
+                    send_state=SendState.SENT, send_attempts=1, sent_at=at))
+                self.reply(rows, requester, at)
+            previous, last = message_id, at
+            at += timedelta(minutes=rng.randrange(5, 300))
+        rows.tickets.append(dict(
+            id=ticket_id, subject=subject, status=rng.choices(list(STATUS_WEIGHTS), list(STATUS_WEIGHTS.values()))[0],
+            priority=TicketPriority.NORMAL if ticket_id % 7 else TicketPriority.HIGH, channel=Channel.EMAIL,
+            department_id=department, requester_id=requester + 1, assignee_id=rng.choice(self.agents_of[department]),
+            attention=None, created_at=created, updated_at=last))
+
+    def message(self, ticket_id: int, direction: MessageDirection, at: datetime, message_id: str,
+                previous: str | None, **fields) -> dict:
+        row = dict(id=self.message_id, ticket_id=ticket_id, direction=direction, author_id=None, contact_id=None,
+                   from_address="", from_name="", to_header="", cc_header="", subject="", message_id=message_id,
+                   in_reply_to=previous, references=f"<{previous}>" if previous else "",
+                   text_body=f"Message {self.message_id}.\n\n" + "Some words about the matter at hand. " * 8,
+                   html_body=None, auto_submitted=False, created_at=at, raw_sha256=None, send_state=None,
+                   send_attempts=0, next_attempt_at=None, last_error=None, sent_at=None)
+        row.update(fields)
+        return row
+
+    def reply(self, rows: Thread, requester: int, at: datetime) -> None:
+        """An outbound message's recipients: To the requester, sometimes a CC and a BCC; most
+        replies tracked, with the events and statuses the poller would have recorded."""
+        rng, message_id = self.rng, self.message_id
+        others = rng.sample(range(len(self.contacts)), 3)
+        people = [(RecipientRole.TO, requester)]
+        if rng.random() < 0.5:
+            people.append((RecipientRole.CC, next(c for c in others if c != requester)))
+        if rng.random() < 0.3:
+            people.append((RecipientRole.BCC, next(c for c in reversed(others) if c not in {p for _, p in people})))
+        tracked = rng.random() < 0.7
+        if tracked:
+            rows.tracked.append(dict(message_id=message_id, envid=f"bench{message_id}", per_recipient=True,
+                                     requested_at=at))
+        for role, contact in people:
+            self.recipient_id += 1
+            address, name = self.contacts[contact]
+            rows.recipients.append(dict(
+                id=self.recipient_id, message_id=message_id, contact_id=contact + 1, role=role, address=address,
+                name=name, delivery_state=DeliveryState.ACCEPTED, smtp_code=250, smtp_response="2.0.0 Ok: queued",
+                last_attempt_at=at, accepted_at=at))
+            if tracked:
+                self.fate(rows, message_id, at)
+
+    def fate(self, rows: Thread, message_id: int, at: datetime) -> None:
+        recipient_id = self.recipient_id
+        kind, status, reason = FATES[self.rng.randrange(len(FATES))]
+        events = [self.event(recipient_id, message_id, "smtp-accepted", "smtp:smtp-accepted", at, "250", None)]
+        if kind:
+            events.append(self.event(recipient_id, message_id, kind, f"bench:{kind}",
+                                     at + timedelta(minutes=self.rng.randrange(1, 120)), status, reason))
+        rows.events += events
+        state = fold(state_event(event) for event in events)
+        rows.statuses.append(dict(recipient_id=recipient_id, message_id=message_id, updated_at=self.now,
+                                  **status_values(state)))
+
+    @staticmethod
+    def event(recipient_id: int, message_id: int, kind: str, key: str, at: datetime, status_code: str | None,
+              reason: str | None) -> dict:
+        return dict(recipient_id=recipient_id, message_id=message_id, kind=kind, source=kind.split("-")[0], key=key,
+                    at=at, status_code=status_code, reason=reason,
+                    diagnostic=f"{status_code} from the remote server" if reason else None, remote_mta=None,
+                    detail=None, report_id=None, recorded_at=at)
+
+
+def generate(tickets: int, messages: int, contacts: int, agents: int) -> None:
+    """Departments (receipts on), agents and an admin, contacts, then tickets with their
+    threads in chunks, one commit each; the sequences then follow the ids given."""
+    now = utcnow()
+    departments = list(range(1, len(DEPARTMENTS) + 1))
+    bulk(Department, [dict(id=d, name=DEPARTMENTS[d - 1], email=f"{DEPARTMENTS[d - 1].lower()}@example.test",
+                           reopen_on_bounce=False, created_at=now) for d in departments])
+    hashed = password_hash(ADMIN_PASSWORD)  # one hash for everyone: hashing is slow on purpose
+    bulk(Agent, [dict(id=1, email=ADMIN_EMAIL, name="Admin", password_hash=hashed, role=AgentRole.ADMIN)]
+         + [dict(id=n, email=f"agent{n}@example.test", name=f"Agent {n}", password_hash=hashed, role=AgentRole.AGENT)
+            for n in range(2, agents + 2)])
+    agents_of: dict[int, list[int]] = {d: [] for d in departments}
+    for n in range(2, agents + 2):
+        for d in {departments[n % 3], departments[n // 7 % 3]}:  # one or two departments each
+            agents_of[d].append(n)
+    bulk(agent_departments, [dict(agent_id=a, department_id=d) for d, ids in agents_of.items() for a in ids])
+    people = [(f"customer{n}@clients.test", f"Customer {n}") for n in range(1, contacts + 1)]
+    bulk(Contact, [dict(id=n, email=email, name=name, created_at=now) for n, (email, name) in enumerate(people, 1)])
+    db.session.commit()
+    save_switches(set(departments))
+
+    generator = Generator(departments, agents_of, people)
+    for first in range(1, tickets + 1, TICKET_CHUNK):
+        rows = generator.chunk(first, min(first + TICKET_CHUNK, tickets + 1), tickets, messages)
+        for table, values in ((Ticket, rows.tickets), (Message, rows.messages), (MessageRecipient, rows.recipients),
+                              (TrackedMessage, rows.tracked), (DeliveryEventRow, rows.events),
+                              (RecipientStatusRow, rows.statuses)):
+            bulk(table, values)
+        db.session.commit()
+    for table in ("departments", "agents", "contacts", "tickets", "messages", "message_recipients"):
+        db.session.execute(text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
+                                f"(SELECT max(id) FROM {table}))"))
+    db.session.commit()
+
+
+def vacuum_analyze() -> None:
+    """As autovacuum would have left a database that has been in use: statistics and visibility."""
+    with psycopg.connect(f"{PG_SERVER}/{DATABASE}", autocommit=True) as connection:
+        connection.execute("VACUUM ANALYZE")
+
+
+def sizes() -> str:
+    counts = {name: db.session.scalar(select(func.count()).select_from(model)) for name, model in (
+        ("tickets", Ticket), ("messages", Message), ("recipients", MessageRecipient), ("tracked", TrackedMessage),
+        ("events", DeliveryEventRow), ("statuses", RecipientStatusRow), ("contacts", Contact), ("agents", Agent))}
+    outbound = db.session.scalar(select(func.count()).where(Message.direction == MessageDirection.OUTBOUND))
+    megabytes = db.session.scalar(text("SELECT pg_database_size(current_database())")) / 2 ** 20
+    return " ".join(f"{k}={v}" for k, v in counts.items()) + f" outbound={outbound} database_mb={megabytes:.0f}"
+
+
+# ------------------------------------------------------------------ the web tier
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def start_gunicorn(env: dict[str, str], port: int, log: Path) -> subprocess.Popen:
+    command = [str(ROOT / ".venv/bin/gunicorn"), "--config", str(ROOT / "deploy/gunicorn.conf.py"),
+               "--chdir", str(ROOT), "--bind", f"127.0.0.1:{port}", "-w", "4", "--access-logfile", "/dev/null",
+               "wsgi:app"]
+    with log.open("wb") as out:
+        return subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+
+
+def stop(process: subprocess.Popen | None, timeout: float = 30) -> None:
+    if process is None or process.poll() is not None:
+        return
+    process.terminate()
+    try:
+        process.wait(timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+class Browser:
+    """Plain HTTP to the server, no redirects followed, with the session cookie kept."""
+
+    def __init__(self, port: int) -> None:
+        self.port = port
+        self.cookies: dict[str, str] = {}
+
+    @property
+    def cookie(self) -> str:
+        return "; ".join(f"{k}={v}" for k, v in self.cookies.items())
+
+    def request(self, method: str, path: str, form: dict | None = None) -> tuple[int, str]:
+        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
+        headers = {"User-Agent": USER_AGENT}
+        if self.cookies:
+            headers["Cookie"] = self.cookie
+        body = urllib.parse.urlencode(form) if form is not None else None
+        if body is not None:
+            headers["Content-Type"] = "application/x-www-form-urlencoded"
+        try:
+            connection.request(method, path, body=body, headers=headers)
+            response = connection.getresponse()
+            for value in response.headers.get_all("Set-Cookie") or []:
+                self.cookies.update({k: m.value for k, m in SimpleCookie(value).items()})
+            return response.status, response.read().decode("utf-8", "replace")
+        finally:
+            connection.close()
+
+    def wait_ready(self, server: subprocess.Popen, log: Path, timeout: float = 60) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if server.poll() is not None:
+                raise RuntimeError(f"gunicorn exited ({server.returncode}):\n{log.read_text()[-3000:]}")
+            try:
+                if self.request("GET", "/readyz")[0] == 200:
+                    return
+            except OSError:
+                pass
+            time.sleep(0.2)
+        raise RuntimeError(f"gunicorn not ready after {timeout:.0f} s:\n{log.read_text()[-3000:]}")
+
+    def sign_in(self, email: str, password: str) -> None:
+        status, page = self.request("GET", "/login")
+        token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page)
+        assert status == 200 and token, f"/login: {status}"
+        status, _ = self.request("POST", "/login", {"csrf_token": token.group(1), "email": email, "password": password})
+        assert status == 302, f"sign-in answered {status}, not a redirect"
+
+
+@dataclass
+class Targets:
+    lists: list[str]
+    threads: list[str]
+    apis: list[str]
+
+    def rotation(self) -> list[str]:
+        """The list, a thread and the API in turn (a third each), every path in the rotation."""
+        rounds = max(len(self.lists), len(self.threads), len(self.apis))
+        return [group[n % len(group)] for n in range(rounds) for group in (self.lists, self.threads, self.apis)]
+
+
+def pick_targets(browser: Browser, seed: int = 8) -> Targets:
+    """A few pages and filters of the list; thread pages and the read-info API of tracked
+    replies from tickets across the data."""
+    rng = random.Random(seed)
+    tracked = list(db.session.execute(select(TrackedMessage.message_id, Message.ticket_id)
+                                      .join(Message, Message.id == TrackedMessage.message_id)
+                                      .where(Message.message_id.like("%.bench@%")).order_by(TrackedMessage.message_id)))
+    chosen = sorted(rng.sample(tracked, min(16, len(tracked))))
+    status, first_page = browser.request("GET", "/")
+    older = re.search(r'href="(/\?[^"]*after=[^"]*)"', first_page)
+    lists = ["/", "/?page=2", "/?page=40", "/?status=open", "/?department=2", "/?department=3&status=pending"]
+    if older:
+        lists.append(html.unescape(older.group(1)))
+    threads = list(dict.fromkeys(f"/tickets/{ticket_id}" for _, ticket_id in chosen))[:8]
+    return Targets(lists, threads,
+                   [f"/api/v1/messages/{message_id}/read-info" for message_id, _ in chosen])
+
+
+def check_targets(browser: Browser, targets: Targets) -> None:
+    """Every URL answers 200 to the admin, so that any error under load is a real one."""
+    for path in dict.fromkeys(targets.rotation()):
+        status, body = browser.request("GET", path)
+        if status != 200:
+            raise RuntimeError(f"{path} answered {status}, not 200")
+        if "/read-info" in path:
+            assert json.loads(body)["recipients"], f"{path}: no recipients"
+
+
+# ------------------------------------------------------------------ the worker's side
+def reset_reports(app: Flask, stack: MailStack, reports: list[bytes], reply_ids: list[int]) -> None:
+    """As before the first poll (for the report replies: the generated data keeps its read
+    info), with the same reports appended again."""
+    forget_reports(reply_ids)
+    db.session.execute(update(Contact).where(Contact.undeliverable_since.is_not(None))
+                       .values(undeliverable_since=None, undeliverable_reason=None))
+    db.session.commit()
+    db.session.remove()
+    shutil.rmtree(app.config["ATTACHMENT_DIR"], ignore_errors=True)
+    stack.clear(BOUNCES)
+    append_all(stack, reports)
+
+
+@dataclass
+class Poll:
+    started: float
+    ended: float
+    line: str
+
+    @property
+    def seconds(self) -> float:
+        return self.ended - self.started
+
+
+def poll(env: dict[str, str], expected: int) -> Poll:
+    started = time.monotonic()
+    done = subprocess.run(POLL_COMMAND, cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
+    ended = time.monotonic()
+    line = done.stdout.strip()
+    if done.returncode != 0 or f"fetched={expected} " not in line:
+        raise RuntimeError(f"poll failed ({done.returncode}): {line}\n{done.stderr[-3000:]}")
+    return Poll(started, ended, line)
+
+
+# ------------------------------------------------------------------ wrk
+UNITS_MS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60_000.0}
+
+
+def milliseconds(value: str) -> float:
+    number, unit = re.fullmatch(r"([\d.]+)(us|ms|s|m)", value).groups()
+    return float(number) * UNITS_MS[unit]
+
+
+@dataclass
+class WrkResult:
+    rps: float
+    p50_ms: float
+    p99_ms: float
+    errors: int
+    detail: str
+
+
+def parse_wrk(output: str) -> WrkResult:
+    rps = float(re.search(r"^Requests/sec:\s+([\d.]+)", output, re.M).group(1))
+    p50 = milliseconds(re.search(r"^\s+50%\s+(\S+)", output, re.M).group(1))
+    p99 = milliseconds(re.search(r"^\s+99%\s+(\S+)", output, re.M).group(1))
+    sockets = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", output)
+    socket_errors = sum(map(int, sockets.groups())) if sockets else 0
+    non_2xx_3xx = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
+    not_2xx = int(re.search(r"Responses other than 2xx: (\d+)", output).group(1))  # includes non_2xx_3xx
+    detail = (f"socket errors {socket_errors}, non-2xx/3xx {int(non_2xx_3xx.group(1)) if non_2xx_3xx else 0}, "
+              f"other than 2xx (3xx too) {not_2xx}")
+    return WrkResult(rps, p50, p99, socket_errors + not_2xx, detail)
+
+
+class Wrk:
+    """wrk running in the background; its output and the moment it ended are kept."""
+
+    def __init__(self, port: int, seconds: int, paths_file: Path, cookie: str) -> None:
+        command = ["wrk", "-t2", "-c16", f"-d{seconds}s", "--latency", "-s", str(ROOT / "bench/load.lua"),
+                   f"http://127.0.0.1:{port}", "--", str(paths_file), cookie, USER_AGENT]
+        self.timeout = seconds + 60
+        self.started = time.monotonic()
+        self.process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        self.output, self.ended = "", 0.0
+        self.waiter = threading.Thread(target=self._wait, daemon=True)
+        self.waiter.start()
+
+    def _wait(self) -> None:
+        self.output = self.process.communicate()[0]
+        self.ended = time.monotonic()
+
+    def join(self) -> str:
+        self.waiter.join(self.timeout)
+        if self.waiter.is_alive():
+            self.process.kill()
+            raise RuntimeError("wrk did not finish in time")
+        if self.process.returncode != 0:
+            raise RuntimeError(f"wrk exited with {self.process.returncode}: {self.output}")
+        return self.output
+
+
+# ------------------------------------------------------------------ main
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--tickets", type=int, default=10_000)
+    parser.add_argument("--messages", type=int, default=100_000)
+    parser.add_argument("--reports", type=int, default=5000)
+    parser.add_argument("--seconds", type=int, default=30, help="how long wrk runs")
+    parser.add_argument("--alone-seconds", type=int, default=10,
+                        help="wrk on the web tier alone first (also its warm-up); 0: not at all")
+    parser.add_argument("--contacts", type=int, default=2000)
+    parser.add_argument("--agents", type=int, default=20)
+    parser.add_argument("--keep-database", action="store_true", help=f"leave {DATABASE} behind for a look")
+    args = parser.parse_args()
+    logging.disable(logging.WARNING)
+
+    work = Path(tempfile.mkdtemp(prefix="load-bench."))
+    config = app_config(work)
+    env = process_env(config)
+    app = create_app(config)
+    stack = server = wrk = None
+    try:
+        recreate_database()
+        with app.app_context():
+            upgrade(revision="heads")
+            started = time.perf_counter()
+            generate(args.tickets, args.messages, args.contacts, args.agents)
+            generation = time.perf_counter() - started
+            vacuum_analyze()
+            print(f"generated in {generation:.1f} s (then VACUUM ANALYZE): {sizes()}", flush=True)
+
+            desk = (db.session.get(Department, 1), None, db.session.get(Agent, 1))  # the admin, on Support
+            replies = sent_replies(desk, min(REPORT_REPLIES, args.reports))
+            reports = (report_mix(app, replies) + referring_corpus(app, replies, args.reports))[:args.reports]
+            reply_ids = [reply.id for reply in replies]
+            stack = MailStack.start()
+            db.session.add(Mailbox(name="bounces", host=stack.imap_host, port=stack.imaps_port, username=BOUNCES,
+                                   password=stack.password, cafile=stack.cafile, processed_folder="Processed"))
+            db.session.commit()
+            print(f"{len(replies)} replies sent on top; {len(reports)} reports about them, "
+                  f"{sum(map(len, reports)) / len(reports):.0f} bytes on average", flush=True)
+
+            port = free_port()
+            log = work / "gunicorn.log"
+            server = start_gunicorn(env, port, log)
+            browser = Browser(port)
+            browser.wait_ready(server, log)
+            browser.sign_in(ADMIN_EMAIL, ADMIN_PASSWORD)
+            targets = pick_targets(browser)
+            db.session.remove()
+            check_targets(browser, targets)
+            paths_file = work / "paths.txt"
+            paths_file.write_text("\n".join(targets.rotation()) + "\n")
+            print(f"gunicorn on 127.0.0.1:{port}, signed in; {len(targets.lists)} list pages, "
+                  f"{len(targets.threads)} thread pages, {len(targets.apis)} read-info URLs: all 200", flush=True)
+
+            if args.alone_seconds:
+                alone = parse_wrk(Wrk(port, args.alone_seconds, paths_file, browser.cookie).join())
+                print(f"web alone (no poll, {args.alone_seconds} s, also the warm-up): rps={alone.rps:.1f} "
+                      f"p50_ms={alone.p50_ms:.1f} p99_ms={alone.p99_ms:.1f} errors={alone.errors}", flush=True)
+            poll(env, 0)  # warm-up (an empty folder): the first run of a process pays for more than polling
+            reset_reports(app, stack, reports, reply_ids)
+            idle = poll(env, len(reports))
+            print(f"poll_idle: {idle.seconds:.2f} s wall; {idle.line}", flush=True)
+
+            reset_reports(app, stack, reports, reply_ids)
+            wrk = Wrk(port, args.seconds, paths_file, browser.cookie)
+            time.sleep(POLL_DELAY)
+            loaded = poll(env, len(reports))
+            output = wrk.join()
+            check_targets(browser, targets)  # still signed in, everything still there
+        overlap = max(0.0, min(loaded.ended, wrk.ended) - loaded.started)
+        print(f"poll_under_load: {loaded.seconds:.2f} s wall, started {loaded.started - wrk.started:.1f} s into wrk, "
+              f"{overlap:.1f} s of it ({overlap / loaded.seconds:.0%}) while wrk ran"
+              + ("" if loaded.ended <= wrk.ended else
+                 f"; it finished {loaded.ended - wrk.ended:.1f} s after wrk") + f"; {loaded.line}")
+        print(output.rstrip(), flush=True)
+        result = parse_wrk(output)
+        ratio = loaded.seconds / idle.seconds
+        print(f"errors: {result.detail}; targets: errors=0 {'met' if result.errors == 0 else 'MISSED'}, "
+              f"p99<250ms {'met' if result.p99_ms < 250 else 'MISSED'}, "
+              f"ratio<2 {'met' if ratio < 2 else 'MISSED'}")
+        print(f"load-bench: rps={result.rps:.1f} p50_ms={result.p50_ms:.1f} p99_ms={result.p99_ms:.1f} "
+              f"errors={result.errors} poll_under_load/poll_idle={ratio:.2f}")
+    finally:
+        if wrk is not None and wrk.process.poll() is None:
+            wrk.process.kill()
+        stop(server)
+        if stack is not None:
+            stack.stop()
+        with app.app_context():
+            db.session.remove()
+            db.engine.dispose()
+        if not args.keep_database:
+            drop_database()
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

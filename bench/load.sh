@@ -1,16 +1,12 @@
 #!/usr/bin/env bash
 # The load benchmark of issue 8 (what it measures: bench/load.py's docstring). Makes sure wrk and
-# the mail stack's packages are installed (Debian's, through .ci/install-debian-packages, or
-# apt-get for wrk alone) and PostgreSQL answers on 127.0.0.1:5432, then runs the benchmark.
+# the mail stack's Debian packages are installed and PostgreSQL answers on 127.0.0.1:5432, then
+# runs the benchmark.
 # Run from anywhere: bench/load.sh [--tickets N] [--messages N] [--reports N] [--seconds S]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-if [[ -x .ci/install-debian-packages ]]; then
-  .ci/install-debian-packages
-elif ! command -v wrk >/dev/null; then
-  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends wrk >/dev/null
-fi
+.ci/install-debian-packages  # wrk, Postfix, Dovecot (idempotent: a quick check when present)
 
 if ! pg_isready -h 127.0.0.1 -p 5432 -q; then
   pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql)" main start

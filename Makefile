@@ -40,7 +40,7 @@ test-postgres:
 		echo "PostgreSQL is not reachable at $(PG_TEST_URL): start it (see .ci/run) to run the suite on it too." >&2; exit 1; \
 	fi
 
-bench: $(VENV)/.installed
+bench: install-test-deps
 	$(BIN)/pip install --quiet -e '.[test,deploy,bench]'
 	for b in bench/*.py; do $(BIN)/python $$b || exit 1; done
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from flask import Flask, Response
-from werkzeug.middleware.proxy_fix import ProxyFix
 from sqlalchemy import delete, func, select
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from .extensions import db
 from .models import LoginFailure, utcnow

@@ -2,9 +2,9 @@
 
 Shared by the core's support-mailbox intake and by plugins that watch other mailboxes.
 A poll: STATUS; nothing new when UIDNEXT says so (no SELECT or SEARCH, so an empty poll
-costs the same for 10 or 10,000 messages); SELECT, SEARCH the UIDs after the checkpoint; sizes first
-(RFC822.SIZE); bodies in batches with BODY.PEEK[] (oversize ones only by header), the next
-chunk downloading while this one is processed; each chunk is handed to a :class:`MailBatch`
+costs the same for 10 or 10,000 messages); else SELECT, SEARCH the UIDs after the checkpoint;
+sizes first (RFC822.SIZE); bodies in batches with BODY.PEEK[] (oversize ones only by header),
+the next chunk downloading while this one is processed; each chunk is handed to a :class:`MailBatch`
 that records it and commits (or each mail to a processor that commits its own result);
 then the batch is moved to the processed folder (or flagged), and only then the checkpoint
 advances. A crash at any point repeats some work on the next poll, never loses a mail;

@@ -10,6 +10,7 @@ from blinker import Namespace
 from flask import current_app
 from sqlalchemy import select
 
+from helpdesk.extensions import db
 from helpdesk.models import Message, MessageRecipient, TicketStatus
 from helpdesk.services.contacts import mark_all_undeliverable
 from helpdesk.services.events import after_commit
@@ -32,8 +33,6 @@ _DEAD = {RecipientStatus.BOUNCED.value, RecipientStatus.FAILED.value}
 def after_events(message: Message | None, changed: Sequence[MessageRecipient], inputs: Sequence) -> None:
     if message is None or not changed:
         return
-    from helpdesk.extensions import db
-
     mark_all_undeliverable(hard_bounces(inputs, changed))
     statuses = {row.recipient_id: row.status for row in db.session.scalars(
         select(RecipientStatusRow).where(RecipientStatusRow.message_id == message.id))}
@@ -61,8 +60,6 @@ def announce(outcomes: Sequence[tuple[Message, Sequence[MessageRecipient]]]) -> 
     """Send ``reply_outcome`` for these (message, changed recipients) once the current
     transaction has committed, the messages read again together first (one query, where each
     receiver's first look would otherwise cost one per message)."""
-    from helpdesk.extensions import db
-
     app = current_app._get_current_object()
     outcomes = [(message, list(changed)) for message, changed in outcomes]
     ids = [message.id for message, _ in outcomes]  # read now: after the commit each would cost a query

@@ -21,12 +21,10 @@ DEFAULTS = {
     "RECEIPTS_BATCH_SIZE": 100,  # mails fetched per IMAP FETCH, committed and moved together
     "RECEIPTS_MAX_MESSAGE_BYTES": 10 * 1024 * 1024,  # larger mails are quarantined by their headers
     "RECEIPTS_IDLE": True,  # the worker also holds an IMAP IDLE connection per mailbox
-    # Live updates of an open thread (Server-Sent Events). Each open thread holds a connection
-    # (a server thread) for up to RECEIPTS_LIVE_STREAM_SECONDS: serve with threads (gunicorn
-    # --threads N), or switch this off and let agents use the refresh control.
+    # Live updates of an open thread: the page asks for the thread's change marker this often
+    # (not while its tab is hidden) and refreshes its check marks when it changes.
     "RECEIPTS_LIVE_UPDATES": True,
-    "RECEIPTS_LIVE_STREAM_SECONDS": 50,
-    "RECEIPTS_LIVE_CHECK_SECONDS": 2.0,
+    "RECEIPTS_LIVE_CHECK_SECONDS": 5.0,
 }
 
 

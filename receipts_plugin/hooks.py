@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import current_app, g, get_template_attribute, render_template, url_for
 from markupsafe import Markup
 
+from .live import change_marker
 from .read_info import latest_reply_states, states_for
 from .settings import enabled_department_ids
 
@@ -31,8 +32,11 @@ def thread_before(ticket, messages) -> Markup | None:
     g.rr_states = states_for(messages, enabled)
     if ticket.department_id not in enabled:
         return None
+    config = current_app.config
+    live = config.get("RECEIPTS_LIVE_UPDATES", True)
     return Markup(render_template("receipts/_toolbar.html", ticket=ticket,
-                                  live=current_app.config.get("RECEIPTS_LIVE_UPDATES", True)))
+                                  marker=change_marker(ticket.id) if live else None,
+                                  check_seconds=config.get("RECEIPTS_LIVE_CHECK_SECONDS", 5.0)))
 
 
 def message_meta(message, ticket) -> Markup | None:

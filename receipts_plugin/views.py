@@ -3,8 +3,8 @@ Thread Read Info panel (its own page without JavaScript, a fragment with it), ra
 and the JSON read-info API."""
 from __future__ import annotations
 
-from flask import (Blueprint, Response, abort, current_app, flash, jsonify, redirect, render_template, request,
-                   send_file, stream_with_context, url_for)
+from flask import (Blueprint, abort, flash, jsonify, redirect, render_template, request,
+                   send_file, url_for)
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
@@ -20,7 +20,7 @@ from . import mailboxes as mailbox_service
 from .forms import MailboxForm
 from .ingest import reapply
 from .models import Mailbox, StoredReport
-from .live import live_updates
+from .live import change_marker
 from .read_info import EVENT_LABELS, PROBLEM_LABELS, STATUS_LABELS, message_read_info, states_for
 from .serialise import read_info_json, state_json
 from .settings import all_settings, receipts_enabled, save_switches
@@ -150,15 +150,11 @@ def states_fragment(ticket_id: int):
     return render_template("receipts/states_fragment.html", states=states_for(thread_messages(ticket.id)))
 
 
-@bp.route("/tickets/<int:ticket_id>/read-info/events")
+@bp.route("/tickets/<int:ticket_id>/read-info/marker")
 @login_required
-def live(ticket_id: int):
-    """Server-Sent Events: a ``read-info`` event whenever a recipient of this ticket changes.
-
-    Each stream lasts under a minute; browsers reconnect by themselves (EventSource)."""
+def live_marker(ticket_id: int):
+    """Live updates: what an open thread asks every few seconds; a new marker means news."""
     ticket = _tracked_ticket(ticket_id)
-    config = current_app.config
-    updates = live_updates(ticket.id, float(config["RECEIPTS_LIVE_STREAM_SECONDS"]),
-                           float(config["RECEIPTS_LIVE_CHECK_SECONDS"]))
-    return Response(stream_with_context(updates), mimetype="text/event-stream",
-                    headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+    response = jsonify(marker=change_marker(ticket.id))
+    response.headers["Cache-Control"] = "no-store"
+    return response

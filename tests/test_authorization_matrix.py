@@ -37,7 +37,7 @@ POLICIES = {
     "tickets.thread": "department", "tickets.reply": "department", "tickets.note": "department",
     "tickets.update": "department", "tickets.clear_attention": "department", "tickets.attachment": "department", "api.ticket": "department",
     "receipts.panel": "department", "receipts.raw_report": "department", "receipts.api_read_info": "department",
-    "receipts.api_read_states": "department", "receipts.live": "department",
+    "receipts.api_read_states": "department", "receipts.live_marker": "department",
     "receipts.states_fragment": "department", "receipts_tracking.api_tracking": "department",
     "receipts_tracking.revoke": "department",
     "admin.index": "admin", "admin.departments": "admin", "admin.department": "admin", "admin.agents": "admin",
@@ -80,7 +80,7 @@ def world(app):
         "contact_id": db.session.scalar(db.select(Contact.id).where(Contact.email == "alice@customer.test")),
     }
     department_ids = {a.id, b.id}
-    # Plain records, not ORM objects: some routes end the request's session (the live stream).
+    # Plain records, not ORM objects: the requests below must not lean on this session's objects.
     signed_in = {role: SimpleNamespace(email=agent.email) for role, agent in people.items()}
     return signed_in, values, lambda: save_switches(department_ids)
 

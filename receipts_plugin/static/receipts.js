@@ -99,8 +99,31 @@
     if (event.key === "Escape" && host && !host.hidden && host.contains(document.activeElement)) { closePanel(); }
   });
 
-  if (toolbar && toolbar.hasAttribute("data-rr-live") && window.EventSource) {
-    var source = new EventSource(toolbar.getAttribute("data-rr-live"));
-    source.addEventListener("read-info", function () { refresh(); });
+  // Live updates: ask for the thread's change marker every few seconds (not while the tab is
+  // hidden) and refresh when it differs from the one the page was drawn with. A failed question
+  // waits twice as long each time, up to a minute.
+  if (toolbar && toolbar.hasAttribute("data-rr-live")) {
+    var markerUrl = toolbar.getAttribute("data-rr-live");
+    var known = toolbar.getAttribute("data-rr-live-marker");
+    var every = 1000 * (parseFloat(toolbar.getAttribute("data-rr-live-seconds")) || 5);
+    var wait = every;
+    var ask = function () {
+      if (document.hidden) { window.setTimeout(ask, every); return; }
+      fetch(markerUrl, {credentials: "same-origin", headers: {"Accept": "application/json"}})
+        .then(function (r) {
+          if (!r.ok) { throw new Error("HTTP " + r.status); }
+          return r.json();
+        })
+        .then(function (answer) {
+          wait = every;
+          if (answer.marker !== known) {
+            known = answer.marker;
+            return refresh();
+          }
+        })
+        .catch(function () { wait = Math.min(wait * 2, 60000); })
+        .then(function () { window.setTimeout(ask, wait); });
+    };
+    window.setTimeout(ask, every);
   }
 }());

@@ -92,7 +92,7 @@ def mailbox_contents(stack) -> dict[str, list[bytes]]:
 
 def test_sigkill_at_random_points_ends_in_the_state_of_an_uninterrupted_run(app, stack, desk, tmp_path):
     raws = report_mix(app, sent_replies(desk, 25))  # 150 reports about 25 replies, 75 recipients
-    mailbox = add_mailbox(stack)
+    add_mailbox(stack)
     append_all(stack, raws)
     processes = PollProcesses(app, tmp_path / "poll_child.log", HELPDESK_RECEIPTS_BATCH_SIZE="20")
     try:

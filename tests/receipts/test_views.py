@@ -259,7 +259,7 @@ def test_the_api_and_pages_are_department_isolated(client, people, reported):
         assert response.status_code == 404 and response.get_json() == missing.get_json()  # says nothing more
     for url in (f"/messages/{reply.id}/read-info", f"/messages/{reply.id}/read-info?fragment=1",
                 f"/messages/{reply.id}/reports/{outcomes['read'].report_id}/raw",
-                f"/tickets/{reply.ticket_id}/read-info/events", f"/tickets/{reply.ticket_id}/read-states"):
+                f"/tickets/{reply.ticket_id}/read-info/marker", f"/tickets/{reply.ticket_id}/read-states"):
         assert client.get(url).status_code == 404, url
 
 

@@ -4,7 +4,6 @@ whose reply bounced for everyone, and the refresh control and live updates."""
 from __future__ import annotations
 
 import re
-import time
 from zoneinfo import ZoneInfo
 
 
@@ -59,7 +58,7 @@ def test_turning_a_department_off_hides_read_info_and_on_shows_it_again(app, cli
     reply, *_ = reported
     urls = (f"/messages/{reply.id}/read-info", f"/messages/{reply.id}/read-info?fragment=1",
             f"/api/v1/messages/{reply.id}/read-info", f"/api/v1/tickets/{reply.ticket_id}/read-states",
-            f"/tickets/{reply.ticket_id}/read-info/events", f"/tickets/{reply.ticket_id}/read-states")
+            f"/tickets/{reply.ticket_id}/read-info/marker", f"/tickets/{reply.ticket_id}/read-states")
     login(client, people["admin"])
     settings = client.get("/admin/privacy/read-receipts").get_data(as_text=True)
     assert f'name="receipts" value="{support.id}" checked' in settings
@@ -192,7 +191,7 @@ def test_the_refresh_control_gets_the_rendered_check_marks(app, client, people, 
     login(client, people["agent"])
     toolbar = element(thread(client, reply.ticket_id), "div", 'class="rr-toolbar"')
     assert f'data-rr-states="/tickets/{reply.ticket_id}/read-states"' in toolbar
-    assert f'data-rr-live="/tickets/{reply.ticket_id}/read-info/events"' in toolbar
+    assert f'data-rr-live="/tickets/{reply.ticket_id}/read-info/marker"' in toolbar
     ingest(mdn(sender="carol@customer.test", final_recipient="carol@customer.test",
                original_message_id=reply.message_id), "test")
     fragment = client.get(f"/tickets/{reply.ticket_id}/read-states").get_data(as_text=True)
@@ -203,28 +202,25 @@ def test_the_refresh_control_gets_the_rendered_check_marks(app, client, people, 
     assert "Read by 2 of 4" in templates[0]
 
 
-def test_live_updates_announce_news_for_the_thread(app, client, people, reported, monkeypatch):
+def test_live_updates_announce_news_for_the_thread(app, client, people, reported):
+    """The page is drawn with the thread's change marker; asking again gives the same one until
+    the poller records news about a reply of the thread."""
     reply, *_ = reported
-    ticket_id, carol_read = reply.ticket_id, mdn(sender="carol@customer.test", final_recipient="carol@customer.test",
-                                                 original_message_id=reply.message_id)
-    app.config.update(RECEIPTS_LIVE_STREAM_SECONDS=0.35, RECEIPTS_LIVE_CHECK_SECONDS=0.1)
-    real_sleep, naps = time.sleep, []
-
-    def nap_while_the_poller_records_news(seconds):
-        naps.append(seconds)
-        if len(naps) == 2:
-            assert ingest(carol_read, "poller").outcome == "matched"
-        real_sleep(seconds)
-
-    monkeypatch.setattr("receipts_plugin.live.time.sleep", nap_while_the_poller_records_news)
+    ticket_id, marker_url = reply.ticket_id, f"/tickets/{reply.ticket_id}/read-info/marker"
+    app.config["RECEIPTS_LIVE_CHECK_SECONDS"] = 2.5
     login(client, people["agent"])
-    response = client.get(f"/tickets/{ticket_id}/read-info/events")
-    assert response.mimetype == "text/event-stream" and response.headers["Cache-Control"] == "no-cache"
-    frames = response.get_data(as_text=True).split("\n\n")
-    assert frames[0] == "retry: 3000" and frames[1] == ": keep-alive"
-    news = [f for f in frames if f.startswith("event: read-info\n")]
-    assert len(news) == 1 and frames.index(news[0]) == 2
-    assert set(naps) == {0.1}
+    toolbar = element(thread(client, ticket_id), "div", 'class="rr-toolbar"')
+    drawn = re.search(r'data-rr-live-marker="([^"]+)"', toolbar).group(1)
+    assert 'data-rr-live-seconds="2.5"' in toolbar
+    quiet = client.get(marker_url)
+    assert quiet.status_code == 200 and quiet.headers["Cache-Control"] == "no-store"
+    assert quiet.get_json() == {"marker": drawn}
+    assert client.get(marker_url).get_json() == {"marker": drawn}
+    assert ingest(mdn(sender="carol@customer.test", final_recipient="carol@customer.test",
+                      original_message_id=reply.message_id), "poller").outcome == "matched"
+    news = client.get(marker_url).get_json()["marker"]
+    assert news != drawn
+    assert client.get(marker_url).get_json() == {"marker": news}  # the same until the next news
 
 
 def test_live_updates_can_be_switched_off(app, client, people, reported):

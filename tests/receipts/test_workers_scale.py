@@ -8,7 +8,6 @@ Three real worker processes, six mailboxes (six users of the real Dovecot, a fol
 reports about real sent replies; with IMAP IDLE and with the schedule alone."""
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
 import sys

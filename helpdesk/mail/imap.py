@@ -27,6 +27,7 @@ from imapclient.exceptions import IMAPClientError
 
 from ..extensions import db, make_durable
 from ..models import MailboxCheckpoint
+from ..services.storage import sync_stored, synced_together
 from .transport import tls_context
 
 PROCESSED_KEYWORD = b"$HelpdeskProcessed"
@@ -209,7 +210,7 @@ def poll_folder_in_batches(client: IMAPClient, settings: ImapSettings, new_batch
     can_move = b"MOVE" in client.capabilities()
     talking = threading.Lock()  # one IMAP command at a time: the download thread's or ours
     done: list[int] = []
-    with _ReadAhead(_downloads(client, settings, uids, talking)) as downloads:
+    with synced_together(), _ReadAhead(_downloads(client, settings, uids, talking)) as downloads:
         for chunk in downloads:
             if not stats.stopped_early:
                 done += _process_chunk(chunk, (key, uidvalidity), new_batch(), stats)
@@ -217,7 +218,8 @@ def poll_folder_in_batches(client: IMAPClient, settings: ImapSettings, new_batch
                 continue
             if done:
                 db.session.commit()  # batches normally commit their own work; anything left is made safe
-                make_durable()  # before the mail leaves the folder
+                make_durable()  # before the mail leaves the folder: the database,
+                sync_stored()  # and the raw copies and files it names
                 with talking:
                     _mark_processed(client, settings, done, can_move)
                 checkpoint.last_uid = max(checkpoint.last_uid, max(done))

@@ -1,9 +1,17 @@
-"""Content-addressed file storage for attachments and raw mail (instance/attachments)."""
+"""Content-addressed file storage for attachments and raw mail (instance/attachments).
+
+A stored file is flushed to disk before anything depends on it surviving a power loss: at
+once when stored alone (an agent's upload), or, inside :func:`synced_together`, all at one
+point the caller chooses (a poll: once per batch, before its mail leaves the IMAP server).
+"""
 from __future__ import annotations
 
 import hashlib
 import os
 import tempfile
+import threading
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from flask import current_app
@@ -11,6 +19,9 @@ from flask import current_app
 
 class StorageError(OSError):
     """The file could not be stored (disk full, permissions); nothing was half-written."""
+
+
+_unsynced = threading.local()  # .paths: files stored inside synced_together() and not yet flushed
 
 
 def _root() -> Path:
@@ -27,21 +38,73 @@ def store_bytes(data: bytes) -> str:
     """Store ``data`` once under its SHA-256 and return the digest. Writes are atomic."""
     digest = hashlib.sha256(data).hexdigest()
     target = path_for(digest)
-    if target.exists():
-        return digest
     try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".incoming-")
-        try:
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(data)
-            os.replace(tmp, target)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        if not target.exists():
+            target.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".incoming-")
+            try:
+                with os.fdopen(fd, "wb") as handle:
+                    handle.write(data)
+                os.replace(tmp, target)
+            except BaseException:
+                Path(tmp).unlink(missing_ok=True)
+                raise
+        # Flushed even when it was there already: another thread may have stored it and not flushed yet.
+        pending = getattr(_unsynced, "paths", None)
+        if pending is None:
+            _flush([target])
+        else:
+            pending.append(target)
     except OSError as exc:
         raise StorageError(exc.errno, f"cannot store file: {exc.strerror}") from exc
     return digest
+
+
+@contextmanager
+def synced_together() -> Iterator[None]:
+    """Inside, stored files wait for :func:`sync_stored` (and, at the latest, the end of the
+    block) instead of being flushed one by one. Per thread; nests."""
+    outermost = getattr(_unsynced, "paths", None) is None
+    if outermost:
+        _unsynced.paths = []
+    try:
+        yield
+        if outermost:
+            sync_stored()
+    finally:
+        # Left by an exception, what was not flushed is not depended on: the mail it came
+        # from is still on the server, and storing it again flushes it.
+        if outermost:
+            _unsynced.paths = None
+
+
+def sync_stored() -> None:
+    """Flush the files this thread stored inside :func:`synced_together` so far."""
+    pending = getattr(_unsynced, "paths", None)
+    if pending:
+        try:
+            _flush(pending)
+        except OSError as exc:
+            raise StorageError(exc.errno, f"cannot flush stored files: {exc.strerror}") from exc
+        pending.clear()
+
+
+def _flush(files: Iterable[Path]) -> None:
+    """fsync the files, then the folders that name them (and the root, which names the folders)."""
+    folders: dict[Path, None] = {}
+    for path in dict.fromkeys(files):
+        _fsync(path)
+        folders[path.parent] = None
+    for folder in [*folders, _root()]:
+        _fsync(folder)
+
+
+def _fsync(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def read_bytes(sha256: str) -> bytes:

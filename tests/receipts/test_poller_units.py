@@ -2,11 +2,13 @@
 (process, commit, move, then advance), the locks, backoff, and mailbox settings."""
 from __future__ import annotations
 
+import os
 import random
 import subprocess
 import threading
 import time
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from imapclient.exceptions import IMAPClientError
@@ -25,6 +27,7 @@ from helpdesk.mail.imap import (
 from helpdesk.models import Lease, MailboxCheckpoint, utcnow
 from helpdesk.services.errors import ValidationError
 from helpdesk.services import locks
+from helpdesk.services.storage import path_for, store_bytes
 from helpdesk.services.locks import HOST, advisory_key, exclusive, holder_is_gone, holder_name
 from receipts_plugin.mailboxes import MailboxInput, save_mailbox
 from receipts_plugin.models import Mailbox
@@ -108,6 +111,36 @@ def test_each_mail_is_processed_then_moved_then_the_checkpoint_advances(app):
     stats = poll(folder, process)
     assert seen == list(range(1, 8)) and folder.moved == seen
     assert (stats.fetched, stats.outcomes["matched"], last_uid()) == (7, 7, 7)
+
+
+def test_each_batchs_stored_files_reach_the_disk_before_the_batch_is_moved(app, monkeypatch):
+    """A power loss after the MOVE must not lose a raw copy the database names."""
+    events: list[tuple[str, object]] = []
+
+    class Watched(FakeFolder):
+        def move(self, uids, folder):
+            events.append(("move", tuple(uids)))
+            super().move(uids, folder)
+
+    def process(ref: MailRef, raw: bytes) -> str:
+        events.append(("stored", (ref.uid, path_for(store_bytes(raw)).resolve())))
+        return "matched"
+
+    real_fsync = os.fsync
+
+    def fsync(fd: int) -> None:
+        events.append(("flushed", Path(os.readlink(f"/proc/self/fd/{fd}"))))
+        real_fsync(fd)
+
+    monkeypatch.setattr(os, "fsync", fsync)
+    poll(Watched({uid: mail(uid) for uid in range(1, 8)}), process)  # batches of 3: 1-3, 4-6, 7
+    moves = [index for index, (kind, _) in enumerate(events) if kind == "move"]
+    assert [events[i][1] for i in moves] == [(1, 2, 3), (4, 5, 6), (7,)]
+    for index, (kind, detail) in enumerate(events):
+        if kind == "stored":
+            uid, path = detail
+            moved_at = next(i for i in moves if uid in events[i][1])
+            assert ("flushed", path) in events[index:moved_at], f"mail {uid} moved before its file was flushed"
 
 
 def test_a_crash_while_processing_moves_nothing_of_its_batch_and_keeps_the_checkpoint(app):

@@ -1,0 +1,65 @@
+"""Stored files reach the disk before anything depends on them surviving a power loss.
+
+A power loss cannot be staged in a test, so these watch the fsync calls themselves (passed on
+to the real ``os.fsync``): which files and folders are flushed, and when."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from helpdesk.services import storage
+from helpdesk.services.storage import path_for, read_bytes, store_bytes, sync_stored, synced_together
+
+
+@pytest.fixture
+def flushed(monkeypatch) -> list[Path]:
+    """Every path fsynced, in order."""
+    paths: list[Path] = []
+    real_fsync = os.fsync
+
+    def fsync(fd: int) -> None:
+        paths.append(Path(os.readlink(f"/proc/self/fd/{fd}")))
+        real_fsync(fd)
+
+    monkeypatch.setattr(storage.os, "fsync", fsync)
+    return paths
+
+
+def test_a_file_stored_alone_is_flushed_at_once_with_the_folders_that_name_it(app, flushed):
+    digest = store_bytes(b"an agent's upload")
+    target = path_for(digest)
+    root = Path(app.config["ATTACHMENT_DIR"]).resolve()
+    assert flushed == [target.resolve(), target.parent.resolve(), root]
+    assert read_bytes(digest) == b"an agent's upload"
+    flushed.clear()
+    assert store_bytes(b"an agent's upload") == digest  # stored already: flushed again all the same
+    assert flushed[0] == target.resolve()
+
+
+def test_files_stored_together_are_flushed_when_asked_and_at_the_latest_at_the_end(app, flushed):
+    with synced_together():
+        first = path_for(store_bytes(b"report one")).resolve()
+        second = path_for(store_bytes(b"report two")).resolve()
+        assert flushed == []  # nothing yet, one by one
+        sync_stored()
+        assert {first, second} <= set(flushed) and first.parent in flushed
+        flushed.clear()
+        with synced_together():  # nested: still the outer block's
+            third = path_for(store_bytes(b"report three")).resolve()
+        assert flushed == []
+        sync_stored()
+        assert third in flushed
+        flushed.clear()
+        fourth = path_for(store_bytes(b"report four")).resolve()
+    assert flushed[0] == fourth  # the block's end flushed what was left
+
+
+def test_leaving_by_an_exception_forgets_the_unflushed_files_and_flushes_alone_again(app, flushed):
+    with pytest.raises(RuntimeError), synced_together():
+        store_bytes(b"report of a failed batch")
+        raise RuntimeError("the poll died")
+    assert flushed == []  # its mail is still on the server: storing it again flushes it
+    store_bytes(b"report of a failed batch")
+    assert flushed

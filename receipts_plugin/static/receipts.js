@@ -99,16 +99,18 @@
     if (event.key === "Escape" && host && !host.hidden && host.contains(document.activeElement)) { closePanel(); }
   });
 
-  // Live updates: ask for the thread's change marker every few seconds (not while the tab is
-  // hidden) and refresh when it differs from the one the page was drawn with. A failed question
-  // waits twice as long each time, up to a minute.
+  // Live updates: ask for the thread's change marker every few seconds while the tab is seen,
+  // and at once when it is seen again; refresh when the marker differs from the one the page
+  // was drawn with. A failed question waits twice as long each time, up to a minute.
   if (toolbar && toolbar.hasAttribute("data-rr-live")) {
     var markerUrl = toolbar.getAttribute("data-rr-live");
     var known = toolbar.getAttribute("data-rr-live-marker");
     var every = 1000 * (parseFloat(toolbar.getAttribute("data-rr-live-seconds")) || 5);
-    var wait = every;
+    var wait = every, timer = null, asking = false;
     var ask = function () {
-      if (document.hidden) { window.setTimeout(ask, every); return; }
+      timer = null;
+      if (document.hidden) { return; }  // the visibilitychange listener asks again
+      asking = true;
       fetch(markerUrl, {credentials: "same-origin", headers: {"Accept": "application/json"}})
         .then(function (r) {
           if (!r.ok) { throw new Error("HTTP " + r.status); }
@@ -122,8 +124,16 @@
           }
         })
         .catch(function () { wait = Math.min(wait * 2, 60000); })
-        .then(function () { window.setTimeout(ask, wait); });
+        .then(function () {
+          asking = false;
+          if (!document.hidden) { timer = window.setTimeout(ask, wait); }
+        });
     };
-    window.setTimeout(ask, every);
+    document.addEventListener("visibilitychange", function () {
+      if (document.hidden || asking) { return; }
+      if (timer) { window.clearTimeout(timer); }
+      ask();
+    });
+    timer = window.setTimeout(ask, every);
   }
 }());

@@ -175,6 +175,43 @@ def test_live_updates_arrive_without_a_click(app, live_server, page, desk):
     assert page.evaluate("window.rrNoReload") == "still the same page"
 
 
+def set_tab_hidden(page, hidden: bool) -> None:
+    """As when the agent switches to another tab and back (headless pages are always visible)."""
+    page.evaluate("""hidden => {
+        Object.defineProperty(document, "hidden", {value: hidden, configurable: true});
+        document.dispatchEvent(new Event("visibilitychange"));
+    }""", hidden)
+
+
+def test_a_hidden_tab_asks_nothing_and_asks_at_once_when_seen_again(app, live_server, page, desk):
+    support, agent = desk
+    app.config.update(RECEIPTS_LIVE_UPDATES=True, RECEIPTS_LIVE_CHECK_SECONDS=0.2)
+    ticket = email_ticket(agent, support, "Password reset mail never arrives")
+    reply = sent(app, ticket, agent, to="Alice Martin <alice@customer.test>")
+    sign_in(page, live_server, agent.email, PASSWORD)
+    page.wait_for_selector("table.tickets")
+    asked: list[str] = []
+    page.on("request", lambda request: asked.append(request.url) if request.url.endswith("/read-info/marker") else None)
+    with page.expect_response(lambda response: response.url.endswith(f"/tickets/{ticket.id}/read-info/marker")):
+        open_thread(page, live_server, ticket.id)
+    set_tab_hidden(page, True)
+    page.wait_for_timeout(300)  # a question already on its way may still end
+    before = len(asked)
+    page.wait_for_timeout(1500)  # seven intervals
+    assert len(asked) == before, "a hidden tab kept asking"
+
+    # Drawn to ask only every minute: news seen within seconds can only come from asking at once.
+    app.config["RECEIPTS_LIVE_CHECK_SECONDS"] = 60
+    open_thread(page, live_server, ticket.id)
+    set_tab_hidden(page, True)
+    ingest(mdn(sender="alice@customer.test", final_recipient="alice@customer.test",
+               original_message_id=reply.message_id), "poller")
+    assert state_of(page, reply.id).inner_text().split() == ["•", "Sent"]
+    set_tab_hidden(page, False)
+    expect(page.locator(f'a.rr-state[data-rr-message="{reply.id}"] .rr-label')).to_have_text("Read", timeout=5000)
+    assert page.evaluate("window.rrNoReload") == "still the same page"
+
+
 def test_without_javascript_the_check_mark_leads_to_the_panel_page(app, browser, live_server, desk):
     support, agent = desk
     ticket = email_ticket(agent, support, "Need a VAT invoice")

@@ -39,7 +39,7 @@ POLICIES = {
     "receipts.panel": "department", "receipts.raw_report": "department", "receipts.api_read_info": "department",
     "receipts.api_read_states": "department", "receipts.live_marker": "department",
     "receipts.states_fragment": "department", "receipts_tracking.api_tracking": "department",
-    "receipts_tracking.revoke": "department",
+    "receipts_tracking.revoke": "department", "receipts_tracking.revoke_recipient": "department",
     "admin.index": "admin", "admin.departments": "admin", "admin.department": "admin", "admin.agents": "admin",
     "admin.agent": "admin", "admin.intake": "admin", "admin.intake_raw": "admin",
     "receipts.settings": "admin", "receipts.health": "admin", "receipts.mailbox": "admin",
@@ -78,6 +78,7 @@ def world(app):
         "department_id": a.id, "agent_id": people["agent"].id, "mailbox_id": mailbox.id, "token": "not-a-token",
         "attachment_id": db.session.scalar(db.select(Attachment.id).join(Message).where(Message.id == record.message_id)),
         "contact_id": db.session.scalar(db.select(Contact.id).where(Contact.email == "alice@customer.test")),
+        "recipient_id": reply.recipients[0].id,
     }
     department_ids = {a.id, b.id}
     # Plain records, not ORM objects: the requests below must not lean on this session's objects.

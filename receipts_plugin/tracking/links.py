@@ -4,7 +4,8 @@ Per-recipient sending makes per-recipient bodies possible, so alice's copy carri
 that name alice (signed, so they cannot be changed into bob's) and nothing about anyone
 else. Opening a link needs no sign-in; it serves the file as an attachment and records a
 download event for that recipient and file. A link that is malformed, tampered with,
-expired, or revoked by an agent gets a page saying so, never the file.
+expired, or revoked by an agent (all of a reply's links, or one recipient's) gets a page
+saying so, never the file.
 """
 from __future__ import annotations
 
@@ -23,7 +24,7 @@ from helpdesk.urls import external_url
 
 from ..events import EventInput, record_events
 from ..tokens import make_link_token, read_link_token
-from .models import LinkOptions, MessageTracking
+from .models import LinkOptions, LinkRevocation, MessageTracking
 from .pixel import Fetch, FetchVerdict, classify_request
 
 DOWNLOAD_PURPOSE = "download"
@@ -71,7 +72,7 @@ def check_download(token: str, now: datetime) -> DownloadCheck:
     if recipient is None or attachment is None or not (recipient.message_id == attachment.message_id == message_id):
         return DownloadCheck(problem=LinkProblem.INVALID)
     tracking = db.session.get(MessageTracking, message_id)
-    if tracking is not None and tracking.links_revoked_at is not None:
+    if (tracking is not None and tracking.links_revoked_at is not None) or db.session.get(LinkRevocation, recipient_id):
         return DownloadCheck(problem=LinkProblem.REVOKED)
     return DownloadCheck(attachment=attachment, recipient=recipient)
 
@@ -95,6 +96,22 @@ def revoke_links(message: Message, agent: Agent, now: datetime) -> bool:
     if tracking is None or not tracking.download_links or tracking.links_revoked_at is not None:
         return False
     tracking.links_revoked_at, tracking.links_revoked_by_id = now, agent.id
+    db.session.commit()
+    return True
+
+
+def revoke_recipient_links(message: Message, recipient_id: int, agent: Agent, now: datetime) -> bool:
+    """Withdraw one recipient's download links of ``message``, the others keeping theirs;
+    False if the reply has no links left to withdraw or that recipient is not one of its own
+    or already lost theirs. Commits."""
+    tracking = db.session.get(MessageTracking, message.id)
+    recipient = db.session.get(MessageRecipient, recipient_id)
+    if (tracking is None or not tracking.download_links or tracking.links_revoked_at is not None
+            or recipient is None or recipient.message_id != message.id
+            or db.session.get(LinkRevocation, recipient_id) is not None):
+        return False
+    db.session.add(LinkRevocation(recipient_id=recipient_id, message_id=message.id, revoked_at=now,
+                                  revoked_by_id=agent.id))
     db.session.commit()
     return True
 

@@ -1,4 +1,4 @@
-"""Tables for download links, open estimates and agents' notifications (revision receipts_0002).
+"""Tables for download links, open estimates and agents' notifications (revisions receipts_0002, _0003).
 
 What a reply went out with is decided at its first send attempt and kept
 (:class:`MessageTracking`), so retries and the panel agree. Notifications go through an
@@ -47,6 +47,21 @@ class MessageTracking(db.Model):
 
     message: Mapped[Message] = relationship()
     links_revoked_by: Mapped[Agent | None] = relationship()
+
+
+class LinkRevocation(db.Model):
+    """One recipient's download links of a reply, withdrawn by an agent (a CC sent by mistake,
+    say) while the other recipients keep theirs."""
+
+    __tablename__ = "receipts_link_revocations"
+
+    recipient_id: Mapped[int] = mapped_column(ForeignKey("message_recipients.id", ondelete="CASCADE"),
+                                              primary_key=True)
+    message_id: Mapped[int] = mapped_column(ForeignKey("messages.id", ondelete="CASCADE"), index=True)
+    revoked_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    revoked_by_id: Mapped[int | None] = mapped_column(ForeignKey("agents.id", ondelete="SET NULL"))
+
+    revoked_by: Mapped[Agent | None] = relationship()
 
 
 class NotificationPreferences(db.Model):

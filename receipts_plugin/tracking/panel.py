@@ -15,7 +15,7 @@ from helpdesk.extensions import db
 from helpdesk.models import Message
 
 from ..models import DeliveryEventRow
-from .models import MessageTracking
+from .models import LinkRevocation, MessageTracking
 
 OPEN_KINDS = ("pixel-open", "pixel-automated")
 
@@ -42,10 +42,22 @@ class OpenSummary:
 
 
 @dataclass(frozen=True, slots=True)
+class RecipientLinks:
+    """One recipient's personal download links: still valid, or withdrawn (when, by whom)."""
+
+    recipient_id: int
+    recipient: str
+    address: str
+    revoked_at: datetime | None = None
+    revoked_by: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class TrackingPanel:
     tracking: MessageTracking | None
     downloads: tuple[DownloadLine, ...] = ()
     opens: tuple[OpenSummary, ...] = field(default_factory=tuple)
+    links: tuple[RecipientLinks, ...] = ()  # per recipient, when the reply went out with links
 
     @property
     def can_revoke(self) -> bool:
@@ -95,7 +107,21 @@ def tracking_panel(message: Message) -> TrackingPanel | None:
                           if e.kind == "pixel-automated")
         opens.append(OpenSummary(recipient.name or recipient.address, recipient.address,
                                  min(person, default=None), max(person, default=None), len(person), automated))
-    return TrackingPanel(tracking, tuple(downloads), tuple(opens))
+    return TrackingPanel(tracking, tuple(downloads), tuple(opens), _links(tracking, recipients))
+
+
+def _links(tracking: MessageTracking | None, recipients: dict) -> tuple[RecipientLinks, ...]:
+    if tracking is None or not tracking.download_links:
+        return ()
+    revoked = {row.recipient_id: row for row in db.session.scalars(
+        select(LinkRevocation).where(LinkRevocation.message_id == tracking.message_id))}
+    lines = []
+    for recipient_id, recipient in recipients.items():
+        row = revoked.get(recipient_id)
+        lines.append(RecipientLinks(recipient_id, recipient.name or recipient.address, recipient.address,
+                                    row.revoked_at if row else None,
+                                    row.revoked_by.name if row and row.revoked_by else None))
+    return tuple(lines)
 
 
 def _time(value: datetime | None) -> str | None:
@@ -110,6 +136,8 @@ def tracking_json(message: Message, panel: TrackingPanel | None) -> dict:
         "download_links": bool(tracking and tracking.download_links),
         "links_expire_at": _time(tracking.links_expire_at) if tracking else None,
         "links_revoked_at": _time(tracking.links_revoked_at) if tracking else None,
+        "links": [{"recipient": line.address, "revoked_at": _time(line.revoked_at),
+                   "revoked_by": line.revoked_by} for line in (panel.links if panel else ())],
         "open_tracking": bool(tracking and tracking.open_tracking),
         "opens_are_estimates": True,
         "downloads": [{"file": d.filename, "recipient": d.address, "at": _time(d.at),

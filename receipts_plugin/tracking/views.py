@@ -20,7 +20,8 @@ from helpdesk.views.admin import admin_required
 from ..settings import all_settings, receipts_enabled
 from .clock import now as clock_now
 from .forms import LinkOptionsForm, PreferencesForm
-from .links import LinkProblem, check_download, link_options, record_download, revoke_links, save_link_options
+from .links import (LinkProblem, check_download, link_options, record_download, revoke_links,
+                    revoke_recipient_links, save_link_options)
 from .notifications import PreferencesInput, agent_zone, next_digest_text, preferences_for, save_preferences
 from .panel import tracking_json, tracking_panel
 from .pixel import TRANSPARENT_GIF, Fetch, record_open
@@ -71,6 +72,18 @@ def revoke(message_id: int):
         flash("The reply's download links were revoked; they now show a page saying so.", "success")
     else:
         flash("This reply has no download links that could be revoked.", "warning")
+    return redirect(url_for("receipts.panel", message_id=message.id))
+
+
+@bp.route("/messages/<int:message_id>/recipients/<int:recipient_id>/download-links/revoke", methods=["POST"])
+@login_required
+def revoke_recipient(message_id: int, recipient_id: int):
+    message = access.message_for(current_user, message_id)
+    recipient = next((r for r in message.recipients if r.id == recipient_id), None) or abort(404)
+    if revoke_recipient_links(message, recipient.id, current_user, clock_now()):
+        flash(f"{recipient.address}'s download links were revoked; the other recipients keep theirs.", "success")
+    else:
+        flash(f"{recipient.address} has no download links that could be revoked.", "warning")
     return redirect(url_for("receipts.panel", message_id=message.id))
 
 

@@ -10,7 +10,7 @@ from helpdesk.models import AgentRole
 from receipts_plugin.models import DeliveryEventRow, RecipientStatusRow
 from receipts_plugin.tokens import make_link_token, read_link_token
 from receipts_plugin.tracking.links import DOWNLOAD_PURPOSE
-from receipts_plugin.tracking.models import LinkOptions, MessageTracking
+from receipts_plugin.tracking.models import LinkOptions, LinkRevocation, MessageTracking
 from tests.helpers import login, make_agent, post_form
 from tests.receipts.tracking_helpers import (DESKTOP_CHROME, PDF, download_paths, install_clock, outbox_copies,
                                              pixel_paths, reply_with_file, switch_on)
@@ -172,6 +172,46 @@ def test_an_agent_revokes_a_replys_links(app, client, sent, desk):
     assert status == 410 and "This download link was withdrawn" in page
     assert no_downloads()
     assert "Links revoked" in client.get(f"/messages/{sent.id}/read-info").get_data(as_text=True)
+
+
+def test_an_agent_revokes_one_recipients_links_and_the_others_keep_theirs(app, client, sent, desk):
+    copies = outbox_copies(app)
+    bob, alice = recipient(sent, "bob@customer.test"), recipient(sent, "alice@customer.test")
+    login(client, desk[2])
+    url = f"/messages/{sent.id}/recipients/{bob.id}/download-links/revoke"
+    response = post_form(client, url, {}, page=f"/messages/{sent.id}/read-info")
+    assert response.status_code == 302
+    revoked = db.session.get(LinkRevocation, bob.id)
+    assert (revoked.message_id, revoked.revoked_by_id) == (sent.id, desk[2].id)
+    status, page = bad_link_page(app.test_client(), download_paths(copies["bob@customer.test"])[0])
+    assert status == 410 and "This download link was withdrawn" in page
+    still = app.test_client().get(download_paths(copies["alice@customer.test"])[0], headers={"User-Agent": DESKTOP_CHROME})
+    assert still.status_code == 200 and still.data == PDF
+    assert db.session.get(MessageTracking, sent.id).links_revoked_at is None  # the reply's links stand
+
+    panel = client.get(f"/messages/{sent.id}/read-info").get_data(as_text=True)
+    assert f"/messages/{sent.id}/recipients/{bob.id}/download-links/revoke" not in panel
+    assert f"/messages/{sent.id}/recipients/{alice.id}/download-links/revoke" in panel
+    assert "links revoked" in panel and "Revoke this reply's links" in panel
+    data = client.get(f"/api/v1/messages/{sent.id}/tracking").get_json()
+    assert {line["recipient"]: (line["revoked_at"] is not None, line["revoked_by"]) for line in data["links"]} == {
+        "alice@customer.test": (False, None), "bob@customer.test": (True, desk[2].name),
+        "carol@customer.test": (False, None)}
+
+    again = post_form(client, url, {}, page=f"/messages/{sent.id}/read-info")
+    assert again.status_code == 302
+    assert "has no download links that could be revoked" in client.get(again.headers["Location"]).get_data(as_text=True)
+    assert db.session.query(LinkRevocation).count() == 1
+
+
+def test_a_recipient_of_another_reply_cannot_be_revoked_through_this_one(app, client, sent, desk):
+    support, _, agent = desk
+    other = reply_with_file(agent, support, cc="")
+    send_message(other.id)
+    login(client, agent)
+    response = post_form(client, f"/messages/{sent.id}/recipients/{other.recipients[0].id}/download-links/revoke", {})
+    assert response.status_code == 404
+    assert db.session.query(LinkRevocation).count() == 0
 
 
 def test_only_agents_who_see_the_ticket_may_revoke(app, client, sent, desk):

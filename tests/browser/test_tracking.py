@@ -1,4 +1,5 @@
-"""The Thread Read Info panel in Chromium: downloads and the labelled open estimate."""
+"""The Thread Read Info panel in Chromium: downloads, the labelled open estimate, and revoking
+one recipient's download links."""
 from __future__ import annotations
 
 import pytest
@@ -58,6 +59,17 @@ def test_the_panel_shows_downloads_and_the_labelled_open_estimate(app, live_serv
     # An estimate never makes the reply "read": the check mark still says what the relay said.
     assert "Read" not in page.locator(f"#message-{reply.id} .rr-state").first.inner_text()
     screenshot(page, "tracking-panel")
+
+    # Bob was copied by mistake: his links go, Alice and Carol keep theirs.
+    panel.get_by_role("button", name="Revoke bob@customer.test's links").click()
+    page.wait_for_url(f"{live_server}/messages/{reply.id}/read-info")
+    assert "bob@customer.test's download links were revoked" in page.locator(".flash").inner_text()
+    bob_links = page.locator('li[data-rr-links="bob@customer.test"]').inner_text()
+    assert "links revoked" in bob_links and "by Agnes Agent" in bob_links
+    assert page.get_by_role("button", name="Revoke Alice's links").is_visible()
+    assert page.get_by_role("button", name="Revoke bob@customer.test's links").count() == 0
+    assert recipient.get(download_paths(copies["bob@customer.test"])[0]).status_code == 410
+    screenshot(page, "tracking-revoked-one")
 
     page.goto(f"{live_server}/me/notifications")
     assert not page.locator("input[name=notify_read]").is_checked()

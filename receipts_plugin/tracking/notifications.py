@@ -391,7 +391,7 @@ def _subject(batch: NotificationBatch, notices: list[Notice], zone: ZoneInfo) ->
 
 
 def compose(batch: NotificationBatch, now: datetime) -> EmailMessage:
-    """The notification email for ``batch`` (plain text, links to the tickets)."""
+    """The notification email for ``batch``: plain text and the same in HTML, linking to the tickets."""
     agent = batch.agent
     zone = agent_zone(agent)
     notices = [_notice(item, zone) for item in batch.items]
@@ -403,7 +403,8 @@ def compose(batch: NotificationBatch, now: datetime) -> EmailMessage:
     mail["Message-ID"] = f"<{batch.mail_message_id}>"
     mail["Auto-Submitted"] = "auto-generated"
     mail["X-Auto-Response-Suppress"] = "All"
-    mail.set_content(render_template("receipts/tracking/mail/notification.txt", agent=agent, batch=batch,
-                                     notices=notices, digest=batch.kind == DIGEST,
-                                     preferences_url=external_url("receipts_tracking.preferences")))
+    context = {"agent": agent, "notices": notices, "digest": batch.kind == DIGEST, "subject": mail["Subject"],
+               "preferences_url": external_url("receipts_tracking.preferences")}
+    mail.set_content(render_template("receipts/tracking/mail/notification.txt", **context))
+    mail.add_alternative(render_template("receipts/tracking/mail/notification.html", **context), subtype="html")
     return mail

@@ -88,9 +88,23 @@ def test_a_read_receipt_is_told_within_one_run(app, desk, clock, relay):
     assert "Alice <alice@customer.test> (TO) read your reply." in text
     assert f"http://127.0.0.1:5000/tickets/{reply.ticket_id}#message-{reply.id}" in text
     assert "http://127.0.0.1:5000/me/notifications" in text
+    html = mail.get_body(("html",)).get_content()
+    assert "Alice &lt;alice@customer.test&gt; (TO) read your reply." in html
+    assert f'href="http://127.0.0.1:5000/tickets/{reply.ticket_id}#message-{reply.id}"' in html
+    assert 'href="http://127.0.0.1:5000/me/notifications"' in html
     plan = relay.plans[0]
     assert plan.dsn is None and not plan.per_recipient and plan.recipients == ["agent@example.test"]
     assert run(clock, relay, minutes=1).sent == 0 and len(relay.sent) == 1
+
+
+def test_names_and_reasons_from_outside_are_escaped_in_the_html_part(app, desk, clock, relay):
+    support, _, agent = desk
+    want(agent, clock, bounce=True)
+    reply = reply_by(agent, support, to='"Mallory <img src=x onerror=alert(1)>" <mallory@customer.test>', cc="")
+    read_by(reply, "mallory@customer.test")
+    assert run(clock, relay, seconds=30).sent == 1
+    html = relay.sent[0].get_body(("html",)).get_content()
+    assert "<img" not in html and "&lt;img src=x onerror=alert(1)&gt;" in html
 
 
 def test_the_worker_job_reads_the_clock_and_sends_through_the_core_transport(app, desk, clock):

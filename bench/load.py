@@ -221,8 +221,8 @@ def reset_reports(app: Flask, stack: MailStack, reports: list[bytes], reply_ids:
     """As before the first poll (for the report replies: the generated data keeps its read
     info), with the same reports appended again."""
     forget_reports(reply_ids)
-    db.session.execute(update(Contact).where(Contact.undeliverable_since.is_not(None))
-                       .values(undeliverable_since=None, undeliverable_reason=None))
+    db.session.execute(update(Contact).where(Contact.undeliverable_since.is_not(None) | Contact.reached_at.is_not(None))
+                       .values(undeliverable_since=None, undeliverable_reason=None, reached_at=None))
     db.session.commit()
     db.session.remove()
     shutil.rmtree(app.config["ATTACHMENT_DIR"], ignore_errors=True)

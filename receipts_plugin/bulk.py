@@ -20,13 +20,13 @@ from sqlalchemy import Insert, insert, select, update
 
 from helpdesk.extensions import db
 from helpdesk.models import Message, MessageRecipient, utcnow
-from helpdesk.services.contacts import mark_all_undeliverable
+from helpdesk.services.contacts import mark_all_undeliverable, record_reached
 from helpdesk.services.storage import store_bytes
 
 from .events import STATE_COLUMNS, EventInput, event_values, state_event, status_values
 from .ingest import REPORT_KINDS, IngestResult, PrefetchedLookup, StagedMail, correlate, judge, report_events
 from .models import DeliveryEventRow, RecipientStatusRow, StoredReport
-from .outcomes import announce, flag_if_dead_for_everyone, hard_bounces
+from .outcomes import announce, flag_if_dead_for_everyone, hard_bounces, proofs_of_delivery
 from .state import DeliveryEvent, RecipientState, fold
 
 
@@ -147,6 +147,7 @@ def _apply_events(new: list[_New]) -> None:
     states: dict[int, RecipientState] = {}
     rows: list[dict] = []
     marks: list[tuple] = []
+    reached: list[tuple] = []
     announced: dict[Message, dict[int, MessageRecipient]] = {}
     for item in new:
         changed: dict[int, MessageRecipient] = {}
@@ -164,12 +165,14 @@ def _apply_events(new: list[_New]) -> None:
             states[recipient_id] = fold(history[recipient_id])
             statuses[recipient_id] = states[recipient_id].status.value
         marks += hard_bounces(item.events, changed.values())
+        reached += proofs_of_delivery(item.events, changed.values())
         flag_if_dead_for_everyone(item.message, statuses)
         announced.setdefault(item.message, {}).update(changed)
     if rows:
         db.session.execute(_insert(DeliveryEventRow), rows)
     _write_statuses(states, recipients)
     mark_all_undeliverable(marks)
+    record_reached(reached)
     announce([(message, list(changed.values())) for message, changed in announced.items()])
 
 

@@ -1,5 +1,5 @@
 """What follows from new events beyond the recipient's status: the contact's undeliverable
-mark after a hard bounce, and the ticket's flag (and reopening) when a reply bounced or was
+mark after a hard bounce (and its lifting when mail reaches the address later), and the ticket's flag (and reopening) when a reply bounced or was
 refused for every recipient (from reports, and from our relay's answers). Plugins' own listeners (notifications) hang off ``reply_outcome``."""
 from __future__ import annotations
 
@@ -12,12 +12,12 @@ from sqlalchemy import select
 
 from helpdesk.extensions import db
 from helpdesk.models import Message, MessageRecipient, TicketStatus
-from helpdesk.services.contacts import mark_all_undeliverable
+from helpdesk.services.contacts import mark_all_undeliverable, record_reached
 from helpdesk.services.events import after_commit
 
 from .explanations import explain_reason
 from .models import RecipientStatusRow
-from .state import RecipientStatus
+from .state import DELIVERED_KINDS, RecipientStatus
 
 _signals = Namespace()
 reply_outcome = _signals.signal("receipts-reply-outcome", doc="""
@@ -34,6 +34,7 @@ def after_events(message: Message | None, changed: Sequence[MessageRecipient], i
     if message is None or not changed:
         return
     mark_all_undeliverable(hard_bounces(inputs, changed))
+    record_reached(proofs_of_delivery(inputs, changed))
     statuses = {row.recipient_id: row.status for row in db.session.scalars(
         select(RecipientStatusRow).where(RecipientStatusRow.message_id == message.id))}
     flag_if_dead_for_everyone(message, statuses)
@@ -44,6 +45,13 @@ def hard_bounces(inputs: Sequence, changed: Collection[MessageRecipient]) -> lis
     """The undeliverable marks (address, reason, when) that new permanent failures call for."""
     return [(item.recipient.address, undeliverable_reason(item), item.at) for item in inputs
             if item.kind == "dsn-failed" and item.hard is not False and item.recipient in changed]
+
+
+def proofs_of_delivery(inputs: Sequence, changed: Collection[MessageRecipient]) -> list[tuple[str, datetime]]:
+    """(address, when) of new events showing the mail reached the recipient: a delivery
+    report, or any receipt (only a recipient's own system sends one)."""
+    return [(item.recipient.address, item.at) for item in inputs
+            if item.kind in DELIVERED_KINDS and item.recipient in changed]
 
 
 def flag_if_dead_for_everyone(message: Message, statuses: Mapping[int, str]) -> None:

@@ -94,6 +94,9 @@ class Contact(db.Model):
     #: Set when mail to this address failed permanently (a hard bounce or an SMTP 5xx).
     undeliverable_since: Mapped[datetime | None] = mapped_column(UTCDateTime)
     undeliverable_reason: Mapped[str | None] = mapped_column(Text)
+    #: The newest proof that mail reached this address (a delivery report, a receipt): a
+    #: failure dated before it marks nothing, and one after it is lifted by it.
+    reached_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     @property
     def display(self) -> str:

@@ -1,4 +1,5 @@
-"""Contacts: found or created by address, and marked when mail to them fails for good."""
+"""Contacts: found or created by address, marked when mail to them fails for good, and
+unmarked when mail is later proven to reach them."""
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -42,8 +43,10 @@ def mark_undeliverable(address: str, reason: str, when: datetime | None = None) 
 
 
 def mark_all_undeliverable(marks: Sequence[tuple[str, str, datetime | None]]) -> list[Contact]:
-    """:func:`mark_undeliverable` for several (address, reason, when) at once, in order (a
-    contact's last mark wins), with one query; the contacts marked. Does not commit."""
+    """:func:`mark_undeliverable` for several (address, reason, when) at once, with one query;
+    the contacts marked. Reports arrive out of order, so the outcome goes by their dates, not
+    their order: the newest failure's mark wins, and a failure older than the newest proof of
+    delivery (``reached_at``) marks nothing. Does not commit."""
     if not marks:
         return []
     wanted = {normalise(address) for address, _, _ in marks}
@@ -52,13 +55,38 @@ def mark_all_undeliverable(marks: Sequence[tuple[str, str, datetime | None]]) ->
     marked = []
     for address, reason, when in marks:
         contact = contacts.get(normalise(address))
-        if contact is None:
+        when = when or utcnow()
+        if (contact is None or (contact.reached_at is not None and when <= contact.reached_at)
+                or (contact.undeliverable_since is not None and when < contact.undeliverable_since)):
             continue
-        contact.undeliverable_since = when or utcnow()
+        contact.undeliverable_since = when
         contact.undeliverable_reason = reason[:2000]
         after_commit(partial(contact_suppression_changed.send, app, contact=contact, agent=None))
         marked.append(contact)
     return marked
+
+
+def record_reached(reached: Sequence[tuple[str, datetime]]) -> list[Contact]:
+    """Record that mail reached each address at that time (a delivery report or a receipt
+    said so), and lift the undeliverable mark of those it reached after they were marked:
+    the address works again. The contacts whose mark was lifted. Does not commit."""
+    newest: dict[str, datetime] = {}
+    for address, when in reached:
+        key = normalise(address)
+        newest[key] = max(when, newest.get(key, when))
+    if not newest:
+        return []
+    app = current_app._get_current_object()
+    lifted = []
+    for contact in db.session.scalars(select(Contact).where(Contact.email.in_(newest))):
+        when = newest[contact.email]
+        if contact.reached_at is None or when > contact.reached_at:
+            contact.reached_at = when
+        if contact.undeliverable_since is not None and when > contact.undeliverable_since:
+            contact.undeliverable_since = contact.undeliverable_reason = None
+            after_commit(partial(contact_suppression_changed.send, app, contact=contact, agent=None))
+            lifted.append(contact)
+    return lifted
 
 
 def clear_undeliverable(contact: Contact, agent: Agent) -> None:

@@ -96,7 +96,7 @@ def recorded() -> dict:
         "events": sorted((*columns(e, ("id", "recorded_at", "report_id")), identity.get(e.report_id))
                          for e in db.session.scalars(select(DeliveryEventRow))),
         "statuses": sorted(columns(s, ("updated_at",)) for s in db.session.scalars(select(RecipientStatusRow))),
-        "contacts": sorted((c.email, c.undeliverable_since, c.undeliverable_reason)
+        "contacts": sorted((c.email, c.undeliverable_since, c.undeliverable_reason, c.reached_at)
                            for c in db.session.scalars(select(Contact))),
         "tickets": sorted((t.id, t.status, t.attention) for t in db.session.scalars(select(Ticket))),
     }
@@ -105,7 +105,7 @@ def recorded() -> dict:
 def forget() -> None:
     for model in (DeliveryEventRow, RecipientStatusRow, StoredReport):
         db.session.execute(delete(model))
-    db.session.execute(update(Contact).values(undeliverable_since=None, undeliverable_reason=None))
+    db.session.execute(update(Contact).values(undeliverable_since=None, undeliverable_reason=None, reached_at=None))
     db.session.execute(update(Ticket).values(attention=None, status=TicketStatus.PENDING))
     db.session.commit()
 

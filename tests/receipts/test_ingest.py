@@ -1,4 +1,5 @@
 """Asking for receipts, correlating reports (token, ENVID, Message-ID, references), trust, idempotence."""
+from datetime import datetime, timedelta
 from email import message_from_bytes
 from pathlib import Path
 
@@ -6,7 +7,7 @@ import pytest
 
 from helpdesk.extensions import db
 from helpdesk.mail.outgoing import send_message
-from helpdesk.models import Channel, Contact, TicketStatus
+from helpdesk.models import Channel, Contact, TicketStatus, utcnow
 from receipts_plugin.ingest import ingest, reapply
 from receipts_plugin.models import RecipientStatusRow, StoredReport, TrackedMessage
 from receipts_plugin.read_info import message_read_info, states_for
@@ -178,3 +179,62 @@ def test_a_failure_bounces_by_its_status_class_and_marks_only_dead_addresses(app
     assert status(sent_reply, "bob@customer.test") == expected
     bob = db.session.query(Contact).filter_by(email="bob@customer.test").one()
     assert (bob.undeliverable_since is not None) is marked
+
+
+# ------------------------------------------------------------------ the undeliverable mark, by dates
+
+def bob_bounced_then(app, desk, sent_reply, first_date):
+    """A report that Bob's address bounced for ``sent_reply`` on ``first_date``, and a newer
+    reply to him, sent."""
+    support, _, agent = desk
+    bounce = postfix_dsn(to=verp_address(app, sent_reply.id, recipient_id(sent_reply, "bob@customer.test")),
+                         recipient="bob@customer.test", date=first_date)
+    newer = make_reply(make_ticket(agent, support, channel=Channel.EMAIL), agent, to="bob@customer.test", cc="")
+    send_message(newer.id)
+    return bounce, newer
+
+
+def soon() -> datetime:
+    """A report date a little after the replies were sent (whole seconds, as in reports; a
+    date before the sending or far in the future would not be believed)."""
+    return (utcnow() + timedelta(minutes=10)).replace(microsecond=0)
+
+
+def delivered_to_bob(app, reply, date):
+    return postfix_dsn(to=verp_address(app, reply.id, recipient_id(reply, "bob@customer.test")),
+                       recipient="bob@customer.test", action="delivered", status="2.0.0", date=date)
+
+
+def bob():
+    db.session.expire_all()
+    return db.session.query(Contact).filter_by(email="bob@customer.test").one()
+
+
+def test_mail_that_reaches_a_marked_address_later_lifts_the_mark(app, desk, sent_reply):
+    bounced_on = soon()
+    bounce, newer = bob_bounced_then(app, desk, sent_reply, bounced_on)
+    ingest(bounce, "test")
+    assert bob().undeliverable_since == bounced_on
+    ingest(delivered_to_bob(app, newer, bounced_on - timedelta(minutes=5)), "test")  # dated before: nothing new
+    assert bob().undeliverable_since == bounced_on
+    ingest(delivered_to_bob(app, newer, bounced_on + timedelta(minutes=30)), "test")
+    assert (bob().undeliverable_since, bob().undeliverable_reason) == (None, None)
+    assert bob().reached_at == bounced_on + timedelta(minutes=30)
+
+
+def test_a_read_receipt_after_the_bounce_lifts_the_mark_too(app, desk, sent_reply):
+    bounced_on = soon()
+    bounce, newer = bob_bounced_then(app, desk, sent_reply, bounced_on)
+    ingest(bounce, "test")
+    ingest(mdn(sender="bob@customer.test", final_recipient="bob@customer.test", original_message_id=newer.message_id,
+               date=bounced_on + timedelta(minutes=20)), "test")
+    assert bob().undeliverable_since is None
+
+
+def test_an_old_bounce_arriving_after_a_newer_delivery_marks_nothing(app, desk, sent_reply):
+    """Reports arrive out of order: the dates decide, in either order."""
+    bounced_on = soon()
+    bounce, newer = bob_bounced_then(app, desk, sent_reply, bounced_on)
+    ingest(delivered_to_bob(app, newer, bounced_on + timedelta(minutes=30)), "test")
+    ingest(bounce, "test")
+    assert bob().undeliverable_since is None and bob().reached_at == bounced_on + timedelta(minutes=30)

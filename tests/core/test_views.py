@@ -24,6 +24,14 @@ def test_pages_need_sign_in(client, desk):
     assert client.get("/api/v1/tickets").status_code == 401
 
 
+def test_every_page_names_its_icon_so_browsers_ask_for_no_missing_favicon(client):
+    page = client.get("/login").get_data(as_text=True)
+    icon = re.search(r'<link rel="icon" href="([^"]+)" type="image/svg\+xml">', page)
+    assert icon, "no icon link in the page head"
+    response = client.get(icon.group(1))
+    assert response.status_code == 200 and response.mimetype == "image/svg+xml"
+
+
 def test_sign_in_with_wrong_password_shows_the_error(client, desk):
     token = csrf_token(client)
     response = client.post("/login", data={"email": "sam@example.test", "password": "nope", "csrf_token": token})

@@ -1,5 +1,7 @@
-"""Demo read info for ``make run``: receipts on for two departments, and replies whose
-recipients were delivered, read, delayed or bounced, so every check-mark state shows."""
+"""Demo read info for ``make run``: receipts on for two departments, replies whose recipients
+were delivered, read, delayed or bounced, so every check-mark state shows, and two reports for
+the health page's "need a look" list (one about mail we never sent, one receipt from a
+stranger), recorded through the real intake."""
 from __future__ import annotations
 
 import random
@@ -13,6 +15,7 @@ from helpdesk.extensions import db
 from helpdesk.models import Department, Message, MessageDirection, Ticket
 
 from .events import EventInput, record_events
+from .ingest import ingest
 from .models import TrackedMessage
 from .outcomes import after_events
 from .settings import save_switches
@@ -53,6 +56,34 @@ def load_receipts_demo(app: Flask, seed: int = 11) -> None:
                     remote_mta="dns; mx.customer.example" if kind.startswith("dsn") else None))
         after_events(reply, record_events(inputs), inputs)
     db.session.commit()
+    if replies:
+        ingest(UNMATCHED_BOUNCE, "demo")
+        ingest(STRANGERS_RECEIPT.replace("{message_id}", replies[-1].message_id).encode(), "demo")
+
+
+#: A bounce about mail the desk never sent (someone forged our address): kept as unmatched.
+UNMATCHED_BOUNCE = (
+    "From: MAILER-DAEMON@mx.elsewhere.example (Mail Delivery System)\r\nTo: support@example.com\r\n"
+    "Subject: Undelivered Mail Returned to Sender\r\nDate: Mon, 16 Nov 2026 08:12:00 +0000\r\n"
+    "Message-ID: <demo-unmatched@mx.elsewhere.example>\r\nAuto-Submitted: auto-replied\r\nMIME-Version: 1.0\r\n"
+    'Content-Type: multipart/report; report-type=delivery-status; boundary="B"\r\n\r\n'
+    "--B\r\nContent-Type: text/plain\r\n\r\nYour message could not be delivered.\r\n\r\n"
+    "--B\r\nContent-Type: message/delivery-status\r\n\r\nReporting-MTA: dns; mx.elsewhere.example\r\n\r\n"
+    "Final-Recipient: rfc822; someone@elsewhere.example\r\nAction: failed\r\nStatus: 5.1.1\r\n"
+    "Diagnostic-Code: smtp; 550 5.1.1 User unknown\r\n\r\n"
+    "--B\r\nContent-Type: text/rfc822-headers\r\n\r\nMessage-ID: <never-sent-by-us@example.com>\r\n"
+    "From: support@example.com\r\nSubject: Cheap watches\r\n\r\n--B--\r\n").encode()
+
+#: A read receipt for a real reply, from an address that was not among its recipients (the
+#: mail was forwarded): kept as suspect, it marks nobody read.
+STRANGERS_RECEIPT = (
+    "From: stranger@forwarded.example\r\nTo: support@example.com\r\nSubject: Read: your reply\r\n"
+    "Date: Mon, 16 Nov 2026 09:30:00 +0000\r\nMessage-ID: <demo-suspect@forwarded.example>\r\nMIME-Version: 1.0\r\n"
+    'Content-Type: multipart/report; report-type=disposition-notification; boundary="M"\r\n\r\n'
+    "--M\r\nContent-Type: text/plain\r\n\r\nYour message was displayed.\r\n\r\n"
+    "--M\r\nContent-Type: message/disposition-notification\r\n\r\nReporting-UA: forwarded.example; Mail 1.0\r\n"
+    "Final-Recipient: rfc822;stranger@forwarded.example\r\nOriginal-Message-ID: <{message_id}>\r\n"
+    "Disposition: manual-action/MDN-sent-manually; displayed\r\n\r\n--M--\r\n")
 
 
 def connect(app: Flask) -> None:

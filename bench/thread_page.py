@@ -28,6 +28,7 @@ from sqlalchemy import event  # noqa: E402
 
 from helpdesk import create_app  # noqa: E402
 from helpdesk.extensions import db  # noqa: E402
+from helpdesk.models import Agent  # noqa: E402
 from tests.helpers import make_agent, make_department  # noqa: E402
 from tests.receipts.factories import busy_thread  # noqa: E402
 
@@ -63,8 +64,10 @@ class Page:
         self.app = make_app(root, plugins)
         self.path = f"/tickets/{ticket_id}"
         self.client = self.app.test_client()
+        with self.app.app_context():
+            session_id = db.session.get(Agent, agent_id).get_id()
         with self.client.session_transaction() as session:
-            session["_user_id"], session["_fresh"] = str(agent_id), True
+            session["_user_id"], session["_fresh"] = session_id, True
         self.statements: list[str] = []
         self.timings: list[float] = []
         with self.app.app_context():

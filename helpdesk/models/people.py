@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import enum
+import hashlib
 from datetime import datetime, time
 
 from flask_login import UserMixin
@@ -71,6 +72,15 @@ class Agent(UserMixin, db.Model):
     @property
     def is_active(self) -> bool:  # Flask-Login: inactive agents cannot sign in
         return self.active
+
+    def get_id(self) -> str:
+        """What a signed-in session remembers (Flask-Login): the id and a fingerprint of the
+        password hash, so a new password signs out every session of the old one."""
+        return f"{self.id}:{self.password_fingerprint}"
+
+    @property
+    def password_fingerprint(self) -> str:
+        return hashlib.sha256(self.password_hash.encode()).hexdigest()[:20]
 
     def set_password(self, password: str) -> None:
         self.password_hash = generate_password_hash(password)

@@ -1,6 +1,7 @@
 """Core blueprints, error pages, and the login loader."""
 from __future__ import annotations
 
+import hmac
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -30,9 +31,13 @@ def init_app(app: Flask) -> None:
 
 
 @login_manager.user_loader
-def _load_agent(agent_id: str) -> Agent | None:
+def _load_agent(session_id: str) -> Agent | None:
+    """The signed-in agent, while active and while the password is the one signed in with."""
+    agent_id, _, fingerprint = session_id.partition(":")
     agent = db.session.get(Agent, int(agent_id)) if agent_id.isdigit() else None
-    return agent if agent is not None and agent.active else None
+    if agent is None or not agent.active or not hmac.compare_digest(agent.password_fingerprint, fingerprint):
+        return None
+    return agent
 
 
 @login_manager.unauthorized_handler

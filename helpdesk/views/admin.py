@@ -4,7 +4,7 @@ from __future__ import annotations
 from functools import wraps
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
-from flask_login import current_user, login_required
+from flask_login import current_user, login_required, login_user
 from sqlalchemy import select
 
 from ..extensions import db
@@ -84,10 +84,12 @@ def agent(agent_id: int | None):
             active=form.active.data, password=form.password.data or "",
             **{k: getattr(form, k).data for k in ("work_start", "work_end") if getattr(form, k).data})
         try:
-            people.save_agent(item, data)
+            saved = people.save_agent(item, data)
         except ValidationError as error:
             show_errors(form, error)
         else:
+            if saved.id == current_user.id and data.password:
+                login_user(saved)  # a new password ends the other sessions, not this one
             flash("Agent saved.", "success")
             return redirect(url_for(".agents"))
     return render_template("admin/agent_form.html", form=form, agent=item), 400 if request.method == "POST" else 200

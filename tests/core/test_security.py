@@ -98,3 +98,33 @@ def test_the_client_address_comes_from_x_forwarded_for_only_behind_a_trusted_pro
         assert db.session.query(LoginFailure.remote_addr).scalar() == recorded
         db.session.remove()
         db.engine.dispose()
+
+
+def test_a_new_password_signs_out_the_sessions_of_the_old_one(app):
+    from helpdesk.models import AgentRole
+    from tests.helpers import login, post_form
+
+    support = make_department()
+    agent = make_agent(departments=[support])
+    admin = make_agent("admin@example.test", role=AgentRole.ADMIN)
+    laptop, phone, admins = app.test_client(), app.test_client(), app.test_client()
+    login(laptop, agent)
+    login(phone, agent)
+    login(admins, admin)
+    assert laptop.get("/").status_code == phone.get("/").status_code == 200
+    form = {"email": agent.email, "name": agent.name, "role": "agent", "department_ids": [str(support.id)],
+            "timezone": "UTC", "active": "y", "password": "a brand new passphrase"}
+    assert post_form(admins, f"/admin/agents/{agent.id}", form, page=f"/admin/agents/{agent.id}").status_code == 302
+    for client in (laptop, phone):  # signed in with the old password: out
+        response = client.get("/")
+        assert response.status_code == 302 and "/login" in response.headers["Location"]
+    assert admins.get("/").status_code == 200  # nobody else is touched
+
+    # An admin who changes their own password stays signed in where they did it, and only there.
+    other_window = app.test_client()
+    login(other_window, admin)
+    own = {**form, "email": admin.email, "name": admin.name, "role": "admin", "department_ids": [],
+           "password": "another new passphrase"}
+    assert post_form(admins, f"/admin/agents/{admin.id}", own, page=f"/admin/agents/{admin.id}").status_code == 302
+    assert admins.get("/").status_code == 200
+    assert other_window.get("/").status_code == 302

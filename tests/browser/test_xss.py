@@ -8,12 +8,13 @@ from helpdesk.extensions import db
 from helpdesk.mail.intake import process_inbound
 from helpdesk.mail.outgoing import send_message
 from helpdesk.models import AgentRole, Ticket
+from helpdesk.services.tickets import ReplyDraft, UploadedFile, post_reply
 from receipts_plugin.ingest import ingest
 from receipts_plugin.sending import verp_address
 from receipts_plugin.settings import save_switches
 from tests.browser.conftest import screenshot
 from tests.browser.test_smoke import sign_in
-from tests.helpers import PASSWORD, make_agent, make_department, make_reply
+from tests.helpers import PASSWORD, make_agent, make_department
 from tests.receipts.builders import mdn, postfix_dsn
 
 pytestmark = pytest.mark.browser
@@ -51,10 +52,12 @@ def hostile_mail(support_email: str) -> bytes:
 
 def test_no_script_runs_anywhere(app, live_server, page):
     support = make_department("Support", "support@example.test")
-    save_switches({support.id})
+    save_switches({support.id}, download_links={support.id})  # the panel then lists each recipient's links
     agent = make_agent("agent@example.test", [support], role=AgentRole.ADMIN)
     ticket = db.session.get(Ticket, process_inbound(hostile_mail(support.email), "test").ticket_id)
-    reply = make_reply(ticket, agent, to=f"\"{PAYLOADS['name']}\" <evil@customer.test>, gone@customer.test")
+    reply = post_reply(ticket, agent, ReplyDraft(
+        to=f"\"{PAYLOADS['name']}\" <evil@customer.test>, gone@customer.test", body="See the file.",
+        files=[UploadedFile(PAYLOADS["file"], "text/plain", b"x")]))
     send_message(reply.id)
     gone = next(r for r in reply.recipients if r.address == "gone@customer.test")
     ingest(postfix_dsn(to=verp_address(app, reply.id, gone.id), recipient=gone.address,
@@ -83,5 +86,9 @@ def test_no_script_runs_anywhere(app, live_server, page):
     page.locator(f'a.rr-state[data-rr-message="{reply.id}"]').click()
     page.locator(".rr-panel-host .rr-panel").wait_for()
     assert "window.pwned='diagnostic'" in page.locator(".rr-panel-host").inner_text()
+    evil = next(r for r in reply.recipients if r.address == "evil@customer.test")
+    assert "<img src=x onerror=" in evil.name
+    revoke = page.locator(".rr-panel-host .rr-links button").first.inner_text()
+    assert revoke == f"Revoke {evil.name}'s links"  # the hostile name, shown as text
     assert page.evaluate("window.pwned") is None and dialogs == []
     screenshot(page, "xss-escaped")

@@ -2,12 +2,13 @@
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 
 from flask import current_app
-from sqlalchemy import func, select, tuple_
+from sqlalchemy import Select, func, or_, select, tuple_
 
 from ..extensions import db
 from ..mail.addresses import Address, AddressError, header_addresses, parse_address_list
@@ -16,6 +17,7 @@ from ..models import (
     Agent,
     Attachment,
     Channel,
+    Contact,
     Department,
     Message,
     MessageDirection,
@@ -69,10 +71,33 @@ def _parse_position(text: str | None) -> tuple[datetime, int] | None:
     return _EPOCH + int(micros) * _MICROSECOND, int(ticket_id)
 
 
+def _like(text: str) -> str:
+    """A LIKE pattern matching ``text`` anywhere, its own % and _ taken literally."""
+    return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+
+def matching(query: Select, text: str) -> Select:
+    """Tickets whose reference or number (``HD-42``, ``42``), subject, or requester's address
+    or name contains ``text`` (any case)."""
+    text = text.strip().strip("[]").strip()
+    if not text:
+        return query
+    pattern = _like(text)
+    requesters = select(Contact.id).where(or_(Contact.email.ilike(pattern, escape="\\"),
+                                              Contact.name.ilike(pattern, escape="\\")))
+    conditions = [Ticket.subject.ilike(pattern, escape="\\"), Ticket.requester_id.in_(requesters)]
+    prefix = re.escape(current_app.config["TICKET_PREFIX"])
+    if number := re.fullmatch(rf"(?:{prefix}-)?(\d{{1,9}})", text, re.IGNORECASE):
+        conditions.append(Ticket.id == int(number.group(1)))
+    return query.where(or_(*conditions))
+
+
 def list_tickets(agent: Agent, department_id: int | None = None, status: TicketStatus | None = None,
                  page: int = 1, per_page: int | None = None, after: str | None = None,
-                 before: str | None = None) -> TicketPage:
-    """A page of the tickets ``agent`` may see, most recently updated first.
+                 before: str | None = None, search: str = "", attention: bool = False) -> TicketPage:
+    """A page of the tickets ``agent`` may see, most recently updated first; ``search``
+    narrows it (see :func:`matching`), ``attention`` to the tickets flagged for an agent's
+    attention (a reply bounced for everyone).
 
     The pager's links give a position, ``after`` the last ticket shown or ``before`` the
     first (keyset pagination): the page is read through the (updated_at, id) index, as cheap
@@ -84,6 +109,9 @@ def list_tickets(agent: Agent, department_id: int | None = None, status: TicketS
         query = query.where(Ticket.department_id == department_id)
     if status:
         query = query.where(Ticket.status == status)
+    if attention:
+        query = query.where(Ticket.attention.is_not(None))
+    query = matching(query, search)
     total = db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
     pages = max(1, math.ceil(total / per_page))
     page = min(max(page, 1), pages)

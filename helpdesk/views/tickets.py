@@ -38,10 +38,16 @@ def _enum_arg(enum_class, name: str):
 def index():
     department_id = request.args.get("department", type=int)
     status = _enum_arg(TicketStatus, "status")
+    search = request.args.get("q", "")[:200]
+    attention = request.args.get("attention") == "1"
     page = ticket_service.list_tickets(current_user, department_id, status, request.args.get("page", 1, type=int),
-                                       after=request.args.get("after"), before=request.args.get("before"))
+                                       after=request.args.get("after"), before=request.args.get("before"),
+                                       search=search, attention=attention)
+    filters = {"department": department_id, "status": status.value if status else None, "q": search or None,
+               "attention": 1 if attention else None}  # carried by the pager's links
     return render_template("tickets/list.html", page=page, departments=access.visible_departments(current_user),
-                           department_id=department_id, status=status, statuses=list(TicketStatus))
+                           department_id=department_id, status=status, statuses=list(TicketStatus),
+                           search=search, attention=attention, filters=filters)
 
 
 @bp.route("/tickets/new", methods=["GET", "POST"])

@@ -70,3 +70,54 @@ def test_the_pager_links_carry_the_positions(app, client):
     newer = re.search(r'<a href="([^"]+)">&larr; Newer', second).group(1).replace("&amp;", "&")
     assert [int(n) for n in re.findall(r'href="/tickets/(\d+)"', client.get(newer).get_data(as_text=True))] \
         == newest_first[:3]
+
+
+# ------------------------------------------------------------------ search and the attention filter
+
+def searchable():
+    support = make_department("Support")
+    agent = make_agent("agent@example.test", [support])
+    printer = make_ticket(agent, support, subject="Printer on fire", requester="Alice Doe <alice@customer.test>")
+    invoice = make_ticket(agent, support, subject="Invoice 100% wrong", requester="bob@billing.test")
+    other = make_ticket(agent, support, subject="Cannot sign in", requester="Carol <carol@customer.test>")
+    return agent, printer, invoice, other
+
+
+def test_search_finds_by_reference_subject_and_requester_in_any_case(app):
+    agent, printer, invoice, other = searchable()
+
+    def found(text):
+        return sorted(ids(list_tickets(agent, search=text)))
+
+    assert found("printer") == [printer.id]
+    assert found("ALICE") == [printer.id] and found("Carol") == [other.id]  # the requester's name or address
+    assert found("billing.test") == [invoice.id]
+    assert found(f"HD-{other.id}") == [other.id] and found(f"[hd-{other.id}]") == [other.id]
+    assert found("100%") == [invoice.id] and found("%") == [invoice.id]  # % and _ are plain characters
+    assert found("_") == [] and found("nothing like it") == []
+    assert found("  ") == sorted([printer.id, invoice.id, other.id])
+
+
+def test_the_attention_filter_keeps_the_flagged_tickets(app):
+    agent, printer, invoice, other = searchable()
+    invoice.attention = "A reply bounced for every recipient"
+    db.session.commit()
+    assert ids(list_tickets(agent, attention=True)) == [invoice.id]
+    assert ids(list_tickets(agent, attention=True, search="printer")) == []
+
+
+def test_the_list_page_shows_the_search_back_and_its_pager_keeps_it(app, client):
+    agent, printer, invoice, other = searchable()
+    for n in range(4):
+        make_ticket(agent, printer.department, subject=f"Printer jam {n}")
+    app.config["TICKETS_PER_PAGE"] = 2
+    login(client, agent)
+    page = client.get("/?q=printer&attention=").get_data(as_text=True)
+    assert 'name="q" value="printer"' in page and "Page 1 of 3 (5 tickets)" in page
+    older = re.search(r'<a href="([^"]+)">Older', page).group(1).replace("&amp;", "&")
+    assert "q=printer" in older
+    second = client.get(older).get_data(as_text=True)
+    assert "Page 2 of 3 (5 tickets)" in second and "Cannot sign in" not in second
+    flagged = client.get("/?attention=1").get_data(as_text=True)
+    assert 'name="attention" value="1" checked' in flagged and "No tickets match." in flagged
+    assert "No tickets match “nothing”." in client.get("/?q=nothing").get_data(as_text=True)

@@ -2,6 +2,8 @@
 names, bounce diagnostics, MDN fields) is shown as text on every page, and no script runs."""
 from __future__ import annotations
 
+from urllib.parse import quote
+
 import pytest
 
 from helpdesk.extensions import db
@@ -72,7 +74,7 @@ def test_no_script_runs_anywhere(app, live_server, page):
     page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
     sign_in(page, live_server, agent.email, PASSWORD)
     pages = ["/", f"/tickets/{ticket.id}", f"/messages/{reply.id}/read-info", "/admin/intake",
-             "/admin/receipts/health"]
+             "/admin/receipts/health", f"/?q={quote(PAYLOADS['name'])}", f"/?q={quote(PAYLOADS['body'] + 'x')}"]
     for path in pages:
         page.goto(f"{live_server}{path}")
         page.wait_for_load_state("networkidle")

@@ -31,6 +31,30 @@ OUTCOMES = [
     ([], {}),
 ]
 
+#: A bounce about mail the desk never sent (someone forged our address): kept as unmatched.
+UNMATCHED_BOUNCE = (
+    "From: MAILER-DAEMON@mx.elsewhere.example (Mail Delivery System)\r\nTo: support@example.com\r\n"
+    "Subject: Undelivered Mail Returned to Sender\r\nDate: Mon, 16 Nov 2026 08:12:00 +0000\r\n"
+    "Message-ID: <demo-unmatched@mx.elsewhere.example>\r\nAuto-Submitted: auto-replied\r\nMIME-Version: 1.0\r\n"
+    'Content-Type: multipart/report; report-type=delivery-status; boundary="B"\r\n\r\n'
+    "--B\r\nContent-Type: text/plain\r\n\r\nYour message could not be delivered.\r\n\r\n"
+    "--B\r\nContent-Type: message/delivery-status\r\n\r\nReporting-MTA: dns; mx.elsewhere.example\r\n\r\n"
+    "Final-Recipient: rfc822; someone@elsewhere.example\r\nAction: failed\r\nStatus: 5.1.1\r\n"
+    "Diagnostic-Code: smtp; 550 5.1.1 User unknown\r\n\r\n"
+    "--B\r\nContent-Type: text/rfc822-headers\r\n\r\nMessage-ID: <never-sent-by-us@example.com>\r\n"
+    "From: support@example.com\r\nSubject: Cheap watches\r\n\r\n--B--\r\n").encode()
+
+#: A read receipt for a real reply, from an address that was not among its recipients (the
+#: mail was forwarded): kept as suspect, it marks nobody read.
+STRANGERS_RECEIPT = (
+    "From: stranger@forwarded.example\r\nTo: support@example.com\r\nSubject: Read: your reply\r\n"
+    "Date: Mon, 16 Nov 2026 09:30:00 +0000\r\nMessage-ID: <demo-suspect@forwarded.example>\r\nMIME-Version: 1.0\r\n"
+    'Content-Type: multipart/report; report-type=disposition-notification; boundary="M"\r\n\r\n'
+    "--M\r\nContent-Type: text/plain\r\n\r\nYour message was displayed.\r\n\r\n"
+    "--M\r\nContent-Type: message/disposition-notification\r\n\r\nReporting-UA: forwarded.example; Mail 1.0\r\n"
+    "Final-Recipient: rfc822;stranger@forwarded.example\r\nOriginal-Message-ID: <{message_id}>\r\n"
+    "Disposition: manual-action/MDN-sent-manually; displayed\r\n\r\n--M--\r\n")
+
 
 def load_receipts_demo(app: Flask, seed: int = 11) -> None:
     rng = random.Random(seed)
@@ -60,30 +84,6 @@ def load_receipts_demo(app: Flask, seed: int = 11) -> None:
         ingest(UNMATCHED_BOUNCE, "demo")
         ingest(STRANGERS_RECEIPT.replace("{message_id}", replies[-1].message_id).encode(), "demo")
 
-
-#: A bounce about mail the desk never sent (someone forged our address): kept as unmatched.
-UNMATCHED_BOUNCE = (
-    "From: MAILER-DAEMON@mx.elsewhere.example (Mail Delivery System)\r\nTo: support@example.com\r\n"
-    "Subject: Undelivered Mail Returned to Sender\r\nDate: Mon, 16 Nov 2026 08:12:00 +0000\r\n"
-    "Message-ID: <demo-unmatched@mx.elsewhere.example>\r\nAuto-Submitted: auto-replied\r\nMIME-Version: 1.0\r\n"
-    'Content-Type: multipart/report; report-type=delivery-status; boundary="B"\r\n\r\n'
-    "--B\r\nContent-Type: text/plain\r\n\r\nYour message could not be delivered.\r\n\r\n"
-    "--B\r\nContent-Type: message/delivery-status\r\n\r\nReporting-MTA: dns; mx.elsewhere.example\r\n\r\n"
-    "Final-Recipient: rfc822; someone@elsewhere.example\r\nAction: failed\r\nStatus: 5.1.1\r\n"
-    "Diagnostic-Code: smtp; 550 5.1.1 User unknown\r\n\r\n"
-    "--B\r\nContent-Type: text/rfc822-headers\r\n\r\nMessage-ID: <never-sent-by-us@example.com>\r\n"
-    "From: support@example.com\r\nSubject: Cheap watches\r\n\r\n--B--\r\n").encode()
-
-#: A read receipt for a real reply, from an address that was not among its recipients (the
-#: mail was forwarded): kept as suspect, it marks nobody read.
-STRANGERS_RECEIPT = (
-    "From: stranger@forwarded.example\r\nTo: support@example.com\r\nSubject: Read: your reply\r\n"
-    "Date: Mon, 16 Nov 2026 09:30:00 +0000\r\nMessage-ID: <demo-suspect@forwarded.example>\r\nMIME-Version: 1.0\r\n"
-    'Content-Type: multipart/report; report-type=disposition-notification; boundary="M"\r\n\r\n'
-    "--M\r\nContent-Type: text/plain\r\n\r\nYour message was displayed.\r\n\r\n"
-    "--M\r\nContent-Type: message/disposition-notification\r\n\r\nReporting-UA: forwarded.example; Mail 1.0\r\n"
-    "Final-Recipient: rfc822;stranger@forwarded.example\r\nOriginal-Message-ID: <{message_id}>\r\n"
-    "Disposition: manual-action/MDN-sent-manually; displayed\r\n\r\n--M--\r\n")
 
 
 def connect(app: Flask) -> None:

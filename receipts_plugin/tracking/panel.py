@@ -12,7 +12,7 @@ from datetime import datetime
 from sqlalchemy import select
 
 from helpdesk.extensions import db
-from helpdesk.models import Message
+from helpdesk.models import Message, MessageRecipient
 
 from ..models import DeliveryEventRow
 from .models import LinkRevocation, MessageTracking
@@ -110,7 +110,8 @@ def tracking_panel(message: Message) -> TrackingPanel | None:
     return TrackingPanel(tracking, tuple(downloads), tuple(opens), _links(tracking, recipients))
 
 
-def _links(tracking: MessageTracking | None, recipients: dict) -> tuple[RecipientLinks, ...]:
+def _links(tracking: MessageTracking | None,
+           recipients: dict[int, MessageRecipient]) -> tuple[RecipientLinks, ...]:
     if tracking is None or not tracking.download_links:
         return ()
     revoked = {row.recipient_id: row for row in db.session.scalars(

@@ -41,7 +41,7 @@ POLICIES = {
     "receipts.states_fragment": "department", "receipts_tracking.api_tracking": "department",
     "receipts_tracking.revoke": "department", "receipts_tracking.revoke_recipient": "department",
     "admin.index": "admin", "admin.departments": "admin", "admin.department": "admin", "admin.agents": "admin",
-    "admin.agent": "admin", "admin.intake": "admin", "admin.intake_raw": "admin",
+    "admin.agent": "admin", "admin.intake": "admin", "admin.intake_raw": "admin", "admin.undeliverable": "admin",
     "receipts.settings": "admin", "receipts.health": "admin", "receipts.mailbox": "admin",
     "receipts.admin_raw_report": "admin", "receipts.reprocess": "admin",
     "receipts_tracking.link_settings": "admin", "receipts_tracking.save_links": "admin",

@@ -97,6 +97,12 @@ def clear_undeliverable(contact: Contact, agent: Agent) -> None:
     db.session.commit()
 
 
+def undeliverable_contacts(limit: int = 500) -> list[Contact]:
+    """Every address marked undeliverable, the newest mark first (the desk's suppression list)."""
+    return list(db.session.scalars(select(Contact).where(Contact.undeliverable_since.is_not(None))
+                                   .order_by(Contact.undeliverable_since.desc(), Contact.id).limit(limit)))
+
+
 def undeliverable_among(addresses: list[str]) -> list[Contact]:
     """Contacts among ``addresses`` that carry an undeliverable mark (for composer warnings)."""
     wanted = [normalise(a) for a in addresses]

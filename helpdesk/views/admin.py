@@ -11,6 +11,7 @@ from ..extensions import db
 from ..forms import AgentForm, DepartmentForm, options, show_errors
 from ..models import Agent, AgentRole, Department, InboundRecord
 from ..services import people
+from ..services.contacts import undeliverable_contacts
 from ..services.errors import ValidationError
 from ..services.storage import path_for
 
@@ -104,6 +105,13 @@ def intake():
     if outcome:
         query = query.where(InboundRecord.outcome == outcome)
     return render_template("admin/intake.html", records=db.session.scalars(query).all(), outcome=outcome)
+
+
+@bp.route("/undeliverable")
+@admin_required
+def undeliverable():
+    """The addresses marked undeliverable, with why and since when; each mark can be cleared."""
+    return render_template("admin/undeliverable.html", contacts=undeliverable_contacts())
 
 
 @bp.route("/intake/<int:record_id>/raw")

@@ -166,3 +166,32 @@ def test_ticket_list_filters_by_status(client, desk):
     assert "Open one" in client.get("/?status=open").get_data(as_text=True)
     assert "Open one" not in client.get("/?status=closed").get_data(as_text=True)
     assert client.get("/?status=bogus").status_code == 400
+
+
+def test_admins_see_the_undeliverable_addresses_and_can_clear_a_mark(client, desk):
+    """The desk's suppression list (Setup › Undeliverable addresses), newest mark first."""
+    from datetime import timedelta
+
+    from helpdesk.models import Contact, utcnow
+    from helpdesk.services.contacts import mark_undeliverable
+
+    admin = desk["admin"]
+    db.session.add_all([Contact(email="old@customer.test"), Contact(email="new@customer.test", name="Nina New"),
+                        Contact(email="fine@customer.test")])
+    db.session.flush()
+    mark_undeliverable("old@customer.test", "5.1.1 no such user", utcnow() - timedelta(days=3))
+    mark_undeliverable("new@customer.test", "5.7.1 <script>alert(1)</script> blocked", utcnow())
+    db.session.commit()
+    login(client, admin)
+    page = client.get("/admin/undeliverable").get_data(as_text=True)
+    rows = re.findall(r"<tr><td>([^<]+)</td><td>([^<]*)</td>", page)
+    assert rows == [("new@customer.test", "Nina New"), ("old@customer.test", "")]  # the newest mark first
+    assert "&lt;script&gt;alert(1)&lt;/script&gt; blocked" in page and "fine@customer.test" not in page
+    old = db.session.scalar(db.select(Contact).where(Contact.email == "old@customer.test"))
+    response = post_form(client, f"/contacts/{old.id}/clear-undeliverable", {"next": "/admin/undeliverable"},
+                         page="/admin/undeliverable")
+    assert response.status_code == 302 and response.headers["Location"] == "/admin/undeliverable"
+    after = client.get("/admin/undeliverable").get_data(as_text=True)
+    assert re.findall(r"<tr><td>([^<]+)</td>", after) == ["new@customer.test"]
+    assert "old@customer.test is no longer marked as undeliverable." in after
+    assert 'href="/admin/undeliverable"' in client.get("/admin/").get_data(as_text=True)

@@ -1,8 +1,11 @@
 """Factories and client helpers shared by the tests (plain functions, CTFd-style)."""
 from __future__ import annotations
 
+import os
 import re
+from collections.abc import Callable
 from datetime import time
+from pathlib import Path
 
 from flask.testing import FlaskClient
 
@@ -72,3 +75,15 @@ def support_inbox_config(stack, processed_folder: str | None = "Processed") -> d
     return {"IMAP_HOST": stack.imap_host, "IMAP_PORT": stack.imaps_port, "IMAP_SECURITY": "ssl",
             "IMAP_CAFILE": stack.cafile, "IMAP_USERNAME": "support@example.test",
             "IMAP_PASSWORD": stack.password, "IMAP_PROCESSED_FOLDER": processed_folder}
+
+
+def watch_fsync(monkeypatch, seen: Callable[[Path], object]) -> None:
+    """Tell ``seen`` the path of every file or folder fsynced from now on (the real fsync still
+    runs): a power loss cannot be staged in a test, the flushes that guard against it can."""
+    real_fsync = os.fsync
+
+    def fsync(fd: int) -> None:
+        seen(Path(os.readlink(f"/proc/self/fd/{fd}")))
+        real_fsync(fd)
+
+    monkeypatch.setattr(os, "fsync", fsync)

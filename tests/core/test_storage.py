@@ -1,29 +1,22 @@
 """Stored files reach the disk before anything depends on them surviving a power loss.
 
-A power loss cannot be staged in a test, so these watch the fsync calls themselves (passed on
-to the real ``os.fsync``): which files and folders are flushed, and when."""
+These watch the fsync calls themselves (:func:`tests.helpers.watch_fsync`): which files and
+folders are flushed, and when."""
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
 
-from helpdesk.services import storage
 from helpdesk.services.storage import path_for, read_bytes, store_bytes, sync_stored, synced_together
+from tests.helpers import watch_fsync
 
 
 @pytest.fixture
 def flushed(monkeypatch) -> list[Path]:
     """Every path fsynced, in order."""
     paths: list[Path] = []
-    real_fsync = os.fsync
-
-    def fsync(fd: int) -> None:
-        paths.append(Path(os.readlink(f"/proc/self/fd/{fd}")))
-        real_fsync(fd)
-
-    monkeypatch.setattr(storage.os, "fsync", fsync)
+    watch_fsync(monkeypatch, paths.append)
     return paths
 
 

@@ -2,13 +2,11 @@
 (process, commit, move, then advance), the locks, backoff, and mailbox settings."""
 from __future__ import annotations
 
-import os
 import random
 import subprocess
 import threading
 import time
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 from imapclient.exceptions import IMAPClientError
@@ -32,6 +30,7 @@ from helpdesk.services.locks import HOST, advisory_key, exclusive, holder_is_gon
 from receipts_plugin.mailboxes import MailboxInput, save_mailbox
 from receipts_plugin.models import Mailbox
 from receipts_plugin.poller import BACKOFF_BASE, BACKOFF_MAX, backoff, password_of, poll_mailbox
+from tests.helpers import watch_fsync
 
 
 class FakeFolder:
@@ -126,13 +125,7 @@ def test_each_batchs_stored_files_reach_the_disk_before_the_batch_is_moved(app, 
         events.append(("stored", (ref.uid, path_for(store_bytes(raw)).resolve())))
         return "matched"
 
-    real_fsync = os.fsync
-
-    def fsync(fd: int) -> None:
-        events.append(("flushed", Path(os.readlink(f"/proc/self/fd/{fd}"))))
-        real_fsync(fd)
-
-    monkeypatch.setattr(os, "fsync", fsync)
+    watch_fsync(monkeypatch, lambda path: events.append(("flushed", path)))
     poll(Watched({uid: mail(uid) for uid in range(1, 8)}), process)  # batches of 3: 1-3, 4-6, 7
     moves = [index for index, (kind, _) in enumerate(events) if kind == "move"]
     assert [events[i][1] for i in moves] == [(1, 2, 3), (4, 5, 6), (7,)]

@@ -93,24 +93,22 @@ def record_download(check: DownloadCheck, fetch: Fetch, now: datetime) -> FetchV
 def revoke_links(message: Message, agent: Agent, now: datetime) -> bool:
     """Withdraw every download link of ``message``; False if it has none or they already are. Commits."""
     tracking = db.session.get(MessageTracking, message.id)
-    if tracking is None or not tracking.download_links or tracking.links_revoked_at is not None:
+    if tracking is None or not tracking.links_revocable:
         return False
     tracking.links_revoked_at, tracking.links_revoked_by_id = now, agent.id
     db.session.commit()
     return True
 
 
-def revoke_recipient_links(message: Message, recipient_id: int, agent: Agent, now: datetime) -> bool:
+def revoke_recipient_links(message: Message, recipient: MessageRecipient, agent: Agent, now: datetime) -> bool:
     """Withdraw one recipient's download links of ``message``, the others keeping theirs;
     False if the reply has no links left to withdraw or that recipient is not one of its own
     or already lost theirs. Commits."""
     tracking = db.session.get(MessageTracking, message.id)
-    recipient = db.session.get(MessageRecipient, recipient_id)
-    if (tracking is None or not tracking.download_links or tracking.links_revoked_at is not None
-            or recipient is None or recipient.message_id != message.id
-            or db.session.get(LinkRevocation, recipient_id) is not None):
+    if (tracking is None or not tracking.links_revocable or recipient.message_id != message.id
+            or db.session.get(LinkRevocation, recipient.id) is not None):
         return False
-    db.session.add(LinkRevocation(recipient_id=recipient_id, message_id=message.id, revoked_at=now,
+    db.session.add(LinkRevocation(recipient_id=recipient.id, message_id=message.id, revoked_at=now,
                                   revoked_by_id=agent.id))
     db.session.commit()
     return True

@@ -48,6 +48,11 @@ class MessageTracking(db.Model):
     message: Mapped[Message] = relationship()
     links_revoked_by: Mapped[Agent | None] = relationship()
 
+    @property
+    def links_revocable(self) -> bool:
+        """The reply went out with download links, and an agent has not withdrawn them all."""
+        return self.download_links and self.links_revoked_at is None
+
 
 class LinkRevocation(db.Model):
     """One recipient's download links of a reply, withdrawn by an agent (a CC sent by mistake,

@@ -61,8 +61,7 @@ class TrackingPanel:
 
     @property
     def can_revoke(self) -> bool:
-        t = self.tracking
-        return bool(t and t.download_links and t.links_revoked_at is None)
+        return self.tracking is not None and self.tracking.links_revocable
 
     @property
     def shows_opens(self) -> bool:

@@ -80,7 +80,7 @@ def revoke(message_id: int):
 def revoke_recipient(message_id: int, recipient_id: int):
     message = access.message_for(current_user, message_id)
     recipient = next((r for r in message.recipients if r.id == recipient_id), None) or abort(404)
-    if revoke_recipient_links(message, recipient.id, current_user, clock_now()):
+    if revoke_recipient_links(message, recipient, current_user, clock_now()):
         flash(f"{recipient.address}'s download links were revoked; the other recipients keep theirs.", "success")
     else:
         flash(f"{recipient.address} has no download links that could be revoked.", "warning")

@@ -85,7 +85,6 @@ def load_receipts_demo(app: Flask, seed: int = 11) -> None:
         ingest(STRANGERS_RECEIPT.replace("{message_id}", replies[-1].message_id).encode(), "demo")
 
 
-
 def connect(app: Flask) -> None:
     from helpdesk.signals import demo_data_loaded
 

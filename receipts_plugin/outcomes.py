@@ -1,6 +1,8 @@
 """What follows from new events beyond the recipient's status: the contact's undeliverable
-mark after a hard bounce (and its lifting when mail reaches the address later), and the ticket's flag (and reopening) when a reply bounced or was
-refused for every recipient (from reports, and from our relay's answers). Plugins' own listeners (notifications) hang off ``reply_outcome``."""
+mark after a hard bounce (and its lifting when mail reaches the address later), and the
+ticket's flag (and reopening) when a reply bounced or was refused for every recipient (from
+reports, and from our relay's answers). Plugins' own listeners (notifications) hang off
+``reply_outcome``."""
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping, Sequence

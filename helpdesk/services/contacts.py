@@ -76,25 +76,27 @@ def record_reached(reached: Sequence[tuple[str, datetime]]) -> list[Contact]:
         newest[key] = max(when, newest.get(key, when))
     if not newest:
         return []
-    app = current_app._get_current_object()
     lifted = []
     for contact in db.session.scalars(select(Contact).where(Contact.email.in_(newest))):
         when = newest[contact.email]
         if contact.reached_at is None or when > contact.reached_at:
             contact.reached_at = when
         if contact.undeliverable_since is not None and when > contact.undeliverable_since:
-            contact.undeliverable_since = contact.undeliverable_reason = None
-            after_commit(partial(contact_suppression_changed.send, app, contact=contact, agent=None))
+            _lift_mark(contact, None)
             lifted.append(contact)
     return lifted
 
 
 def clear_undeliverable(contact: Contact, agent: Agent) -> None:
-    contact.undeliverable_since = None
-    contact.undeliverable_reason = None
-    app = current_app._get_current_object()
-    after_commit(lambda: contact_suppression_changed.send(app, contact=contact, agent=agent))
+    _lift_mark(contact, agent)
     db.session.commit()
+
+
+def _lift_mark(contact: Contact, agent: Agent | None) -> None:
+    """Clear the contact's mark and tell listeners once committed (``agent``: who, or None)."""
+    contact.undeliverable_since = contact.undeliverable_reason = None
+    after_commit(partial(contact_suppression_changed.send, current_app._get_current_object(),
+                         contact=contact, agent=agent))
 
 
 def undeliverable_contacts(limit: int = 500) -> list[Contact]:

@@ -45,8 +45,9 @@ def mark_undeliverable(address: str, reason: str, when: datetime | None = None) 
 def mark_all_undeliverable(marks: Sequence[tuple[str, str, datetime | None]]) -> list[Contact]:
     """:func:`mark_undeliverable` for several (address, reason, when) at once, with one query;
     the contacts marked. Reports arrive out of order, so the outcome goes by their dates, not
-    their order: the newest failure's mark wins, and a failure older than the newest proof of
-    delivery (``reached_at``) marks nothing. Does not commit."""
+    their order: the newest failure's mark wins, and a failure no newer than the newest proof of
+    delivery (``reached_at``) marks nothing (at the same instant the proof wins, whichever came
+    first: see :func:`record_reached`). Does not commit."""
     if not marks:
         return []
     wanted = {normalise(address) for address, _, _ in marks}
@@ -68,8 +69,9 @@ def mark_all_undeliverable(marks: Sequence[tuple[str, str, datetime | None]]) ->
 
 def record_reached(reached: Sequence[tuple[str, datetime]]) -> list[Contact]:
     """Record that mail reached each address at that time (a delivery report or a receipt
-    said so), and lift the undeliverable mark of those it reached after they were marked:
-    the address works again. The contacts whose mark was lifted. Does not commit."""
+    said so), and lift the undeliverable mark of those it reached after they were marked, or
+    at the same instant: the address works again. The contacts whose mark was lifted. Does not
+    commit."""
     newest: dict[str, datetime] = {}
     for address, when in reached:
         key = normalise(address)
@@ -81,7 +83,7 @@ def record_reached(reached: Sequence[tuple[str, datetime]]) -> list[Contact]:
         when = newest[contact.email]
         if contact.reached_at is None or when > contact.reached_at:
             contact.reached_at = when
-        if contact.undeliverable_since is not None and when > contact.undeliverable_since:
+        if contact.undeliverable_since is not None and when >= contact.undeliverable_since:
             _lift_mark(contact, None)
             lifted.append(contact)
     return lifted

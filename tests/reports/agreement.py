@@ -133,10 +133,55 @@ def mdn_tally(folder: str) -> Tally:
     return tally
 
 
+#: Folders of real reports labelled by reading each message (columns: file, kind, recipient,
+#: action, status, reason, split, note); ``split`` is ``dev`` (rules may be tuned on them) or
+#: ``holdout`` (never tuned on: the estimate of how the parser does on mail it has not seen).
+LABELLED = ("flufl-bounce",)
+
+
+def labelled_tally(folder: str, split: str) -> Tally:
+    """One folder's rows of one split: kind, recipients (final or original), action, status, reason.
+
+    A row with no recipient says the report names no Internet address: nobody may be reported.
+    """
+    tally = Tally()
+    rows_by_file: dict[str, list[dict[str, str]]] = defaultdict(list)
+    with open(CORPUS / folder / "expected.csv", newline="", encoding="utf-8") as handle:
+        for row in csv.DictReader(handle):
+            if row["split"] == split:
+                rows_by_file[row["file"]].append(row)
+    for name, rows in sorted(rows_by_file.items()):
+        report = _parse(CORPUS / folder / name)
+        expected_kind = rows[0]["kind"] if rows[0]["kind"] not in ("dsn", "bounce") else "dsn|bounce"
+        actual_kind = report.kind if report.kind not in ("dsn", "bounce") else "dsn|bounce"
+        tally.check("kind", name, expected_kind, actual_kind)
+        if expected_kind != "dsn|bounce":
+            continue
+        wanted = [row for row in rows if row["recipient"]]
+        tally.check("recipient count", name, len(wanted), len(report.recipients))
+        by_address = {}
+        for result in report.recipients:
+            for address in (result.recipient, result.original_recipient):
+                by_address.setdefault(address, result)
+        for row in wanted:
+            where = f"{name}#{row['recipient']}"
+            got = by_address.get(row["recipient"])
+            tally.check("recipient", where, row["recipient"], got and row["recipient"])
+            status, reason = (got.status, got.reason) if got else (None, None)
+            tally.check("status", where, row["status"], status)
+            tally.check("reason", where, row["reason"], reason)
+            tally.check("status+reason", where, (row["status"], row["reason"]), (status, reason))
+            tally.check("action", where, row["action"], got.action if got else None)
+    return tally
+
+
 def all_tallies() -> dict[str, Tally]:
     tallies = {"sisimai": sisimai_tally(), "rfc-examples": rfc_tally()}
     for folder in ("chatmail-core-mdn", "flanker-mdn", "mimekit-mdn"):
         tallies[folder] = mdn_tally(folder)
+    for folder in LABELLED:
+        for split in ("dev", "holdout"):
+            tallies[f"{folder} ({split})"] = labelled_tally(folder, split)
     return tallies
 
 
@@ -156,5 +201,8 @@ if __name__ == "__main__":
     results = all_tallies()
     print(table(results))
     for folder, tally in results.items():
+        if "holdout" in folder and "--holdout" not in sys.argv:
+            print(f"({len(tally.misses)} misses in {folder} not shown: pass --holdout to see them)")
+            continue
         for miss in tally.misses:
             print(f"MISS {folder}: {miss}")

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 
 from . import codes, reasons, rhost
-from .addresses import bare_recipient, parse_date, split_typed
+from .addresses import bare_recipient, is_internet_address, parse_date, split_typed
 from .fields import read_groups
 from .model import STRUCTURED, RecipientResult
 from .vendors import Verdicts
@@ -21,7 +21,7 @@ PER_MESSAGE_FIELDS = frozenset(
 PER_RECIPIENT_FIELDS = frozenset(
     {"original-recipient", "final-recipient", "action", "status", "remote-mta", "diagnostic-code",
      "last-attempt-date", "final-log-id", "will-retry-until", "x-actual-recipient", "x-display-name",
-     "x-supplementary-info", "x-powermta-bouncecategory"}
+     "x-supplementary-info", "x400-supplementary-info", "x-powermta-bouncecategory"}
 )
 KNOWN_FIELDS = PER_MESSAGE_FIELDS | PER_RECIPIENT_FIELDS
 RECIPIENT_OPENERS = frozenset({"original-recipient", "final-recipient"})
@@ -112,9 +112,12 @@ def recipient_from_group(
     """
     final_raw = group.get("final-recipient") or group.get("x-actual-recipient")
     original_raw = group.get("original-recipient")
-    recipient = bare_recipient(final_raw) or bare_recipient(original_raw)
+    recipient = internet_recipient(bare_recipient(final_raw), bare_recipient(original_raw))
     action = normalise_action(group.get("action"))
     diagnostic_type, diagnostic = split_typed_diagnostic(group.get("diagnostic-code") or "")
+    supplement = (group.get("x400-supplementary-info") or "").strip('" ')
+    if supplement:
+        diagnostic = f"{diagnostic} {supplement}" if diagnostic else supplement
     comment = _STATUS_COMMENT.search(group.get("status") or "")
     if comment and comment.group(1) not in (diagnostic or ""):
         diagnostic = f"{diagnostic} ({comment.group(1)})" if diagnostic else comment.group(1)
@@ -139,6 +142,15 @@ def recipient_from_group(
         remote_hosts=host_names(remote_mta),
         local_hosts=host_names(reporting_mta),
     )
+
+
+def internet_recipient(final: str | None, original: str | None) -> str | None:
+    """The final recipient, unless it is no Internet address (X.400, ``user@server``, a source
+    route) and the original recipient is one; a non-Internet value is kept only when nothing better
+    is known, so the caller can look for the address elsewhere (:func:`is_internet_address`)."""
+    if is_internet_address(final) or not is_internet_address(original):
+        return final or original
+    return original
 
 
 def host_names(*values: str | None) -> tuple[str, ...]:

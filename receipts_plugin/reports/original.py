@@ -17,7 +17,8 @@ from .model import OriginalRefs
 _HEAD_BYTES = 32 * 1024
 #: The returned message's fields we read (names matched case-insensitively), with continuation lines.
 _WANTED_FIELD = re.compile(
-    r"^((?i:message-id|from|to|cc|subject|in-reply-to|references|date|received|reply-to|sender|return-path|list-id))"
+    r"^((?i:message-id|from|to|cc|subject|in-reply-to|references|date|received|reply-to|sender|return-path|list-id|"
+    r"list-post|x-beenthere|mailing-list|precedence))"
     r"[ \t]*:[ \t]*([^\n]*(?:\n[ \t][^\n]*)*)",
     re.M,
 )

@@ -241,7 +241,7 @@ def _non_standard(
         if inner:
             sources.update(kind=HEURISTIC, recipients=HEURISTIC)
             return "bounce", inner
-    if not blocks and original is not None:
+    if not blocks and original is not None and not _from_a_list(original):
         targets = [a for a in find_addresses(original.get("to") or "") if a not in excluded][:5]
         blocks = [(address, notice, "") for address in targets]
     if not blocks and vendor_bounce:
@@ -258,6 +258,12 @@ def _non_standard(
     return "bounce", recipients
 
 
+def _from_a_list(original: Headers) -> bool:
+    """A list's message is addressed to the list: its To is not the subscriber who bounced."""
+    return bool(original.get("list-id") or original.get("list-post") or original.get("x-beenthere")
+                or original.get("mailing-list") or (original.get("precedence") or "").strip().lower() in ("list", "bulk"))
+
+
 def _bounce_inside(returned: Part) -> list[RecipientResult]:
     """A notice that names nobody and returns a bounce (a bounce of a bounce): the returned one's recipients."""
     if returned.ctype not in ("message/rfc822", "message/global"):
@@ -272,8 +278,11 @@ def _excluded_addresses(headers: Headers, original: Headers | None) -> set[str]:
     for name in ("from", "to", "reply-to", "sender", "return-path"):
         excluded.update(find_addresses(headers.get(name) or ""))
     if original is not None:
+        addressed = set(find_addresses(f"{original.get('to') or ''},{original.get('cc') or ''}"))
         for name in ("from", "reply-to", "sender", "return-path"):
-            excluded.update(find_addresses(original.get(name) or ""))
+            excluded.update(a for a in find_addresses(original.get(name) or "") if a not in addressed)
+    for name in ("list-post", "list-subscribe", "list-unsubscribe", "list-help", "list-owner", "x-ml-info"):
+        excluded.update(find_addresses(headers.get(name) or ""))
     return excluded
 
 

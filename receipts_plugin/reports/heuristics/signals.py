@@ -21,7 +21,9 @@ SUBJECT = re.compile(
     r"(?:undeliver|undelivered|not (?:be )?delivered|delivery (?:status|fail|failure|problem|notification|report)|"
     r"returned mail|return(?:ed|ing)? to sender|not (?:a )?member|mail delivery fail|failure notice|delivery has failed|"
     r"non[- ]?deliver|nondeliver|could not send|mail system error|message not delivered|"
-    r"warning: could not|delayed mail|delivery delayed|mail failure|rejected|bounce|"
+    r"warning: could not|delayed mail|delivery delayed|mail failure|rejected|bounce|not yet been delivered|"
+    r"warning: message|delivery warning|message delayed|has been delayed|user unknown|processing error|"
+    r"传输失败|投递失败|退信|发送失败|"
     r"permanent error|delivery notification|can't deliver|unable to deliver|unzustellbar|"
     r"nicht zustellbar|non remis|no entregado|non recapitato|niet bezorgd|onbestelbaar|"
     r"não entregue|メールエラー|エラー|配信|返送|недоставлен|не доставлено|sending failed|"
@@ -41,7 +43,9 @@ BODY = re.compile(
     r"could not deliver|cannot be delivered|can't be delivered|delivery problem|mail system error|"
     r"konnte nicht zugestellt|n'a pas pu être remis|no se ha podido entregar|non è stato possibile|"
     r"не может быть доставлено|не доставлено|送信できませんでした|配信できません|届きませんでした|"
-    r"error message|failure reasons|returned message|failed addresses|not a member of this (?:mailing )?list|unknown user|user unknown|mailbox (?:full|unavailable))",
+    r"error message|failure reasons|returned message|failed addresses|has been returned|intended recipient|"
+    r"not yet been delivered|will continue to (?:try|attempt)|delivery attempts will continue|"
+    r"not a member of this (?:mailing )?list|unknown user|user unknown|mailbox (?:full|unavailable))",
 
 )
 #: Where the returned copy of the original begins inside a text body.
@@ -54,7 +58,8 @@ SEPARATOR = re.compile(
     r"text of the message follows|copy of (?:the )?(?:original|your) message|undelivered message (?:headers )?follows?|"
     r"rejected message|original message (?:headers|text)|message text follows|"
     r"the (?:first|following) \d+ lines of the message|content of the (?:original )?message|"
-    r"---- ?start of returned message|included is a copy|original mail as follows|"
+    r"---- ?start of returned message|included is a copy|original mail as follows|here is a copy of|"
+    r"(?:your|the) message reads|first \d+ lines of (?:your|the) (?:original )?message|unsent message|"
     r"以下、?元のメッセージ|元のメッセージ|オリジナルメッセージ"
     r")[^\n]*$",
     re.M,

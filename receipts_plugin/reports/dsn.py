@@ -105,6 +105,7 @@ def recipient_from_group(
     per_message: dict[str, str],
     context: str = "",
     vendor: Verdicts | None = None,
+    returned: bool = False,
 ) -> RecipientResult:
     """One recipient group -> result, with status and reason worked out as Sisimai does.
 
@@ -129,7 +130,7 @@ def recipient_from_group(
         original_recipient=bare_recipient(original_raw),
         final_recipient_raw=final_raw,
         action=action,
-        field_status=None if vendor and vendor.format.notice_only else normalise_status(group.get("status")),
+        field_status=_field_status(group.get("status"), vendor),
         diagnostic=diagnostic,
         diagnostic_type=diagnostic_type,
         remote_mta=remote_mta,
@@ -141,7 +142,17 @@ def recipient_from_group(
         vendor=vendor,
         remote_hosts=host_names(remote_mta),
         local_hosts=host_names(reporting_mta),
+        returned=returned,
     )
+
+
+def _field_status(value: str | None, vendor: Verdicts | None) -> str | None:
+    """The ``Status:`` field as written; a vendor that writes a placeholder there (``X.0.0``
+    whatever happened) has only its specific codes kept, and its notice decides the rest."""
+    status = normalise_status(value)
+    if status and vendor and vendor.format.notice_only and status[1:] == ".0.0":
+        return None
+    return status
 
 
 def internet_recipient(final: str | None, original: str | None) -> str | None:
@@ -171,6 +182,7 @@ def build_result(
     remote_hosts: tuple[str, ...] = (),
     local_hosts: tuple[str, ...] = (),
     vendor: Verdicts | None = None,
+    returned: bool = False,
     **extra,
 ) -> RecipientResult:
     """Combine status field, diagnostic text and reply code into one verdict.
@@ -183,7 +195,8 @@ def build_result(
     Shared by structured and heuristic paths so both decide the same way:
     prefer the more specific of the written status and the one quoted in the
     diagnostic; fall back to the reply code's class; classify the reason; and
-    when no status was written at all, derive Sisimai's pseudo code.
+    when no status was written at all, derive Sisimai's pseudo code: permanent (5.0.9NN) when the
+    report says the message was ``returned`` (the server gave up), whatever the last attempt's code.
     """
     text = diagnostic or ""
     quoted = codes.find_status(text)
@@ -201,7 +214,9 @@ def build_result(
         hard = codes.is_hard(reason, f"{status or ''} {text}" if reason == "notaccept" else "")
     derived = False
     if status is None and reason not in ("vacation", "feedback", "delivered"):
-        temporary = codes.is_temporary(f"{reply or ''} {text}")
+        # What happened decides the class: a returned message failed for good (5), whatever the last
+        # attempt's code; only a warning that the server is still trying is temporary (4).
+        temporary = not returned and codes.is_temporary(f"{reply or ''} {text}")
         status = codes.pseudo_status(early or reason, temporary)
         derived = status is not None
     if reply and status and reply[0] != status[0] and not derived:

@@ -8,11 +8,19 @@ receipts very often carry ``Auto-Submitted`` too.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 
 from . import arf, dsn, heuristics, jsonfeed, mdn, reasons, rhost, vendors
-from .addresses import bare_recipient, find_addresses, first_address, message_id, message_ids, parse_date
+from .addresses import (
+    bare_recipient,
+    find_addresses,
+    first_address,
+    is_internet_address,
+    message_id,
+    message_ids,
+    parse_date,
+)
 from .autoreply import auto_reply_sign
 from .mime import Headers, Part, decode_words, parse_message
 from .model import HEADER, HEURISTIC, STRUCTURED, MdnInfo, OriginalRefs, RecipientResult, Report
@@ -165,11 +173,15 @@ def _structured(scan: _Scan, original: Headers | None, headers: Headers, notice:
     if dsn_text:
         per_message, groups = dsn.split_fields(dsn_text, scan.defects)
         groups = [g for g in groups if any(k in g for k in ("final-recipient", "original-recipient", "x-actual-recipient", "status"))]
+        subject = decode_words(headers.get("subject") or "")
+        returned = heuristics.gave_up(subject, notice.first_part)
         recipients = [
-            dsn.recipient_from_group(group, per_message, _command_context(group, notice), notice.vendor)
+            dsn.recipient_from_group(group, per_message, _command_context(group, notice), notice.vendor, returned)
             for group in groups
         ]
         if recipients:
+            recipients = _what_happened(_unique(recipients), returned)
+            recipients = _internet_addresses(recipients, notice, original, headers)
             sources.update(kind=STRUCTURED, recipients=STRUCTURED, envid=STRUCTURED)
             return "dsn", recipients, None, None, per_message
 
@@ -204,6 +216,46 @@ def _structured(scan: _Scan, original: Headers | None, headers: Headers, notice:
         per_message = {"reporting-mta": fields.get("reporting-mta", "")}
         return "feedback", recipients, None, feedback_type, per_message
     return "none", [], None, None, per_message
+
+
+def _unique(recipients: list[RecipientResult]) -> list[RecipientResult]:
+    """One result per recipient and verdict (a DSN may list an expanded address many times)."""
+    seen: dict[tuple, RecipientResult] = {}
+    for result in recipients:
+        seen.setdefault((result.recipient, result.action, result.status, result.reason), result)
+    return list(seen.values())
+
+
+def _what_happened(recipients: list[RecipientResult], gave_up: bool) -> list[RecipientResult]:
+    """``Action: delayed`` in a report that returns the message (a permanent status, or a notice
+    saying the server gave up) is a failure: read what happened, not the word."""
+    delayed = [r for r in recipients if r.action == "delayed"]
+    if not delayed:
+        return recipients
+    # The notice speaks for the whole report only when every recipient is in the same state.
+    returned = gave_up and len(delayed) == len(recipients)
+    return [
+        replace(r, action="failed") if r.action == "delayed" and (returned or ((r.status or "")[:1] == "5" and not r.status_derived)) else r
+        for r in recipients
+    ]
+
+
+def _internet_addresses(recipients: list[RecipientResult], notice: "_Notice", original: Headers | None,
+                        headers: Headers) -> list[RecipientResult]:
+    """A recipient named only by a non-Internet address gets the one the notice or the returned
+    original names instead (an address next to the failure, else the original's To)."""
+    if all(is_internet_address(r.recipient) for r in recipients):
+        return recipients
+    excluded = _excluded_addresses(headers, original) | {r.recipient for r in recipients if r.recipient}
+    candidates = [address for address, _, _ in heuristics.recipient_blocks(notice.text, excluded)]
+    if original is not None and not _from_a_list(original):
+        candidates += [a for a in find_addresses(original.get("to") or "") if a not in excluded]
+    fixed = []
+    for result in recipients:
+        if not is_internet_address(result.recipient) and candidates:
+            result = replace(result, recipient=candidates.pop(0))
+        fixed.append(result)
+    return fixed
 
 
 def _mislabelled(scan: _Scan, detector, label: str) -> str:
@@ -249,8 +301,11 @@ def _non_standard(
         targets = [a for a in find_addresses(" ".join(_BRACKETED.findall(notice[:2000]))) if a not in excluded][:5]
         blocks = [(address, notice, "") for address in targets]
     reporting_hosts = rhost.reporting_hosts_named_in(notice)
+    action = "delayed" if heuristics.still_trying(subject, notice) else "failed"
+    returned = heuristics.gave_up(subject, notice)
     recipients = [
-        dsn.build_result(recipient=address, action=None, field_status=None, diagnostic=text, source=HEURISTIC, context=context,
+        dsn.build_result(recipient=address, action=action, field_status=None, diagnostic=text, source=HEURISTIC, context=context,
+                         returned=returned,
                          vendor=notice_parts.vendor, local_hosts=reporting_hosts)
         for address, text, context in blocks
     ]

@@ -64,3 +64,31 @@ SEPARATOR = re.compile(
     r")[^\n]*$",
     re.M,
 )
+
+#: A warning that the server is still trying: the message was not returned.
+STILL_TRYING = re.compile(
+    r"warning message only|this is (?:just |only )?a warning|advisory[- ]only|you do not need to (?:resend|re-send|take any action)|"
+    r"no action is required|will (?:continue to )?(?:try|attempt|retry)\b|will be retried|delivery attempts will continue|"
+    r"still (?:trying|being retried)|not yet been delivered|is delayed for more than|only a temporary failure report|"
+    r"kept in the queue|has been postponed|do not need to re-?send"
+)
+#: The server gave up: the message was returned, whatever the last attempt's code was.
+GAVE_UP = re.compile(
+    r"giv(?:en|ing) up|gave up|permanent(?:ly)? (?:fatal )?(?:error|failure)|failed permanently|not going to try again|"
+    r"will not be (?:retried|delivered)|no (?:further|more) (?:attempts|retries)|retry timeout exceeded|"
+    r"removed from the (?:mail )?queue|returning message to sender|returned mail|mail returned|"
+    r"could not be delivered for|was not delivered within|not been collected after|delivery failed \d+ attempts|"
+    r"maximum (?:delivery )?attempts|after \d+ (?:unsuccessful )?(?:delivery )?attempts?|envelope expired|message expired"
+)
+
+
+def still_trying(subject: str, notice: str) -> bool:
+    """Is this a warning that delivery goes on (a delay), rather than the message returned?"""
+    text = f"{subject}\n{notice[:20000]}".lower()
+    return bool(STILL_TRYING.search(text)) and not GAVE_UP.search(text)
+
+
+def gave_up(subject: str, notice: str) -> bool:
+    """Does the report say the message was returned for good (after retries, or at once)?"""
+    text = f"{subject}\n{notice[:20000]}".lower()
+    return bool(GAVE_UP.search(text)) and not STILL_TRYING.search(text)

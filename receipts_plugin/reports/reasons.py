@@ -89,7 +89,7 @@ PHRASES: dict[str, re.Pattern[str]] = {
         r"mailbox (?:is )?(?:unavailable|unavaiable|inactive|invalid|not present)",
         r"requested action not taken: mailbox unavailable", r"invalid mailbox", r"user missing home directory",
         r"vdeliver: invalid or unknown virtual user", r"utilisateur inconnu", r"no existe (?:dicha persona|ese usuario)",
-        r"nessun utente simile", r"adresse nicht gefunden", r"unbekannt(?:er)? (?:empf.nger|benutzer)",
+        r"nessun utente simile", r"(?:adresse|utilisateur|destinataire|compte|bo[iî]te)[^.]{0,60}n'existe (?:pas|plus)", r"adresse nicht gefunden", r"unbekannt(?:er)? (?:empf.nger|benutzer)",
         r"can't accept user", r"that domain or user isn't in my list", r"destination server rejected recipients",
         r"not email addresses", r"recipient unknown", r"does not exist\.", r"5\.1\.1 bad address",
         r"no mail ?box (?:here|available)", r"<[^>\s]*> not found", r"rcpt[^.\n]{0,30}t exist",
@@ -230,7 +230,7 @@ PHRASES: dict[str, re.Pattern[str]] = {
     "suppressed": _rx(r"suppression list", r"on the account-level suppression"),
     "mailererror": _rx(
         r" \|\| exit ", r"procmail", r"bin/maildrop", r"command (?:failed|died with status|output)",
-        r"mailer error", r"pipe to \|/", r"x-unix; ",
+        r"mailer error", r"pipe to \|/", r"x-unix; ", r"command output: (?!.{0,40}(?:quota|full|unknown|no such))",
     ),
     "vacation": _rx(r"out of (?:the )?office", r"auto(?:matic)?[- ]?reply", r"on vacation", r"abwesenheit"),
 }
@@ -243,7 +243,7 @@ _FIRST_PASS: tuple[tuple[str, bool], ...] = (
     ("userunknown", True), ("filtered", True),
     ("requireptr", True), ("notcompliantrfc", False), ("badreputation", False), ("contenterror", True),
     ("rejected", True), ("hostunknown", True), ("spamdetected", True), ("speeding", False),
-    ("toomanyconn", True), ("blocked", True),
+    ("toomanyconn", True), ("mailererror", False), ("blocked", True),
 )
 #: Second pass, when the status code says nothing definite: phrases only.
 _SECOND_PASS = (
@@ -389,7 +389,8 @@ def classify(
     """
     if (status and status.startswith("2.")) or action in ("delivered", "relayed", "expanded"):
         return "delivered"
-    text = (diagnostic or "")[:MAX_CLASSIFIED_CHARS].lower().replace("\u2019", "'")
+    # Servers wrap their sentences anywhere: read the words as one line.
+    text = " ".join((diagnostic or "")[:MAX_CLASSIFIED_CHARS].lower().replace("\u2019", "'").split())
     command = command or smtp_command(text)
     by_status = codes.reason_for_status(status)
     smtp_like = diagnostic_type != "X-UNIX"
@@ -422,8 +423,8 @@ def _first_pass_hit(reason, status_decides, found: _Phrases, status, by_status, 
         return True
     if reason == "mesgtoobig" and (by_status == "exceedlimit" or status == "5.2.3"):
         return False
-    if reason == "hostunknown" and by_status == "hostunknown":
-        return not found["networkerror"]
+    if reason == "hostunknown":  # "host not found, try again" is a DNS failure, not a missing domain
+        return (by_status == "hostunknown" or found["hostunknown"]) and not found["networkerror"]
     if reason == "norelaying" and command in ("CONN", "EHLO", "HELO"):
         return False
     if reason == "spamdetected" and (not status or (command in _BEFORE_DATA and by_status != "spamdetected")):

@@ -93,6 +93,7 @@ def recipient_blocks(notice: str, excluded: set[str]) -> list[tuple[str, str, st
     return _blocks(lines, hits) if hits else []
 
 
+_SENDER_BEFORE = re.compile(r"\b(?:from|sender|sent by)[ \t:]*<?$")
 #: Exchange and gateways write ``[SMTP:x@y]`` or X.400 forms ending in ``SMTP=x@y;``.
 _SMTP_PREFIX = re.compile(r"(?i)\bsmtp[:=](?=[^\s@]+@)")
 
@@ -103,10 +104,13 @@ def _addresses_near_failure(lines: list[str], excluded: set[str]) -> list[tuple[
     for index, line in enumerate(lines):
         if "@" not in line or len(line) > 1000:
             continue
-        nearby = "\n".join(lines[max(0, index - 1):index + 2]).lower()
+        nearby = "\n".join(lines[max(0, index - 2):index + 3]).lower()
         if not _FAILURE_NEAR.search(_ANY_ADDRESS.sub(" ", nearby)):
             continue
+        lowered = line.lower()
         for address in find_addresses(line):
+            if _SENDER_BEFORE.search(lowered, 0, max(0, lowered.find(address))):
+                continue  # "not accepting mail from x@y": the sender, not a recipient
             if address not in excluded and not is_daemon_address(address) and is_internet_address(address):
                 if not any(address == seen for _, seen in hits):
                     hits.append((index, address))
@@ -147,7 +151,8 @@ def _blocks(lines: list[str], hits: list[tuple[int, str]]) -> list[tuple[str, st
         block = _server_replies_before(lines, index) + _own_lines(lines, index, min(end, index + MAX_BLOCK_LINES))
         context = "\n".join(lines[max(0, index - _CONTEXT_LINES):index])
         if not _says_something(block, address):
-            block = f"{block}\n{shared}"
+            # Nothing stated by the address: a notice about one recipient states it anywhere.
+            block = f"{block}\n" + ("\n".join(lines) if len(hits) == 1 else shared)
         elif not _is_specific(block.replace(address, " ")) and _is_specific(shared):
             # A field summary ("RCPT TO: x / From: y / Size: n") states no error: the text before it does.
             block, context = _SUMMARY_FIELD.sub("", shared), ""
@@ -203,7 +208,7 @@ _ANY_ADDRESS = re.compile(r"\S+@\S+")
 _ERROR_WORDS = re.compile(
     r"unknown|full|quota|denied|blocked|spam|invalid|not found|not exist|expired|timed out|disabled|suspend|no such|"
     r"unavailable|exceed|too (?:big|large)|loop|relay|policy|virus|unreachable|blacklist|not allowed|no mx|"
-    r"not recognized|inactive"
+    r"not recognized|inactive|not (?:delivered|reachable|responding) within|queue period|timed? ?out"
 )
 _CONTENT = re.compile(r"\b[245]\d\d\b|\b[245]\.\d{1,3}\.\d{1,3}\b|[A-Za-z]{3,}[^\n]{12,}")
 

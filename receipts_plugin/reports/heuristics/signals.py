@@ -43,6 +43,7 @@ BODY = re.compile(
     r"could not deliver|cannot be delivered|can't be delivered|delivery problem|mail system error|"
     r"konnte nicht zugestellt|n'a pas pu être remis|no se ha podido entregar|non è stato possibile|"
     r"не может быть доставлено|не доставлено|送信できませんでした|配信できません|届きませんでした|"
+    r"无法发送|无法送达|无法投递|投递失败|退回|"
     r"error message|failure reasons|returned message|failed addresses|has been returned|intended recipient|"
     r"not yet been delivered|will continue to (?:try|attempt)|delivery attempts will continue|"
     r"not a member of this (?:mailing )?list|unknown user|user unknown|mailbox (?:full|unavailable))",

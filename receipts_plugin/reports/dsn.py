@@ -147,10 +147,10 @@ def recipient_from_group(
 
 
 def _field_status(value: str | None, vendor: Verdicts | None) -> str | None:
-    """The ``Status:`` field as written; a vendor that writes a placeholder there (``X.0.0``
-    whatever happened) has only its specific codes kept, and its notice decides the rest."""
+    """The ``Status:`` field as written; a vendor that writes a placeholder there (OpenSMTPD: 5.0.0,
+    4.4.7 whatever happened) has only its success codes kept, and its notice decides the rest."""
     status = normalise_status(value)
-    if status and vendor and vendor.format.notice_only and status[1:] == ".0.0":
+    if status and vendor and vendor.format.notice_only and not status.startswith("2."):
         return None
     return status
 
@@ -195,8 +195,9 @@ def build_result(
     Shared by structured and heuristic paths so both decide the same way:
     prefer the more specific of the written status and the one quoted in the
     diagnostic; fall back to the reply code's class; classify the reason; and
-    when no status was written at all, derive Sisimai's pseudo code: permanent (5.0.9NN) when the
-    report says the message was ``returned`` (the server gave up), whatever the last attempt's code.
+    when no status was written at all, derive Sisimai's pseudo code (its class from the words, as
+    the shared expectations have it). ``returned`` (the report says the server gave up) keeps a
+    written permanent status from yielding to a temporary code quoted from the last attempt.
     """
     text = diagnostic or ""
     quoted = codes.find_status(text)
@@ -216,7 +217,7 @@ def build_result(
     if status is None and reason not in ("vacation", "feedback", "delivered"):
         # What happened decides the class: a returned message failed for good (5), whatever the last
         # attempt's code; only a warning that the server is still trying is temporary (4).
-        temporary = not returned and codes.is_temporary(f"{reply or ''} {text}")
+        temporary = codes.is_temporary(f"{reply or ''} {text}")
         status = codes.pseudo_status(early or reason, temporary)
         derived = status is not None
     if reply and status and reply[0] != status[0] and not derived:

@@ -47,3 +47,20 @@ def auto_reply_sign(headers: Headers, subject: str) -> str | None:
     if subject and SUBJECT.search(subject):
         return "Subject"
     return None
+
+
+#: A challenge-response system holding our message until the sender proves to be a person (Boxbe,
+#: SpamArrest, Mailblocks, ChoiceMail ...): an automatic answer, not a failure of delivery.
+_CHALLENGE = re.compile(
+    r"waitlisted|(?:add yourself to|added to) (?:my|the|our) (?:\w+ )?(?:guest|approved senders?|allowed senders?) list|"
+    r"sender not pre-?approved|challenge[- ]response|"
+    r"(?:verify|confirm|prove) (?:that )?you are (?:a )?(?:human|real person|not a (?:robot|spammer|machine))|"
+    r"(?:awaiting|pending|held (?:for|until)) (?:your |sender )?(?:verification|confirmation)|"
+    r"i (?:use|am using) [^.\n]{0,40}(?:spam|junk)[- ]?(?:blocking|filtering|protection) (?:service|system|software)|"
+    r"spamarrest|mailblocks|choicemail"
+)
+
+
+def challenge_sign(text: str) -> bool:
+    """Does the notice ask the sender to prove they are a person before the message is delivered?"""
+    return bool(_CHALLENGE.search(text[:8000].lower()))

@@ -209,6 +209,8 @@ def build_result(
     early = vendor.command_verdict(command) if vendor else None
     hint = reason_hint or early or (vendor.reason(text) if vendor else None)
     reason = _decide_reason(where, status, text, reply, action, command, diagnostic_type, hint)
+    if reason == "hostunknown" and "unrouteable address" in text.lower() and _local(recipient, local_hosts):
+        reason = "userunknown"  # Exim's router found no such user on the reporting host's own domain
     if reason in ("delivered", "vacation", "feedback"):
         hard: bool | None = False
     else:
@@ -236,6 +238,14 @@ def build_result(
         source=source,
         status_derived=derived,
         **extra,
+    )
+
+
+def _local(recipient: str | None, hosts: tuple[str, ...]) -> bool:
+    """Is the recipient's domain the reporting host's own (the host, or the domain it serves)?"""
+    domain = (recipient or "").rpartition("@")[2].lower()
+    return bool(domain) and any(
+        host.lower() == domain or host.lower().endswith("." + domain) for host in hosts if host
     )
 
 

@@ -21,7 +21,7 @@ from .addresses import (
     message_ids,
     parse_date,
 )
-from .autoreply import auto_reply_sign
+from .autoreply import auto_reply_sign, challenge_sign
 from .mime import Headers, Part, decode_words, parse_message
 from .model import HEADER, HEURISTIC, STRUCTURED, MdnInfo, OriginalRefs, RecipientResult, Report
 from .original import (
@@ -88,6 +88,12 @@ def _parse(raw: bytes, nested: bool = False) -> Report:
     if kind == "none":
         returned = None if nested else original_part(scan.originals)
         kind, recipients = _non_standard(headers, subject, notice, original_headers, sources, returned)
+    if kind in ("dsn", "bounce") and challenge_sign(notice.text):
+        # A challenge-response request: the message waits for the sender to confirm; nothing failed.
+        addresses = [r.recipient for r in recipients if r.recipient] or [first_address(headers.get("reply-to")) or from_addr]
+        kind = "auto-reply"
+        recipients = [RecipientResult(recipient=a, reason="vacation", hard=False, source=HEURISTIC) for a in addresses]
+        sources["kind"] = HEURISTIC
     if kind == "none":
         mdn_info = mdn.read_notice(subject, notice.text)
         if mdn_info is not None:
@@ -300,7 +306,8 @@ def _non_standard(
         # A list manager's notice names the list it refused the message for: "... in <list@example.org>."
         targets = [a for a in find_addresses(" ".join(_BRACKETED.findall(notice[:2000]))) if a not in excluded][:5]
         blocks = [(address, notice, "") for address in targets]
-    reporting_hosts = rhost.reporting_hosts_named_in(notice)
+    sender_host = (first_address(headers.get("from")) or "").rpartition("@")[2]
+    reporting_hosts = (*rhost.reporting_hosts_named_in(notice), *((sender_host,) if sender_host else ()))
     action = "delayed" if heuristics.still_trying(subject, notice) else "failed"
     returned = heuristics.gave_up(subject, notice)
     recipients = [

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 
 from .mime import Headers
+from .reasons import contains_any, literal_anchors
 
 _AUTO_SUBMITTED = re.compile(r"^\s*auto-(?:replied|generated|notified)", re.I)
 _PRECEDENCE = re.compile(r"^\s*auto[_-]?reply\b", re.I)
@@ -52,15 +53,18 @@ def auto_reply_sign(headers: Headers, subject: str) -> str | None:
 #: A challenge-response system holding our message until the sender proves to be a person (Boxbe,
 #: SpamArrest, Mailblocks, ChoiceMail ...): an automatic answer, not a failure of delivery.
 _CHALLENGE = re.compile(
-    r"waitlisted|(?:add yourself to|added to) (?:my|the|our) (?:\w+ )?(?:guest|approved senders?|allowed senders?) list|"
-    r"sender not pre-?approved|challenge[- ]response|"
-    r"(?:verify|confirm|prove) (?:that )?you are (?:a )?(?:human|real person|not a (?:robot|spammer|machine))|"
-    r"(?:awaiting|pending|held (?:for|until)) (?:your |sender )?(?:verification|confirmation)|"
-    r"i (?:use|am using) [^.\n]{0,40}(?:spam|junk)[- ]?(?:blocking|filtering|protection) (?:service|system|software)|"
-    r"spamarrest|mailblocks|choicemail"
+    r"waitlisted|guest list|approved senders? list|allowed senders? list|sender not pre-?approved|"
+    r"challenge[- ]response|(?:verify|confirm|prove) (?:that )?you are (?:a )?(?:human|real person|not a (?:robot|spammer|machine))|"
+    r"awaiting (?:your )?(?:verification|confirmation)|pending (?:sender )?verification|held (?:for|until) verification|"
+    r"spam[- ]blocking (?:service|system)|spamarrest|mailblocks|choicemail"
 )
 
 
-def challenge_sign(text: str) -> bool:
-    """Does the notice ask the sender to prove they are a person before the message is delivered?"""
-    return bool(_CHALLENGE.search(text[:8000].lower()))
+_CHALLENGE_ANCHORS = literal_anchors(_CHALLENGE)
+
+
+def challenge_sign(lowered: str) -> bool:
+    """Does the (lower-cased) notice ask the sender to prove they are a person before the message
+    is delivered?"""
+    lowered = lowered[:8000]
+    return (_CHALLENGE_ANCHORS is None or contains_any(lowered, _CHALLENGE_ANCHORS)) and bool(_CHALLENGE.search(lowered))

@@ -105,7 +105,6 @@ def recipient_from_group(
     per_message: dict[str, str],
     context: str = "",
     vendor: Verdicts | None = None,
-    returned: bool = False,
 ) -> RecipientResult:
     """One recipient group -> result, with status and reason worked out as Sisimai does.
 
@@ -142,7 +141,6 @@ def recipient_from_group(
         vendor=vendor,
         remote_hosts=host_names(remote_mta),
         local_hosts=host_names(reporting_mta),
-        returned=returned,
     )
 
 
@@ -182,7 +180,6 @@ def build_result(
     remote_hosts: tuple[str, ...] = (),
     local_hosts: tuple[str, ...] = (),
     vendor: Verdicts | None = None,
-    returned: bool = False,
     **extra,
 ) -> RecipientResult:
     """Combine status field, diagnostic text and reply code into one verdict.
@@ -196,8 +193,7 @@ def build_result(
     prefer the more specific of the written status and the one quoted in the
     diagnostic; fall back to the reply code's class; classify the reason; and
     when no status was written at all, derive Sisimai's pseudo code (its class from the words, as
-    the shared expectations have it). ``returned`` (the report says the server gave up) keeps a
-    written permanent status from yielding to a temporary code quoted from the last attempt.
+    the shared expectations have it).
     """
     text = diagnostic or ""
     quoted = codes.find_status(text)
@@ -217,8 +213,6 @@ def build_result(
         hard = codes.is_hard(reason, f"{status or ''} {text}" if reason == "notaccept" else "")
     derived = False
     if status is None and reason not in ("vacation", "feedback", "delivered"):
-        # What happened decides the class: a returned message failed for good (5), whatever the last
-        # attempt's code; only a warning that the server is still trying is temporary (4).
         temporary = codes.is_temporary(f"{reply or ''} {text}")
         status = codes.pseudo_status(early or reason, temporary)
         derived = status is not None

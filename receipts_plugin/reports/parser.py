@@ -88,7 +88,7 @@ def _parse(raw: bytes, nested: bool = False) -> Report:
     if kind == "none":
         returned = None if nested else original_part(scan.originals)
         kind, recipients = _non_standard(headers, subject, notice, original_headers, sources, returned)
-    if kind in ("dsn", "bounce") and challenge_sign(notice.text):
+    if kind in ("dsn", "bounce") and challenge_sign(notice.first_part_lower):
         # A challenge-response request: the message waits for the sender to confirm; nothing failed.
         addresses = [r.recipient for r in recipients if r.recipient] or [first_address(headers.get("reply-to")) or from_addr]
         kind = "auto-reply"
@@ -179,14 +179,12 @@ def _structured(scan: _Scan, original: Headers | None, headers: Headers, notice:
     if dsn_text:
         per_message, groups = dsn.split_fields(dsn_text, scan.defects)
         groups = [g for g in groups if any(k in g for k in ("final-recipient", "original-recipient", "x-actual-recipient", "status"))]
-        subject = decode_words(headers.get("subject") or "")
-        returned = heuristics.gave_up(subject, notice.first_part)
         recipients = [
-            dsn.recipient_from_group(group, per_message, _command_context(group, notice), notice.vendor, returned)
+            dsn.recipient_from_group(group, per_message, _command_context(group, notice), notice.vendor)
             for group in groups
         ]
         if recipients:
-            recipients = _what_happened(_unique(recipients), returned)
+            recipients = _what_happened(_unique(recipients), decode_words(headers.get("subject") or ""), notice)
             recipients = _internet_addresses(recipients, notice, original, headers)
             sources.update(kind=STRUCTURED, recipients=STRUCTURED, envid=STRUCTURED)
             return "dsn", recipients, None, None, per_message
@@ -232,14 +230,14 @@ def _unique(recipients: list[RecipientResult]) -> list[RecipientResult]:
     return list(seen.values())
 
 
-def _what_happened(recipients: list[RecipientResult], gave_up: bool) -> list[RecipientResult]:
+def _what_happened(recipients: list[RecipientResult], subject: str, notice: "_Notice") -> list[RecipientResult]:
     """``Action: delayed`` in a report that returns the message (a permanent status, or a notice
     saying the server gave up) is a failure: read what happened, not the word."""
     delayed = [r for r in recipients if r.action == "delayed"]
     if not delayed:
         return recipients
     # The notice speaks for the whole report only when every recipient is in the same state.
-    returned = gave_up and len(delayed) == len(recipients)
+    returned = len(delayed) == len(recipients) and heuristics.outcome(subject, notice.first_part_lower) == "returned"
     return [
         replace(r, action="failed") if r.action == "delayed" and (returned or ((r.status or "")[:1] == "5" and not r.status_derived)) else r
         for r in recipients
@@ -308,11 +306,9 @@ def _non_standard(
         blocks = [(address, notice, "") for address in targets]
     sender_host = (first_address(headers.get("from")) or "").rpartition("@")[2]
     reporting_hosts = (*rhost.reporting_hosts_named_in(notice), *((sender_host,) if sender_host else ()))
-    action = "delayed" if heuristics.still_trying(subject, notice) else "failed"
-    returned = heuristics.gave_up(subject, notice)
+    action = "delayed" if heuristics.outcome(subject, notice.lower()) == "delayed" else "failed"
     recipients = [
         dsn.build_result(recipient=address, action=action, field_status=None, diagnostic=text, source=HEURISTIC, context=context,
-                         returned=returned,
                          vendor=notice_parts.vendor, local_hosts=reporting_hosts)
         for address, text, context in blocks
     ]
@@ -335,17 +331,25 @@ def _bounce_inside(returned: Part) -> list[RecipientResult]:
 
 
 def _excluded_addresses(headers: Headers, original: Headers | None) -> set[str]:
-    """Addresses that are never the failed recipient: the report's parties and our own sender."""
-    excluded: set[str] = set()
-    for name in ("from", "to", "reply-to", "sender", "return-path"):
-        excluded.update(find_addresses(headers.get(name) or ""))
+    """Addresses that are never the failed recipient: the report's parties, our own sender (unless
+    it also was an addressee) and the list addresses a list manager's notice names."""
+    excluded = set(find_addresses(_values(headers, _REPORT_PARTIES)))
     if original is not None:
-        addressed = set(find_addresses(f"{original.get('to') or ''},{original.get('cc') or ''}"))
-        for name in ("from", "reply-to", "sender", "return-path"):
-            excluded.update(a for a in find_addresses(original.get(name) or "") if a not in addressed)
-    for name in ("list-post", "list-subscribe", "list-unsubscribe", "list-help", "list-owner", "x-ml-info"):
-        excluded.update(find_addresses(headers.get(name) or ""))
+        senders = _values(original, _ORIGINAL_SENDERS)
+        if senders:
+            addressed = set(find_addresses(_values(original, ("to", "cc"))))
+            excluded.update(a for a in find_addresses(senders) if a not in addressed)
     return excluded
+
+
+_REPORT_PARTIES = ("from", "to", "reply-to", "sender", "return-path", "list-post", "list-subscribe", "list-unsubscribe",
+                   "list-help", "list-owner", "x-ml-info")
+_ORIGINAL_SENDERS = ("from", "reply-to", "sender", "return-path")
+
+
+def _values(headers: Headers, names: tuple[str, ...]) -> str:
+    """The named fields' values joined by commas (one address search instead of one per field)."""
+    return ",".join(value for value in map(headers.get, names) if value)
 
 
 def _fill_from_notice(recipients: list[RecipientResult], notice: "_Notice", reporting_mta: str | None) -> list[RecipientResult]:

@@ -212,7 +212,7 @@ PHRASES: dict[str, re.Pattern[str]] = {
         r"not been collected after", r"(?:message|retry) (?:expired|timed out|time not reached)",
         r"server did not respond", r"in the queue too long", r"after multiple retries", r"allowed queue period",
         r"(?:could not be|not been|wasn't|was not) delivered (?:for|within|after) [^\n]{0,20}(?:minutes?|hours?|days?|weeks?)\b",
-        r"your message could not be delivered for more than", r"(?:gave|giving|given) up\b[^\n]{0,40}(?:after|attempts?|retr)",
+        r"your message could not be delivered for more than", r"(?:gave up|giving up|given up)\b[^\n]{0,40}(?:after|attempts?|retr)",
         r"after \d+ attempts?", r"delivery failed \d+ attempts", r"maximum (?:delivery )?attempts", r"over a period of \d+ (?:minute|hour|day)",
         r"not been collected after",
         r"retry timeout exceeded", r"envelope expired", r"did not accept our requests to connect",

@@ -8,9 +8,9 @@ it as its diagnostic, and the same status/reason logic as for standard DSNs
 from __future__ import annotations
 
 from .scan import notice_text, recipient_blocks
-from .signals import BODY, SENDER, SUBJECT, gave_up, still_trying
+from .signals import BODY, SENDER, SUBJECT, outcome
 
-__all__ = ["notice_text", "recipient_blocks", "looks_like_bounce", "still_trying", "gave_up"]
+__all__ = ["notice_text", "recipient_blocks", "looks_like_bounce", "outcome"]
 
 
 def looks_like_bounce(sender: str, subject: str, notice: str) -> bool:

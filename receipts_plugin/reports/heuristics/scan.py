@@ -84,7 +84,9 @@ def recipient_blocks(notice: str, excluded: set[str]) -> list[tuple[str, str, st
     The lines before are context only: transcripts name the SMTP command
     (``>>> RCPT To:<x>``) just above the error.
     """
-    lines = _SMTP_PREFIX.sub(" ", notice).split("\n") if "smtp" in notice.lower() else notice.split("\n")
+    if "SMTP" in notice or "smtp" in notice:
+        notice = _SMTP_PREFIX.sub(" ", notice)
+    lines = notice.split("\n")
     hits = (
         _lines_matching(lines, RECIPIENT_LINES[:2], excluded)
         or _lines_matching(lines, RECIPIENT_LINES[2:], excluded)

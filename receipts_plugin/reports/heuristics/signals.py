@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import re
 
+from ..reasons import contains_any, literal_anchors
+
 SENDER = re.compile(
     r"(?:mailer[- _]?daemon|post_?master|mail[ ._-]?delivery[ ._-]?(?:system|subsystem)|mail ?administrator|"
     r"mailerdaemon|mail-?daemon|double-bounce|mdaemon|mailer_daemon|nobody@|ndr|no-reply@[^ ]*(?:dion|au|ezweb)|"
@@ -75,21 +77,28 @@ STILL_TRYING = re.compile(
 )
 #: The server gave up: the message was returned, whatever the last attempt's code was.
 GAVE_UP = re.compile(
-    r"giv(?:en|ing) up|gave up|permanent(?:ly)? (?:fatal )?(?:error|failure)|failed permanently|not going to try again|"
-    r"will not be (?:retried|delivered)|no (?:further|more) (?:attempts|retries)|retry timeout exceeded|"
+    r"given up|giving up|gave up|permanent(?:ly)? (?:fatal )?(?:error|failure)|failed permanently|not going to try again|"
+    r"will not be (?:retried|delivered)|no further (?:attempts|retries)|no more (?:attempts|retries)|retry timeout exceeded|"
     r"removed from the (?:mail )?queue|returning message to sender|returned mail|mail returned|"
     r"could not be delivered for|was not delivered within|not been collected after|delivery failed \d+ attempts|"
     r"maximum (?:delivery )?attempts|after \d+ (?:unsuccessful )?(?:delivery )?attempts?|envelope expired|message expired"
 )
 
 
-def still_trying(subject: str, notice: str) -> bool:
-    """Is this a warning that delivery goes on (a delay), rather than the message returned?"""
-    text = f"{subject}\n{notice[:20000]}".lower()
-    return bool(STILL_TRYING.search(text)) and not GAVE_UP.search(text)
+_STILL_TRYING_ANCHORS = literal_anchors(STILL_TRYING)
+_GAVE_UP_ANCHORS = literal_anchors(GAVE_UP)
 
 
-def gave_up(subject: str, notice: str) -> bool:
-    """Does the report say the message was returned for good (after retries, or at once)?"""
-    text = f"{subject}\n{notice[:20000]}".lower()
-    return bool(GAVE_UP.search(text)) and not STILL_TRYING.search(text)
+def outcome(subject: str, notice_lower: str) -> str:
+    """What the report says happened to the message: ``delayed`` (a warning, delivery goes on),
+    ``returned`` (the server gave up) or ``""`` (it does not say). ``notice_lower`` is lower case."""
+    text = f"{subject.lower()}\n{notice_lower[:20000]}"
+    trying = _found(STILL_TRYING, _STILL_TRYING_ANCHORS, text)
+    given_up = _found(GAVE_UP, _GAVE_UP_ANCHORS, text)
+    if trying != given_up:
+        return "delayed" if trying else "returned"
+    return ""
+
+
+def _found(pattern: re.Pattern[str], anchors: tuple[str, ...] | None, text: str) -> bool:
+    return (anchors is None or contains_any(text, anchors)) and pattern.search(text) is not None

@@ -8,6 +8,7 @@ else is new and fails ``test_sisimai_oracle.py``. One Perl process reads all fil
     python tests/reports/oracle.py            # print every disagreement, listed or not
     python tests/reports/oracle.py --write    # rewrite the table (keeps the reasons given)
     python tests/reports/oracle.py --summary  # the README's table: reasons with counts
+    python tests/reports/oracle.py --accuracy # Sisimai scored against the corpus expectations
 """
 from __future__ import annotations
 
@@ -25,7 +26,7 @@ ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from receipts_plugin.reports import Report, parse_report  # noqa: E402
+from receipts_plugin.reports import RecipientResult, Report, parse_report  # noqa: E402
 from tests.receipts import builders  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
@@ -162,6 +163,17 @@ def suite_files(workdir: Path) -> dict[str, Path]:
     return paths
 
 
+def as_report(rows: list[dict]) -> Report:
+    """Sisimai's rows for one file shaped as our Report, so the corpus tallies can score it."""
+    kind = {"none": "none", "feedback": "feedback", "auto-reply": "auto-reply"}.get(sisimai_kind(rows), "bounce")
+    recipients = tuple(
+        RecipientResult(recipient=row["recipient"].lower() or None, action=row["action"] or None,
+                        status=row["status"] or None, reason=row["reason"] or None, hard=row["hard"])
+        for row in rows
+    )
+    return Report(kind=kind, recipients=recipients)
+
+
 def load_table(path: Path = DIFFERENCES) -> dict[tuple[str, str, str, str, str], str]:
     """The deliberate differences: key -> why."""
     if not path.exists():
@@ -191,6 +203,13 @@ def summary(path: Path = DIFFERENCES) -> str:
 if __name__ == "__main__":
     if "--summary" in sys.argv:
         print(summary())
+        sys.exit(0)
+    if "--accuracy" in sys.argv:
+        from agreement import all_tallies, table
+
+        files = corpus_files()
+        results = run_sisimai(list(files.values()))
+        print(table(all_tallies(lambda path: as_report(results.get(path, [])))))
         sys.exit(0)
     with tempfile.TemporaryDirectory() as workdir:
         every = disagreements(suite_files(Path(workdir)))

@@ -189,7 +189,7 @@ PHRASES: dict[str, re.Pattern[str]] = {
         r"aliasing/forwarding loop broken", r"it would create a mail loop", r"loops back to myself", r"loop was found", r"interrupted system call",
         r"internal (?:error reading data|server error)", r"queue file write error", r"remote server is misconfigured",
         r"service currently unavailable", r"temporary local problem", r"timeout waiting for input",
-        r"transaction failed ", r"can't create user output file", r"could not load drd", r"no mdb",
+        r"transaction failed ", r"can't create user output file", r"temporary lookup failure", r"could not load drd", r"no mdb",
         r"encountered an error while being processed", r"unable to connect [^\n]{0,40}daemon", r"unable to contact ldap server",
     ),
     "networkerror": _rx(
@@ -248,8 +248,8 @@ _FIRST_PASS: tuple[tuple[str, bool], ...] = (
 #: Second pass, when the status code says nothing definite: phrases only.
 _SECOND_PASS = (
     "mailboxfull", "authfailure", "badreputation", "speeding", "spamdetected", "virusdetected",
-    "policyviolation", "norelaying", "notaccept", "systemerror", "networkerror", "suspend", "contenterror",
-    "systemfull", "expired", "failedstarttls", "securityerror", "suppressed", "mailererror",
+    "policyviolation", "norelaying", "notaccept", "expired", "systemerror", "networkerror", "suspend", "contenterror",
+    "systemfull", "failedstarttls", "securityerror", "suppressed", "mailererror",
 )
 #: Reasons a status code only hints at: the text is read again for something better.
 RETRY = frozenset({"undefined", "onhold", "systemerror", "securityerror", "expired", "networkerror", "hostunknown", "userunknown"})

@@ -85,6 +85,8 @@ def test_a_success_report_of_a_notice_only_vendor_keeps_its_status():
     ("550 No such domain at this location", "hostunknown"),
     ("Name service error for domain example.com: Host not\n    found, try again", "networkerror"),
     ("temporary failure. Command output: avpcheck: unable to connect to avp daemon: Connection refused", "mailererror"),
+    ("451 4.3.0 <customer@example.com>: Temporary lookup failure", "systemerror"),
+    ("451 4.3.0 <customer@example.com>: Temporary lookup failure: retry timeout exceeded", "expired"),
 ])
 def test_reasons_from_what_servers_write(text, reason):
     assert reasons.classify(None, text, text[:3] if text[:1].isdigit() else None, command="RCPT") == reason

@@ -197,3 +197,11 @@ def test_a_delay_warning_with_auto_submitted_is_a_delay_not_an_auto_reply():
     report = parse_report(raw)
     assert report.kind == "bounce"
     assert report.recipients[0].action == "delayed"
+
+
+def test_a_null_senders_refusal_without_subject_is_a_bounce_not_an_auto_reply():
+    raw = notice("You sent mail to customer@example.com. That's not a valid user here.\n", subject="", sender="<>",
+                 headers="Auto-Submitted: auto-replied\r\n")
+    report = parse_report(raw)
+    assert report.kind == "bounce"
+    assert [(r.recipient, r.action) for r in report.recipients] == [("customer@example.com", "failed")]

@@ -46,7 +46,7 @@ RECIPIENT_LINES: tuple[re.Pattern[str], ...] = (
 _FAILURE_NEAR = re.compile(
     r"undeliverable|could not be delivered|not (?:yet )?been delivered|was not delivered|did not reach|"
     r"not (?:be )?delivered to|failed|failure|unable to deliver|returned|rejected|refused|"
-    r"unknown|full|quota|invalid|not found|not exist|unavailable|disabled|no such|not listed|not recognized"
+    r"unknown|full|quota|invalid|not a valid|not found|not exist|unavailable|disabled|no such|not listed|not recognized"
 )
 _IN_SENTENCE = RECIPIENT_LINES[2]
 #: Fields only a real header block has (a notice's "To: / Subject: / Date:" summary has none of them).

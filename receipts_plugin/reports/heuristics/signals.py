@@ -48,7 +48,8 @@ BODY = re.compile(
     r"无法发送|无法送达|无法投递|投递失败|退回|"
     r"error message|failure reasons|returned message|failed addresses|has been returned|intended recipient|"
     r"not yet been delivered|will continue to (?:try|attempt)|delivery attempts will continue|"
-    r"not a member of this (?:mailing )?list|unknown user|user unknown|mailbox (?:full|unavailable))",
+    r"not a member of this (?:mailing )?list|unknown user|user unknown|mailbox (?:full|unavailable)|"
+    r"not a valid (?:user|recipient|mailbox|address))",
 
 )
 #: Where the returned copy of the original begins inside a text body.

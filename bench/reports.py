@@ -2,11 +2,12 @@
 
 Every corpus file is read once into memory; then, for several rounds, each
 contender in turn parses every file from bytes. A round's time is the total
-over all files; the ratios use the median round. Sisimai (Debian's libsisimai-perl)
-runs in one Perl process started before the rounds (tests/reports/sisimai_oracle.pl
---bench): it reads the same files into memory once, and each round it parses them all
-from memory when told to and reports its own wall time, so start-up is counted on
-neither side. Memory is followed with tracemalloc (current size after each round of
+over all files, as process CPU time (user + system: on a shared machine wall time
+measures the other processes too); the ratios use the median round. Sisimai (Debian's
+libsisimai-perl) runs in one Perl process started before the rounds
+(tests/reports/sisimai_oracle.pl --bench): it reads the same files into memory once, and
+each round it parses them all from memory when told to and reports its own CPU time, so
+start-up is counted on neither side. Memory is followed with tracemalloc (current size after each round of
 our parser) to show it stays flat.
 
 Run: ``python bench/reports.py [--rounds N]``. The last line is
@@ -81,16 +82,16 @@ def stdlib(messages: list[bytes]) -> None:
 
 
 def time_rounds(contenders: dict, messages: list[bytes], rounds: int) -> dict[str, list[float]]:
-    """Wall time of each contender per round; contenders take turns within a round, so a load
+    """CPU time of each contender per round; contenders take turns within a round, so a load
     change on a shared machine falls on all of them alike instead of on whoever runs last.
     Sisimai's round is the time its own process measured (the pipe round trip is not counted)."""
     times: dict[str, list[float]] = {name: [] for name in contenders}
     for _ in range(rounds):
         for name, function in contenders.items():
             gc.collect()
-            start = time.perf_counter()
+            start = time.process_time()
             function(messages)
-            elapsed = time.perf_counter() - start
+            elapsed = time.process_time() - start
             times[name].append(function.last if isinstance(function, Sisimai) else elapsed)
     return times
 

@@ -83,12 +83,11 @@ def envelope_addresses(headers: Headers) -> tuple[str, ...]:
 
     Local parts keep their case: a VERP token may be case-sensitive.
     """
+    values = ",".join(value for name in ENVELOPE_HEADERS for value in headers.get_all(name))
     found: dict[str, None] = {}
-    for name in ENVELOPE_HEADERS:
-        for value in headers.get_all(name):
-            for address in find_addresses(value, lower=False):
-                local, _, domain = address.rpartition("@")
-                found.setdefault(f"{local}@{domain.lower()}", None)
+    for address in find_addresses(values, lower=False):
+        local, _, domain = address.rpartition("@")
+        found.setdefault(f"{local}@{domain.lower()}", None)
     return tuple(found)
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 
 from ..addresses import find_addresses, is_daemon_address, is_internet_address
+from ..reasons import contains_any
 from .signals import SEPARATOR
 
 MAX_NOTICE_CHARS = 32 * 1024
@@ -84,7 +85,7 @@ def recipient_blocks(notice: str, excluded: set[str]) -> list[tuple[str, str, st
     The lines before are context only: transcripts name the SMTP command
     (``>>> RCPT To:<x>``) just above the error.
     """
-    if "SMTP" in notice or "smtp" in notice:
+    if contains_any(notice, _SMTP_PREFIX_ANCHORS):
         notice = _SMTP_PREFIX.sub(" ", notice)
     lines = notice.split("\n")
     hits = (
@@ -98,6 +99,7 @@ def recipient_blocks(notice: str, excluded: set[str]) -> list[tuple[str, str, st
 _SENDER_BEFORE = re.compile(r"\b(?:from|sender|sent by)[ \t:]*<?$")
 #: Exchange and gateways write ``[SMTP:x@y]`` or X.400 forms ending in ``SMTP=x@y;``.
 _SMTP_PREFIX = re.compile(r"(?i)\bsmtp[:=](?=[^\s@]+@)")
+_SMTP_PREFIX_ANCHORS = ("SMTP:", "SMTP=", "smtp:", "smtp=", "Smtp:", "Smtp=")
 
 
 def _addresses_near_failure(lines: list[str], excluded: set[str]) -> list[tuple[int, str]]:

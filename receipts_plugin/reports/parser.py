@@ -237,7 +237,7 @@ def _what_happened(recipients: list[RecipientResult], subject: str, notice: "_No
     if not delayed:
         return recipients
     # The notice speaks for the whole report only when every recipient is in the same state.
-    returned = len(delayed) == len(recipients) and heuristics.outcome(subject, notice.first_part_lower) == "returned"
+    returned = len(delayed) == len(recipients) and heuristics.outcome(subject, notice.first_part) == "returned"
     return [
         replace(r, action="failed") if r.action == "delayed" and (returned or ((r.status or "")[:1] == "5" and not r.status_derived)) else r
         for r in recipients
@@ -306,7 +306,7 @@ def _non_standard(
         blocks = [(address, notice, "") for address in targets]
     sender_host = (first_address(headers.get("from")) or "").rpartition("@")[2]
     reporting_hosts = (*rhost.reporting_hosts_named_in(notice), *((sender_host,) if sender_host else ()))
-    action = "delayed" if heuristics.outcome(subject, notice.lower()) == "delayed" else "failed"
+    action = "delayed" if heuristics.outcome(subject, notice) == "delayed" else "failed"
     recipients = [
         dsn.build_result(recipient=address, action=action, field_status=None, diagnostic=text, source=HEURISTIC, context=context,
                          vendor=notice_parts.vendor, local_hosts=reporting_hosts)

@@ -86,14 +86,16 @@ GAVE_UP = re.compile(
 )
 
 
+#: Servers say whether they gave up in the notice's opening paragraphs.
+_OUTCOME_CHARS = 6000
 _STILL_TRYING_ANCHORS = literal_anchors(STILL_TRYING)
 _GAVE_UP_ANCHORS = literal_anchors(GAVE_UP)
 
 
-def outcome(subject: str, notice_lower: str) -> str:
+def outcome(subject: str, notice: str) -> str:
     """What the report says happened to the message: ``delayed`` (a warning, delivery goes on),
-    ``returned`` (the server gave up) or ``""`` (it does not say). ``notice_lower`` is lower case."""
-    text = f"{subject.lower()}\n{notice_lower[:20000]}"
+    ``returned`` (the server gave up) or ``""`` (it does not say)."""
+    text = f"{subject}\n{notice[:_OUTCOME_CHARS]}".lower()
     trying = _found(STILL_TRYING, _STILL_TRYING_ANCHORS, text)
     given_up = _found(GAVE_UP, _GAVE_UP_ANCHORS, text)
     if trying != given_up:

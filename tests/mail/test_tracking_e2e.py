@@ -76,10 +76,13 @@ def test_links_opens_and_a_read_notification_through_the_mail_stack(app, stack, 
     assert "opened by an automated fetch" in bob_line[:bob_line.index("</li>")]
     assert "opened (estimate)" not in panel
 
+    # Alice's program answers to the Disposition-Notification-To of her copy (bounces+TOKEN@).
+    receipt_address = str(alice_copy["Disposition-Notification-To"])
+    assert receipt_address.startswith("bounces+")
     receipt = message_from_bytes(mdn(sender="Alice <alice@customer.test>", final_recipient="alice@customer.test",
-                                     original_message_id=reply.message_id, to="bounces@example.test"),
+                                     original_message_id=reply.message_id, to=receipt_address),
                                  policy=policy.default)
-    stack.send(receipt, envelope_from="alice@customer.test", recipients=["bounces@example.test"])
+    stack.send(receipt, envelope_from="alice@customer.test", recipients=[receipt_address])
     stack.wait_for("bounces@example.test", ["SUBJECT", "Return Receipt"])
     db.session.add(Mailbox(name="receipts", host=stack.imap_host, port=stack.imaps_port, security="ssl",
                            username="bounces@example.test", password=stack.password, cafile=stack.cafile))

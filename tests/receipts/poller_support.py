@@ -21,7 +21,7 @@ from flask import Flask
 from helpdesk.models import Channel, MailboxCheckpoint, Message, RecipientRole, Ticket
 from receipts_plugin.models import DeliveryEventRow, Mailbox, RecipientStatusRow, StoredReport, TrackedMessage
 from receipts_plugin.sending import receipt_address, verp_address
-from tests.helpers import make_reply, make_ticket, relay_config
+from tests.helpers import make_reply, make_ticket, relay_config, stack_cafile
 from tests.mailstack import MailStack
 from tests.receipts.builders import mdn, postfix_dsn, read_notice
 
@@ -47,7 +47,7 @@ def add_mailbox(stack: MailStack, *, user: str = BOUNCES, folder: str = "INBOX",
                 processed_folder: str | None = PROCESSED, **fields) -> Mailbox:
     """A watched mailbox over IMAPS, verified against the stack's own CA."""
     values = dict(name=user.split("@")[0], host=stack.imap_host, port=stack.imaps_port, security="ssl",
-                  username=user, password=stack.password, cafile=stack.cafile, folder=folder,
+                  username=user, password=stack.password, cafile=stack_cafile(stack), folder=folder,
                   processed_folder=processed_folder)
     mailbox = Mailbox(**{**values, **fields})
     db.session.add(mailbox)

@@ -16,7 +16,7 @@ from helpdesk.mail.fetch import fetch_support_mailbox
 from helpdesk.models import InboundRecord, MailboxCheckpoint
 from receipts_plugin.models import DeliveryEventRow, Mailbox, StoredReport
 from receipts_plugin.poller import idle_supervisor, idle_watcher, poll_mailbox
-from tests.helpers import support_inbox_config
+from tests.helpers import secret, support_inbox_config
 from tests.receipts.builders import mdn, postfix_dsn
 from tests.receipts.factories import receipt_to
 from tests.receipts.poller_support import (  # noqa: F401 - fixtures
@@ -270,10 +270,8 @@ def test_starttls_on_the_plain_port_works_with_the_ca_file(stack, desk):
     assert (summary.error, summary.outcomes["matched"]) == (None, 1)
 
 
-def test_a_password_file_is_read_when_polling(stack, desk, tmp_path):
+def test_a_password_file_is_read_when_polling(stack, desk):
     send_reply(desk, to="nobody@customer.test")
     wait_for_count(stack, 1)
-    secret = tmp_path / "bounces-password"
-    secret.write_text(stack.password + "\n")
-    mailbox = add_mailbox(stack, password=None, password_file=str(secret))
+    mailbox = add_mailbox(stack, password=None, password_file=secret("bounces-password", stack.password + "\n"))
     assert poll_mailbox(mailbox).outcomes["matched"] == 1

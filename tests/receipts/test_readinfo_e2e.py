@@ -21,7 +21,7 @@ from helpdesk.models import Channel, Contact, SendState
 from receipts_plugin.mailboxes import MailboxInput, save_mailbox
 from receipts_plugin.models import StoredReport
 from receipts_plugin.poller import poll_mailbox
-from tests.helpers import login, make_reply, make_ticket, relay_config
+from tests.helpers import login, make_reply, make_ticket, relay_config, stack_cafile
 from tests.receipts.builders import exchange_mdn, mdn
 from tests.receipts.pages import element, panel_rows, text
 
@@ -86,7 +86,7 @@ def test_real_reports_and_receipts_become_read_info(app, client, clean_mailboxes
 
     mailbox = save_mailbox(None, MailboxInput(
         name="bounces", host=stack.imap_host, port=stack.imaps_port, security="ssl", username=BOUNCES,
-        password=stack.password, cafile=stack.cafile, folder="INBOX"))
+        password=stack.password, cafile=stack_cafile(stack), folder="INBOX"))
     summary = poll_mailbox(mailbox)
     assert summary.error is None and summary.skipped is None, summary.line()
     assert summary.fetched == 7

@@ -1,0 +1,217 @@
+"""Full-text search of tickets: their subjects and their messages' bodies (the text part; an
+HTML-only mail's HTML read as text), ranked, with a highlighted snippet of the best message.
+
+One function, :func:`search_tickets`, over two engines' own full-text search, which the
+database keeps up to date by itself (migration ``core_0007``): on PostgreSQL a ``tsvector``
+column on ``messages`` and on ``tickets`` (generated columns, GIN indexes); on SQLite FTS5
+external-content tables (``messages_fts``, ``tickets_fts``) kept by triggers. Both stem
+English words (reply, replies, replied) and ignore case.
+
+What an agent types: words (a ticket must match all of them, in its subject or any of its
+messages), ``"a phrase"`` in double quotes, and ``word*`` for words that start so. A
+reference (``HD-42``) finds that ticket alone; a number also finds the ticket of that
+number; the subject and the requester's address or name containing the text as typed
+(``100%``, ``alice@``) still count, as before full-text search.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import reduce
+
+from flask import current_app
+from markupsafe import Markup, escape
+from sqlalchemy import Select, case, cast, func, literal, literal_column, or_, select, table, column, union_all
+from sqlalchemy.dialects.postgresql import REGCONFIG, TSQUERY, TSVECTOR
+
+from ..extensions import db
+from ..models import Contact, Message, Ticket
+
+#: The text search configuration (PostgreSQL) the generated columns were built with.
+POSTGRES_CONFIG = "english"
+#: The database wraps each match in a snippet between these two characters; only
+#: :func:`snippet_markup` turns them into ``<mark>``, after escaping everything else.
+MARK_START, MARK_END = "\x02", "\x03"
+#: At most this many words or phrases of a query are used (each one costs a condition).
+MAX_TERMS = 12
+SNIPPET_WORDS = 18
+#: Only the start of a long body is indexed (a tsvector holds at most 1 MB).
+INDEXED_CHARS = 200_000
+_SUBJECT_WEIGHT = 2.0  # SQLite: a subject match ranks as two body matches (PostgreSQL weighs by setweight 'A')
+_REFERENCE_RANK = 1e9  # a ticket's own number comes first
+
+
+@dataclass(frozen=True, slots=True)
+class Term:
+    """A word or a quoted phrase of a query; ``prefix``: a single word ending in ``*``."""
+
+    text: str
+    prefix: bool = False
+
+
+def parse_terms(text: str) -> list[Term]:
+    """The words and phrases of a query, as :class:`Term`s; pieces without a letter or digit
+    (``%``, ``-``) are left to the substring match."""
+    terms = []
+    for match in re.finditer(r'"([^"]*)"?|(\S+)', text):
+        phrase, word = match.groups()
+        chunk = (phrase if phrase is not None else word).strip()
+        prefix = phrase is None and chunk.endswith("*") and bool(re.fullmatch(r"[^\W_]+", chunk.rstrip("*")))
+        chunk = chunk.rstrip("*") if prefix else chunk
+        if re.search(r"[^\W_]", chunk):
+            terms.append(Term(chunk, prefix))
+    return terms[:MAX_TERMS]
+
+
+def snippet_markup(raw: str) -> Markup:
+    """A snippet as markup: the text escaped, the database's match markers as ``<mark>``
+    (always balanced, whatever marker characters the text itself held)."""
+    pieces, open_mark = [], False
+    for piece in re.split(f"([{MARK_START}{MARK_END}])", re.sub(r"\s+", " ", raw).strip()):
+        if piece == MARK_START and not open_mark:
+            pieces.append("<mark>")
+            open_mark = True
+        elif piece == MARK_END and open_mark:
+            pieces.append("</mark>")
+            open_mark = False
+        elif piece not in (MARK_START, MARK_END):
+            pieces.append(str(escape(piece)))
+    if open_mark:
+        pieces.append("</mark>")
+    return Markup("".join(pieces))
+
+
+class _Postgres:
+    """PostgreSQL: ``search_vector`` columns kept by the database, matched with ``@@``."""
+
+    messages_vector = literal_column("messages.search_vector", TSVECTOR)
+    tickets_vector = literal_column("tickets.search_vector", TSVECTOR)
+
+    def __init__(self, terms: list[Term]) -> None:
+        config = cast(literal(POSTGRES_CONFIG), REGCONFIG)
+        parts = [func.to_tsquery(config, literal(f"'{t.text}':*"), type_=TSQUERY) if t.prefix
+                 else func.phraseto_tsquery(config, literal(t.text), type_=TSQUERY) for t in terms]
+        self.query = reduce(lambda a, b: a.op("&&", return_type=TSQUERY)(b), parts)
+
+    def message_hits(self) -> Select:
+        return select(Message.ticket_id.label("ticket_id"), func.ts_rank(self.messages_vector, self.query)
+                      .label("rank"), Message.id.label("message_id")).where(self.messages_vector.op("@@")(self.query))
+
+    def subject_hits(self) -> Select:
+        return select(Ticket.id.label("ticket_id"), func.ts_rank(self.tickets_vector, self.query).label("rank")) \
+            .where(self.tickets_vector.op("@@")(self.query))
+
+    @staticmethod
+    def indexed_body():
+        """What is indexed of a message: its text, else (an HTML-only mail) its HTML, up to
+        :data:`INDEXED_CHARS`: the generated column's expression, for the headline."""
+        body = case((Message.text_body != "", Message.text_body), else_=func.coalesce(Message.html_body, ""))
+        return func.left(body, INDEXED_CHARS)
+
+    def snippets(self, message_ids: list[int]) -> dict[int, str]:
+        options = (f"StartSel={MARK_START}, StopSel={MARK_END}, MaxWords={SNIPPET_WORDS}, MinWords=6, "
+                   'MaxFragments=2, FragmentDelimiter=" … "')
+        config = cast(literal(POSTGRES_CONFIG), REGCONFIG)
+        rows = db.session.execute(select(Message.id, func.ts_headline(config, self.indexed_body(), self.query, options))
+                                  .where(Message.id.in_(message_ids)))
+        return dict(rows.tuples().all())
+
+
+class _Sqlite:
+    """SQLite: FTS5 tables ``messages_fts`` and ``tickets_fts``, matched with ``MATCH``."""
+
+    messages_fts = table("messages_fts", column("rowid"))
+    tickets_fts = table("tickets_fts", column("rowid"))
+
+    def __init__(self, terms: list[Term]) -> None:
+        self.query = " AND ".join('"' + t.text.replace('"', '""') + '"' + ("*" if t.prefix else "") for t in terms)
+
+    def _match(self, name: str):
+        return literal_column(name).op("MATCH")(literal(self.query))
+
+    def message_hits(self) -> Select:
+        return select(Message.ticket_id.label("ticket_id"), (-func.bm25(literal_column("messages_fts"))).label("rank"),
+                      Message.id.label("message_id")) \
+            .select_from(self.messages_fts).join(Message, Message.id == self.messages_fts.c.rowid) \
+            .where(self._match("messages_fts"))
+
+    def subject_hits(self) -> Select:
+        return select(self.tickets_fts.c.rowid.label("ticket_id"),
+                      (-func.bm25(literal_column("tickets_fts")) * _SUBJECT_WEIGHT).label("rank")) \
+            .where(self._match("tickets_fts"))
+
+    def snippets(self, message_ids: list[int]) -> dict[int, str]:
+        snippet = func.snippet(literal_column("messages_fts"), 0, MARK_START, MARK_END, " … ", SNIPPET_WORDS)
+        rows = db.session.execute(select(self.messages_fts.c.rowid, snippet)
+                                  .where(self._match("messages_fts"), self.messages_fts.c.rowid.in_(message_ids)))
+        return dict(rows.tuples().all())
+
+
+def _engine(terms: list[Term]) -> _Postgres | _Sqlite:
+    return _Postgres(terms) if db.engine.dialect.name == "postgresql" else _Sqlite(terms)
+
+
+def _like(text: str) -> str:
+    """A LIKE pattern matching ``text`` anywhere, its own % and _ taken literally."""
+    return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+
+def _substring_hits(text: str) -> Select:
+    """Tickets whose subject or requester's address or name contains ``text`` as typed."""
+    pattern = _like(text)
+    requesters = select(Contact.id).where(or_(Contact.email.ilike(pattern, escape="\\"),
+                                              Contact.name.ilike(pattern, escape="\\")))
+    return select(Ticket.id.label("ticket_id"), literal(0.0).label("rank")) \
+        .where(or_(Ticket.subject.ilike(pattern, escape="\\"), Ticket.requester_id.in_(requesters)))
+
+
+@dataclass(frozen=True, slots=True)
+class SearchResults:
+    tickets: list[Ticket]
+    total: int
+    #: ticket id -> the highlighted snippet of its best-matching message (when a message matched).
+    snippets: dict[int, Markup]
+
+
+def search_tickets(query: Select, text: str, limit: int, offset: int = 0) -> SearchResults:
+    """The tickets of ``query`` (a select of :class:`Ticket`, already limited to what the
+    agent may see and filtered) that match ``text`` (see the module's docstring), best first
+    (then the most recently updated): ``limit`` of them from ``offset``, how many match in
+    all, and each one's snippet."""
+    text = text.strip()
+    prefix = re.escape(current_app.config["TICKET_PREFIX"])
+    if reference := re.fullmatch(rf"\[?{prefix}-(\d{{1,9}})\]?", text, re.IGNORECASE):
+        tickets = list(db.session.scalars(query.where(Ticket.id == int(reference.group(1)))))
+        return SearchResults(tickets, len(tickets), {})
+    terms = parse_terms(text)
+    engine = _engine(terms) if terms else None
+    sources = [_substring_hits(text)]
+    if engine is not None:
+        message_hits = engine.message_hits().subquery()
+        sources += [select(message_hits.c.ticket_id, message_hits.c.rank), engine.subject_hits()]
+    if number := re.fullmatch(r"\d{1,9}", text):
+        sources.append(select(literal(int(number.group())).label("ticket_id"), literal(_REFERENCE_RANK).label("rank")))
+    hits = union_all(*sources).subquery()
+    ranked = select(hits.c.ticket_id, func.sum(hits.c.rank).label("rank")).group_by(hits.c.ticket_id).subquery()
+    rows = db.session.execute(
+        query.join(ranked, ranked.c.ticket_id == Ticket.id).add_columns(func.count().over())
+        .options(db.joinedload(Ticket.requester), db.joinedload(Ticket.department), db.joinedload(Ticket.assignee))
+        .order_by(ranked.c.rank.desc(), Ticket.updated_at.desc(), Ticket.id.desc()).limit(limit).offset(offset)).all()
+    if not rows:
+        total = db.session.scalar(select(func.count()).select_from(query.join(ranked, ranked.c.ticket_id == Ticket.id)
+                                                                   .subquery())) or 0
+        return SearchResults([], total, {})
+    tickets = [row[0] for row in rows]
+    return SearchResults(tickets, rows[0][1], _snippets(engine, [t.id for t in tickets]) if engine else {})
+
+
+def _snippets(engine: _Postgres | _Sqlite, ticket_ids: list[int]) -> dict[int, Markup]:
+    """Each ticket's best-matching message, as a highlighted snippet."""
+    best: dict[int, tuple[float, int]] = {}
+    for ticket_id, rank, message_id in db.session.execute(
+            engine.message_hits().where(Message.ticket_id.in_(ticket_ids))):
+        if ticket_id not in best or rank > best[ticket_id][0]:
+            best[ticket_id] = (rank, message_id)
+    texts = engine.snippets([message_id for _, message_id in best.values()]) if best else {}
+    return {ticket_id: snippet_markup(texts[message_id]) for ticket_id, (_, message_id) in best.items()
+            if texts.get(message_id)}

@@ -133,8 +133,9 @@ def auto_assign(ticket: Ticket, now: datetime | None = None) -> Agent | None:
     agent in turn (by id, after the one who got the last ticket) among its active agents who
     are within their working hours; nobody when none is. Does not commit.
 
-    The turn is kept on the department's row and taken under a lock on it (``FOR UPDATE`` on
-    PostgreSQL; on SQLite the ticket's insert, flushed first, already holds the database's
+    The turn is kept on the department's row and taken under a lock on it (``FOR NO KEY
+    UPDATE`` on PostgreSQL, which the foreign-key checks of concurrent new tickets do not
+    conflict with; on SQLite the ticket's insert, flushed first, already holds the database's
     write lock), so concurrent intake never hands out the same turn twice, and a restart
     resumes where it stopped."""
     department = ticket.department
@@ -142,7 +143,7 @@ def auto_assign(ticket: Ticket, now: datetime | None = None) -> Agent | None:
         return None
     db.session.flush()
     last = db.session.scalar(select(Department.last_assigned_agent_id)
-                             .where(Department.id == department.id).with_for_update())
+                             .where(Department.id == department.id).with_for_update(key_share=True))
     now = now or utcnow()
     candidates = sorted((a for a in department_agents(department.id) if within_working_hours(a, now)),
                         key=lambda a: a.id)

@@ -1,6 +1,8 @@
 """A ticket's history: who changed its assignee, department, status or priority, and when."""
 from __future__ import annotations
 
+from datetime import datetime
+
 from sqlalchemy import select
 
 from ..extensions import db
@@ -8,9 +10,9 @@ from ..models import Agent, Ticket, TicketEvent, TicketEventKind, utcnow
 
 
 def record(ticket: Ticket, kind: TicketEventKind, actor: Agent | None, old: str | None, new: str | None,
-           reason: str | None = None) -> TicketEvent:
+           reason: str | None = None, at: datetime | None = None) -> TicketEvent:
     """Add one change to the ticket's history (committed with the change itself)."""
-    event = TicketEvent(kind=kind, actor=actor, old_value=old, new_value=new, reason=reason, at=utcnow())
+    event = TicketEvent(kind=kind, actor=actor, old_value=old, new_value=new, reason=reason, at=at or utcnow())
     ticket.events.append(event)
     return event
 
@@ -40,8 +42,3 @@ def describe(event: TicketEvent) -> str:
     label = event.kind.value
     return f"{who} changed the {label} from {(event.old_value or '').capitalize()} to {(event.new_value or '').capitalize()}"
 
-
-def event_json(event: TicketEvent) -> dict:
-    return {"kind": event.kind.value, "at": event.at.isoformat(),
-            "actor": {"id": event.actor.id, "name": event.actor.name} if event.actor else None,
-            "from": event.old_value, "to": event.new_value, "reason": event.reason, "text": describe(event)}

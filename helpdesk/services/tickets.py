@@ -89,6 +89,11 @@ def _parse_position(text: str | None) -> tuple[datetime, int] | None:
 VIEWS = {"mine": "Mine", "unassigned": "Unassigned", "": "All"}
 
 
+def is_assignee_filter(value: str) -> bool:
+    """A view of :data:`VIEWS` or an agent's id (what ``assignee`` of :func:`list_tickets` takes)."""
+    return value in VIEWS or value.isdigit()
+
+
 def _assignee_condition(agent: Agent, assignee: str):
     """``mine``, ``unassigned``, an agent's id, or anything else for everyone's."""
     if assignee == "mine":
@@ -373,11 +378,11 @@ def desk_addresses() -> frozenset[str]:
 
 
 def _answered(thread: Sequence[Message]) -> Message | None:
-    """The message a reply answers: the latest inbound mail, else the latest reply."""
-    for direction in (MessageDirection.INBOUND, MessageDirection.OUTBOUND):
-        if found := next((m for m in reversed(thread) if m.direction is direction), None):
-            return found
-    return None
+    """The message a reply answers: the latest inbound mail (not a request an agent typed in
+    for a caller, which has no mail behind it), else the latest reply."""
+    mails = (m for m in reversed(thread) if m.direction is MessageDirection.INBOUND and (m.message_id or m.raw_sha256))
+    replies = (m for m in reversed(thread) if m.direction is MessageDirection.OUTBOUND)
+    return next(mails, None) or next(replies, None)
 
 
 def reply_defaults(ticket: Ticket, messages: Sequence[Message] | None = None,

@@ -35,7 +35,7 @@ def _enum_arg(enum_class, name: str):
 
 def _assignee_arg() -> str:
     value = request.args.get("assignee", "")
-    if value not in ticket_service.VIEWS and not value.isdigit():
+    if not ticket_service.is_assignee_filter(value):
         abort(400, f"unknown assignee {value!r}")
     return value
 

@@ -87,11 +87,18 @@ class _Postgres:
     messages_vector = literal_column("messages.search_vector", TSVECTOR)
     tickets_vector = literal_column("tickets.search_vector", TSVECTOR)
 
-    def __init__(self, terms: list[Term]) -> None:
+    def __init__(self, terms: list[Term], any_of: bool = False) -> None:
         config = cast(literal(POSTGRES_CONFIG), REGCONFIG)
         parts = [func.to_tsquery(config, literal(f"'{t.text}':*"), type_=TSQUERY) if t.prefix
                  else func.phraseto_tsquery(config, literal(t.text), type_=TSQUERY) for t in terms]
-        self.query = reduce(lambda a, b: a.op("&&", return_type=TSQUERY)(b), parts)
+        self.query = reduce(lambda a, b: a.op("||" if any_of else "&&", return_type=TSQUERY)(b), parts)
+
+    @classmethod
+    def searchable(cls, terms: list[Term]) -> list[Term]:
+        """The terms with a word PostgreSQL indexes: "our", a stop word, matches nothing and
+        must not be required (one query for all of them)."""
+        sizes = db.session.execute(select(*(func.numnode(cls([t]).query) for t in terms))).one()
+        return [t for t, size in zip(terms, sizes) if size]
 
     def message_hits(self) -> Select:
         return select(Message.ticket_id.label("ticket_id"), func.ts_rank(self.messages_vector, self.query)
@@ -109,22 +116,27 @@ class _Postgres:
         return func.left(body, INDEXED_CHARS)
 
     def snippets(self, message_ids: list[int]) -> dict[int, str]:
-        options = (f"StartSel={MARK_START}, StopSel={MARK_END}, MaxWords={SNIPPET_WORDS}, MinWords=6, "
+        options = (f"StartSel={MARK_START}, StopSel={MARK_END}, MaxWords={SNIPPET_WORDS}, MinWords=8, ShortWord=0, "
                    'MaxFragments=2, FragmentDelimiter=" … "')
         config = cast(literal(POSTGRES_CONFIG), REGCONFIG)
         rows = db.session.execute(select(Message.id, func.ts_headline(config, self.indexed_body(), self.query, options))
                                   .where(Message.id.in_(message_ids)))
-        return dict(rows.tuples().all())
+        return {message_id: text for message_id, text in rows}
 
 
 class _Sqlite:
     """SQLite: FTS5 tables ``messages_fts`` and ``tickets_fts``, matched with ``MATCH``."""
 
+    @classmethod
+    def searchable(cls, terms: list[Term]) -> list[Term]:
+        return terms  # FTS5 has no stop words
+
     messages_fts = table("messages_fts", column("rowid"))
     tickets_fts = table("tickets_fts", column("rowid"))
 
-    def __init__(self, terms: list[Term]) -> None:
-        self.query = " AND ".join('"' + t.text.replace('"', '""') + '"' + ("*" if t.prefix else "") for t in terms)
+    def __init__(self, terms: list[Term], any_of: bool = False) -> None:
+        self.query = (" OR " if any_of else " AND ").join(
+            '"' + t.text.replace('"', '""') + '"' + ("*" if t.prefix else "") for t in terms)
 
     def _match(self, name: str):
         return literal_column(name).op("MATCH")(literal(self.query))
@@ -144,11 +156,31 @@ class _Sqlite:
         snippet = func.snippet(literal_column("messages_fts"), 0, MARK_START, MARK_END, " … ", SNIPPET_WORDS)
         rows = db.session.execute(select(self.messages_fts.c.rowid, snippet)
                                   .where(self._match("messages_fts"), self.messages_fts.c.rowid.in_(message_ids)))
-        return dict(rows.tuples().all())
+        return {message_id: text for message_id, text in rows}
 
 
-def _engine(terms: list[Term]) -> _Postgres | _Sqlite:
-    return _Postgres(terms) if db.engine.dialect.name == "postgresql" else _Sqlite(terms)
+def _engine_class() -> type[_Postgres] | type[_Sqlite]:
+    return _Postgres if db.engine.dialect.name == "postgresql" else _Sqlite
+
+
+def _engine(terms: list[Term], any_of: bool = False) -> _Postgres | _Sqlite:
+    """The full-text query of ``terms`` (all of them, or ``any_of`` them) on this database."""
+    return _engine_class()(terms, any_of)
+
+
+def _term_hits(terms: list[Term]) -> Select:
+    """(ticket id, rank) of the tickets holding every term somewhere: in the subject or in
+    any message (the words of a ticket need not all be in one message). With one term, its
+    matches; with more, each term's matches numbered, kept where all numbers are there."""
+    sources = []
+    for number, term in enumerate(terms):
+        engine = _engine([term])
+        messages = engine.message_hits().subquery()
+        for hits in (select(messages.c.ticket_id, messages.c.rank), engine.subject_hits()):
+            sources.append(hits.add_columns(literal(number).label("term")))
+    hits = union_all(*sources).subquery()
+    return select(hits.c.ticket_id, func.sum(hits.c.rank).label("rank")).group_by(hits.c.ticket_id) \
+        .having(func.count(hits.c.term.distinct()) == len(terms))
 
 
 def _like(text: str) -> str:
@@ -184,11 +216,10 @@ def search_tickets(query: Select, text: str, limit: int, offset: int = 0) -> Sea
         tickets = list(db.session.scalars(query.where(Ticket.id == int(reference.group(1)))))
         return SearchResults(tickets, len(tickets), {})
     terms = parse_terms(text)
-    engine = _engine(terms) if terms else None
+    terms = _engine_class().searchable(terms) if terms else []
     sources = [_substring_hits(text)]
-    if engine is not None:
-        message_hits = engine.message_hits().subquery()
-        sources += [select(message_hits.c.ticket_id, message_hits.c.rank), engine.subject_hits()]
+    if terms:
+        sources.append(_term_hits(terms))
     if number := re.fullmatch(r"\d{1,9}", text):
         sources.append(select(literal(int(number.group())).label("ticket_id"), literal(_REFERENCE_RANK).label("rank")))
     hits = union_all(*sources).subquery()
@@ -202,11 +233,13 @@ def search_tickets(query: Select, text: str, limit: int, offset: int = 0) -> Sea
                                                                    .subquery())) or 0
         return SearchResults([], total, {})
     tickets = [row[0] for row in rows]
-    return SearchResults(tickets, rows[0][1], _snippets(engine, [t.id for t in tickets]) if engine else {})
+    return SearchResults(tickets, rows[0][1], _snippets(terms, [t.id for t in tickets]) if terms else {})
 
 
-def _snippets(engine: _Postgres | _Sqlite, ticket_ids: list[int]) -> dict[int, Markup]:
-    """Each ticket's best-matching message, as a highlighted snippet."""
+def _snippets(terms: list[Term], ticket_ids: list[int]) -> dict[int, Markup]:
+    """Each ticket's best-matching message (the one with most of the terms, ranked), as a
+    highlighted snippet."""
+    engine = _engine(terms, any_of=True)
     best: dict[int, tuple[float, int]] = {}
     for ticket_id, rank, message_id in db.session.execute(
             engine.message_hits().where(Message.ticket_id.in_(ticket_ids))):

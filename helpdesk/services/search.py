@@ -7,8 +7,9 @@ column on ``messages`` and on ``tickets`` (generated columns, GIN indexes); on S
 external-content tables (``messages_fts``, ``tickets_fts``) kept by triggers. Both stem
 English words (reply, replies, replied) and ignore case.
 
-What an agent types: words (a ticket must match all of them, in its subject or any of its
-messages), ``"a phrase"`` in double quotes, and ``word*`` for words that start so. A
+What an agent types: words (all of them in one message, whose subject counts, or all in the
+ticket's subject; replies carry the ticket's subject and mail usually quotes what it answers),
+``"a phrase"`` in double quotes, and ``word*`` for words that start so. A
 reference (``HD-42``) finds that ticket alone; a number also finds the ticket of that
 number; the subject and the requester's address or name containing the text as typed
 (``100%``, ``alice@``) still count, as before full-text search.
@@ -142,7 +143,8 @@ class _Sqlite:
         return literal_column(name).op("MATCH")(literal(self.query))
 
     def message_hits(self) -> Select:
-        return select(Message.ticket_id.label("ticket_id"), (-func.bm25(literal_column("messages_fts"))).label("rank"),
+        return select(Message.ticket_id.label("ticket_id"), (-func.bm25(literal_column("messages_fts"), 2.0, 1.0))
+                      .label("rank"),
                       Message.id.label("message_id")) \
             .select_from(self.messages_fts).join(Message, Message.id == self.messages_fts.c.rowid) \
             .where(self._match("messages_fts"))
@@ -153,7 +155,7 @@ class _Sqlite:
             .where(self._match("tickets_fts"))
 
     def snippets(self, message_ids: list[int]) -> dict[int, str]:
-        snippet = func.snippet(literal_column("messages_fts"), 0, MARK_START, MARK_END, " … ", SNIPPET_WORDS)
+        snippet = func.snippet(literal_column("messages_fts"), 1, MARK_START, MARK_END, " … ", SNIPPET_WORDS)
         rows = db.session.execute(select(self.messages_fts.c.rowid, snippet)
                                   .where(self._match("messages_fts"), self.messages_fts.c.rowid.in_(message_ids)))
         return {message_id: text for message_id, text in rows}
@@ -169,18 +171,13 @@ def _engine(terms: list[Term], any_of: bool = False) -> _Postgres | _Sqlite:
 
 
 def _term_hits(terms: list[Term]) -> Select:
-    """(ticket id, rank) of the tickets holding every term somewhere: in the subject or in
-    any message (the words of a ticket need not all be in one message). With one term, its
-    matches; with more, each term's matches numbered, kept where all numbers are there."""
-    sources = []
-    for number, term in enumerate(terms):
-        engine = _engine([term])
-        messages = engine.message_hits().subquery()
-        for hits in (select(messages.c.ticket_id, messages.c.rank), engine.subject_hits()):
-            sources.append(hits.add_columns(literal(number).label("term")))
-    hits = union_all(*sources).subquery()
-    return select(hits.c.ticket_id, func.sum(hits.c.rank).label("rank")).group_by(hits.c.ticket_id) \
-        .having(func.count(hits.c.term.distinct()) == len(terms))
+    """(ticket id, rank) of the tickets with a message holding every term (in its subject or
+    body) or whose subject holds every term: one lookup in each index, the terms' hits
+    intersected there. Rank: the sum over its matching messages, and its subject."""
+    engine = _engine(terms)
+    messages = engine.message_hits().subquery()
+    hits = union_all(select(messages.c.ticket_id, messages.c.rank), engine.subject_hits()).subquery()
+    return select(hits.c.ticket_id, func.sum(hits.c.rank).label("rank")).group_by(hits.c.ticket_id)
 
 
 def _like(text: str) -> str:
@@ -188,20 +185,21 @@ def _like(text: str) -> str:
     return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
 
 
-def _substring_hits(text: str) -> Select:
-    """Tickets whose subject or requester's address or name contains ``text`` as typed."""
+def _substring_hits(text: str) -> list[Select]:
+    """Tickets whose subject, or whose requester's address or name, contains ``text`` as typed
+    (two selects: the second reads tickets by requester through its index)."""
     pattern = _like(text)
     requesters = select(Contact.id).where(or_(Contact.email.ilike(pattern, escape="\\"),
                                               Contact.name.ilike(pattern, escape="\\")))
-    return select(Ticket.id.label("ticket_id"), literal(0.0).label("rank")) \
-        .where(or_(Ticket.subject.ilike(pattern, escape="\\"), Ticket.requester_id.in_(requesters)))
+    return [select(Ticket.id.label("ticket_id"), literal(0.0).label("rank")).where(Ticket.subject.ilike(pattern, escape="\\")),
+            select(Ticket.id.label("ticket_id"), literal(0.0).label("rank")).where(Ticket.requester_id.in_(requesters))]
 
 
 @dataclass(frozen=True, slots=True)
 class SearchResults:
     tickets: list[Ticket]
     total: int
-    #: ticket id -> the highlighted snippet of its best-matching message (when a message matched).
+    #: ticket id -> the highlighted snippet of its best-matching message (when a body matched).
     snippets: dict[int, Markup]
 
 
@@ -217,23 +215,25 @@ def search_tickets(query: Select, text: str, limit: int, offset: int = 0) -> Sea
         return SearchResults(tickets, len(tickets), {})
     terms = parse_terms(text)
     terms = _engine_class().searchable(terms) if terms else []
-    sources = [_substring_hits(text)]
+    sources = _substring_hits(text)
     if terms:
         sources.append(_term_hits(terms))
     if number := re.fullmatch(r"\d{1,9}", text):
         sources.append(select(literal(int(number.group())).label("ticket_id"), literal(_REFERENCE_RANK).label("rank")))
     hits = union_all(*sources).subquery()
     ranked = select(hits.c.ticket_id, func.sum(hits.c.rank).label("rank")).group_by(hits.c.ticket_id).subquery()
-    rows = db.session.execute(
-        query.join(ranked, ranked.c.ticket_id == Ticket.id).add_columns(func.count().over())
-        .options(db.joinedload(Ticket.requester), db.joinedload(Ticket.department), db.joinedload(Ticket.assignee))
+    matching = query.join(ranked, ranked.c.ticket_id == Ticket.id)
+    rows = db.session.execute(  # ids first: the requesters and departments are read for one page only
+        matching.with_only_columns(Ticket.id, func.count().over())
         .order_by(ranked.c.rank.desc(), Ticket.updated_at.desc(), Ticket.id.desc()).limit(limit).offset(offset)).all()
-    if not rows:
-        total = db.session.scalar(select(func.count()).select_from(query.join(ranked, ranked.c.ticket_id == Ticket.id)
-                                                                   .subquery())) or 0
-        return SearchResults([], total, {})
-    tickets = [row[0] for row in rows]
-    return SearchResults(tickets, rows[0][1], _snippets(terms, [t.id for t in tickets]) if terms else {})
+    if not rows:  # none at all, or a page past the last: how many there are, for the pager
+        total = offset and db.session.scalar(select(func.count()).select_from(
+            matching.with_only_columns(Ticket.id).subquery()))
+        return SearchResults([], total or 0, {})
+    ids = [ticket_id for ticket_id, _ in rows]
+    loaded = {t.id: t for t in db.session.scalars(select(Ticket).where(Ticket.id.in_(ids)).options(
+        db.joinedload(Ticket.requester), db.joinedload(Ticket.department), db.joinedload(Ticket.assignee)))}
+    return SearchResults([loaded[i] for i in ids], rows[0][1], _snippets(terms, ids) if terms else {})
 
 
 def _snippets(terms: list[Term], ticket_ids: list[int]) -> dict[int, Markup]:
@@ -247,4 +247,4 @@ def _snippets(terms: list[Term], ticket_ids: list[int]) -> dict[int, Markup]:
             best[ticket_id] = (rank, message_id)
     texts = engine.snippets([message_id for _, message_id in best.values()]) if best else {}
     return {ticket_id: snippet_markup(texts[message_id]) for ticket_id, (_, message_id) in best.items()
-            if texts.get(message_id)}
+            if MARK_START in texts.get(message_id, "")}  # none when only the message's subject matched

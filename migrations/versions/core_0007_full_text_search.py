@@ -1,15 +1,20 @@
 """Full-text search of tickets' subjects and messages' bodies, kept by the database itself.
 
-PostgreSQL: a generated ``tsvector`` column on ``messages`` (the text body, else the HTML
-one, whose tags the parser skips; its first 200,000 characters) and on ``tickets`` (the
-subject, weight A), each with a GIN index.
+PostgreSQL: a generated ``tsvector`` column on ``messages`` (its subject, weight C, and its
+text body, else the HTML one, whose tags the parser skips; the body's first 200,000
+characters) and on ``tickets`` (the subject, weight A), each with a GIN index.
 
-SQLite: FTS5 external-content tables ``messages_fts`` (its content is the view
-``message_search_source``, the same text as above) and ``tickets_fts`` (the subject), kept
-by triggers on insert, update and delete. A later migration that makes Alembic recreate
+SQLite: FTS5 external-content tables ``messages_fts`` (subject and body; its content is the
+view ``message_search_source``, the same text as above) and ``tickets_fts`` (the subject),
+kept by triggers on insert, update and delete. A later migration that makes Alembic recreate
 ``messages`` or ``tickets`` on SQLite (batch mode: copy, drop, rename) must drop the view
 and triggers first and create them again after (the rename fails loudly while the view
 names the table, so it cannot be forgotten silently).
+
+A query's words must all be in one message (its subject counts, and replies carry the
+ticket's subject) or all in the ticket's subject: that keeps every query one index lookup
+whose hits are intersected in the index (words spread over several messages would need a
+lookup per word, and common words have thousands of hits each).
 
 The models do not name these objects (``helpdesk.models.search``); the search service
 (``helpdesk.services.search``) queries them.
@@ -33,7 +38,8 @@ BODY = "CASE WHEN {row}text_body <> '' THEN {row}text_body ELSE coalesce({row}ht
 
 POSTGRES = [
     "ALTER TABLE messages ADD COLUMN search_vector tsvector GENERATED ALWAYS AS "
-    f"(to_tsvector('english'::regconfig, left({BODY.format(row='')}, {INDEXED_CHARS}))) STORED",
+    "(setweight(to_tsvector('english'::regconfig, subject), 'C') || "
+    f"to_tsvector('english'::regconfig, left({BODY.format(row='')}, {INDEXED_CHARS}))) STORED",
     "CREATE INDEX ix_messages_search_vector ON messages USING gin (search_vector)",
     "ALTER TABLE tickets ADD COLUMN search_vector tsvector GENERATED ALWAYS AS "
     "(setweight(to_tsvector('english'::regconfig, subject), 'A')) STORED",
@@ -47,17 +53,20 @@ def _sqlite_body(row: str) -> str:
 
 TOKENIZE = "tokenize='porter unicode61 remove_diacritics 2'"
 SQLITE = [
-    f"CREATE VIEW message_search_source AS SELECT id, {_sqlite_body('')} AS body FROM messages",
-    f"CREATE VIRTUAL TABLE messages_fts USING fts5(body, content='message_search_source', content_rowid='id', {TOKENIZE})",
+    f"CREATE VIEW message_search_source AS SELECT id, subject, {_sqlite_body('')} AS body FROM messages",
+    "CREATE VIRTUAL TABLE messages_fts USING fts5(subject, body, content='message_search_source', "
+    f"content_rowid='id', {TOKENIZE})",
     f"""CREATE TRIGGER messages_fts_insert AFTER INSERT ON messages BEGIN
-        INSERT INTO messages_fts(rowid, body) VALUES (new.id, {_sqlite_body('new.')});
+        INSERT INTO messages_fts(rowid, subject, body) VALUES (new.id, new.subject, {_sqlite_body('new.')});
     END""",
     f"""CREATE TRIGGER messages_fts_delete AFTER DELETE ON messages BEGIN
-        INSERT INTO messages_fts(messages_fts, rowid, body) VALUES ('delete', old.id, {_sqlite_body('old.')});
+        INSERT INTO messages_fts(messages_fts, rowid, subject, body)
+        VALUES ('delete', old.id, old.subject, {_sqlite_body('old.')});
     END""",
-    f"""CREATE TRIGGER messages_fts_update AFTER UPDATE OF text_body, html_body ON messages BEGIN
-        INSERT INTO messages_fts(messages_fts, rowid, body) VALUES ('delete', old.id, {_sqlite_body('old.')});
-        INSERT INTO messages_fts(rowid, body) VALUES (new.id, {_sqlite_body('new.')});
+    f"""CREATE TRIGGER messages_fts_update AFTER UPDATE OF subject, text_body, html_body ON messages BEGIN
+        INSERT INTO messages_fts(messages_fts, rowid, subject, body)
+        VALUES ('delete', old.id, old.subject, {_sqlite_body('old.')});
+        INSERT INTO messages_fts(rowid, subject, body) VALUES (new.id, new.subject, {_sqlite_body('new.')});
     END""",
     "INSERT INTO messages_fts(messages_fts) VALUES ('rebuild')",
     f"CREATE VIRTUAL TABLE tickets_fts USING fts5(subject, content='tickets', content_rowid='id', {TOKENIZE})",

@@ -26,14 +26,13 @@ def test_a_phrase_in_every_demo_body_finds_every_demo_ticket(app):
     the mail everyone sent found nothing."""
     load_demo(36)
     admin = db.session.scalar(db.select(Agent).where(Agent.email == "admin@example.com"))
-    bodies: dict[int, str] = {}
-    for message in db.session.scalars(db.select(Message)):
-        bodies[message.ticket_id] = bodies.get(message.ticket_id, "") + " " + message.text_body.lower()
-    for phrase in ("blocking our team", '"Could you have a look"', '"quick answer"', "colleague confirm"):
+    messages = [(m.ticket_id, f"{m.subject} {m.text_body}".lower()) for m in db.session.scalars(db.select(Message))]
+    for phrase in ("blocking our team", '"Could you have a look"', '"quick answer"', "fixed confirm", "colleague confirm"):
         words = phrase.strip('"').lower().split()
-        expected = {t for t, text in bodies.items()
+        expected = {ticket for ticket, text in messages  # every word in one message (its subject counts)
                     if (" ".join(words) in text if phrase.startswith('"') else all(w in text for w in words))}
-        assert expected and set(found(admin, phrase)) == expected, phrase
+        assert set(found(admin, phrase)) == expected, phrase
+        assert expected or phrase == "colleague confirm"  # said in different replies: not one message
     assert len(found(admin, "blocking our team")) == 36
 
 
@@ -54,6 +53,15 @@ def test_ranked_subject_first_then_how_often_with_the_best_messages_snippet(desk
     assert [t.id for t in page.tickets] == [subject.id, often.id, once.id]
     assert page.total == 3 and subject.id not in page.snippets  # its subject matched, no message did
     assert "<mark>turbine</mark> report failed once" in page.snippets[once.id]  # engines cut fragments alike, not equally
+
+
+def test_every_word_in_one_message_or_in_the_subject(desk):
+    support, billing, agent = desk
+    ticket = make_ticket(agent, support, subject="Invoice wrong", body="Please send a refund.")
+    make_reply(ticket, agent, body="The duplicate charge is cancelled.")
+    assert found(agent, "invoice refund") == [ticket.id]  # the first message's subject is the ticket's
+    assert found(agent, "duplicate invoice") == [ticket.id]  # a reply carries "Re: [HD-1] Invoice wrong"
+    assert found(agent, "refund duplicate") == []  # in two different messages
 
 
 def test_words_stem_phrases_keep_their_order_and_a_star_asks_for_a_prefix(desk):
@@ -90,6 +98,9 @@ def test_the_index_follows_edits_and_deletions(desk):
     ticket = make_ticket(agent, support, subject="Old subject", body="An ancient body.")
     assert found(agent, "ancient") == [ticket.id]
     ticket.subject, ticket.messages[0].text_body = "Fresh subject", "A modern body."
+    db.session.commit()
+    assert found(agent, "fresh") == [ticket.id] and found(agent, "old") == [ticket.id]  # its message's subject
+    ticket.messages[0].subject = "Fresh subject"
     db.session.commit()
     assert found(agent, "ancient") == [] and found(agent, "modern") == [ticket.id] and found(agent, "fresh") == [ticket.id]
     assert found(agent, "old") == []

@@ -109,10 +109,12 @@ def _demo_ticket(rng: random.Random, index: int, department: Department, agents:
     db.session.flush()
     when = start
     parent = None
+    copied = rng.sample([c for c in contacts if c is not requester], k=rng.choice([0, 1, 2]))  # on the mail's Cc
     for turn in range(rng.randint(1, 3)):
         inbound = Message(
             ticket=ticket, direction=MessageDirection.INBOUND, contact=requester, from_address=requester.email,
-            from_name=requester.name, to_header=department.email, subject=topic if turn == 0 else f"Re: {topic}",
+            from_name=requester.name, to_header=department.email, cc_header=", ".join(c.display for c in copied),
+            subject=topic if turn == 0 else f"Re: {topic}",
             message_id=f"demo.{ticket.id}.{turn}@{requester.email.split('@')[1]}",
             text_body=CUSTOMER_LINES[min(turn, 2)].format(topic=topic, name=requester.name),
             created_at=when)
@@ -129,10 +131,10 @@ def _demo_ticket(rng: random.Random, index: int, department: Department, agents:
             references=references,
             text_body=AGENT_LINES[turn % 2].format(first=requester.name.split()[0], agent=agent.name),
             created_at=when, sent_at=when, send_state=SendState.SENT, send_attempts=1)
-        others = rng.sample([c for c in contacts if c is not requester], k=rng.choice([0, 1, 2, 3]))
-        roles = [RecipientRole.TO] + [rng.choice([RecipientRole.CC, RecipientRole.BCC, RecipientRole.TO])
-                                      for _ in others]
-        for role, contact in zip(roles, [requester, *others]):
+        others = rng.sample([c for c in contacts if c is not requester and c not in copied], k=rng.choice([0, 1]))
+        people = [(RecipientRole.TO, requester), *((RecipientRole.CC, c) for c in copied),
+                  *((rng.choice([RecipientRole.BCC, RecipientRole.TO]), c) for c in others)]
+        for role, contact in people:
             reply.recipients.append(MessageRecipient(
                 role=role, address=contact.email, name=contact.name, contact=contact,
                 delivery_state=DeliveryState.ACCEPTED, smtp_code=250, smtp_response="2.0.0 Ok: queued (demo)",

@@ -81,7 +81,7 @@ class TicketUpdateForm(Form):
 class BulkAssignForm(Form):
     """The ticket list's bulk action; the ticked tickets come as ``tickets`` checkboxes."""
 
-    assignee = SelectField("Assign the ticked tickets to", validate_choice=False)
+    assign_to = SelectField("Assign the ticked tickets to", validate_choice=False)
 
 
 class NewTicketForm(Form):

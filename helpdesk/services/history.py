@@ -36,6 +36,8 @@ def describe(event: TicketEvent) -> str:
             return f"{event.old_value} was unassigned: not in the new department"
         if event.new_value is None:
             return f"{who} unassigned {event.old_value}"
+        if event.actor and event.actor.name == event.new_value:
+            return f"{who} took this ticket"
         return f"{who} assigned this to {event.new_value}"
     if event.kind is TicketEventKind.DEPARTMENT:
         return f"{who} moved this from {event.old_value} to {event.new_value}"

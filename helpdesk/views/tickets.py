@@ -56,7 +56,7 @@ def index():
                "attention": 1 if attention else None}  # carried by the pager's and the views' links
     colleagues = assignment.colleagues(current_user)
     bulk_form = BulkAssignForm(formdata=None)
-    bulk_form.assignee.choices = options([("", "Nobody (unassign)"),
+    bulk_form.assign_to.choices = options([("", "Nobody (unassign)"),
                                           *((str(a.id), _me_first(a)) for a in _me_on_top(colleagues))])
     return render_template("tickets/list.html", page=page, departments=access.visible_departments(current_user),
                            department_id=department_id, status=status, statuses=list(TicketStatus),
@@ -81,7 +81,7 @@ def assign_many():
     back = safe_next(request.form.get("next"))
     if not form.validate():
         abort(400)
-    assignee_id = int(form.assignee.data) if (form.assignee.data or "").isdigit() else None
+    assignee_id = int(form.assign_to.data) if (form.assign_to.data or "").isdigit() else None
     try:
         result = assignment.assign_many(current_user, request.form.getlist("tickets", type=int), assignee_id)
     except ValidationError as error:

@@ -249,7 +249,7 @@ def test_the_list_assigns_the_ticked_tickets_and_shows_the_views(desk, client):
     listing = client.get("/").get_data(as_text=True)
     assert re.search(r'<input type="checkbox" name="tickets" value="%d" aria-label="Select HD-%d">' % (a.id, a.id),
                      listing)
-    response = post_form(client, "/tickets/assign", {"tickets": [a.id, b.id, c.id], "assignee": str(sam.id),
+    response = post_form(client, "/tickets/assign", {"tickets": [a.id, b.id, c.id], "assign_to": str(sam.id),
                                                      "next": "/?assignee=unassigned"}, follow_redirects=True)
     page = response.get_data(as_text=True)
     assert response.request.path == "/" and "2 tickets assigned to Sam Support." in page
@@ -259,12 +259,12 @@ def test_the_list_assigns_the_ticked_tickets_and_shows_the_views(desk, client):
     mine = client.get(f"/?assignee={sam.id}").get_data(as_text=True)
     assert ">Alpha</a>" in mine and ">Charlie</a>" in mine and ">Bravo</a>" not in mine
     assert client.get("/?assignee=someone").status_code == 400
-    take = post_form(client, "/tickets/assign", {"tickets": b.id, "assignee": str(sol.id), "next": f"/tickets/{b.id}"},
+    take = post_form(client, "/tickets/assign", {"tickets": b.id, "assign_to": str(sol.id), "next": f"/tickets/{b.id}"},
                      page=f"/tickets/{b.id}")
     assert take.headers["Location"] == f"/tickets/{b.id}" and b.assignee is sol
     outsider = client.application.test_client()
     login(outsider, sara)
-    assert post_form(outsider, "/tickets/assign", {"tickets": [a.id], "assignee": ""}).status_code == 404
+    assert post_form(outsider, "/tickets/assign", {"tickets": [a.id], "assign_to": ""}).status_code == 404
     assert a.assignee is sam
 
 
@@ -283,7 +283,7 @@ def test_the_sidebar_sets_the_assignee_and_moves_the_ticket(desk, client):
     post_form(client, f"{thread}/update", {**form, "assignee": str(sam.id)}, page=thread)
     page = client.get(thread).get_data(as_text=True)
     assert '<dd class="assignee">Sam Support</dd>' in page
-    assert re.search(r'<p class="event" id="event-\d+"><span>Sam Support assigned this to Sam Support</span>', page)
+    assert re.search(r'<p class="event" id="event-\d+"><span>Sam Support took this ticket</span> · <time', page)
     moved = post_form(client, f"{thread}/update", {**form, "department": sales.id, "assignee": str(sam.id)}, page=thread)
     assert moved.headers["Location"] == "/"  # Sam does not work in Sales: the ticket left his list
     assert (ticket.department, ticket.assignee) == (sales, None)

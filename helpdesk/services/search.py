@@ -22,7 +22,7 @@ from functools import reduce
 
 from flask import current_app
 from markupsafe import Markup, escape
-from sqlalchemy import Select, case, cast, func, literal, literal_column, or_, select, table, column, union_all
+from sqlalchemy import Select, case, cast, column, func, literal, literal_column, or_, select, table, union_all
 from sqlalchemy.dialects.postgresql import REGCONFIG, TSQUERY, TSVECTOR
 
 from ..extensions import db
@@ -36,7 +36,7 @@ MARK_START, MARK_END = "\x02", "\x03"
 #: At most this many words or phrases of a query are used (each one costs a condition).
 MAX_TERMS = 12
 SNIPPET_WORDS = 18
-#: Only the start of a long body is indexed (a tsvector holds at most 1 MB).
+#: Only the start of a long body is indexed (a tsvector holds at most 1 MB); as in migration core_0007.
 INDEXED_CHARS = 200_000
 _SUBJECT_WEIGHT = 2.0  # SQLite: a subject match ranks as two body matches (PostgreSQL weighs by setweight 'A')
 _REFERENCE_RANK = 1e9  # a ticket's own number comes first

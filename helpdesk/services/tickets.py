@@ -131,9 +131,9 @@ def list_tickets(agent: Agent, department_id: int | None = None, status: TicketS
                  before: str | None = None, search: str = "", attention: bool = False,
                  assignee: str = "") -> TicketPage:
     """A page of the tickets ``agent`` may see, most recently updated first; ``search``
-    narrows it to the best matches first (:func:`helpdesk.services.search.search_tickets`), ``attention`` to the tickets flagged for an agent's
-    attention (a reply bounced for everyone), ``assignee`` to a view (``mine``,
-    ``unassigned``) or one agent's tickets (their id).
+    narrows it to its matches, best first (:func:`helpdesk.services.search.search_tickets`),
+    ``attention`` to the tickets flagged for an agent's attention (a reply bounced for
+    everyone), ``assignee`` to a view (``mine``, ``unassigned``) or one agent's tickets (their id).
 
     The pager's links give a position, ``after`` the last ticket shown or ``before`` the
     first (keyset pagination): the page is read through the (updated_at, id) index, as cheap

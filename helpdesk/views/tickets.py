@@ -56,20 +56,13 @@ def index():
                "attention": 1 if attention else None}  # carried by the pager's and the views' links
     colleagues = assignment.colleagues(current_user)
     bulk_form = BulkAssignForm(formdata=None)
-    bulk_form.assign_to.choices = options([("", "Nobody (unassign)"),
-                                          *((str(a.id), _me_first(a)) for a in _me_on_top(colleagues))])
+    me_first = sorted(colleagues, key=lambda a: a.id != current_user.id)
+    bulk_form.assign_to.choices = options([("", "Nobody (unassign)"), *(
+        (str(a.id), f"Me ({a.name})" if a.id == current_user.id else a.name) for a in me_first)])
     return render_template("tickets/list.html", page=page, departments=access.visible_departments(current_user),
                            department_id=department_id, status=status, statuses=list(TicketStatus),
                            search=search, attention=attention, filters=filters, assignee=assignee,
                            views=ticket_service.VIEWS, counts=counts, colleagues=colleagues, bulk_form=bulk_form)
-
-
-def _me_on_top(agents):
-    return sorted(agents, key=lambda a: a.id != current_user.id)
-
-
-def _me_first(agent) -> str:
-    return f"Me ({agent.name})" if agent.id == current_user.id else agent.name
 
 
 @bp.route("/tickets/assign", methods=["POST"])

@@ -185,14 +185,20 @@ def _like(text: str) -> str:
     return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
 
 
-def _substring_hits(text: str) -> list[Select]:
-    """Tickets whose subject, or whose requester's address or name, contains ``text`` as typed
-    (two selects: the second reads tickets by requester through its index)."""
+def _as_typed_hits(text: str, terms: list[Term]) -> Select:
+    """Tickets whose requester's address or name contains ``text`` as typed, or whose subject
+    holds it as typed: words that start so (``prin`` finds *Printer*: one lookup in the
+    subjects' index), or, for text with no word at all (``%``), the characters themselves."""
     pattern = _like(text)
     requesters = select(Contact.id).where(or_(Contact.email.ilike(pattern, escape="\\"),
                                               Contact.name.ilike(pattern, escape="\\")))
-    return [select(Ticket.id.label("ticket_id"), literal(0.0).label("rank")).where(Ticket.subject.ilike(pattern, escape="\\")),
-            select(Ticket.id.label("ticket_id"), literal(0.0).label("rank")).where(Ticket.requester_id.in_(requesters))]
+    if terms:
+        words_begun = [Term(t.text, prefix=bool(re.fullmatch(r"[^\W_]+", t.text))) for t in terms]
+        subjects = select(_engine(words_begun).subject_hits().subquery().c.ticket_id)
+    else:
+        subjects = select(Ticket.id).where(Ticket.subject.ilike(pattern, escape="\\"))
+    as_typed = union_all(subjects, select(Ticket.id).where(Ticket.requester_id.in_(requesters))).subquery()
+    return select(as_typed.c[0].label("ticket_id"), literal(0.0).label("rank"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -215,7 +221,7 @@ def search_tickets(query: Select, text: str, limit: int, offset: int = 0) -> Sea
         return SearchResults(tickets, len(tickets), {})
     terms = parse_terms(text)
     terms = _engine_class().searchable(terms) if terms else []
-    sources = _substring_hits(text)
+    sources = [_as_typed_hits(text, terms)]
     if terms:
         sources.append(_term_hits(terms))
     if number := re.fullmatch(r"\d{1,9}", text):

@@ -23,7 +23,7 @@ from functools import reduce
 from flask import current_app
 from markupsafe import Markup, escape
 from sqlalchemy import Select, case, cast, column, func, literal, literal_column, or_, select, table, union_all
-from sqlalchemy.dialects.postgresql import REGCONFIG, TSQUERY, TSVECTOR
+from sqlalchemy.dialects.postgresql import REGCONFIG, TSQUERY, TSVECTOR, distinct_on
 
 from ..extensions import db
 from ..models import Contact, Message, Ticket
@@ -116,13 +116,17 @@ class _Postgres:
         body = case((Message.text_body != "", Message.text_body), else_=func.coalesce(Message.html_body, ""))
         return func.left(body, INDEXED_CHARS)
 
-    def snippets(self, message_ids: list[int]) -> dict[int, str]:
+    def snippets(self, ticket_ids: list[int]) -> dict[int, str]:
+        """Each ticket's best-matching message's headline (one query: the best message of
+        each by ``DISTINCT ON``, then the headline of those alone)."""
+        hits = self.message_hits().where(Message.ticket_id.in_(ticket_ids)).subquery()
+        best = select(hits.c.message_id).ext(distinct_on(hits.c.ticket_id)).order_by(hits.c.ticket_id, hits.c.rank.desc())
         options = (f"StartSel={MARK_START}, StopSel={MARK_END}, MaxWords={SNIPPET_WORDS}, MinWords=8, ShortWord=0, "
                    'MaxFragments=2, FragmentDelimiter=" … "')
         config = cast(literal(POSTGRES_CONFIG), REGCONFIG)
-        rows = db.session.execute(select(Message.id, func.ts_headline(config, self.indexed_body(), self.query, options))
-                                  .where(Message.id.in_(message_ids)))
-        return {message_id: text for message_id, text in rows}
+        rows = db.session.execute(select(Message.ticket_id, func.ts_headline(config, self.indexed_body(), self.query,
+                                                                             options)).where(Message.id.in_(best)))
+        return {ticket_id: text for ticket_id, text in rows}
 
 
 class _Sqlite:
@@ -154,11 +158,16 @@ class _Sqlite:
                       (-func.bm25(literal_column("tickets_fts")) * _SUBJECT_WEIGHT).label("rank")) \
             .where(self._match("tickets_fts"))
 
-    def snippets(self, message_ids: list[int]) -> dict[int, str]:
+    def snippets(self, ticket_ids: list[int]) -> dict[int, str]:
+        """Each ticket's best-matching message's snippet (FTS5 makes them only in the query
+        that matches: one for every matching message of these tickets, the best kept)."""
         snippet = func.snippet(literal_column("messages_fts"), 1, MARK_START, MARK_END, " … ", SNIPPET_WORDS)
-        rows = db.session.execute(select(self.messages_fts.c.rowid, snippet)
-                                  .where(self._match("messages_fts"), self.messages_fts.c.rowid.in_(message_ids)))
-        return {message_id: text for message_id, text in rows}
+        hits = self.message_hits().add_columns(snippet).where(Message.ticket_id.in_(ticket_ids))
+        best: dict[int, tuple[float, str]] = {}
+        for ticket_id, rank, _, text in db.session.execute(hits):
+            if ticket_id not in best or rank > best[ticket_id][0]:
+                best[ticket_id] = (rank, text)
+        return {ticket_id: text for ticket_id, (_, text) in best.items()}
 
 
 def _engine_class() -> type[_Postgres] | type[_Sqlite]:
@@ -229,28 +238,23 @@ def search_tickets(query: Select, text: str, limit: int, offset: int = 0) -> Sea
     hits = union_all(*sources).subquery()
     ranked = select(hits.c.ticket_id, func.sum(hits.c.rank).label("rank")).group_by(hits.c.ticket_id).subquery()
     matching = query.join(ranked, ranked.c.ticket_id == Ticket.id)
-    rows = db.session.execute(  # ids first: the requesters and departments are read for one page only
-        matching.with_only_columns(Ticket.id, func.count().over())
-        .order_by(ranked.c.rank.desc(), Ticket.updated_at.desc(), Ticket.id.desc()).limit(limit).offset(offset)).all()
+    page = matching.with_only_columns(Ticket.id.label("id"), ranked.c.rank.label("rank"),
+                                      func.count().over().label("total")) \
+        .order_by(ranked.c.rank.desc(), Ticket.updated_at.desc(), Ticket.id.desc()).limit(limit).offset(offset).subquery()
+    rows = db.session.execute(  # the requesters, departments and assignees of one page only
+        select(Ticket, page.c.total).join(page, page.c.id == Ticket.id)
+        .options(db.joinedload(Ticket.requester), db.joinedload(Ticket.department), db.joinedload(Ticket.assignee))
+        .order_by(page.c.rank.desc(), Ticket.updated_at.desc(), Ticket.id.desc())).all()
     if not rows:  # none at all, or a page past the last: how many there are, for the pager
         total = offset and db.session.scalar(select(func.count()).select_from(
             matching.with_only_columns(Ticket.id).subquery()))
         return SearchResults([], total or 0, {})
-    ids = [ticket_id for ticket_id, _ in rows]
-    loaded = {t.id: t for t in db.session.scalars(select(Ticket).where(Ticket.id.in_(ids)).options(
-        db.joinedload(Ticket.requester), db.joinedload(Ticket.department), db.joinedload(Ticket.assignee)))}
-    return SearchResults([loaded[i] for i in ids], rows[0][1], _snippets(terms, ids) if terms else {})
+    tickets = [ticket for ticket, _ in rows]
+    return SearchResults(tickets, rows[0][1], _snippets(terms, [t.id for t in tickets]) if terms else {})
 
 
 def _snippets(terms: list[Term], ticket_ids: list[int]) -> dict[int, Markup]:
     """Each ticket's best-matching message (the one with most of the terms, ranked), as a
-    highlighted snippet."""
-    engine = _engine(terms, any_of=True)
-    best: dict[int, tuple[float, int]] = {}
-    for ticket_id, rank, message_id in db.session.execute(
-            engine.message_hits().where(Message.ticket_id.in_(ticket_ids))):
-        if ticket_id not in best or rank > best[ticket_id][0]:
-            best[ticket_id] = (rank, message_id)
-    texts = engine.snippets([message_id for _, message_id in best.values()]) if best else {}
-    return {ticket_id: snippet_markup(texts[message_id]) for ticket_id, (_, message_id) in best.items()
-            if MARK_START in texts.get(message_id, "")}  # none when only the message's subject matched
+    highlighted snippet; none when only a message's subject matched."""
+    texts = _engine(terms, any_of=True).snippets(ticket_ids)
+    return {ticket_id: snippet_markup(text) for ticket_id, text in texts.items() if MARK_START in (text or "")}

@@ -108,6 +108,8 @@ def test_round_robin_assigns_a_new_ticket(app, live_server, page):
                    work_end=time(23, 59, 59))
     sign_in(page, live_server, admin.email, PASSWORD)
     page.goto(f"{live_server}/admin/departments/{billing.id}")
+    page.set_viewport_size({"width": 390, "height": 844})
+    assert page.evaluate(NO_SIDEWAYS_SCROLL)
     page.check("input[name=auto_assign]")
     page.get_by_role("button", name="Save").click()
     expect(page.locator(".flash.success")).to_have_text("Department saved.")

@@ -15,7 +15,7 @@ from playwright.sync_api import expect
 from helpdesk.demo import load_demo
 from helpdesk.extensions import db
 from helpdesk.mail.intake import process_inbound
-from helpdesk.models import Agent, Department, Message, MessageDirection, RecipientRole, Ticket
+from helpdesk.models import Agent, AgentRole, Department, Message, MessageDirection, RecipientRole, Ticket
 from tests.browser.conftest import screenshot
 from tests.browser.test_smoke import sign_in
 from tests.helpers import PASSWORD, make_agent, make_department, make_ticket
@@ -100,8 +100,7 @@ def test_the_bulk_action_works_without_javascript(app, live_server, browser):
 
 
 def test_round_robin_assigns_a_new_ticket(app, live_server, page):
-    admin = make_agent("admin@example.test", role=__import__("helpdesk.models", fromlist=["AgentRole"]).AgentRole.ADMIN,
-                       name="Ada Admin")
+    admin = make_agent("admin@example.test", role=AgentRole.ADMIN, name="Ada Admin")
     billing = make_department("Billing", "billing@example.test")
     for name in ("Bea Billing", "Ben Books"):  # at work around the clock, whatever time the test runs
         make_agent(f"{name.split()[0].lower()}@example.test", [billing], name=name, work_start=time(0),
@@ -168,18 +167,20 @@ def test_search_finds_a_phrase_of_the_bodies_with_a_safe_highlighted_snippet(app
     support = db.session.scalar(db.select(Department).where(Department.name == "Support"))
     hostile = make_ticket(admin, support, subject="Strange mail",
                           body="<script>window.pwned=1</script><img src=x onerror=\"window.pwned=2\"> "
-                               "the export is blocking our team")
+                               "if 1 < 2 & \"x\" > 0 the export is blocking our team")
     sign_in(page, live_server)
     page.fill("input[name=q]", "blocking our team")
     page.get_by_role("button", name="Filter").click()
     expect(page.locator(".pager span")).to_have_text(f"Page 1 of 2 ({db.session.query(Ticket).count()} tickets)")
     snippets = page.locator("table.tickets p.snippet")
     assert snippets.count() == 25
-    assert [m.lower() for m in snippets.first.locator("mark").all_inner_texts()] == ["blocking", "our", "team"]
+    marked = [m.lower() for m in snippets.first.locator("mark").all_inner_texts()]
+    assert marked in (["blocking", "our", "team"], ["blocking", "team"])  # "our": a stop word to PostgreSQL
     page.fill("input[name=q]", '"blocking our team" export')
     page.get_by_role("button", name="Filter").click()
     row = page.locator("table.tickets tbody tr").filter(has_text="Strange mail")
-    assert row.locator("p.snippet").inner_text().startswith("<script>window.pwned=1</script>")  # shown as text
+    assert 'x" > 0 the export' in row.locator("p.snippet").inner_text()  # shown as text
+    # (SQLite shows the script's text too; PostgreSQL's headlines leave tags out)
     assert page.locator("p.snippet script, p.snippet img").count() == 0 and page.evaluate("window.pwned") is None
     page.fill("input[name=q]", "quick answer")
     page.get_by_role("button", name="Filter").click()

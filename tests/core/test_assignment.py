@@ -16,6 +16,7 @@ from helpdesk.extensions import db
 from helpdesk.mail.intake import process_inbound
 from helpdesk.models import AgentRole, Department, Ticket, TicketEvent, TicketStatus
 from helpdesk.services import assignment
+from helpdesk.services.contacts import get_or_create_contact
 from helpdesk.services.errors import ValidationError
 from helpdesk.services.tickets import list_tickets, update_ticket, view_counts
 from tests.helpers import login, make_agent, make_department, make_reply, make_ticket, post_form
@@ -142,10 +143,9 @@ def team(app):
 
 
 def new_ticket(support, when: datetime) -> Ticket:
-    ticket = Ticket(subject="new", department=support, requester=None, created_at=when, updated_at=when)
-    from helpdesk.services.contacts import get_or_create_contact
-
-    ticket.requester = get_or_create_contact("alice@customer.test")
+    """A new ticket arriving at ``when`` (round-robin's clock)."""
+    ticket = Ticket(subject="new", department=support, requester=get_or_create_contact("alice@customer.test"),
+                    created_at=when, updated_at=when)
     db.session.add(ticket)
     assignment.auto_assign(ticket, when)
     db.session.commit()
@@ -154,7 +154,7 @@ def new_ticket(support, when: datetime) -> Ticket:
 
 def test_round_robin_takes_turns_among_those_at_work(team):
     support, (ann, ben, cat, dan) = team
-    # 15:00 UTC: Ann and Cat at work; Ben (Tokyo, midnight) and Dan (New York, 10:00)... Dan too.
+    # 15:00 UTC: Ann, Cat and Dan (10:00 in New York) at work; Ben (midnight in Tokyo) is not.
     names = [new_ticket(support, at(15)).assignee.name for _ in range(5)]
     assert names == ["Ann", "Cat", "Dan", "Ann", "Cat"]
     # 01:00 UTC: only Ben (10:00 in Tokyo) is at work.

@@ -11,7 +11,7 @@ import pytest
 from helpdesk.demo import load_demo
 from helpdesk.extensions import db
 from helpdesk.mail.intake import process_inbound
-from helpdesk.models import Agent, Message, MessageDirection, Ticket
+from helpdesk.models import Agent, AgentRole, Message, MessageDirection, Ticket
 from helpdesk.services.search import Term, parse_terms, snippet_markup
 from helpdesk.services.tickets import list_tickets
 from tests.helpers import login, make_agent, make_department, make_reply, make_ticket
@@ -114,7 +114,7 @@ def test_the_index_follows_edits_and_deletions(desk):
 
 def test_agents_find_only_their_departments_tickets(desk):
     support, billing, agent = desk
-    admin = make_agent("admin@example.test", role=__import__("helpdesk.models", fromlist=["AgentRole"]).AgentRole.ADMIN)
+    admin = make_agent("admin@example.test", role=AgentRole.ADMIN)
     mine = make_ticket(agent, support, body="Zebra crossing")
     theirs = make_ticket(admin, billing, body="Zebra invoice")
     assert found(agent, "zebra") == [mine.id]

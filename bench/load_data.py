@@ -47,15 +47,15 @@ TICKET_CHUNK = 1000
 INSERT_CHUNK = 5000
 
 
-def drop_database() -> None:
+def drop_database(name: str = DATABASE) -> None:
     with psycopg.connect(f"{PG_SERVER}/postgres", autocommit=True) as connection:
-        connection.execute(f"DROP DATABASE IF EXISTS {DATABASE} WITH (FORCE)")
+        connection.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
 
 
-def recreate_database() -> None:
-    drop_database()
+def recreate_database(name: str = DATABASE) -> None:
+    drop_database(name)
     with psycopg.connect(f"{PG_SERVER}/postgres", autocommit=True) as connection:
-        connection.execute(f"CREATE DATABASE {DATABASE}")
+        connection.execute(f"CREATE DATABASE {name}")
 
 
 def department_email(department_id: int) -> str:
@@ -233,9 +233,9 @@ def generate(tickets: int, messages: int, contacts: int, agents: int) -> None:
     db.session.commit()
 
 
-def vacuum_analyze() -> None:
+def vacuum_analyze(name: str = DATABASE) -> None:
     """As autovacuum would have left a database that has been in use: statistics and visibility."""
-    with psycopg.connect(f"{PG_SERVER}/{DATABASE}", autocommit=True) as connection:
+    with psycopg.connect(f"{PG_SERVER}/{name}", autocommit=True) as connection:
         connection.execute("VACUUM ANALYZE")
 
 

@@ -22,10 +22,13 @@ from .models import (
     RecipientRole,
     SendState,
     Ticket,
+    TicketEventKind,
     TicketPriority,
     TicketStatus,
     utcnow,
 )
+from .services import history
+from .services.assignment import ROUND_ROBIN
 
 DEMO_ADMIN = "admin@example.com"
 DEMO_PASSWORD = "helpdesk-demo"
@@ -69,6 +72,8 @@ def load_demo(ticket_count: int = 36, seed: int = 7) -> bool:
         return False
     rng = random.Random(seed)
     departments = {name: Department(name=name, email=email) for name, email in DEPARTMENTS}
+    departments["Support"].auto_assign = True  # new mail to Support is assigned round-robin
+    departments["Billing"].assign_on_reply = True
     db.session.add_all(departments.values())
     agents = []
     for name, email, role, depts, zone in AGENTS:
@@ -84,14 +89,16 @@ def load_demo(ticket_count: int = 36, seed: int = 7) -> bool:
     now = utcnow()
     for index in range(ticket_count):
         department = list(departments.values())[index % len(departments)]
-        _demo_ticket(rng, index, department, [a for a in agents if department in a.departments], contacts,
-                     now - timedelta(days=30) + timedelta(hours=index * 19))
+        ticket = _demo_ticket(rng, index, department, [a for a in agents if department in a.departments], contacts,
+                              now - timedelta(days=30) + timedelta(hours=index * 19))
+        if index % 4:  # a quarter stays unassigned
+            _demo_assignment(ticket, agents[0])
     db.session.commit()
     return True
 
 
 def _demo_ticket(rng: random.Random, index: int, department: Department, agents: list[Agent],
-                 contacts: list[Contact], start) -> None:
+                 contacts: list[Contact], start) -> Ticket:
     config = current_app.config
     requester = contacts[index % len(contacts)]
     topic = rng.choice(TOPICS[department.name])
@@ -102,10 +109,12 @@ def _demo_ticket(rng: random.Random, index: int, department: Department, agents:
     db.session.flush()
     when = start
     parent = None
+    copied = rng.sample([c for c in contacts if c is not requester], k=rng.choice([0, 1, 2]))  # on the mail's Cc
     for turn in range(rng.randint(1, 3)):
         inbound = Message(
             ticket=ticket, direction=MessageDirection.INBOUND, contact=requester, from_address=requester.email,
-            from_name=requester.name, to_header=department.email, subject=topic if turn == 0 else f"Re: {topic}",
+            from_name=requester.name, to_header=department.email, cc_header=", ".join(c.display for c in copied),
+            subject=topic if turn == 0 else f"Re: {topic}",
             message_id=f"demo.{ticket.id}.{turn}@{requester.email.split('@')[1]}",
             text_body=CUSTOMER_LINES[min(turn, 2)].format(topic=topic, name=requester.name),
             created_at=when)
@@ -122,10 +131,10 @@ def _demo_ticket(rng: random.Random, index: int, department: Department, agents:
             references=references,
             text_body=AGENT_LINES[turn % 2].format(first=requester.name.split()[0], agent=agent.name),
             created_at=when, sent_at=when, send_state=SendState.SENT, send_attempts=1)
-        others = rng.sample([c for c in contacts if c is not requester], k=rng.choice([0, 1, 2, 3]))
-        roles = [RecipientRole.TO] + [rng.choice([RecipientRole.CC, RecipientRole.BCC, RecipientRole.TO])
-                                      for _ in others]
-        for role, contact in zip(roles, [requester, *others]):
+        others = rng.sample([c for c in contacts if c is not requester and c not in copied], k=rng.choice([0, 1]))
+        people = [(RecipientRole.TO, requester), *((RecipientRole.CC, c) for c in copied),
+                  *((rng.choice([RecipientRole.BCC, RecipientRole.TO]), c) for c in others)]
+        for role, contact in people:
             reply.recipients.append(MessageRecipient(
                 role=role, address=contact.email, name=contact.name, contact=contact,
                 delivery_state=DeliveryState.ACCEPTED, smtp_code=250, smtp_response="2.0.0 Ok: queued (demo)",
@@ -134,3 +143,14 @@ def _demo_ticket(rng: random.Random, index: int, department: Department, agents:
         parent = reply
         when += timedelta(hours=rng.randint(2, 20))
     ticket.updated_at = when
+    return ticket
+
+
+def _demo_assignment(ticket: Ticket, admin: Agent) -> None:
+    """The agent of the first reply has the ticket: round-robin gave it to them where the
+    department has it on, the admin assigned it elsewhere."""
+    first_reply = next(m for m in ticket.messages if m.direction is MessageDirection.OUTBOUND)
+    ticket.assignee = first_reply.author
+    round_robin = ticket.department.auto_assign
+    history.record(ticket, TicketEventKind.ASSIGNEE, None if round_robin else admin, None, first_reply.author.name,
+                   ROUND_ROBIN if round_robin else None, at=ticket.created_at + timedelta(minutes=5))

@@ -73,6 +73,15 @@ class NoteForm(Form):
 class TicketUpdateForm(Form):
     status = SelectField("Status", choices=_choices(TicketStatus))
     priority = SelectField("Priority", choices=_choices(TicketPriority))
+    #: Choices are set per ticket; the service checks the values (an agent of the department).
+    assignee = SelectField("Assignee", validate_choice=False)
+    department = SelectField("Department", coerce=int, validate_choice=False)
+
+
+class BulkAssignForm(Form):
+    """The ticket list's bulk action; the ticked tickets come as ``tickets`` checkboxes."""
+
+    assign_to = SelectField("Assign the ticked tickets to", validate_choice=False)
 
 
 class NewTicketForm(Form):
@@ -89,6 +98,8 @@ class DepartmentForm(Form):
     name = StringField("Name", validators=[Length(max=120)])
     email = StringField("Reply-from address")
     reopen_on_bounce = BooleanField("Reopen a ticket when a reply bounces for every recipient")
+    auto_assign = BooleanField("Assign new tickets round-robin (in turn, to its active agents within their working hours)")
+    assign_on_reply = BooleanField("A reply by an agent takes an unassigned ticket")
 
 
 class AgentForm(Form):

@@ -53,6 +53,11 @@ class HelpdeskPlugin:
         """Long-running worker tasks (:data:`helpdesk.jobs.Watcher`), e.g. IMAP IDLE."""
         return ()
 
+    def own_addresses(self, app: Flask) -> Iterable[str]:
+        """Addresses the desk itself receives mail at for this plugin (a receipts mailbox, a
+        return path): never offered as recipients of a reply. Called per request; may query."""
+        return ()
+
     cli_group = None
 
 
@@ -91,6 +96,10 @@ def _register(app: Flask, plugin: HelpdeskPlugin) -> None:
 
 def active_plugins(app: Flask) -> dict[str, HelpdeskPlugin]:
     return app.extensions.get("helpdesk_plugins", {})
+
+
+def plugin_own_addresses(app: Flask) -> list[str]:
+    return [address for plugin in active_plugins(app).values() for address in plugin.own_addresses(app)]
 
 
 def plugin_migration_dirs(app: Flask) -> list[str]:

@@ -7,6 +7,8 @@ from logging.config import fileConfig
 from alembic import context
 from flask import current_app
 
+from helpdesk.models.search import described_by_the_models
+
 config = context.config
 if config.config_file_name:
     fileConfig(config.config_file_name, disable_existing_loggers=False)
@@ -29,7 +31,8 @@ def run_migrations_offline() -> None:
 
 
 def run_migrations_online() -> None:
-    options = {"render_as_batch": True, "compare_type": True, **current_app.extensions["migrate"].configure_args}
+    options = {"render_as_batch": True, "compare_type": True, "include_object": described_by_the_models,
+               **current_app.extensions["migrate"].configure_args}
     options.setdefault("process_revision_directives", _skip_empty_autogenerate)
     with db.engine.connect() as connection:
         context.configure(connection=connection, target_metadata=db.metadata, **options)

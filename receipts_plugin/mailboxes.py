@@ -90,6 +90,11 @@ def is_support_intake(data: MailboxInput) -> bool:
         and (data.folder or "").strip() == config.get("IMAP_FOLDER", "INBOX"))
 
 
+def watched_addresses() -> list[str]:
+    """The watched mailboxes' user names that are addresses (the desk's own, for replies)."""
+    return [name for name in db.session.scalars(select(Mailbox.username)) if "@" in name]
+
+
 def save_mailbox(mailbox: Mailbox | None, data: MailboxInput) -> Mailbox:
     errors: dict[str, list[str]] = {}
     name = (data.name or "").strip()

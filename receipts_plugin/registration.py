@@ -67,6 +67,12 @@ class ReceiptsPlugin(HelpdeskPlugin):
             return []
         return [idle_supervisor(app, rescan_seconds=app.config["RECEIPTS_POLL_SECONDS"])]
 
+    def own_addresses(self, app: Flask):
+        from .mailboxes import watched_addresses
+        from .sending import receipts_address
+
+        return [receipts_address(app), app.config.get("RECEIPTS_BOUNCE_ADDRESS") or "", *watched_addresses()]
+
     @property
     def cli_group(self):
         from .cli import receipts_cli

@@ -28,7 +28,7 @@ def make_department(name: str = "Support", email: str | None = None, **fields) -
 def make_agent(email: str = "agent@example.test", departments: list[Department] | None = None,
                role: AgentRole = AgentRole.AGENT, name: str | None = None, **fields) -> Agent:
     agent = Agent(email=email, name=name or email.split("@")[0].title(), role=role,
-                  departments=departments or [], work_start=time(9), work_end=time(17), **fields)
+                  departments=departments or [], **{"work_start": time(9), "work_end": time(17), **fields})
     agent.set_password(PASSWORD)
     db.session.add(agent)
     db.session.commit()

@@ -33,6 +33,7 @@ POLICIES = {
     "receipts_tracking.download": "token", "receipts_tracking.pixel": "token",
     "auth.logout": "sign-out", "tickets.index": "signed-in", "tickets.new": "signed-in",
     "api.tickets": "signed-in", "tickets.clear_contact_mark": "signed-in",
+    "tickets.assign_many": "signed-in",  # the ticked tickets must all be visible, else 404 (tests/core/test_assignment.py)
     "receipts_tracking.preferences": "signed-in",
     "tickets.thread": "department", "tickets.reply": "department", "tickets.note": "department",
     "tickets.update": "department", "tickets.clear_attention": "department", "tickets.attachment": "department", "api.ticket": "department",

@@ -1,6 +1,7 @@
 """Parsing and validating address lists typed by agents or found in headers."""
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from email.utils import getaddresses, parseaddr
 
@@ -93,3 +94,20 @@ def header_addresses(values: list[str]) -> list[Address]:
         if "@" in email:
             found.append(Address(normalise(email), name.strip()))
     return found
+
+
+def without_subaddress(address: str) -> str:
+    """``bounces+TOKEN@x.org`` -> ``bounces@x.org`` (normalised); other addresses unchanged."""
+    local, at, domain = normalise(address).rpartition("@")
+    return f"{local.split('+', 1)[0]}@{domain}" if at else normalise(address)
+
+
+def own_address_set(addresses: Iterable[str]) -> frozenset[str]:
+    """The desk's own addresses in the form :func:`is_own_address` compares."""
+    return frozenset(without_subaddress(a) for a in addresses if "@" in a)
+
+
+def is_own_address(address: str, own: frozenset[str]) -> bool:
+    """Whether ``address`` is one of ``own`` (any case) or a +subaddress of one
+    (``receipts+token@…`` when ``receipts@…`` is ours)."""
+    return without_subaddress(address) in own

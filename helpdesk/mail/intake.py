@@ -30,6 +30,7 @@ from ..models import (
     TicketStatus,
     utcnow,
 )
+from ..services import assignment
 from ..services.contacts import get_or_create_contact
 from ..services.events import after_commit
 from ..services.storage import StorageError, store_bytes
@@ -207,6 +208,7 @@ def _add_to_thread(mail: InboundMail, digest: str) -> tuple[Message, bool]:
     db.session.flush()
     app = current_app._get_current_object()
     if new_ticket:
+        assignment.auto_assign(ticket, now)
         after_commit(lambda: ticket_created.send(app, ticket=ticket, message=message, source="email"))
     after_commit(lambda: message_created.send(app, message=message, ticket=ticket))
     return message, new_ticket

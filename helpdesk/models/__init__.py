@@ -15,6 +15,8 @@ from .tickets import (
     RecipientRole,
     SendState,
     Ticket,
+    TicketEvent,
+    TicketEventKind,
     TicketPriority,
     TicketStatus,
 )
@@ -22,5 +24,5 @@ from .tickets import (
 __all__ = [
     "Agent", "AgentRole", "Attachment", "Channel", "Contact", "DeliveryState", "Department",
     "InboundRecord", "Lease", "LoginFailure", "MailboxCheckpoint", "Message", "MessageDirection", "MessageRecipient", "RecipientRole",
-    "SendState", "Ticket", "TicketPriority", "TicketStatus", "agent_departments", "utcnow",
+    "SendState", "Ticket", "TicketEvent", "TicketEventKind", "TicketPriority", "TicketStatus", "agent_departments", "utcnow",
 ]

@@ -6,7 +6,7 @@ import hashlib
 from datetime import datetime, time
 
 from flask_login import UserMixin
-from sqlalchemy import Boolean, Column, ForeignKey, String, Table, Text, Time
+from sqlalchemy import Boolean, Column, ForeignKey, Integer, String, Table, Text, Time
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -36,6 +36,13 @@ class Department(db.Model):
     email: Mapped[str] = mapped_column(String(320))
     #: Reopen a ticket when a reply on it bounced for every recipient.
     reopen_on_bounce: Mapped[bool] = mapped_column(Boolean, default=False)
+    #: New tickets go in turn to the department's active agents who are within their working hours.
+    auto_assign: Mapped[bool] = mapped_column(Boolean, default=False)
+    #: A reply on an unassigned ticket assigns it to the agent who replied.
+    assign_on_reply: Mapped[bool] = mapped_column(Boolean, default=False)
+    #: Round-robin's place, kept here so that it survives restarts: the id of the agent who got
+    #: the last ticket (the next one goes to the next id in turn).
+    last_assigned_agent_id: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     agents: Mapped[list[Agent]] = relationship(

@@ -62,10 +62,20 @@ class DeliveryState(enum.Enum):
     OUTBOX = "outbox"
 
 
+class TicketEventKind(enum.Enum):
+    """What a :class:`TicketEvent` changed."""
+
+    ASSIGNEE = "assignee"
+    DEPARTMENT = "department"
+    STATUS = "status"
+    PRIORITY = "priority"
+
+
 class Ticket(db.Model):
     __tablename__ = "tickets"
     __table_args__ = (Index("ix_tickets_department_status_updated", "department_id", "status", "updated_at"),
-                      Index("ix_tickets_updated_id", "updated_at", "id"))  # the ticket list's order and pages
+                      Index("ix_tickets_updated_id", "updated_at", "id"),  # the ticket list's order and pages
+                      Index("ix_tickets_assignee_updated", "assignee_id", "updated_at"))  # Mine, and by assignee
 
     id: Mapped[int] = mapped_column(primary_key=True)
     subject: Mapped[str] = mapped_column(String(500))
@@ -88,9 +98,35 @@ class Ticket(db.Model):
     messages: Mapped[list[Message]] = relationship(
         back_populates="ticket", order_by="(Message.created_at, Message.id)", cascade="all, delete-orphan"
     )
+    events: Mapped[list[TicketEvent]] = relationship(
+        back_populates="ticket", order_by="(TicketEvent.at, TicketEvent.id)", cascade="all, delete-orphan"
+    )
 
     def reference(self, prefix: str) -> str:
         return f"{prefix}-{self.id}"
+
+
+class TicketEvent(db.Model):
+    """One change to a ticket (its assignee, department, status or priority): the ticket's
+    history. Names are kept as they were then, so the history reads the same after an agent
+    or department is renamed or removed."""
+
+    __tablename__ = "ticket_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"), index=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    #: Who made the change; None when the desk did (round-robin assignment).
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("agents.id", ondelete="SET NULL"))
+    kind: Mapped[TicketEventKind] = mapped_column(str_enum(TicketEventKind, "ticket_event_kind"))
+    old_value: Mapped[str | None] = mapped_column(String(200))
+    new_value: Mapped[str | None] = mapped_column(String(200))
+    #: Why, when not simply an agent's choice: "round-robin", "reply" (took it by replying),
+    #: "moved" (unassigned by a move to a department the assignee is not in).
+    reason: Mapped[str | None] = mapped_column(String(40))
+
+    ticket: Mapped[Ticket] = relationship(back_populates="events")
+    actor: Mapped[Agent | None] = relationship()
 
 
 class Message(db.Model):

@@ -31,8 +31,8 @@ def _check_email(errors: dict[str, list[str]], field_name: str, value: str) -> s
         return value
 
 
-def save_department(department: Department | None, name: str, email: str,
-                    reopen_on_bounce: bool = False) -> Department:
+def save_department(department: Department | None, name: str, email: str, reopen_on_bounce: bool = False,
+                    auto_assign: bool = False, assign_on_reply: bool = False) -> Department:
     errors: dict[str, list[str]] = {}
     name = name.strip()
     if not name:
@@ -46,6 +46,7 @@ def save_department(department: Department | None, name: str, email: str,
         raise ValidationError(errors)
     department = department or Department()
     department.name, department.email, department.reopen_on_bounce = name, address, reopen_on_bounce
+    department.auto_assign, department.assign_on_reply = auto_assign, assign_on_reply
     db.session.add(department)
     db.session.commit()
     return department

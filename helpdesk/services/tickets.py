@@ -2,22 +2,30 @@
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
+from types import EllipsisType
 
 from flask import current_app
-from sqlalchemy import Select, func, or_, select, tuple_
+from markupsafe import Markup
+from sqlalchemy import Select, func, select, tuple_
 
 from ..extensions import db
-from ..mail.addresses import Address, AddressError, header_addresses, parse_address_list
+from ..mail.addresses import (
+    Address,
+    AddressError,
+    header_addresses,
+    is_own_address,
+    normalise,
+    own_address_set,
+    parse_address_list,
+)
 from ..mail.compose import new_message_id, reply_subject, thread_references
 from ..models import (
     Agent,
     Attachment,
     Channel,
-    Contact,
     Department,
     Message,
     MessageDirection,
@@ -25,15 +33,19 @@ from ..models import (
     RecipientRole,
     SendState,
     Ticket,
+    TicketEventKind,
     TicketPriority,
     TicketStatus,
     utcnow,
 )
+from ..plugins import plugin_own_addresses
 from ..signals import message_created, ticket_created
+from . import assignment, history
 from .access import can_use_department, restrict_tickets
 from .contacts import get_or_create_contact, undeliverable_among
 from .errors import ValidationError
 from .events import after_commit
+from .search import search_tickets
 from .storage import StorageError, store_bytes
 
 
@@ -53,6 +65,8 @@ class TicketPage:
     #: Positions for the pager's links: before the first ticket shown, after the last.
     newer: str | None = None
     older: str | None = None
+    #: Search results only: ticket id -> the highlighted snippet of its best-matching message.
+    snippets: dict[int, Markup] = field(default_factory=dict)
 
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
@@ -71,39 +85,27 @@ def _parse_position(text: str | None) -> tuple[datetime, int] | None:
     return _EPOCH + int(micros) * _MICROSECOND, int(ticket_id)
 
 
-def _like(text: str) -> str:
-    """A LIKE pattern matching ``text`` anywhere, its own % and _ taken literally."""
-    return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+#: The ticket list's views: whose tickets it shows (``assignee`` of :func:`list_tickets`).
+VIEWS = {"mine": "Mine", "unassigned": "Unassigned", "": "All"}
 
 
-def matching(query: Select, text: str) -> Select:
-    """Tickets whose reference or number (``HD-42``, ``42``), subject, or requester's address
-    or name contains ``text`` (any case)."""
-    text = text.strip().strip("[]").strip()
-    if not text:
-        return query
-    pattern = _like(text)
-    requesters = select(Contact.id).where(or_(Contact.email.ilike(pattern, escape="\\"),
-                                              Contact.name.ilike(pattern, escape="\\")))
-    conditions = [Ticket.subject.ilike(pattern, escape="\\"), Ticket.requester_id.in_(requesters)]
-    prefix = re.escape(current_app.config["TICKET_PREFIX"])
-    if number := re.fullmatch(rf"(?:{prefix}-)?(\d{{1,9}})", text, re.IGNORECASE):
-        conditions.append(Ticket.id == int(number.group(1)))
-    return query.where(or_(*conditions))
+def is_assignee_filter(value: str) -> bool:
+    """A view of :data:`VIEWS` or an agent's id (what ``assignee`` of :func:`list_tickets` takes)."""
+    return value in VIEWS or value.isdigit()
 
 
-def list_tickets(agent: Agent, department_id: int | None = None, status: TicketStatus | None = None,
-                 page: int = 1, per_page: int | None = None, after: str | None = None,
-                 before: str | None = None, search: str = "", attention: bool = False) -> TicketPage:
-    """A page of the tickets ``agent`` may see, most recently updated first; ``search``
-    narrows it (see :func:`matching`), ``attention`` to the tickets flagged for an agent's
-    attention (a reply bounced for everyone).
+def _assignee_condition(agent: Agent, assignee: str):
+    """``mine``, ``unassigned``, an agent's id, or anything else for everyone's."""
+    if assignee == "mine":
+        return Ticket.assignee_id == agent.id
+    if assignee == "unassigned":
+        return Ticket.assignee_id.is_(None)
+    if assignee.isdigit():
+        return Ticket.assignee_id == int(assignee)
+    return None
 
-    The pager's links give a position, ``after`` the last ticket shown or ``before`` the
-    first (keyset pagination): the page is read through the (updated_at, id) index, as cheap
-    at page 400 as at page 1, and does not shift when tickets change meanwhile. ``page`` only
-    numbers it; alone (an old link) it is read by OFFSET."""
-    per_page = per_page or int(current_app.config["TICKETS_PER_PAGE"])
+
+def _filtered(agent: Agent, department_id: int | None, status: TicketStatus | None, attention: bool) -> Select:
     query = restrict_tickets(select(Ticket), agent)
     if department_id:
         query = query.where(Ticket.department_id == department_id)
@@ -111,11 +113,43 @@ def list_tickets(agent: Agent, department_id: int | None = None, status: TicketS
         query = query.where(Ticket.status == status)
     if attention:
         query = query.where(Ticket.attention.is_not(None))
-    query = matching(query, search)
+    return query
+
+
+def view_counts(agent: Agent, department_id: int | None = None, status: TicketStatus | None = None,
+                attention: bool = False) -> dict[str, int]:
+    """How many tickets each view (:data:`VIEWS`) holds under the other filters, in one query."""
+    tickets = _filtered(agent, department_id, status, attention).subquery()
+    row = db.session.execute(select(
+        func.count(), func.count().filter(tickets.c.assignee_id == agent.id),
+        func.count().filter(tickets.c.assignee_id.is_(None)))).one()
+    return {"": row[0], "mine": row[1], "unassigned": row[2]}
+
+
+def list_tickets(agent: Agent, department_id: int | None = None, status: TicketStatus | None = None,
+                 page: int = 1, per_page: int | None = None, after: str | None = None,
+                 before: str | None = None, search: str = "", attention: bool = False,
+                 assignee: str = "") -> TicketPage:
+    """A page of the tickets ``agent`` may see, most recently updated first; ``search``
+    narrows it to its matches, best first (:func:`helpdesk.services.search.search_tickets`),
+    ``attention`` to the tickets flagged for an agent's attention (a reply bounced for
+    everyone), ``assignee`` to a view (``mine``, ``unassigned``) or one agent's tickets (their id).
+
+    The pager's links give a position, ``after`` the last ticket shown or ``before`` the
+    first (keyset pagination): the page is read through the (updated_at, id) index, as cheap
+    at page 400 as at page 1, and does not shift when tickets change meanwhile. ``page`` only
+    numbers it; alone (an old link) it is read by OFFSET."""
+    per_page = per_page or int(current_app.config["TICKETS_PER_PAGE"])
+    query = _filtered(agent, department_id, status, attention)
+    if (condition := _assignee_condition(agent, assignee)) is not None:
+        query = query.where(condition)
+    if search.strip():
+        return _search_page(query, search, max(page, 1), per_page)
     total = db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
     pages = max(1, math.ceil(total / per_page))
     page = min(max(page, 1), pages)
-    query = query.options(db.joinedload(Ticket.requester), db.joinedload(Ticket.department)).limit(per_page)
+    query = query.options(db.joinedload(Ticket.requester), db.joinedload(Ticket.department),
+                          db.joinedload(Ticket.assignee)).limit(per_page)
     key, newest_first = tuple_(Ticket.updated_at, Ticket.id), (Ticket.updated_at.desc(), Ticket.id.desc())
     if (position := _parse_position(after)) is not None:
         tickets = db.session.scalars(query.where(key < position).order_by(*newest_first)).all()
@@ -126,6 +160,15 @@ def list_tickets(agent: Agent, department_id: int | None = None, status: TicketS
     return TicketPage(list(tickets), page, pages, total,
                       newer=list_position(tickets[0]) if tickets and page > 1 else None,
                       older=list_position(tickets[-1]) if tickets and page < pages else None)
+
+
+def _search_page(query: Select, text: str, page: int, per_page: int) -> TicketPage:
+    """A page of search results, best first (numbered pages: a rank has no position)."""
+    results = search_tickets(query, text, per_page, (page - 1) * per_page)
+    pages = max(1, math.ceil(results.total / per_page))
+    if page > pages and results.total:
+        return _search_page(query, text, pages, per_page)
+    return TicketPage(results.tickets, min(page, pages), pages, results.total, snippets=results.snippets)
 
 
 def thread_messages(ticket_id: int) -> list[Message]:
@@ -194,6 +237,7 @@ def open_ticket(agent: Agent, department_id: int, requester: str, subject: str, 
     except ValidationError:
         db.session.rollback()
         raise
+    assignment.auto_assign(ticket, now)
     _announce(ticket, message, channel.value)
     db.session.commit()
     return ticket
@@ -275,6 +319,7 @@ def post_reply(ticket: Ticket, agent: Agent, draft: ReplyDraft) -> Message:
         raise
     ticket.updated_at = now
     ticket.status = draft.status or (TicketStatus.PENDING if ticket.status is TicketStatus.OPEN else ticket.status)
+    assignment.take_on_reply(ticket, agent)
     _announce(ticket, message, None)
     db.session.commit()
     return message
@@ -293,11 +338,27 @@ def add_note(ticket: Ticket, agent: Agent, body: str) -> Message:
     return message
 
 
-def update_ticket(ticket: Ticket, status: TicketStatus | None = None, priority: TicketPriority | None = None) -> None:
-    if status is not None:
-        ticket.status = status
-    if priority is not None:
-        ticket.priority = priority
+def update_ticket(ticket: Ticket, actor: Agent, status: TicketStatus | None = None,
+                  priority: TicketPriority | None = None, department_id: int | None = None,
+                  assignee_id: int | None | EllipsisType = ...) -> None:
+    """The sidebar's changes, each written to the ticket's history: status, priority, a move
+    to another department (which drops an assignee who does not work there) and the assignee
+    (``None``: nobody; ``...``: as it is). Nothing is saved unless all of it is valid."""
+    department = ticket.department
+    if department_id is not None and department_id != ticket.department_id:
+        department = db.session.get(Department, department_id)
+        if department is None:
+            raise ValidationError({"department": ["Unknown department."]})
+    reassign = assignee_id is not ... and assignee_id != ticket.assignee_id
+    assignee = assignment.check_assignee(department.id, assignee_id) if reassign else None
+    for kind, attribute, value in ((TicketEventKind.STATUS, "status", status),
+                                   (TicketEventKind.PRIORITY, "priority", priority)):
+        if value is not None and value is not getattr(ticket, attribute):
+            history.record(ticket, kind, actor, getattr(ticket, attribute).value, value.value)
+            setattr(ticket, attribute, value)
+    assignment.move(ticket, department, actor)
+    if reassign:
+        assignment.set_assignee(ticket, assignee, actor)
     ticket.updated_at = utcnow()
     db.session.commit()
 
@@ -308,13 +369,44 @@ def clear_attention(ticket: Ticket) -> None:
     db.session.commit()
 
 
-def reply_defaults(ticket: Ticket, messages: Sequence[Message] | None = None) -> ReplyDraft:
-    """Who a reply goes to by default: the requester, and whoever else was on To or Cc of the
-    customer's last mail (reply-all), without our own department addresses. ``messages``: the
-    thread in order, when the caller has it already (else ``ticket.messages`` is loaded)."""
-    thread = ticket.messages if messages is None else messages
-    last_inbound = next((m for m in reversed(thread) if m.direction is MessageDirection.INBOUND), None)
-    ours = {email.lower() for email in db.session.scalars(select(Department.email))} | {ticket.requester.email}
-    others = header_addresses([last_inbound.to_header, last_inbound.cc_header]) if last_inbound else []
-    cc = ", ".join(str(a) for a in others if a.email not in ours)
-    return ReplyDraft(to=ticket.requester.display, cc=cc)
+def desk_addresses() -> frozenset[str]:
+    """Every address the desk itself receives mail at: its departments', the support
+    mailbox's, and those plugins name (receipts, return paths); see :func:`is_own_address`."""
+    return own_address_set([*db.session.scalars(select(Department.email)),
+                            str(current_app.config.get("IMAP_USERNAME") or ""),
+                            *plugin_own_addresses(current_app)])
+
+
+def _answered(thread: Sequence[Message]) -> Message | None:
+    """The message a reply answers: the latest inbound mail (not a request an agent typed in
+    for a caller, which has no mail behind it), else the latest reply."""
+    mails = (m for m in reversed(thread) if m.direction is MessageDirection.INBOUND and (m.message_id or m.raw_sha256))
+    replies = (m for m in reversed(thread) if m.direction is MessageDirection.OUTBOUND)
+    return next(mails, None) or next(replies, None)
+
+
+def reply_defaults(ticket: Ticket, messages: Sequence[Message] | None = None,
+                   requester_only: bool = False) -> ReplyDraft:
+    """Who a reply goes to by default: reply-all to the message it answers (:func:`_answered`).
+    To: the requester, that message's sender and its other To addresses; Cc: its Cc. Never
+    its Bcc, never the desk's own addresses, each address once (any case). With
+    ``requester_only``, To the requester alone. ``messages``: the thread in order, when the
+    caller has it already (else ``ticket.messages`` is loaded)."""
+    requester = Address(ticket.requester.email, ticket.requester.name)
+    answered = None if requester_only else _answered(ticket.messages if messages is None else messages)
+    if answered is None:
+        return ReplyDraft(to=str(requester))
+    if answered.direction is MessageDirection.INBOUND:
+        to = [Address(normalise(answered.from_address), answered.from_name), *header_addresses([answered.to_header])]
+        cc = header_addresses([answered.cc_header])
+    else:
+        to, cc = ([Address(r.address, r.name) for r in answered.recipients_with_role(role)]
+                  for role in (RecipientRole.TO, RecipientRole.CC))
+    own, seen = desk_addresses(), {requester.email}
+
+    def others(addresses: list[Address]) -> str:
+        kept = [a for a in addresses if not (a.email in seen or is_own_address(a.email, own) or seen.add(a.email))]
+        return ", ".join(str(a) for a in kept)
+
+    more_to = others(to)
+    return ReplyDraft(to=", ".join(filter(None, [str(requester), more_to])), cc=others(cc))

@@ -13,6 +13,7 @@ from flask_wtf.csrf import CSRFError
 
 from ..extensions import db, login_manager
 from ..models import Agent
+from ..services.history import describe
 
 
 def init_app(app: Flask) -> None:
@@ -23,6 +24,7 @@ def init_app(app: Flask) -> None:
     login_manager.login_view = "auth.login"
     login_manager.login_message = "Please sign in to continue."
     app.jinja_env.filters["localtime"] = localtime
+    app.jinja_env.filters["event_text"] = describe
     app.jinja_env.globals["outbox_mode"] = lambda: not app.config.get("SMTP_HOST")
 
     for code in (400, 403, 404, 405, 413, 429, 500):

@@ -50,7 +50,8 @@ def department(department_id: int | None):
     form = DepartmentForm(obj=item)
     if form.validate_on_submit():
         try:
-            people.save_department(item, form.name.data, form.email.data, form.reopen_on_bounce.data)
+            people.save_department(item, form.name.data, form.email.data, form.reopen_on_bounce.data,
+                                   form.auto_assign.data, form.assign_on_reply.data)
         except ValidationError as error:
             show_errors(form, error)
         else:

@@ -1,13 +1,17 @@
 """JSON API (session sign-in, same department isolation as the pages)."""
 from __future__ import annotations
 
-from flask import Blueprint, jsonify, request
+from flask import Blueprint, abort, jsonify, request
 from flask_login import current_user, login_required
 
-from ..models import Message, Ticket, TicketStatus
-from ..services import access, tickets as ticket_service
+from ..models import Agent, Message, Ticket, TicketEvent, TicketStatus
+from ..services import access, history, tickets as ticket_service
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
+
+
+def _agent_json(agent: Agent | None) -> dict | None:
+    return {"id": agent.id, "name": agent.name, "email": agent.email} if agent else None
 
 
 def ticket_json(ticket: Ticket) -> dict:
@@ -16,6 +20,7 @@ def ticket_json(ticket: Ticket) -> dict:
         "priority": ticket.priority.value, "channel": ticket.channel.value,
         "department": {"id": ticket.department_id, "name": ticket.department.name},
         "requester": {"email": ticket.requester.email, "name": ticket.requester.name},
+        "assignee": _agent_json(ticket.assignee),
         "attention": ticket.attention,
         "created_at": ticket.created_at.isoformat(), "updated_at": ticket.updated_at.isoformat(),
     }
@@ -35,13 +40,25 @@ def message_json(message: Message) -> dict:
     }
 
 
+def event_json(event: TicketEvent) -> dict:
+    """One change of the ticket's history; ``actor`` None: the desk (round-robin)."""
+    return {"kind": event.kind.value, "at": event.at.isoformat(), "actor": _agent_json(event.actor),
+            "from": event.old_value, "to": event.new_value, "reason": event.reason, "text": history.describe(event)}
+
+
 @bp.route("/tickets")
 @login_required
 def tickets():
+    """``?department=``, ``status=``, ``assignee=`` (``mine``, ``unassigned`` or an agent's
+    id), ``q=`` (the list's search), ``page=``."""
     status = request.args.get("status")
+    assignee = request.args.get("assignee", "")
+    if not ticket_service.is_assignee_filter(assignee):
+        abort(400, f"unknown assignee {assignee!r}")
     page = ticket_service.list_tickets(current_user, request.args.get("department", type=int),
                                        TicketStatus(status) if status in {s.value for s in TicketStatus} else None,
-                                       request.args.get("page", 1, type=int))
+                                       request.args.get("page", 1, type=int), assignee=assignee,
+                                       search=request.args.get("q", "")[:200])
     return jsonify(tickets=[ticket_json(t) for t in page.tickets], page=page.page, pages=page.pages, total=page.total)
 
 
@@ -49,4 +66,5 @@ def tickets():
 @login_required
 def ticket(ticket_id: int):
     item = access.ticket_for(current_user, ticket_id)
-    return jsonify(ticket=ticket_json(item), messages=[message_json(m) for m in item.messages])
+    return jsonify(ticket=ticket_json(item), messages=[message_json(m) for m in item.messages],
+                   history=[event_json(e) for e in history.ticket_history(item.id)])

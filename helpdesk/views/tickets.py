@@ -1,15 +1,15 @@
 """The ticket list, a ticket's thread, replying, notes, new tickets, and attachments."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, send_file, url_for
 from flask_login import current_user, login_required
 
 from ..extensions import db
 from ..mail.addresses import header_addresses
-from ..forms import NewTicketForm, NoteForm, ReplyForm, TicketUpdateForm, options, show_errors
+from ..forms import BulkAssignForm, NewTicketForm, NoteForm, ReplyForm, TicketUpdateForm, options, show_errors
 from ..mail.outgoing import send_message
-from ..models import Attachment, Channel, Contact, Message, TicketPriority, TicketStatus
-from ..services import access, tickets as ticket_service
+from ..models import Attachment, Channel, Contact, Department, Message, TicketPriority, TicketStatus
+from ..services import access, assignment, history, tickets as ticket_service
 from ..services.contacts import clear_undeliverable, undeliverable_among
 from ..services.errors import ValidationError
 from ..services.storage import path_for
@@ -33,6 +33,13 @@ def _enum_arg(enum_class, name: str):
         abort(400, f"unknown {name} {value!r}")
 
 
+def _assignee_arg() -> str:
+    value = request.args.get("assignee", "")
+    if not ticket_service.is_assignee_filter(value):
+        abort(400, f"unknown assignee {value!r}")
+    return value
+
+
 @bp.route("/")
 @login_required
 def index():
@@ -40,14 +47,49 @@ def index():
     status = _enum_arg(TicketStatus, "status")
     search = request.args.get("q", "")[:200]
     attention = request.args.get("attention") == "1"
+    assignee = _assignee_arg()
     page = ticket_service.list_tickets(current_user, department_id, status, request.args.get("page", 1, type=int),
                                        after=request.args.get("after"), before=request.args.get("before"),
-                                       search=search, attention=attention)
+                                       search=search, attention=attention, assignee=assignee)
+    counts = None if search.strip() else ticket_service.view_counts(current_user, department_id, status, attention)
     filters = {"department": department_id, "status": status.value if status else None, "q": search or None,
-               "attention": 1 if attention else None}  # carried by the pager's links
+               "attention": 1 if attention else None}  # carried by the pager's and the views' links
+    colleagues = assignment.colleagues(current_user)
+    bulk_form = BulkAssignForm(formdata=None)
+    me_first = sorted(colleagues, key=lambda a: a.id != current_user.id)
+    bulk_form.assign_to.choices = options([("", "Nobody (unassign)"), *(
+        (str(a.id), f"Me ({a.name})" if a.id == current_user.id else a.name) for a in me_first)])
     return render_template("tickets/list.html", page=page, departments=access.visible_departments(current_user),
                            department_id=department_id, status=status, statuses=list(TicketStatus),
-                           search=search, attention=attention, filters=filters)
+                           search=search, attention=attention, filters=filters, assignee=assignee,
+                           views=ticket_service.VIEWS, counts=counts, colleagues=colleagues, bulk_form=bulk_form)
+
+
+@bp.route("/tickets/assign", methods=["POST"])
+@login_required
+def assign_many():
+    """The list's bulk action (and the sidebar's "Assign to me"): the ticked tickets to one
+    agent or to nobody; back to where it was asked from."""
+    form = BulkAssignForm()
+    back = safe_next(request.form.get("next"))
+    if not form.validate():
+        abort(400)
+    assignee_id = int(form.assign_to.data) if (form.assign_to.data or "").isdigit() else None
+    try:
+        result = assignment.assign_many(current_user, request.form.getlist("tickets", type=int), assignee_id)
+    except ValidationError as error:
+        for messages in error.errors.values():
+            for text in messages:
+                flash(text, "error")
+        return redirect(back)
+    count = len(result.changed) + len(result.unchanged)
+    if count:
+        whom = f"to {result.assignee.name}" if result.assignee else "to nobody"
+        flash(f"{count} ticket{'s' if count != 1 else ''} assigned {whom}.", "success")
+    prefix = current_app.config["TICKET_PREFIX"]
+    for ticket, why in result.refused:
+        flash(f"{ticket.reference(prefix)} was left as it was: {why}.", "warning")
+    return redirect(back)
 
 
 @bp.route("/tickets/new", methods=["GET", "POST"])
@@ -69,16 +111,38 @@ def new():
     return render_template("tickets/new.html", form=form), status
 
 
-def _thread_page(ticket, reply_form=None, note_form=None, status=200):
+def _update_form(ticket, formdata=None) -> TicketUpdateForm:
+    """The sidebar's form: status, priority, assignee (an agent of the department, or
+    nobody) and department."""
+    form = TicketUpdateForm(formdata=formdata, status=ticket.status.value, priority=ticket.priority.value,
+                            assignee=str(ticket.assignee_id or ""), department=ticket.department_id)
+    agents = assignment.department_agents(ticket.department_id)
+    if ticket.assignee is not None and ticket.assignee not in agents:  # kept until changed
+        agents.append(ticket.assignee)
+    form.assignee.choices = options([("", "Nobody"), *((str(a.id), a.name) for a in agents)])
+    form.department.choices = options((d.id, d.name) for d in db.session.scalars(
+        db.select(Department).order_by(Department.name)))
+    return form
+
+
+def _thread_page(ticket, reply_form=None, note_form=None, update_form=None, status=200):
     messages = ticket_service.thread_messages(ticket.id)
-    reply_form = reply_form or ReplyForm(formdata=None, obj=ticket_service.reply_defaults(ticket, messages))
-    update_form = TicketUpdateForm(formdata=None, status=ticket.status.value, priority=ticket.priority.value)
+    events = history.ticket_history(ticket.id)
+    requester_only = request.args.get("reply") == "requester"
+    choices = {"all": ticket_service.reply_defaults(ticket, messages),
+               "requester": ticket_service.reply_defaults(ticket, messages, requester_only=True)}
+    reply_form = reply_form or ReplyForm(formdata=None, obj=choices["requester" if requester_only else "all"])
     addresses = [a.strip() for text in (reply_form.to.data, reply_form.cc.data, reply_form.bcc.data)
                  for a in (text or "").replace(";", ",").split(",") if "@" in a]
     warnings = undeliverable_among([a.email for a in header_addresses(addresses)])
-    return render_template("tickets/thread.html", ticket=ticket, messages=messages, reply_form=reply_form,
-                           note_form=note_form or NoteForm(formdata=None), update_form=update_form,
-                           undeliverable=warnings), status
+    timeline = sorted([*(("message", m.created_at, m) for m in messages), *(("event", e.at, e) for e in events)],
+                      key=lambda item: item[1])
+    return render_template("tickets/thread.html", ticket=ticket, messages=messages, timeline=timeline,
+                           reply_form=reply_form, note_form=note_form or NoteForm(formdata=None),
+                           update_form=update_form or _update_form(ticket), undeliverable=warnings,
+                           requester_only=requester_only, reply_choices=choices,
+                           may_take=assignment.works_in(current_user, ticket.department_id)
+                           and ticket.assignee_id != current_user.id), status
 
 
 @bp.route("/tickets/<int:ticket_id>")
@@ -133,10 +197,19 @@ def note(ticket_id: int):
 @login_required
 def update(ticket_id: int):
     ticket = access.ticket_for(current_user, ticket_id)
-    form = TicketUpdateForm()
+    form = _update_form(ticket, request.form)
     if not form.validate():
-        return _thread_page(ticket, status=400)
-    ticket_service.update_ticket(ticket, TicketStatus(form.status.data), TicketPriority(form.priority.data))
+        return _thread_page(ticket, update_form=form, status=400)
+    try:
+        ticket_service.update_ticket(ticket, current_user, TicketStatus(form.status.data),
+                                     TicketPriority(form.priority.data), form.department.data,
+                                     int(form.assignee.data) if (form.assignee.data or "").isdigit() else None)
+    except ValidationError as error:
+        show_errors(form, error)
+        return _thread_page(ticket, update_form=form, status=400)
+    if not access.can_use_department(current_user, ticket.department_id):
+        flash(f"Ticket moved to {ticket.department.name}, which is not one of your departments.", "success")
+        return redirect(url_for(".index"))
     flash("Ticket updated.", "success")
     return redirect(url_for(".thread", ticket_id=ticket.id))
 

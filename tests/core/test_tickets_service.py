@@ -101,9 +101,9 @@ def test_reply_defaults_to_reply_all_without_our_own_addresses(desk):
     raw = (b"From: Alice <alice@customer.test>\r\nTo: support@example.test, Bob <bob@customer.test>\r\n"
            b"Cc: carol@customer.test, alice@customer.test\r\nSubject: hi\r\nMessage-ID: <ra@customer.test>\r\n\r\nhello\r\n")
     ticket = db.session.get(Ticket, process_inbound(raw, "test").ticket_id)
-    draft = reply_defaults(ticket)
-    assert draft.to == "Alice <alice@customer.test>"
-    assert draft.cc == "Bob <bob@customer.test>, carol@customer.test"
+    draft = reply_defaults(ticket)  # issue 15: the other To addresses stay on To, the Cc on Cc
+    assert draft.to == "Alice <alice@customer.test>, Bob <bob@customer.test>"
+    assert draft.cc == "carol@customer.test"
 
 
 def test_a_full_disk_refuses_the_reply_cleanly(desk, app, tmp_path):

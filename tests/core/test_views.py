@@ -184,7 +184,7 @@ def test_admins_see_the_undeliverable_addresses_and_can_clear_a_mark(client, des
     db.session.commit()
     login(client, admin)
     page = client.get("/admin/undeliverable").get_data(as_text=True)
-    rows = re.findall(r"<tr><td>([^<]+)</td><td[^>]*>([^<]*)</td>", page)
+    rows = re.findall(r"<tr><td[^>]*>([^<]+)</td><td[^>]*>([^<]*)</td>", page)
     assert rows == [("new@customer.test", "Nina New"), ("old@customer.test", "")]  # the newest mark first
     assert "&lt;script&gt;alert(1)&lt;/script&gt; blocked" in page and "fine@customer.test" not in page
     old = db.session.scalar(db.select(Contact).where(Contact.email == "old@customer.test"))
@@ -192,7 +192,7 @@ def test_admins_see_the_undeliverable_addresses_and_can_clear_a_mark(client, des
                          page="/admin/undeliverable")
     assert response.status_code == 302 and response.headers["Location"] == "/admin/undeliverable"
     after = client.get("/admin/undeliverable").get_data(as_text=True)
-    assert re.findall(r"<tr><td>([^<]+)</td>", after) == ["new@customer.test"]
+    assert re.findall(r"<tr><td[^>]*>([^<]+)</td>", after) == ["new@customer.test"]
     assert "old@customer.test is no longer marked as undeliverable." in after
     assert 'href="/admin/undeliverable"' in client.get("/admin/").get_data(as_text=True)
 

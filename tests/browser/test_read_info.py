@@ -20,7 +20,7 @@ from tests.browser.conftest import ARTIFACTS, screenshot
 from tests.browser.test_smoke import sign_in
 from tests.helpers import PASSWORD, make_agent, make_department, make_reply, make_ticket
 from tests.receipts.builders import mdn, postfix_dsn
-from tests.receipts.factories import AcceptingRelay, report_on
+from tests.receipts.factories import AcceptingRelay, receipt_to, report_on
 
 pytestmark = pytest.mark.browser
 
@@ -149,7 +149,8 @@ def test_refresh_updates_the_state_and_the_open_panel_without_a_reload(app, live
 
     # A read receipt arrives (the poller would do this).
     assert ingest(mdn(sender="alice@customer.test", final_recipient="alice@customer.test",
-                      original_message_id=reply.message_id), "test").outcome == "matched"
+                      original_message_id=reply.message_id, to=receipt_to(app, reply, "alice@customer.test")),
+                  "test").outcome == "matched"
     assert state_of(page, reply.id).inner_text().split() == ["•", "Sent"]  # nothing changes by itself
     page.get_by_role("button", name="Refresh delivery status").click()
     expect(page.locator(f'a.rr-state[data-rr-message="{reply.id}"] .rr-label')).to_have_text("Read")
@@ -177,7 +178,7 @@ def test_live_updates_arrive_without_a_click(app, live_server, page, desk):
         open_thread(page, live_server, ticket.id)  # the page asks for news without news: nothing changes
     assert state_of(page, reply.id).inner_text().split() == ["•", "Sent"]
     ingest(mdn(sender="bob@customer.test", final_recipient="bob@customer.test",
-               original_message_id=reply.message_id), "poller")
+               original_message_id=reply.message_id, to=receipt_to(app, reply, "bob@customer.test")), "poller")
     expect(page.locator(f'a.rr-state[data-rr-message="{reply.id}"] .rr-label')).to_have_text(
         "Read by a CC/BCC recipient", timeout=10_000)
     expect(page.locator(".rr-toolbar").get_by_role("status")).to_contain_text(
@@ -215,7 +216,7 @@ def test_a_hidden_tab_asks_nothing_and_asks_at_once_when_seen_again(app, live_se
     open_thread(page, live_server, ticket.id)
     set_tab_hidden(page, True)
     ingest(mdn(sender="alice@customer.test", final_recipient="alice@customer.test",
-               original_message_id=reply.message_id), "poller")
+               original_message_id=reply.message_id, to=receipt_to(app, reply, "alice@customer.test")), "poller")
     assert state_of(page, reply.id).inner_text().split() == ["•", "Sent"]
     set_tab_hidden(page, False)
     expect(page.locator(f'a.rr-state[data-rr-message="{reply.id}"] .rr-label')).to_have_text("Read", timeout=5000)
@@ -244,10 +245,10 @@ def test_without_javascript_the_check_mark_leads_to_the_panel_page(app, browser,
         context.close()
 
 
-def read_by(reply, *addresses):
+def read_by(app, reply, *addresses):
     for address in addresses:
-        assert ingest(mdn(sender=address, final_recipient=address, original_message_id=reply.message_id),
-                      "test").outcome == "matched"
+        assert ingest(mdn(sender=address, final_recipient=address, original_message_id=reply.message_id,
+                          to=receipt_to(app, reply, address)), "test").outcome == "matched"
 
 
 def test_the_panel_opens_right_after_its_reply_in_a_long_thread(app, live_server, page, desk):
@@ -314,12 +315,12 @@ def test_read_by_all_and_a_partial_read_are_told_apart_without_colour_or_hover(a
     ticket = email_ticket(agent, support, "Quote for 50 seats")
     everyone = sent(app, ticket, agent, to="Alice Martin <alice@customer.test>", cc="Bob Chen <bob@customer.test>",
                     body="The quote is attached.")
-    read_by(everyone, "alice@customer.test", "bob@customer.test")
+    read_by(app, everyone, "alice@customer.test", "bob@customer.test")
     some = sent(app, ticket, agent, to="Alice Martin <alice@customer.test>", cc="Bob Chen <bob@customer.test>",
                 bcc="Carol Rossi <carol@customer.test>", body="And the terms.")
-    read_by(some, "alice@customer.test")
+    read_by(app, some, "alice@customer.test")
     one = sent(app, ticket, agent, to="Alice Martin <alice@customer.test>", body="Anything else?")
-    read_by(one, "alice@customer.test")
+    read_by(app, one, "alice@customer.test")
     delivered = sent(app, ticket, agent, to="Alice Martin <alice@customer.test>", cc="Bob Chen <bob@customer.test>",
                      bcc="Carol Rossi <carol@customer.test>", body="Signed copy received, thanks.")
     for recipient in delivered.recipients[:2]:

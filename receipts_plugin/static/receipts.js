@@ -86,24 +86,23 @@
     return changes;
   }
 
-  // From the button, or (quietly until there is something to say) from live updates.
+  // From the button, or (quietly until there is something to say) from live updates. The
+  // check marks and the open panel are fetched together and swapped in together, so that
+  // they never disagree, then the live region says what changed.
   function refresh(live) {
     if (!live) { say("Refreshing\u2026"); }
-    var changes = [];
-    var jobs = [fetchText(toolbar.getAttribute("data-rr-states")).then(function (html) { changes = applyStates(html); })];
     var open = host && !host.hidden && host.getAttribute("data-rr-open");
-    if (open) {
-      var focused = host.contains(document.activeElement);
-      var expanded = Array.prototype.map.call(host.querySelectorAll("tr[data-rr-recipient] details[open]"),
-        function (d) { return d.closest("tr").getAttribute("data-rr-recipient"); });
-      jobs.push(fetchText(open).then(function (html) {
-        showPanel(html, expanded);
-        var heading = focused && host.querySelector("h2");
-        if (heading) { heading.focus(); }
-      }));
-    }
-    return Promise.all(jobs)
-      .then(function () {
+    return Promise.all([fetchText(toolbar.getAttribute("data-rr-states")), open ? fetchText(open) : null])
+      .then(function (pages) {
+        var changes = applyStates(pages[0]);
+        if (pages[1] !== null && !host.hidden && host.getAttribute("data-rr-open") === open) {  // still that panel
+          var focused = host.contains(document.activeElement);
+          var expanded = Array.prototype.map.call(host.querySelectorAll("tr[data-rr-recipient] details[open]"),
+            function (d) { return d.closest("tr").getAttribute("data-rr-recipient"); });
+          showPanel(pages[1], expanded);
+          var heading = focused && host.querySelector("h2");
+          if (heading) { heading.focus(); }
+        }
         say("Updated at " + new Date().toLocaleTimeString() + ". " + (changes.join(" ") || "No change."));
       })
       .catch(function () { say("Could not refresh; try again."); });

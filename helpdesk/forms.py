@@ -71,8 +71,10 @@ class NoteForm(Form):
 
 
 class TicketUpdateForm(Form):
-    status = SelectField("Status", choices=_choices(TicketStatus))
-    priority = SelectField("Priority", choices=_choices(TicketPriority))
+    # Ids of their own: the reply composer on the same page has a "status" field too, and
+    # a label must name its own select.
+    status = SelectField("Status", choices=_choices(TicketStatus), id="ticket-status")
+    priority = SelectField("Priority", choices=_choices(TicketPriority), id="ticket-priority")
     #: Choices are set per ticket; the service checks the values (an agent of the department).
     assignee = SelectField("Assignee", validate_choice=False)
     department = SelectField("Department", coerce=int, validate_choice=False)

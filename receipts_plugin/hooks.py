@@ -51,7 +51,8 @@ def message_menu(message, ticket) -> Markup | None:
         return None
     panel = url_for("receipts.panel", message_id=message.id)
     fragment = url_for("receipts.panel", message_id=message.id, fragment=1)
-    return Markup(f'<a class="rr-track" href="{panel}" data-rr-fragment="{fragment}">Track delivery</a>')
+    return Markup(f'<a class="rr-track" href="{panel}" data-rr-message="{message.id}" '
+                  f'data-rr-fragment="{fragment}">Track delivery</a>')
 
 
 def ticket_list_head(tickets) -> Markup | None:

@@ -180,6 +180,8 @@ class ReplyState:
     partial_problem: bool
     problem_count: int
     recipient_count: int = 0
+    #: Shown after the label: "1 of 4 read" for a partial read, "2 of 3" for Delivered.
+    counts: str = ""
 
 
 def _kind(recipients: Sequence[RecipientView]) -> ReplyStateKind:
@@ -205,17 +207,21 @@ def _kind(recipients: Sequence[RecipientView]) -> ReplyStateKind:
     return ReplyStateKind.SENT
 
 
+def _who(recipients: Sequence[RecipientView]) -> str:
+    return ", ".join(f"{r.address or 'a recipient'} ({ROLE_NAMES.get(r.role, r.role)})" for r in recipients)
+
+
 def _tooltip(kind: ReplyStateKind, recipients: Sequence[RecipientView]) -> str:
+    """The label, then who read it, who got it and who did not, by address and role."""
     total = len(recipients)
     read = [r for r in recipients if r.status is RecipientStatus.READ]
     arrived = [r for r in recipients if r.status in ARRIVED]
     dead = [r for r in recipients if r.status in DEAD]
     parts = [f"{LABELS[kind]}."]
     if read:
-        who = ", ".join(f"{r.address or 'a recipient'} ({ROLE_NAMES.get(r.role, r.role)})" for r in read)
-        parts.append(f"Read by {len(read)} of {total}: {who}.")
+        parts.append(f"Read by {len(read)} of {total}: {_who(read)}.")
     if arrived and kind not in (ReplyStateKind.READ, ReplyStateKind.READ_BY_ALL):
-        parts.append(f"Delivered to {len(arrived)} of {total}.")
+        parts.append(f"Delivered to {len(arrived)} of {total}: {_who(arrived)}.")
     if dead:
         parts.append(f"Not delivered to {len(dead)} of {total}: {', '.join(r.address or '?' for r in dead)}.")
     if kind is ReplyStateKind.SENT:
@@ -224,6 +230,19 @@ def _tooltip(kind: ReplyStateKind, recipients: Sequence[RecipientView]) -> str:
         parts.append("Our mail server has not accepted it yet: it waits for another attempt, "
                      "or was only written to the outbox folder.")
     return " ".join(parts)
+
+
+def _counts(kind: ReplyStateKind, recipients: Sequence[RecipientView]) -> str:
+    """What the label needs besides its words to be read without a tooltip (on touch): how
+    many of several recipients read or got it, where that is not all or none."""
+    total = len(recipients)
+    if total < 2:
+        return ""
+    if kind in (ReplyStateKind.READ_BY_TO, ReplyStateKind.READ_BY_CC):
+        return f"{sum(r.status is RecipientStatus.READ for r in recipients)} of {total} read"
+    if kind is ReplyStateKind.DELIVERED:
+        return f"{sum(r.status in ARRIVED for r in recipients)} of {total}"
+    return ""
 
 
 def reply_state(recipients: Sequence[RecipientView], tracked: bool) -> ReplyState:
@@ -235,4 +254,5 @@ def reply_state(recipients: Sequence[RecipientView], tracked: bool) -> ReplyStat
     return ReplyState(
         state=kind, label=LABELS[kind], tooltip=_tooltip(kind, recipients), checks=CHECKS.get(kind, 0),
         highlight=kind in (ReplyStateKind.READ, ReplyStateKind.READ_BY_ALL),
-        partial_problem=0 < problems < len(recipients), problem_count=problems, recipient_count=len(recipients))
+        partial_problem=0 < problems < len(recipients), problem_count=problems, recipient_count=len(recipients),
+        counts=_counts(kind, recipients))

@@ -12,6 +12,7 @@ from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 
 from ..extensions import db, login_manager
+from ..formats import file_size
 from ..models import Agent
 from ..services.history import describe
 
@@ -25,6 +26,7 @@ def init_app(app: Flask) -> None:
     login_manager.login_message = "Please sign in to continue."
     app.jinja_env.filters["localtime"] = localtime
     app.jinja_env.filters["event_text"] = describe
+    app.jinja_env.filters["filesize"] = file_size
     app.jinja_env.globals["outbox_mode"] = lambda: not app.config.get("SMTP_HOST")
 
     for code in (400, 403, 404, 405, 413, 429, 500):

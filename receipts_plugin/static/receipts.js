@@ -29,12 +29,15 @@
     host.hidden = false;
   }
 
+  // The panel opens right after the reply it belongs to, wherever that is in a long thread.
   function openPanel(link) {
     if (!host) { return false; }
     var url = link.getAttribute("data-rr-fragment");
     openerId = link.getAttribute("data-rr-message") || null;
+    var reply = openerId && document.getElementById("message-" + openerId);
     host.setAttribute("aria-busy", "true");
     fetchText(url).then(function (html) {
+      if (reply) { reply.after(host); }
       showPanel(html);
       host.setAttribute("data-rr-open", url);
       host.removeAttribute("aria-busy");
@@ -56,34 +59,52 @@
     if (back) { back.focus(); }
   }
 
+  // A state in words, as a screen reader should hear it: "Read by a To recipient, 1 of 4 read".
+  function spoken(state) {
+    return Array.prototype.map.call(state.querySelectorAll(".rr-label, .rr-count, .rr-warn"), function (part) {
+      return part.textContent.replace(/[\u00b7\u26a0]/g, "").trim();
+    }).join(", ");
+  }
+
+  // Swaps in the fresh check marks; returns a sentence per reply whose state changed.
   function applyStates(html) {
     var box = document.createElement("div");
+    var changes = [];
     box.innerHTML = html;
     box.querySelectorAll("template[data-rr-state-for]").forEach(function (template) {
       var id = template.getAttribute("data-rr-state-for");
       var fresh = template.content.querySelector("a.rr-state");
-      document.querySelectorAll('.message a.rr-state[data-rr-message="' + id + '"]').forEach(function (old) {
-        old.replaceWith(fresh.cloneNode(true));
-      });
+      var reply = document.getElementById("message-" + id);
+      var old = reply && reply.querySelector('a.rr-state[data-rr-message="' + id + '"]');
+      if (!old) { return; }
+      if (spoken(old) !== spoken(fresh)) {
+        var sent = reply.querySelector("header time");
+        changes.push("Reply of " + (sent ? sent.textContent : id) + ": " + spoken(fresh) + ".");
+      }
+      old.replaceWith(fresh.cloneNode(true));
     });
+    return changes;
   }
 
-  function refresh() {
-    say("Refreshing\u2026");
-    var jobs = [fetchText(toolbar.getAttribute("data-rr-states")).then(applyStates)];
+  // From the button, or (quietly until there is something to say) from live updates. The
+  // check marks and the open panel are fetched together and swapped in together, so that
+  // they never disagree, then the live region says what changed.
+  function refresh(live) {
+    if (!live) { say("Refreshing\u2026"); }
     var open = host && !host.hidden && host.getAttribute("data-rr-open");
-    if (open) {
-      var focused = host.contains(document.activeElement);
-      var expanded = Array.prototype.map.call(host.querySelectorAll("tr[data-rr-recipient] details[open]"),
-        function (d) { return d.closest("tr").getAttribute("data-rr-recipient"); });
-      jobs.push(fetchText(open).then(function (html) {
-        showPanel(html, expanded);
-        var heading = focused && host.querySelector("h2");
-        if (heading) { heading.focus(); }
-      }));
-    }
-    return Promise.all(jobs)
-      .then(function () { say("Updated at " + new Date().toLocaleTimeString()); })
+    return Promise.all([fetchText(toolbar.getAttribute("data-rr-states")), open ? fetchText(open) : null])
+      .then(function (pages) {
+        var changes = applyStates(pages[0]);
+        if (pages[1] !== null && !host.hidden && host.getAttribute("data-rr-open") === open) {  // still that panel
+          var focused = host.contains(document.activeElement);
+          var expanded = Array.prototype.map.call(host.querySelectorAll("tr[data-rr-recipient] details[open]"),
+            function (d) { return d.closest("tr").getAttribute("data-rr-recipient"); });
+          showPanel(pages[1], expanded);
+          var heading = focused && host.querySelector("h2");
+          if (heading) { heading.focus(); }
+        }
+        say("Updated at " + new Date().toLocaleTimeString() + ". " + (changes.join(" ") || "No change."));
+      })
       .catch(function () { say("Could not refresh; try again."); });
   }
 
@@ -92,7 +113,7 @@
     var link = event.target.closest("a.rr-state[data-rr-fragment], a.rr-track[data-rr-fragment]");
     if (link && plain && openPanel(link)) { event.preventDefault(); return; }
     if (host && event.target.closest("[data-rr-close]")) { closePanel(); return; }
-    if (toolbar && event.target.closest("[data-rr-refresh]")) { event.preventDefault(); refresh(); }
+    if (toolbar && event.target.closest("[data-rr-refresh]")) { event.preventDefault(); refresh(false); }
   });
 
   document.addEventListener("keydown", function (event) {
@@ -120,7 +141,7 @@
           wait = every;
           if (answer.marker !== known) {
             known = answer.marker;
-            return refresh();
+            return refresh(true);
           }
         })
         .catch(function () { wait = Math.min(wait * 2, 60000); })

@@ -18,6 +18,7 @@ from datetime import datetime
 from flask import current_app
 
 from helpdesk.extensions import db
+from helpdesk.formats import file_size
 from helpdesk.models import Agent, Attachment, Message, MessageRecipient
 from helpdesk.services.errors import ValidationError
 from helpdesk.urls import external_url
@@ -114,16 +115,12 @@ def revoke_recipient_links(message: Message, recipient: MessageRecipient, agent:
     return True
 
 
-def _size(size: int) -> str:
-    return f"{size / 1024:.1f} KB" if size < 1024 * 1024 else f"{size / (1024 * 1024):.1f} MB"
-
-
 def links_block(files: list[LinkedFile], urls: list[str], expires_at: datetime) -> tuple[str, str]:
     """The text and HTML that list one recipient's links."""
     until = f"{expires_at:%d %B %Y}"
     text_lines = [f"Files for you (personal download links, valid until {until}):"]
-    text_lines += [f"- {f.filename} ({_size(f.size)}): {url}" for f, url in zip(files, urls)]
-    items = "".join(f'<li><a href="{html.escape(url)}">{html.escape(f.filename)}</a> ({_size(f.size)})</li>'
+    text_lines += [f"- {f.filename} ({file_size(f.size)}): {url}" for f, url in zip(files, urls)]
+    items = "".join(f'<li><a href="{html.escape(url)}">{html.escape(f.filename)}</a> ({file_size(f.size)})</li>'
                     for f, url in zip(files, urls))
     rich = (f'<div class="helpdesk-files"><p>Files for you (personal download links, valid until {until}):</p>'
             f"<ul>{items}</ul></div>")

@@ -2,8 +2,11 @@
 the refresh control (no reload), and live updates (the page asks for news every few seconds).
 
 Screenshots: artifacts/checkmarks.png (and its replies alone, checkmarks-replies.png),
-artifacts/bounced.png, artifacts/panel.png."""
+artifacts/bounced.png, artifacts/panel.png, artifacts/read-states.png (each read state beside
+the others), artifacts/panel-beside-its-reply.png (a long thread, at phone width)."""
 from __future__ import annotations
+
+import re
 
 import pytest
 from playwright.sync_api import expect
@@ -154,9 +157,14 @@ def test_refresh_updates_the_state_and_the_open_panel_without_a_reload(app, live
     state = state_of(page, reply.id)
     assert state.inner_text().split() == ["✓✓", "Read"] and "rr-highlight" in state.get_attribute("class")
     assert page.locator(".rr-panel-host tr[data-rr-recipient] td").nth(2).inner_text() == "Read"
-    assert page.locator(".rr-refresh-status").inner_text().startswith("Updated at ")
+    announced = page.locator(".rr-toolbar").get_by_role("status")  # a polite live region: screen readers say it
+    assert announced.inner_text().startswith("Updated at ")
+    sent_at = page.locator(f"article#message-{reply.id} header time").inner_text()
+    assert announced.inner_text().endswith(f"Reply of {sent_at}: Read.")
     assert page.evaluate("window.rrNoReload") == "still the same page"
     assert navigations == []
+    page.get_by_role("button", name="Refresh delivery status").click()  # nothing new: it says so
+    expect(announced).to_have_text(re.compile(r"^Updated at .+\. No change\.$"))
 
 
 def test_live_updates_arrive_without_a_click(app, live_server, page, desk):
@@ -173,6 +181,8 @@ def test_live_updates_arrive_without_a_click(app, live_server, page, desk):
                original_message_id=reply.message_id, to=receipt_to(app, reply, "bob@customer.test")), "poller")
     expect(page.locator(f'a.rr-state[data-rr-message="{reply.id}"] .rr-label')).to_have_text(
         "Read by a CC/BCC recipient", timeout=10_000)
+    expect(page.locator(".rr-toolbar").get_by_role("status")).to_contain_text(
+        ": Read by a CC/BCC recipient, 1 of 2 read.")  # announced, as a click on Refresh would be
     assert page.evaluate("window.rrNoReload") == "still the same page"
 
 
@@ -233,3 +243,113 @@ def test_without_javascript_the_check_mark_leads_to_the_panel_page(app, browser,
         page.wait_for_url(f"{live_server}/tickets/{ticket.id}#message-{reply.id}")
     finally:
         context.close()
+
+
+def read_by(app, reply, *addresses):
+    for address in addresses:
+        assert ingest(mdn(sender=address, final_recipient=address, original_message_id=reply.message_id,
+                          to=receipt_to(app, reply, address)), "test").outcome == "matched"
+
+
+def test_the_panel_opens_right_after_its_reply_in_a_long_thread(app, live_server, page, desk):
+    support, agent = desk
+    ticket = email_ticket(agent, support, "Sync stuck at 99% on every laptop")
+    replies = [sent(app, ticket, agent, to="Alice Martin <alice@customer.test>",
+                    body=f"Update {n}:\n\nStill looking.\nMore news soon.\n\nKenji") for n in range(1, 13)]
+    sign_in(page, live_server, agent.email, PASSWORD)
+    page.wait_for_selector("table.tickets")
+    open_thread(page, live_server, ticket.id)
+    panel = page.locator(".rr-panel-host .rr-panel")
+    adjacent = "id => document.getElementById('message-' + id).nextElementSibling.matches('.rr-panel-host')"
+    last, first = replies[-1], replies[0]
+
+    state_of(page, last.id).click()  # far down the thread
+    panel.wait_for()
+    assert panel.get_attribute("data-rr-panel") == str(last.id)
+    assert page.evaluate(adjacent, last.id)
+    expect(panel.get_by_role("heading", name="Thread Read Info")).to_be_focused()
+    expect(panel).to_be_in_viewport()
+
+    page.keyboard.press("Escape")
+    page.locator(f"article#message-{first.id} details.menu summary").click()
+    page.locator(f"article#message-{first.id} a.rr-track").click()  # the same panel host moves up
+    expect(panel).to_have_attribute("data-rr-panel", str(first.id))
+    assert page.evaluate(adjacent, first.id)
+    expect(panel).to_be_in_viewport()
+    panel.get_by_role("button", name="Refresh").click()  # refreshed where it is
+    expect(page.locator(".rr-toolbar").get_by_role("status")).to_contain_text("Updated at ")
+    assert page.evaluate(adjacent, first.id) and page.locator(".rr-panel-host").count() == 1
+
+    page.set_viewport_size({"width": 390, "height": 800})
+    page.keyboard.press("Escape")
+    state_of(page, last.id).click()
+    expect(panel).to_have_attribute("data-rr-panel", str(last.id))
+    assert page.evaluate(adjacent, last.id)
+    expect(panel).to_be_in_viewport()
+    top, bottom = page.evaluate("""id => [
+        document.getElementById("message-" + id).getBoundingClientRect().top + scrollY,
+        document.querySelector(".rr-panel-host").getBoundingClientRect().bottom + scrollY]""", last.id)
+    page.screenshot(path=str(ARTIFACTS / "panel-beside-its-reply.png"), full_page=True,
+                    clip={"x": 0, "y": top - 8, "width": 390, "height": min(bottom - top + 16, 1400)})
+    assert page.evaluate("window.rrNoReload") == "still the same page"
+
+
+def luminance(css: str) -> float:
+    """Relative luminance (WCAG) of a computed ``rgb(...)`` colour."""
+    channels = [int(c) / 255 for c in re.findall(r"\d+", css)[:3]]
+    linear = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+    return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+
+def contrast(a: str, b: str) -> float:
+    high, low = sorted((luminance(a), luminance(b)), reverse=True)
+    return (high + 0.05) / (low + 0.05)
+
+
+STYLE = "e => { const s = getComputedStyle(e); return [s.backgroundColor, s.color, s.borderTopColor, s.borderTopWidth]; }"
+WHITE = "rgb(255, 255, 255)"
+
+
+def test_read_by_all_and_a_partial_read_are_told_apart_without_colour_or_hover(app, live_server, page, desk):
+    support, agent = desk
+    ticket = email_ticket(agent, support, "Quote for 50 seats")
+    everyone = sent(app, ticket, agent, to="Alice Martin <alice@customer.test>", cc="Bob Chen <bob@customer.test>",
+                    body="The quote is attached.")
+    read_by(app, everyone, "alice@customer.test", "bob@customer.test")
+    some = sent(app, ticket, agent, to="Alice Martin <alice@customer.test>", cc="Bob Chen <bob@customer.test>",
+                bcc="Carol Rossi <carol@customer.test>", body="And the terms.")
+    read_by(app, some, "alice@customer.test")
+    one = sent(app, ticket, agent, to="Alice Martin <alice@customer.test>", body="Anything else?")
+    read_by(app, one, "alice@customer.test")
+    delivered = sent(app, ticket, agent, to="Alice Martin <alice@customer.test>", cc="Bob Chen <bob@customer.test>",
+                     bcc="Carol Rossi <carol@customer.test>", body="Signed copy received, thanks.")
+    for recipient in delivered.recipients[:2]:
+        ingest(postfix_dsn(to=verp_address(app, delivered.id, recipient.id), recipient=recipient.address,
+                           action="delivered", status="2.0.0"), "test")
+    sign_in(page, live_server, agent.email, PASSWORD)
+    page.wait_for_selector("table.tickets")
+    open_thread(page, live_server, ticket.id)
+
+    # Words a touch screen shows without a tooltip, and what a screen reader says (its name).
+    assert state_of(page, everyone.id).inner_text().split() == ["✓✓", "Read", "by", "all"]
+    assert state_of(page, some.id).inner_text().split() == ["✓✓", "Read", "by", "a", "To", "recipient", "·", "1", "of",
+                                                             "3", "read"]
+    assert state_of(page, one.id).inner_text().split() == ["✓✓", "Read"]
+    assert state_of(page, delivered.id).inner_text().split() == ["✓", "Delivered", "·", "2", "of", "3"]
+    expect(page.get_by_role("link", name="Read by a To recipient 1 of 3 read", exact=True)).to_have_count(1)
+    # A several-recipient Delivered names who got it, as the read states do.
+    assert "Delivered to 2 of 3: alice@customer.test (To), bob@customer.test (CC)." in \
+        state_of(page, delivered.id).get_attribute("title")
+
+    # Shape, not hue: Read and Read by all are filled pills (their fill stands out from the white
+    # card as much as text does); a partial read is an outline on white.
+    for filled in (everyone, one):
+        background, text, _, _ = state_of(page, filled.id).evaluate(STYLE)
+        assert contrast(background, WHITE) >= 3 and contrast(text, background) >= 4.5, filled.id
+    background, text, border, width = state_of(page, some.id).evaluate(STYLE)
+    assert contrast(background, WHITE) < 1.1 and float(width.removesuffix("px")) >= 1 and contrast(border, WHITE) >= 3
+    top, bottom = page.locator(f"article#message-{everyone.id}").bounding_box(), \
+        page.locator(f"article#message-{delivered.id}").bounding_box()
+    page.screenshot(path=str(ARTIFACTS / "read-states.png"), full_page=True, clip={
+        "x": top["x"] - 8, "y": top["y"] - 8, "width": top["width"] + 16,
+        "height": bottom["y"] + bottom["height"] - top["y"] + 16})

@@ -108,7 +108,7 @@ def test_real_reports_and_receipts_become_read_info(app, client, clean_mailboxes
     # The thread: read by a To recipient, with the partial-problem warning.
     page = client.get(f"/tickets/{ticket_id}").get_data(as_text=True)
     state = element(element(page, "article", f'id="message-{reply_id}"'), "a", 'class="rr-state')
-    assert text(state) == "✓✓ Read by a To recipient ⚠ 1 not delivered"
+    assert text(state) == "✓✓ Read by a To recipient · 2 of 4 read ⚠ 1 not delivered"
     assert "Read by 2 of 4: alice@customer.test (To), carol@customer.test (BCC)." in state
     # The panel.
     rows = panel_rows(client.get(f"/messages/{reply_id}/read-info").get_data(as_text=True))

@@ -168,3 +168,28 @@ def test_unknown_reason_falls_back_to_the_status_code():
     assert explain_reason("undefined", "4.2.2").startswith("A temporary problem")
     assert explain_reason("made-up", None) == "No reason was given."
     random.seed(0)
+
+
+def test_a_delivered_tooltip_names_who_got_it():
+    state = reply_state([RecipientView("to", S.DELIVERED, "alice@x"), RecipientView("cc", S.SENT, "bob@x"),
+                         RecipientView("bcc", S.READ, "carol@x")], True)
+    assert state.state is K.READ_BY_CC
+    assert "Delivered to 2 of 3: alice@x (To), carol@x (BCC)." in state.tooltip
+    delivered = reply_state([RecipientView("to", S.DELIVERED, "alice@x"), RecipientView("cc", S.SENT, "bob@x"),
+                             RecipientView("bcc", S.SENT, "carol@x")], True)
+    assert delivered.tooltip == "Delivered. Delivered to 1 of 3: alice@x (To)."
+
+
+@pytest.mark.parametrize("recipients, counts", [
+    ([("to", S.READ)], ""),  # one recipient: the label says it all
+    ([("to", S.DELIVERED)], ""),
+    ([("to", S.READ), ("cc", S.DELIVERED), ("bcc", S.SENT), ("cc", S.READ)], "2 of 4 read"),
+    ([("to", S.DELIVERED), ("bcc", S.READ)], "1 of 2 read"),
+    ([("to", S.DELIVERED), ("cc", S.DELETED), ("bcc", S.SENT)], "2 of 3"),
+    ([("to", S.READ), ("cc", S.READ)], ""),  # read by all: no "2 of 2" beside "all"
+    ([("to", S.SENT), ("cc", S.SENT)], ""),
+    ([("to", S.BOUNCED), ("cc", S.FAILED)], ""),
+])
+def test_several_recipients_label_says_how_many_without_a_tooltip(recipients, counts):
+    state = reply_state([RecipientView(r, s, f"r{i}@x") for i, (r, s) in enumerate(recipients)], True)
+    assert state.counts == counts

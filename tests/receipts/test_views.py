@@ -34,7 +34,7 @@ def test_the_thread_shows_the_check_mark_state_with_label_tooltip_and_partial_wa
     assert 'class="rr-state rr-read-by-to"' in state
     assert f'href="/messages/{reply.id}/read-info"' in state  # works without JavaScript
     assert 'title="Read by a To recipient. Read by 1 of 4: alice@customer.test (To).' in state
-    assert text(state) == "✓✓ Read by a To recipient ⚠ 1 not delivered"
+    assert text(state) == "✓✓ Read by a To recipient · 1 of 4 read ⚠ 1 not delivered"
     assert 'title="1 of 4 recipients: bounced or failed' in state
     menu = element(article, "details", 'class="menu"')
     assert text(element(menu, "a", 'class="rr-track"')) == "Track delivery"
@@ -124,7 +124,7 @@ def test_the_ticket_list_shows_each_tickets_latest_reply_state(app, client, peop
     rows = {text(element(row, "a", "/tickets/")): row for row in elements(page, "tr", "")
             if "/tickets/" in row}
     assert text(element(rows[reply.ticket.subject], "a", 'class="rr-state')) == \
-        "✓✓ Read by a To recipient ⚠ 1 not delivered"
+        "✓✓ Read by a To recipient · 1 of 4 read ⚠ 1 not delivered"
     assert f'href="/messages/{reply.id}/read-info"' in rows[reply.ticket.subject]
     assert text(element(rows["Two replies"], "a", 'class="rr-state')) == "• Sent"  # the latest, not the bounced one
     assert "rr-state" not in rows["No reply yet"]

@@ -200,7 +200,7 @@ def test_the_refresh_control_gets_the_rendered_check_marks(app, client, people, 
     templates = elements(fragment, "template", "data-rr-state-for=")
     ids = [int(re.search(r'data-rr-state-for="(\d+)"', t).group(1)) for t in templates]
     assert ids == [reply.id] and untracked.id not in ids
-    assert text(templates[0]) == "✓✓ Read by a To recipient ⚠ 1 not delivered"
+    assert text(templates[0]) == "✓✓ Read by a To recipient · 2 of 4 read ⚠ 1 not delivered"
     assert "Read by 2 of 4" in templates[0]
 
 

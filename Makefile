@@ -17,6 +17,8 @@ $(VENV)/.installed: $(BIN)/python setup.cfg pyproject.toml
 	$(BIN)/pip install --quiet -e '.[test,deploy]'
 	touch $@
 
+# Links in the mail the desk writes point at the address it serves, unless HELPDESK_BASE_URL says otherwise.
+run: export HELPDESK_BASE_URL ?= http://127.0.0.1:$(PORT)
 run: $(VENV)/.installed
 	$(FLASK) init-db
 	$(FLASK) demo-data

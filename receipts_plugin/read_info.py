@@ -17,6 +17,7 @@ from helpdesk.models import Message, MessageDirection, MessageRecipient, Ticket
 from .models import DeliveryEventRow, RecipientStatusRow, TrackedMessage
 from .settings import enabled_department_ids
 from .state import RecipientStatus, RecipientView, ReplyState, explain_reason, missing_receipt_reasons, reply_state
+from .tracking.pixel import read_detail
 
 
 @dataclass(frozen=True, slots=True)
@@ -170,3 +171,19 @@ EVENT_LABELS = {
     "pixel-open": "Opened (estimate)", "pixel-automated": "Image fetched by an automated service (not an open)",
     "download": "File downloaded",
 }
+
+
+def event_label(event: DeliveryEventRow) -> str:
+    """One line of a recipient's history. A download says which file and whether the fetch
+    looked automated (and why); an image fetch by an automated service says which."""
+    label = EVENT_LABELS.get(event.kind, event.kind)
+    if event.kind not in ("download", "pixel-automated"):
+        return label
+    detail = read_detail(event.detail)
+    reason = detail.get("label") or "an automated service"
+    if event.kind == "pixel-automated":
+        return f"{label}: {reason}"
+    filename = detail.get("filename") or "a file"
+    if detail.get("automated"):
+        return f"{filename} fetched by an automated client, not a person: {reason}"
+    return f"{label}: {filename} (by a person, an estimate)"

@@ -16,7 +16,8 @@ from helpdesk.models import Message, MessageDirection, MessageRecipient, Ticket
 
 from .models import DeliveryEventRow, RecipientStatusRow, TrackedMessage
 from .settings import enabled_department_ids
-from .state import RecipientStatus, RecipientView, ReplyState, explain_reason, missing_receipt_reasons, reply_state
+from .explanations import explain_problem
+from .state import RecipientStatus, RecipientView, ReplyState, missing_receipt_reasons, reply_state
 from .tracking.pixel import read_detail
 
 
@@ -145,7 +146,7 @@ def message_read_info(message: Message) -> MessageReadInfo | None:
             first_read_at=row.first_read_at if row else None, last_read_at=row.last_read_at if row else None,
             bounced_at=row.bounced_at if row else None, receipt_declined=bool(row and row.receipt_declined),
             problem=problem,
-            explanation=explain_reason(problem["reason"], problem["status_code"]) if problem else None,
+            explanation=explain_problem(problem["kind"], problem["reason"], problem["status_code"]) if problem else None,
             events=tuple(events[r.id])))
     tracked = db.session.get(TrackedMessage, message.id) is not None
     state = reply_state([RecipientView(i.role, RecipientStatus(i.status), i.address) for i in recipients], tracked)
@@ -154,16 +155,17 @@ def message_read_info(message: Message) -> MessageReadInfo | None:
 
 
 PROBLEM_LABELS = {"dsn-failed": "Bounced", "bounce-soft": "Temporary failure", "dsn-delayed": "Delayed",
-                  "smtp-refused": "Refused by our mail server"}
+                  "smtp-refused": "Refused by our mail server", "mdn-rejected": "Rejected by a mail filter"}
 STATUS_LABELS = {
     "unknown": "Not sent yet", "sent": "Sent", "failed": "Failed", "delayed": "Delayed", "delivered": "Delivered",
-    "read": "Read", "deleted": "Deleted unread", "bounced": "Bounced",
+    "read": "Read", "deleted": "Deleted unread", "bounced": "Bounced", "rejected": "Rejected",
 }
 EVENT_LABELS = {
     "smtp-accepted": "Accepted by our mail server", "smtp-refused": "Refused by our mail server",
     "dsn-delivered": "Delivery report: delivered", "dsn-delayed": "Delivery report: delayed",
     "dsn-failed": "Bounced (permanent failure)", "bounce-soft": "Bounced (temporary failure)",
     "mdn-displayed": "Read receipt: displayed", "mdn-deleted": "Read receipt: deleted without being read",
+    "mdn-rejected": "Receipt: rejected by the recipient's mail filter, unread",
     "mdn-dispatched": "Receipt: sent on elsewhere", "mdn-processed": "Receipt: processed (not shown to a person)",
     "mdn-denied": "Receipt: the recipient declined to confirm reading",
     "mdn-failed": "Receipt: the recipient's system failed to confirm",

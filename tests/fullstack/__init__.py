@@ -174,10 +174,14 @@ class FullStack:
         """Stop everything, the desk first (its worker finishes what it is doing); the desk
         processes' exit codes. Idempotent."""
         codes = {}
-        for process in (self.worker, self.web):
-            if process is not None:
-                codes[process.name] = process.stop()
-        self.worker = self.web = None
-        self.roundcube.stop()
-        self.mail.stop()
+        try:
+            for process in (self.worker, self.web):
+                if process is not None:
+                    codes[process.name] = process.stop()
+            self.worker = self.web = None
+        finally:
+            try:
+                self.roundcube.stop()
+            finally:
+                self.mail.stop()
         return codes

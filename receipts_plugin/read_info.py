@@ -14,9 +14,9 @@ from sqlalchemy import select
 from helpdesk.extensions import db
 from helpdesk.models import Message, MessageDirection, MessageRecipient, Ticket
 
+from .explanations import explain_problem
 from .models import DeliveryEventRow, RecipientStatusRow, TrackedMessage
 from .settings import enabled_department_ids
-from .explanations import explain_problem
 from .state import RecipientStatus, RecipientView, ReplyState, missing_receipt_reasons, reply_state
 from .tracking.pixel import read_detail
 

@@ -11,6 +11,7 @@ Screenshots of Roundcube's prompt and of the desk's panel afterwards go to artif
 from __future__ import annotations
 
 import time
+from email.message import EmailMessage
 
 import pytest
 from sqlalchemy import func, select
@@ -79,8 +80,6 @@ def customer_page(browser):
 
 def test_a_reply_to_five_recipients_through_real_mail_servers_and_roundcube(app, stack, browser):
     began = time.monotonic()
-    from email.message import EmailMessage
-
     question = EmailMessage()
     question["From"], question["To"], question["Subject"] = "Alice Martin <alice@customer.test>", SUPPORT, SUBJECT
     question.set_content("Hello,\n\nthe printer in room 4 is on fire again.\n\nAlice")

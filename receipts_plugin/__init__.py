@@ -21,6 +21,12 @@ DEFAULTS = {
     "RECEIPTS_BATCH_SIZE": 100,  # mails fetched per IMAP FETCH, committed and moved together
     "RECEIPTS_MAX_MESSAGE_BYTES": 10 * 1024 * 1024,  # larger mails are quarantined by their headers
     "RECEIPTS_IDLE": True,  # the worker also holds an IMAP IDLE connection per mailbox
+    # Whose word a tokenless report's From is taken on (see trust.py): the authserv-ids of our
+    # own mail server's Authentication-Results fields, and/or DKIM verified here (DNS lookups;
+    # RECEIPTS_DKIM_DNSFUNC replaces the resolver, for tests).
+    "RECEIPTS_TRUSTED_AUTHSERV_IDS": [],
+    "RECEIPTS_VERIFY_DKIM": False,
+    "RECEIPTS_DKIM_DNSFUNC": None,
     # Live updates of an open thread: the page asks for the thread's change marker this often
     # (not while its tab is hidden) and refreshes its check marks when it changes.
     "RECEIPTS_LIVE_UPDATES": True,

@@ -22,7 +22,7 @@ from .ingest import ingest
 from .models import TrackedMessage
 from .outcomes import after_events
 from .report_mail import FILTER, mdn, postfix_dsn
-from .sending import receipts_address, verp_address
+from .sending import receipt_address, verp_address
 from .settings import save_switches
 
 #: What became of a recipient's copy, drawn per recipient: the reports its servers and mail
@@ -42,8 +42,8 @@ FILTER_WORDS = "I do not accept mail from addresses I do not know. Please call t
 
 def demo_report(app: Flask, reply: Message, recipient: MessageRecipient, outcome: str, at: datetime) -> bytes:
     """The report a real server or mail client would send about ``recipient``'s copy: a
-    delivery report to its VERP address, or a read receipt (a person's, or a mail filter's
-    rejection) naming the reply, to the receipts address."""
+    delivery report to its VERP address, a person's read receipt to the copy's own receipt
+    address (its Disposition-Notification-To), a mail filter's rejection to the return path."""
     to, address = verp_address(app, reply.id, recipient.id), recipient.address
     if outcome == "delivered":
         return postfix_dsn(to=to, recipient=address, action="delivered", status="2.0.0", date=at,
@@ -57,7 +57,7 @@ def demo_report(app: Flask, reply: Message, recipient: MessageRecipient, outcome
     sender = formataddr((recipient.name, address))
     if outcome == "read":
         return mdn(sender=sender, final_recipient=address, original_message_id=reply.message_id,
-                   to=receipts_address(app), date=at)
+                   to=receipt_address(app, reply.id, recipient.id), date=at)
     return mdn(sender=f"Postmaster <postmaster@{address.partition('@')[2]}>", final_recipient=address,
                original_message_id=reply.message_id, disposition="deleted", to=to, date=at, mode=FILTER,
                text=f"Your message to <{address}> was automatically rejected:\r\n{FILTER_WORDS}")

@@ -19,6 +19,7 @@ from .models import DeliveryEventRow, RecipientStatusRow, TrackedMessage
 from .settings import enabled_department_ids
 from .state import RecipientStatus, RecipientView, ReplyState, missing_receipt_reasons, reply_state
 from .tracking.pixel import read_detail
+from .trust import UNVERIFIED
 
 
 @dataclass(frozen=True, slots=True)
@@ -173,6 +174,10 @@ EVENT_LABELS = {
     "pixel-open": "Opened (estimate)", "pixel-automated": "Image fetched by an automated service (not an open)",
     "download": "File downloaded",
 }
+#: What a report said of a recipient without evidence bound to them: shown, counted nowhere.
+EVENT_LABELS.update({f"{UNVERIFIED}{kind}": f"Not counted, unverified: {label[0].lower()}{label[1:]}"
+                     for kind, label in list(EVENT_LABELS.items())
+                     if kind.startswith(("dsn-", "bounce-", "mdn-", "read-notice"))})
 
 
 def event_label(event: DeliveryEventRow) -> str:

@@ -44,6 +44,7 @@ def stack(app, tmp_path):
     """The whole stack on the test's database, seeded; vacation and reject rules in place."""
     stack = FullStack.start_mail(app.config["DATABASE_URL"], tmp_path / "desk", app.config["SECRET_KEY"])
     try:
+        app.config["SECRETS_DIR"] = stack.config["SECRETS_DIR"]  # the desk's processes read the CA file there
         seed_desk(stack.mail)
         stack.mail.set_vacation("dave@customer.test", "Out of office", "I am away until Monday.")
         stack.mail.set_reject("carol@customer.test", "I do not accept mail from the help desk.")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -47,7 +48,8 @@ def desk_config(mail: MailStack, database_url: str, workdir: Path, base_url: str
         "IMAP_PROCESSED_FOLDER": "Processed",
         "FETCH_INTERVAL_SECONDS": 3, "SEND_INTERVAL_SECONDS": 5,  # customers' mail becomes tickets quickly
         "RECEIPTS_ADDRESS": RECEIPTS, "RECEIPTS_POLL_SECONDS": 30,  # IDLE brings reports at once anyway
-        "ATTACHMENT_DIR": str(workdir / "files"), "OUTBOX_DIR": str(workdir / "outbox"), "LOG_LEVEL": "INFO",
+        "ATTACHMENT_DIR": str(workdir / "files"), "OUTBOX_DIR": str(workdir / "outbox"),
+        "SECRETS_DIR": str(workdir / "secrets"), "LOG_LEVEL": "INFO",
     }
 
 
@@ -60,8 +62,12 @@ def process_env(config: dict) -> dict[str, str]:
 
 
 def seed_desk(mail: MailStack) -> None:
-    """In an app context of the desk's database: the Support department with receipts on, the
-    admin, the customers as contacts, and bounces@ watched for reports. Commits."""
+    """In an app context of the desk's database and secrets directory: the Support department
+    with receipts on, the admin, the customers as contacts, and bounces@ watched for reports
+    (the stack's CA certificate copied to the secrets directory, where mailbox files must be).
+    Commits."""
+    from flask import current_app
+
     from helpdesk.extensions import db
     from helpdesk.models import Contact
     from helpdesk.services.people import create_admin, save_department
@@ -74,8 +80,11 @@ def seed_desk(mail: MailStack) -> None:
     db.session.add_all(Contact(email=email, name=name) for email, name in CUSTOMERS.items())
     db.session.commit()
     save_switches({support.id})
+    secrets = Path(current_app.config["SECRETS_DIR"])
+    secrets.mkdir(parents=True, exist_ok=True)
+    shutil.copy(mail.cafile, secrets / "mailstack-ca.pem")
     save_mailbox(None, MailboxInput(name="bounces", host=mail.imap_host, port=mail.imaps_port, security="ssl",
-                                    username=RECEIPTS, password=mail.password, cafile=mail.cafile,
+                                    username=RECEIPTS, password=mail.password, cafile="mailstack-ca.pem",
                                     processed_folder="Processed"))
 
 

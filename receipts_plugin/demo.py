@@ -36,7 +36,7 @@ OUTCOMES = [
     ["delivered", "rejected"],
     [],
 ]
-CUSTOMER_HOST = "mx.customer.example"
+CUSTOMER_HOST, CUSTOMER_DOMAIN = "mx.customer.example", "customer.example"
 FILTER_WORDS = "I do not accept mail from addresses I do not know. Please call the office instead."
 
 
@@ -47,12 +47,12 @@ def demo_report(app: Flask, reply: Message, recipient: MessageRecipient, outcome
     to, address = verp_address(app, reply.id, recipient.id), recipient.address
     if outcome == "delivered":
         return postfix_dsn(to=to, recipient=address, action="delivered", status="2.0.0", date=at,
-                           host=CUSTOMER_HOST)
+                           host=CUSTOMER_HOST, domain=CUSTOMER_DOMAIN)
     if outcome == "delayed":
         return postfix_dsn(to=to, recipient=address, action="delayed", status="4.4.1", date=at, host=CUSTOMER_HOST,
-                           diagnostic="smtp; 421 4.4.1 connection timed out")
+                           domain=CUSTOMER_DOMAIN, diagnostic="smtp; 421 4.4.1 connection timed out")
     if outcome == "bounced":
-        return postfix_dsn(to=to, recipient=address, date=at, host=CUSTOMER_HOST,
+        return postfix_dsn(to=to, recipient=address, date=at, host=CUSTOMER_HOST, domain=CUSTOMER_DOMAIN,
                            diagnostic=f"smtp; 550 5.1.1 <{address}>: Recipient address rejected: User unknown")
     sender = formataddr((recipient.name, address))
     if outcome == "read":

@@ -20,9 +20,9 @@ def _date(when: datetime | None = None) -> str:
 
 def postfix_dsn(*, to: str, recipient: str, action: str = "failed", status: str = "5.1.1", envid: str | None = None,
                 original_message_id: str | None = None, diagnostic: str | None = None,
-                date: datetime | None = None, host: str = "mail.example.test") -> bytes:
+                date: datetime | None = None, host: str = "mail.example.test", domain: str = "example.test") -> bytes:
     """A Postfix-style RFC 3464 report about ``recipient``, delivered to ``to`` (our VERP
-    address, say), written by the mail system at ``host``."""
+    address, say), written by the mail system at ``host`` of ``domain``."""
     diagnostic = diagnostic or ("smtp; 550 5.1.1 <%s> User doesn't exist" % recipient if action == "failed"
                                 else "smtp; 250 2.0.0 <%s> Saved" % recipient)
     subject = {"failed": "Undelivered Mail Returned to Sender", "delayed": "Delayed Mail (still being retried)"}.get(
@@ -30,8 +30,8 @@ def postfix_dsn(*, to: str, recipient: str, action: str = "failed", status: str 
     per_message = f"Reporting-MTA: dns; {host}\r\n" + (f"Original-Envelope-Id: {envid}\r\n" if envid else "")
     headers = f"Message-ID: <{original_message_id}>\r\n" if original_message_id else ""
     return (
-        f"Return-Path: <>\r\nDelivered-To: {to}\r\nFrom: MAILER-DAEMON@{host} (Mail Delivery System)\r\n"
-        f"To: {to}\r\nSubject: {subject}\r\nDate: {_date(date)}\r\nMessage-ID: {make_msgid(domain=host)}\r\n"
+        f"Return-Path: <>\r\nDelivered-To: {to}\r\nFrom: MAILER-DAEMON@{domain} (Mail Delivery System)\r\n"
+        f"To: {to}\r\nSubject: {subject}\r\nDate: {_date(date)}\r\nMessage-ID: {make_msgid(domain=domain)}\r\n"
         "Auto-Submitted: auto-replied\r\nMIME-Version: 1.0\r\n"
         "Content-Type: multipart/report; report-type=delivery-status; boundary=\"B\"\r\n\r\n"
         f"--B\r\nContent-Type: text/plain\r\n\r\nThis is the mail system at host {host}.\r\n\r\n"

@@ -7,7 +7,7 @@ FLASK  := $(BIN)/flask --app wsgi
 PG_TEST_URL ?= postgresql://postgres@127.0.0.1:5432/test
 PYTEST_ARGS ?=
 
-.PHONY: run test test-sqlite test-postgres install-test-deps bench clean
+.PHONY: run demo-mail test test-sqlite test-postgres install-test-deps bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -17,11 +17,20 @@ $(VENV)/.installed: $(BIN)/python setup.cfg pyproject.toml
 	$(BIN)/pip install --quiet -e '.[test,deploy]'
 	touch $@
 
+# Links in the mail the desk writes point at the address it serves, unless HELPDESK_BASE_URL says otherwise.
+run: export HELPDESK_BASE_URL ?= http://127.0.0.1:$(PORT)
 run: $(VENV)/.installed
 	$(FLASK) init-db
 	$(FLASK) demo-data
 	@echo "Serving on http://127.0.0.1:$(PORT)/ (Ctrl-C to stop)"
 	$(FLASK) run --host 127.0.0.1 --port $(PORT)
+
+# The whole mail path on loopback: Postfix, Dovecot, Roundcube (the customers' webmail) and the desk
+# with its worker, on a throw-away database; prints where to sign in; Ctrl-C stops it all (root: Postfix).
+DEMO_DESK_PORT ?= 5050
+DEMO_WEBMAIL_PORT ?= 5051
+demo-mail: install-test-deps
+	$(BIN)/python -m tests.fullstack --desk-port $(DEMO_DESK_PORT) --webmail-port $(DEMO_WEBMAIL_PORT)
 
 install-test-deps: $(VENV)/.installed
 	.ci/install-debian-packages

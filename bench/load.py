@@ -91,7 +91,7 @@ def app_config(work: Path) -> dict:
     return {"DATABASE_URL": f"{PG_SERVER}/{DATABASE}", "SECRET_KEY": SECRET_KEY, "PLUGINS": ["receipts"],
             "ALLOW_TEST_DOMAINS": True, "MAIL_DOMAIN": "example.test", "OUTBOX_DIR": str(work / "outbox"),
             "ATTACHMENT_DIR": str(work / "files"), "SECRETS_DIR": str(work / "secrets"), "RECEIPTS_ADDRESS": BOUNCES,
-            "LOG_LEVEL": "WARNING"}
+            "LOG_LEVEL": "WARNING", "BASE_URL": "http://127.0.0.1:5000"}
 
 
 def process_env(config: dict) -> dict[str, str]:

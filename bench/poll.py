@@ -109,7 +109,8 @@ def main() -> None:
     app = create_app({"DATABASE_URL": f"sqlite:///{work / 'bench.sqlite3'}", "SECRET_KEY": "bench",
                       "PLUGINS": ["receipts"], "ALLOW_TEST_DOMAINS": True, "MAIL_DOMAIN": "example.test",
                       "OUTBOX_DIR": str(work / "outbox"), "ATTACHMENT_DIR": str(work / "files"),
-                      "SECRETS_DIR": str(work / "secrets"), "RECEIPTS_ADDRESS": BOUNCES, "LOG_LEVEL": "WARNING"})
+                      "SECRETS_DIR": str(work / "secrets"), "RECEIPTS_ADDRESS": BOUNCES, "LOG_LEVEL": "WARNING",
+                      "BASE_URL": "http://127.0.0.1:5000"})
     try:
         with app.app_context():
             upgrade(revision="heads")

@@ -37,7 +37,7 @@ def make_app(root: Path, plugins: list[str]):
     return create_app({
         "SECRET_KEY": "bench", "DATABASE_URL": f"sqlite:///{root / 'bench.sqlite3'}", "PLUGINS": plugins,
         "MAIL_DOMAIN": "desk.example.test", "OUTBOX_DIR": str(root / "outbox"),
-        "ATTACHMENT_DIR": str(root / "files"), "LOG_LEVEL": "WARNING", "ALLOW_TEST_DOMAINS": True,
+        "ATTACHMENT_DIR": str(root / "files"), "LOG_LEVEL": "WARNING", "ALLOW_TEST_DOMAINS": True, "BASE_URL": "http://127.0.0.1:5000",
     })
 
 

@@ -33,7 +33,8 @@ DEFAULTS: dict[str, Any] = {
     "OUTBOX_DIR": None,
     "MAIL_DOMAIN": "helpdesk.localhost",
     # Where agents and recipients reach the web app; links in emails are built from it.
-    "BASE_URL": "http://127.0.0.1:5000",
+    # Required in production; debug and testing fall back to DEV_BASE_URL.
+    "BASE_URL": None,
     "SEND_RETRY_BASE_SECONDS": 60,
     "SEND_RETRY_MAX_SECONDS": 3600,
     "SEND_MAX_ATTEMPTS": 48,
@@ -67,6 +68,11 @@ DEFAULTS: dict[str, Any] = {
 }
 
 SECRET_FILE_KEYS = ("SECRET_KEY", "DATABASE_URL", "SMTP_PASSWORD", "IMAP_PASSWORD")
+DEV_BASE_URL = "http://127.0.0.1:5000"
+
+
+class ConfigError(RuntimeError):
+    """A setting the app cannot start without is missing or wrong; the message says which and how to fix it."""
 
 
 def load_config(app: Flask, overrides: dict[str, Any] | None) -> None:
@@ -80,6 +86,7 @@ def load_config(app: Flask, overrides: dict[str, Any] | None) -> None:
         app.config.update(overrides)
     _read_secret_files(app)
     _derive_paths(app)
+    _require_base_url(app)
 
 
 def _read_secret_files(app: Flask) -> None:
@@ -102,6 +109,21 @@ def _derive_paths(app: Flask) -> None:
     app.config["ATTACHMENT_DIR"] = app.config["ATTACHMENT_DIR"] or str(instance / "attachments")
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = _instance_secret(instance)
+
+
+def _require_base_url(app: Flask) -> None:
+    """Links in sent mail (downloads, the open image) start with BASE_URL: a silent default
+    would send every recipient links to a host and port nobody reaches."""
+    if app.config.get("BASE_URL"):
+        return
+    if app.debug or app.testing:
+        app.config["BASE_URL"] = DEV_BASE_URL
+        return
+    raise ConfigError(
+        "HELPDESK_BASE_URL is not set. Links in the mail the desk sends (downloads, the open image) are built "
+        "from it, so set it to the address people reach the desk at, e.g. "
+        "HELPDESK_BASE_URL=https://support.example.com (make run sets it to the address it serves; "
+        f"debug and testing use {DEV_BASE_URL}).")
 
 
 def _instance_secret(instance: Path) -> str:

@@ -1,35 +1,67 @@
 """Demo read info for ``make run``: receipts on for two departments, replies whose recipients
-were delivered, read, delayed or bounced, so every check-mark state shows, and two reports for
-the health page's "need a look" list (one about mail we never sent, one receipt from a
-stranger), recorded through the real intake."""
+were delivered, read, delayed, bounced or rejected by a mail filter, so every check-mark state
+shows, and two reports for the health page's "need a look" list (one about mail we never sent,
+one receipt from a stranger). Every report goes through the real intake and keeps its raw copy,
+so the panel's "raw report" links work."""
 from __future__ import annotations
 
 import random
 import secrets
-from datetime import timedelta
+from datetime import datetime, timedelta
+from email.utils import formataddr
 
 from flask import Flask
 from sqlalchemy import select
 
 from helpdesk.extensions import db
-from helpdesk.models import Department, Message, MessageDirection, Ticket
+from helpdesk.models import Department, Message, MessageDirection, MessageRecipient, Ticket
 
+from .bulk import ReportBatch
 from .events import EventInput, record_events
 from .ingest import ingest
 from .models import TrackedMessage
 from .outcomes import after_events
+from .report_mail import FILTER, mdn, postfix_dsn
+from .sending import receipt_address, verp_address
 from .settings import save_switches
 
-#: (event kinds after "accepted", details) drawn per recipient; None = nothing heard yet.
+#: What became of a recipient's copy, drawn per recipient: the reports its servers and mail
+#: client sent back, in order (an empty list: nothing heard yet).
 OUTCOMES = [
-    (["dsn-delivered"], {}),
-    (["dsn-delivered", "mdn-displayed"], {}),
-    (["mdn-displayed"], {}),
-    (["dsn-delayed"], {"status_code": "4.4.1", "reason": "expired", "diagnostic": "connection timed out"}),
-    (["dsn-failed"], {"status_code": "5.1.1", "reason": "userunknown",
-                      "diagnostic": "smtp; 550 5.1.1 <{address}>: Recipient address rejected: User unknown"}),
-    ([], {}),
+    ["delivered"],
+    ["delivered", "read"],
+    ["read"],
+    ["delayed"],
+    ["bounced"],
+    ["delivered", "rejected"],
+    [],
 ]
+CUSTOMER_HOST, CUSTOMER_DOMAIN = "mx.customer.example", "customer.example"
+FILTER_WORDS = "I do not accept mail from addresses I do not know. Please call the office instead."
+
+
+def demo_report(app: Flask, reply: Message, recipient: MessageRecipient, outcome: str, at: datetime) -> bytes:
+    """The report a real server or mail client would send about ``recipient``'s copy: a
+    delivery report to its VERP address, a person's read receipt to the copy's own receipt
+    address (its Disposition-Notification-To), a mail filter's rejection to the return path."""
+    to, address = verp_address(app, reply.id, recipient.id), recipient.address
+    if outcome == "delivered":
+        return postfix_dsn(to=to, recipient=address, action="delivered", status="2.0.0", date=at,
+                           host=CUSTOMER_HOST, domain=CUSTOMER_DOMAIN)
+    if outcome == "delayed":
+        return postfix_dsn(to=to, recipient=address, action="delayed", status="4.4.1", date=at, host=CUSTOMER_HOST,
+                           domain=CUSTOMER_DOMAIN, diagnostic="smtp; 421 4.4.1 connection timed out")
+    if outcome == "bounced":
+        return postfix_dsn(to=to, recipient=address, date=at, host=CUSTOMER_HOST, domain=CUSTOMER_DOMAIN,
+                           diagnostic=f"smtp; 550 5.1.1 <{address}>: Recipient address rejected: User unknown")
+    sender = formataddr((recipient.name, address))
+    if outcome == "read":
+        return mdn(sender=sender, final_recipient=address, original_message_id=reply.message_id,
+                   to=receipt_address(app, reply.id, recipient.id), date=at)
+    return mdn(sender=f"Postmaster <postmaster@{address.partition('@')[2]}>", final_recipient=address,
+               original_message_id=reply.message_id, disposition="deleted", to=to, date=at, mode=FILTER,
+               text=f"Your message to <{address}> was automatically rejected:\r\n{FILTER_WORDS}")
+
 
 #: A bounce about mail the desk never sent (someone forged our address): kept as unmatched.
 UNMATCHED_BOUNCE = (
@@ -57,6 +89,8 @@ STRANGERS_RECEIPT = (
 
 
 def load_receipts_demo(app: Flask, seed: int = 11) -> None:
+    """Receipts on for Support and Billing; each of their replies accepted by the relay, then
+    the reports about it fed to the real intake, so every event keeps its raw report."""
     rng = random.Random(seed)
     departments = db.session.scalars(select(Department).where(Department.name.in_(("Support", "Billing")))).all()
     save_switches({d.id for d in departments})
@@ -64,22 +98,22 @@ def load_receipts_demo(app: Flask, seed: int = 11) -> None:
         select(Message).join(Ticket).where(Ticket.department_id.in_([d.id for d in departments]),
                                            Message.direction == MessageDirection.OUTBOUND)
         .order_by(Message.id)).all()
+    reports = []
     for reply in replies:
         db.session.add(TrackedMessage(message_id=reply.id, envid=f"hd{reply.id}.{secrets.token_hex(6)}"))
-        inputs = []
+        accepted = [EventInput(r, "smtp-accepted", "smtp", "demo:smtp", reply.created_at, status_code="250")
+                    for r in reply.recipients]
+        after_events(reply, record_events(accepted), accepted)
         for recipient in reply.recipients:
-            kinds, details = rng.choice(OUTCOMES)
             at = reply.created_at
-            inputs.append(EventInput(recipient, "smtp-accepted", "smtp", "demo:smtp", at, status_code="250"))
-            for kind in kinds:
+            for outcome in rng.choice(OUTCOMES):
                 at += timedelta(minutes=rng.randint(1, 240))
-                inputs.append(EventInput(
-                    recipient, kind, "mdn" if kind.startswith("mdn") else "dsn", f"demo:{kind}", at,
-                    status_code=details.get("status_code"), reason=details.get("reason"),
-                    diagnostic=details.get("diagnostic", "").format(address=recipient.address) or None,
-                    remote_mta="dns; mx.customer.example" if kind.startswith("dsn") else None))
-        after_events(reply, record_events(inputs), inputs)
+                reports.append(demo_report(app, reply, recipient, outcome, at))
     db.session.commit()
+    batch = ReportBatch()  # the poller's way: one batch, recorded together
+    for raw in reports:
+        ingest(raw, "demo", batch=batch)
+    batch.record()
     if replies:
         ingest(UNMATCHED_BOUNCE, "demo")
         ingest(STRANGERS_RECEIPT.replace("{message_id}", replies[-1].message_id).encode(), "demo")

@@ -69,6 +69,18 @@ def explain_reason(reason: str | None, status_code: str | None) -> str:
     return explain_status(status_code)
 
 
+#: Problems whose kind says more than any reason class or status code (they carry neither).
+KIND_EXPLANATIONS = {
+    "mdn-rejected": "A mail filter of the recipient (a Sieve rule, say) refused it: it was not put in their "
+                    "mailbox, so nobody there saw it. The address itself works.",
+}
+
+
+def explain_problem(kind: str, reason: str | None, status_code: str | None) -> str:
+    """The explanation of a recipient's problem, by its kind first, then as :func:`explain_reason`."""
+    return KIND_EXPLANATIONS.get(kind) or explain_reason(reason, status_code)
+
+
 def missing_receipt_reasons() -> list[str]:
     """Why a read receipt may never come, though the message was read (say so, honestly)."""
     return [

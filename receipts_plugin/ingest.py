@@ -234,6 +234,8 @@ def event_kind(report: Report, result: RecipientResult) -> tuple[str | None, str
         disposition = (report.mdn.disposition if report.mdn else None) or "displayed"
         if report.kind == "read-notice":
             return ("read-notice-not-read" if disposition == "deleted" else "read-notice"), "read-notice"
+        if disposition == "deleted" and report.mdn.action_mode == "automatic-action":
+            return "mdn-rejected", "mdn"  # no person deleted it: a filter did (a Sieve reject, RFC 5429)
         return (f"mdn-{disposition}" if disposition in
                 ("displayed", "deleted", "dispatched", "processed", "denied", "failed") else None), "mdn"
     source = "dsn" if report.kind == "dsn" else "bounce"

@@ -19,7 +19,7 @@ from helpdesk.services.events import after_commit
 
 from .explanations import explain_reason
 from .models import RecipientStatusRow
-from .state import DELIVERED_KINDS, RecipientStatus
+from .state import DEAD, DELIVERED_KINDS
 
 _signals = Namespace()
 reply_outcome = _signals.signal("receipts-reply-outcome", doc="""
@@ -29,7 +29,7 @@ report, once for a poller's batch of reports). Keyword argument: ``outcomes``, a
 """)
 
 BOUNCED_FOR_EVERYONE = "A reply bounced for every recipient"
-_DEAD = {RecipientStatus.BOUNCED.value, RecipientStatus.FAILED.value}
+_DEAD = {status.value for status in DEAD}
 
 
 def after_events(message: Message | None, changed: Sequence[MessageRecipient], inputs: Sequence) -> None:

@@ -47,6 +47,9 @@ log = logging.getLogger(__name__)
 BACKOFF_BASE = 15.0
 BACKOFF_MAX = 900.0
 NO_IDLE_RECHECK_SECONDS = 3600.0  # a server without IDLE may offer it after an upgrade
+#: How often an IDLE wait looks at the worker's stop flag: a SIGTERM ends the wait this soon,
+#: not at the end of the IDLE round (25 s). A look is a poll(2) on the socket: nothing is sent.
+STOP_CHECK_SECONDS = 0.5
 
 
 @dataclass
@@ -347,12 +350,23 @@ def _idle_loop(app: Flask, client: IMAPClient, settings: ImapSettings, mailbox_i
     (the watcher then reconnects with the new ones, or ends)."""
     while not stop.is_set():
         client.idle()
-        responses = client.idle_check(timeout=idle_seconds)
+        responses = _idle_wait(client, stop, idle_seconds)
         responses += client.idle_done()[1]  # what arrived between the check and DONE counts too
         if _settings_if_enabled(app, mailbox_id) != settings:
             return
         if any(len(r) > 1 and r[1] in (b"EXISTS", b"RECENT") for r in responses):
             _poll_now(app, mailbox_id)
+
+
+def _idle_wait(client: IMAPClient, stop: threading.Event, seconds: float) -> list:
+    """The server's IDLE responses within ``seconds``; sooner when it has news, or when the
+    worker is stopping (``stop``, looked at every :data:`STOP_CHECK_SECONDS`)."""
+    deadline = time.monotonic() + seconds
+    while not stop.is_set() and (left := deadline - time.monotonic()) > 0:
+        responses = client.idle_check(timeout=min(STOP_CHECK_SECONDS, left))
+        if responses:
+            return responses
+    return []
 
 
 def idle_supervisor(app: Flask, rescan_seconds: float,

@@ -14,9 +14,11 @@ from sqlalchemy import select
 from helpdesk.extensions import db
 from helpdesk.models import Message, MessageDirection, MessageRecipient, Ticket
 
+from .explanations import explain_problem
 from .models import DeliveryEventRow, RecipientStatusRow, TrackedMessage
 from .settings import enabled_department_ids
-from .state import RecipientStatus, RecipientView, ReplyState, explain_reason, missing_receipt_reasons, reply_state
+from .state import RecipientStatus, RecipientView, ReplyState, missing_receipt_reasons, reply_state
+from .tracking.pixel import read_detail
 from .trust import UNVERIFIED
 
 
@@ -145,7 +147,7 @@ def message_read_info(message: Message) -> MessageReadInfo | None:
             first_read_at=row.first_read_at if row else None, last_read_at=row.last_read_at if row else None,
             bounced_at=row.bounced_at if row else None, receipt_declined=bool(row and row.receipt_declined),
             problem=problem,
-            explanation=explain_reason(problem["reason"], problem["status_code"]) if problem else None,
+            explanation=explain_problem(problem["kind"], problem["reason"], problem["status_code"]) if problem else None,
             events=tuple(events[r.id])))
     tracked = db.session.get(TrackedMessage, message.id) is not None
     state = reply_state([RecipientView(i.role, RecipientStatus(i.status), i.address) for i in recipients], tracked)
@@ -154,16 +156,17 @@ def message_read_info(message: Message) -> MessageReadInfo | None:
 
 
 PROBLEM_LABELS = {"dsn-failed": "Bounced", "bounce-soft": "Temporary failure", "dsn-delayed": "Delayed",
-                  "smtp-refused": "Refused by our mail server"}
+                  "smtp-refused": "Refused by our mail server", "mdn-rejected": "Rejected by a mail filter"}
 STATUS_LABELS = {
     "unknown": "Not sent yet", "sent": "Sent", "failed": "Failed", "delayed": "Delayed", "delivered": "Delivered",
-    "read": "Read", "deleted": "Deleted unread", "bounced": "Bounced",
+    "read": "Read", "deleted": "Deleted unread", "bounced": "Bounced", "rejected": "Rejected",
 }
 EVENT_LABELS = {
     "smtp-accepted": "Accepted by our mail server", "smtp-refused": "Refused by our mail server",
     "dsn-delivered": "Delivery report: delivered", "dsn-delayed": "Delivery report: delayed",
     "dsn-failed": "Bounced (permanent failure)", "bounce-soft": "Bounced (temporary failure)",
     "mdn-displayed": "Read receipt: displayed", "mdn-deleted": "Read receipt: deleted without being read",
+    "mdn-rejected": "Receipt: rejected by the recipient's mail filter, unread",
     "mdn-dispatched": "Receipt: sent on elsewhere", "mdn-processed": "Receipt: processed (not shown to a person)",
     "mdn-denied": "Receipt: the recipient declined to confirm reading",
     "mdn-failed": "Receipt: the recipient's system failed to confirm",
@@ -175,3 +178,19 @@ EVENT_LABELS = {
 EVENT_LABELS.update({f"{UNVERIFIED}{kind}": f"Not counted, unverified: {label[0].lower()}{label[1:]}"
                      for kind, label in list(EVENT_LABELS.items())
                      if kind.startswith(("dsn-", "bounce-", "mdn-", "read-notice"))})
+
+
+def event_label(event: DeliveryEventRow) -> str:
+    """One line of a recipient's history. A download says which file and whether the fetch
+    looked automated (and why); an image fetch by an automated service says which."""
+    label = EVENT_LABELS.get(event.kind, event.kind)
+    if event.kind not in ("download", "pixel-automated"):
+        return label
+    detail = read_detail(event.detail)
+    reason = detail.get("label") or "an automated service"
+    if event.kind == "pixel-automated":
+        return f"{label}: {reason}"
+    filename = detail.get("filename") or "a file"
+    if detail.get("automated"):
+        return f"{filename} fetched by an automated client, not a person: {reason}"
+    return f"{label}: {filename} (by a person, an estimate)"

@@ -5,7 +5,7 @@ from datetime import datetime
 
 from flask import url_for
 
-from .read_info import MessageReadInfo
+from .read_info import MessageReadInfo, event_label
 from .state import ReplyState
 
 
@@ -33,7 +33,8 @@ def read_info_json(info: MessageReadInfo) -> dict:
             "first_read_at": _time(r.first_read_at), "last_read_at": _time(r.last_read_at),
             "bounced_at": _time(r.bounced_at), "receipt_declined": r.receipt_declined,
             "problem": {**r.problem, "at": _time(r.problem["at"]), "explanation": r.explanation} if r.problem else None,
-            "events": [{"kind": e.kind, "source": e.source, "at": _time(e.at), "status_code": e.status_code,
+            "events": [{"kind": e.kind, "label": event_label(e), "source": e.source, "at": _time(e.at),
+                        "status_code": e.status_code,
                         "reason": e.reason, "diagnostic": e.diagnostic,
                         "report_url": url_for("receipts.raw_report", message_id=message.id, report_id=e.report_id)
                         if e.report_id else None} for e in r.events],

@@ -4,11 +4,16 @@ A recipient's status is a function of the *set* of its events: order and repetit
 matter (events are deduplicated by ``key``; times are combined with min/max). The status is
 the highest-ranked fact we hold:
 
-    read > deleted (unread) > bounced > delivered > failed > delayed > sent > unknown
+    read > deleted (unread) > rejected > bounced > delivered > failed > delayed > sent > unknown
 
 - read: an MDN ``displayed`` or a plain "Read:" notice. A read after a bounce keeps both
   facts (``bounced_at`` stays) and shows read: somebody read it, so it arrived.
-- deleted: an MDN ``deleted`` or a "Not read:" notice; below read, so displayed-then-deleted is read.
+- deleted: an MDN ``deleted`` sent on a person's action, or a "Not read:" notice; below read, so
+  displayed-then-deleted is read.
+- rejected: an MDN ``deleted`` sent automatically, i.e. a mail filter threw the mail away
+  unread (Sieve ``reject``, RFC 5429, whose MDN carries the filter's reason). The recipient's
+  server had accepted it, so a delivery report may say "delivered" first: rejected outranks it.
+  A problem on the reply like a bounce (it reached no person), though the address works.
 - bounced: a permanent failure reported after sending (DSN failed, non-standard bounce). It
   outranks delivered because a relay's "delivered/relayed" is often followed by a bounce from
   the next hop, which is the newer truth.
@@ -42,6 +47,7 @@ class RecipientStatus(str, enum.Enum):
     FAILED = "failed"
     DELIVERED = "delivered"
     BOUNCED = "bounced"
+    REJECTED = "rejected"
     DELETED = "deleted"
     READ = "read"
 
@@ -54,11 +60,13 @@ DELETED_KINDS = frozenset({"mdn-deleted", "read-notice-not-read"})
 RECEIPT_KINDS = READ_KINDS | DELETED_KINDS | {"mdn-dispatched", "mdn-processed", "mdn-denied", "mdn-failed"}
 DELIVERED_KINDS = RECEIPT_KINDS | {"dsn-delivered"}
 BOUNCED_KINDS = frozenset({"dsn-failed"})
+REJECTED_KINDS = frozenset({"mdn-rejected"})
 DELAYED_KINDS = frozenset({"dsn-delayed", "bounce-soft"})
-PROBLEM_KINDS = BOUNCED_KINDS | DELAYED_KINDS | {"smtp-refused"}
+PROBLEM_KINDS = BOUNCED_KINDS | REJECTED_KINDS | DELAYED_KINDS | {"smtp-refused"}
 STATUS_OF_KIND = {
     **{k: RecipientStatus.READ for k in READ_KINDS},
     **{k: RecipientStatus.DELETED for k in DELETED_KINDS},
+    **{k: RecipientStatus.REJECTED for k in REJECTED_KINDS},
     **{k: RecipientStatus.BOUNCED for k in BOUNCED_KINDS},
     **{k: RecipientStatus.DELIVERED for k in DELIVERED_KINDS - READ_KINDS - DELETED_KINDS},
     "smtp-refused": RecipientStatus.FAILED,
@@ -158,7 +166,7 @@ LABELS = {
 CHECKS = {ReplyStateKind.DELIVERED: 1, ReplyStateKind.READ: 2, ReplyStateKind.READ_BY_CC: 2,
           ReplyStateKind.READ_BY_TO: 2, ReplyStateKind.READ_BY_ALL: 2}
 ROLE_NAMES = {"to": "To", "cc": "CC", "bcc": "BCC"}
-DEAD = frozenset({RecipientStatus.BOUNCED, RecipientStatus.FAILED})
+DEAD = frozenset({RecipientStatus.BOUNCED, RecipientStatus.FAILED, RecipientStatus.REJECTED})  # reached nobody
 ARRIVED = frozenset({RecipientStatus.DELIVERED, RecipientStatus.DELETED, RecipientStatus.READ})
 NOT_LEFT = frozenset({RecipientStatus.UNKNOWN, RecipientStatus.FAILED})  # statuses of mail that never left
 

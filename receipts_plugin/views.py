@@ -21,7 +21,7 @@ from .forms import MailboxForm
 from .ingest import reapply
 from .models import Mailbox, StoredReport
 from .live import change_marker
-from .read_info import EVENT_LABELS, PROBLEM_LABELS, STATUS_LABELS, message_read_info, states_for
+from .read_info import PROBLEM_LABELS, STATUS_LABELS, event_label, message_read_info, states_for
 from .serialise import read_info_json, state_json
 from .settings import all_settings, receipts_enabled, save_switches
 from .state import ROLE_NAMES
@@ -104,7 +104,7 @@ def panel(message_id: int):
     info = message_read_info(message) or abort(404)
     template = "receipts/panel_fragment.html" if request.args.get("fragment") else "receipts/panel_page.html"
     return render_template(template, info=info, message=message, ticket=message.ticket,
-                           status_labels=STATUS_LABELS, event_labels=EVENT_LABELS, problem_labels=PROBLEM_LABELS,
+                           status_labels=STATUS_LABELS, event_label=event_label, problem_labels=PROBLEM_LABELS,
                            role_names=ROLE_NAMES)
 
 

@@ -114,3 +114,13 @@ def app(app_config):
 @pytest.fixture
 def client(app):
     return app.test_client()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """One Chromium for the whole run (the browser and acceptance tests alike): Playwright's
+    sync API allows only one at a time in a process."""
+    from tests.browser.conftest import chromium
+
+    with chromium() as browser:
+        yield browser

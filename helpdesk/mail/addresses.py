@@ -32,17 +32,30 @@ def normalise(address: str) -> str:
     return address.strip().lower()
 
 
+#: The setting that lets addresses in the reserved ``.test`` domain through (tests, demos).
+TEST_DOMAINS_SETTING = "HELPDESK_ALLOW_TEST_DOMAINS"
+
+
 def validate_address(raw: str) -> str:
     """Return the normalised address or raise :class:`AddressError` with a readable reason."""
+    allow_test = bool(current_app.config.get("ALLOW_TEST_DOMAINS"))
     try:
         result = validate_email(
             raw.strip(),
             check_deliverability=False,  # never a DNS lookup while an agent waits
-            test_environment=bool(current_app.config.get("ALLOW_TEST_DOMAINS")),
+            test_environment=allow_test,
         )
     except EmailNotValidError as exc:
-        raise AddressError(f"{raw.strip() or '(empty)'}: {exc}") from exc
+        hint = "" if allow_test or not _in_test_domain(raw) else (
+            f" Addresses in .test are refused unless {TEST_DOMAINS_SETTING}=true (for test and demo set-ups).")
+        raise AddressError(f"{raw.strip() or '(empty)'}: {exc}{hint}") from exc
     return normalise(result.normalized)
+
+
+def _in_test_domain(raw: str) -> bool:
+    """Is this address in the reserved ``.test`` domain (RFC 2606), which only the setting allows?"""
+    domain = raw.strip().rpartition("@")[2].rstrip(".").lower()
+    return domain == "test" or domain.endswith(".test")
 
 
 def parse_address_list(text: str) -> list[Address]:

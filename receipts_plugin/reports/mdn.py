@@ -18,6 +18,7 @@ MDN_FIELDS = frozenset(
      "disposition", "failure", "error", "warning"}
 )
 DISPOSITION_TYPES = ("displayed", "deleted", "dispatched", "processed", "denied", "failed")
+MAX_DISPOSITION_TEXT = 1000
 
 _DISPOSITION = re.compile(
     r"^\s*(?P<action>[a-z-]+)\s*/\s*(?P<sending>[a-z-]+)\s*;\s*(?P<type>[a-z-]+)\s*(?:/\s*(?P<mods>[a-z0-9,\s-]+))?",
@@ -54,6 +55,15 @@ _DELETED = re.compile(r"deleted without being read|ungelesen gel[öo]scht|suppri
 def looks_like_mdn_fields(text: str) -> bool:
     """Does this text carry a Disposition field (so it is MDN data whatever its type)?"""
     return "isposition" in text and bool(_MDN_FIELDS_PRESENT.search(text.lower()))
+
+
+def disposition_text(info: MdnInfo, first_part: str) -> str | None:
+    """The human-readable words of a receipt that says more than "displayed" (a mail filter's
+    rejection, RFC 5429: "Your message to <bob@...> was automatically rejected: ..."): its
+    first part on one line, cut to :data:`MAX_DISPOSITION_TEXT` characters. None for "displayed"."""
+    if info.disposition in (None, "displayed"):
+        return None
+    return " ".join(first_part.split())[:MAX_DISPOSITION_TEXT] or None
 
 
 def parse_disposition(value: str | None) -> tuple[str | None, str | None, str | None, tuple[str, ...]]:

@@ -200,6 +200,7 @@ def _structured(scan: _Scan, original: Headers | None, headers: Headers, notice:
                 recipient=info.final_recipient,
                 original_recipient=info.original_recipient,
                 final_recipient_raw=None,
+                diagnostic=mdn.disposition_text(info, notice.first_part),
                 source=STRUCTURED,
             )
             return "mdn", [recipient], info, None, per_message

@@ -12,6 +12,7 @@ from __future__ import annotations
 import enum
 import html
 import json
+import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -79,15 +80,15 @@ def check_download(token: str, now: datetime) -> DownloadCheck:
 
 
 def record_download(check: DownloadCheck, fetch: Fetch, now: datetime) -> FetchVerdict:
-    """A download event for the link's recipient and file (one per minute: browsers and
-    scanners often fetch twice). Classified like an image fetch, since link scanners
-    follow links too. Does not commit."""
+    """A download event for the link's recipient and file, one for every fetch, each
+    classified on its own like an image fetch (link scanners follow links too). Mail gateways
+    fetch a link seconds after delivery, and the recipient opens it a little later: one event
+    a fetch means the person's download is never folded into the scanner's. Does not commit."""
     verdict = classify_request(check.recipient, fetch, now)
-    minute = int(now.timestamp()) // 60
     detail = json.dumps({"attachment_id": check.attachment.id, "filename": check.attachment.filename,
                          "automated": verdict.automated, "rule": verdict.rule, "label": verdict.label})
     record_events([EventInput(recipient=check.recipient, kind="download", source="link",
-                              key=f"download:{check.attachment.id}:{minute}", at=now, detail=detail)])
+                              key=f"download:{check.attachment.id}:{uuid.uuid4().hex}", at=now, detail=detail)])
     return verdict
 
 

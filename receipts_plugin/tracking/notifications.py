@@ -47,6 +47,7 @@ from helpdesk.urls import external_url
 
 from ..models import RecipientStatusRow
 from ..outcomes import reply_outcome
+from ..state import DEAD
 from .clock import now as clock_now
 from .models import NotificationBatch, NotificationItem, NotificationPreferences
 
@@ -57,7 +58,7 @@ READ, BOUNCE = "read", "bounce"
 MAX_DIGEST_DAYS = 7
 MAX_ATTEMPTS = 10
 LOCK_NAME = "receipts-notifications"
-_DEAD = ("bounced", "failed")
+_DEAD = {status.value for status in DEAD}  # bounced, failed or rejected: reached nobody
 
 
 # --------------------------------------------------------------------------- preferences

@@ -5,7 +5,6 @@ automated fetch"; they never change the recipient's status or the reply's check 
 """
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -16,6 +15,7 @@ from helpdesk.models import Message, MessageRecipient
 
 from ..models import DeliveryEventRow
 from .models import LinkRevocation, MessageTracking
+from .pixel import read_detail
 
 OPEN_KINDS = ("pixel-open", "pixel-automated")
 
@@ -68,14 +68,6 @@ class TrackingPanel:
         return bool((self.tracking and self.tracking.open_tracking) or any(o.opens or o.automated for o in self.opens))
 
 
-def _detail(row: DeliveryEventRow) -> dict:
-    try:
-        value = json.loads(row.detail or "{}")
-    except ValueError:
-        return {}
-    return value if isinstance(value, dict) else {}
-
-
 def tracking_panel(message: Message) -> TrackingPanel | None:
     """Downloads and open estimates of one reply; None when it had neither links nor the image."""
     tracking = db.session.get(MessageTracking, message.id)
@@ -91,7 +83,7 @@ def tracking_panel(message: Message) -> TrackingPanel | None:
         recipient = recipients.get(row.recipient_id)
         if recipient is None:
             continue
-        detail = _detail(row)
+        detail = read_detail(row.detail)
         if row.kind == "download":
             downloads.append(DownloadLine(detail.get("filename", "a file"), recipient.name or recipient.address,
                                           recipient.address, row.at,
@@ -102,7 +94,7 @@ def tracking_panel(message: Message) -> TrackingPanel | None:
     for recipient_id, events in by_recipient.items():
         recipient = recipients[recipient_id]
         person = [e.at for e in events if e.kind == "pixel-open"]
-        automated = tuple((e.at, _detail(e).get("label", "an automated service")) for e in events
+        automated = tuple((e.at, read_detail(e.detail).get("label", "an automated service")) for e in events
                           if e.kind == "pixel-automated")
         opens.append(OpenSummary(recipient.name or recipient.address, recipient.address,
                                  min(person, default=None), max(person, default=None), len(person), automated))

@@ -58,6 +58,15 @@ class FetchVerdict:
         return json.dumps({"automated": self.automated, "rule": self.rule, "label": self.label})
 
 
+def read_detail(text: str | None) -> dict:
+    """The JSON detail of an open or download event (what the fetch was, which file), or {}."""
+    try:
+        value = json.loads(text or "{}")
+    except ValueError:
+        return {}
+    return value if isinstance(value, dict) else {}
+
+
 @dataclass(frozen=True, slots=True)
 class _Facts:
     user_agent: str

@@ -4,6 +4,7 @@ from __future__ import annotations
 import os
 import shutil
 import threading
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -15,8 +16,10 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-backg
 ARTIFACTS = Path(os.environ.get("HELPDESK_ARTIFACTS", Path(__file__).resolve().parents[2] / "artifacts"))
 
 
-@pytest.fixture(scope="session")
-def browser():
+@contextmanager
+def chromium():
+    """Debian's Chromium under Playwright. One at a time in a process: Playwright's sync API
+    refuses a second while one runs."""
     if not shutil.which(CHROMIUM) and not Path(CHROMIUM).exists():
         pytest.fail(f"{CHROMIUM} is missing: run .ci/install-debian-packages (make test does)")
     from playwright.sync_api import sync_playwright

@@ -33,6 +33,7 @@ LOWEST_PORT = 20000
 START_ATTEMPTS = 5
 QUEUE_DIRS = ("maildrop", "incoming", "active", "deferred", "hold")
 TIMEOUT = 15.0
+SIEVE_SCRIPT = "rules"  # the one active script a test's rule goes in
 POLL_INTERVAL = 0.1
 
 __all__ = ["MailStack", "MailStackError"]
@@ -59,7 +60,7 @@ class MailStack:
         self.password = self.env["MAIL_PASSWORD"]
         self.users: tuple[str, ...] = tuple(self.env["MAIL_USERS"].split())
         self._stopped_daemons: set[str] = set()
-        self._vacation_users: set[str] = set()
+        self._sieve_users: set[str] = set()
         self._closed = False
 
     # ------------------------------------------------------------ life cycle
@@ -204,8 +205,8 @@ class MailStack:
                 self._daemon("start", name)
         if not self.settle(timeout=3.0):
             self._postfix_tool("postsuper", "-d", "ALL")
-        for user in list(self._vacation_users):
-            self.clear_vacation(user)
+        for user in list(self._sieve_users):
+            self.clear_sieve(user)
         self._doveadm("expunge", "-A", "mailbox", "*", "all")
 
     def settle(self, timeout: float = 10.0) -> bool:
@@ -228,18 +229,26 @@ class MailStack:
         """Activate a Sieve vacation rule (RFC 5230) for ``user``: Pigeonhole then answers mail
         addressed to ``user`` in To/Cc with a real RFC 3834 auto-reply, once per sender (a fresh
         handle per call, so an earlier test's reply does not suppress this one)."""
-        script = (
-            'require ["vacation"];\n'
-            f"vacation :days 1 :handle {sieve_string(uuid.uuid4().hex)}"
-            f" :subject {sieve_string(subject)} {sieve_string(body)};\n"
-        )
-        self._doveadm("sieve", "put", "-a", "-u", user, "vacation", stdin=script)
-        self._vacation_users.add(user)
+        self._put_sieve(user, 'require ["vacation"];\n'
+                              f"vacation :days 1 :handle {sieve_string(uuid.uuid4().hex)}"
+                              f" :subject {sieve_string(subject)} {sieve_string(body)};\n")
 
-    def clear_vacation(self, user: str) -> None:
-        """Remove the vacation rule set by :meth:`set_vacation`."""
-        self._doveadm("sieve", "delete", "-a", "-u", user, "vacation")
-        self._vacation_users.discard(user)
+    def set_reject(self, user: str, reason: str) -> None:
+        """Activate a Sieve ``reject`` rule (RFC 5429) for ``user``: Dovecot's LMTP accepts the
+        mail (a success DSN says "delivered"), then Pigeonhole throws it away and sends the
+        envelope sender a real MDN with disposition ``automatic-action/...; deleted`` whose
+        first part carries ``reason``."""
+        self._put_sieve(user, f'require ["reject"];\nreject {sieve_string(reason)};\n')
+
+    def clear_sieve(self, user: str) -> None:
+        """Remove the rule set by :meth:`set_vacation` or :meth:`set_reject`."""
+        self._doveadm("sieve", "delete", "-a", "-u", user, SIEVE_SCRIPT)
+        self._sieve_users.discard(user)
+
+    def _put_sieve(self, user: str, script: str) -> None:
+        """Make ``script`` the user's one active Sieve script (replacing any earlier rule)."""
+        self._doveadm("sieve", "put", "-a", "-u", user, SIEVE_SCRIPT, stdin=script)
+        self._sieve_users.add(user)
 
     # ------------------------------------------------------------ logs and tools
     def postfix_log(self) -> str:

@@ -16,7 +16,7 @@ from helpdesk.mail.fetch import fetch_support_mailbox
 from helpdesk.models import InboundRecord, MailboxCheckpoint
 from receipts_plugin.models import DeliveryEventRow, Mailbox, StoredReport
 from receipts_plugin.poller import idle_supervisor, idle_watcher, poll_mailbox
-from tests.helpers import secret, support_inbox_config
+from tests.helpers import login, secret, support_inbox_config
 from tests.receipts.builders import mdn, postfix_dsn
 from tests.receipts.factories import receipt_to
 from tests.receipts.poller_support import (  # noqa: F401 - fixtures
@@ -275,3 +275,35 @@ def test_a_password_file_is_read_when_polling(stack, desk):
     wait_for_count(stack, 1)
     mailbox = add_mailbox(stack, password=None, password_file=secret("bounces-password", stack.password + "\n"))
     assert poll_mailbox(mailbox).outcomes["matched"] == 1
+
+
+def test_a_mail_filters_rejection_is_a_problem_with_its_reason(stack, desk, client):
+    """Bob's Sieve rejects the reply: Dovecot accepted it (a success DSN says "delivered"),
+    then Pigeonhole threw it away and sent an RFC 5429 MDN "deleted" with the filter's words.
+    Bob shows as rejected, with those words; the reply warns, like a partial bounce."""
+    stack.set_reject("bob@customer.test", "I do not accept mail from the help desk.")
+    reply = send_reply(desk, to="alice@customer.test", cc="bob@customer.test")
+    wait_for_count(stack, 3)  # two success DSNs and the MDN
+    stack.settle()
+
+    summary = poll_mailbox(add_mailbox(stack))
+
+    assert (summary.kinds["dsn"], summary.kinds["mdn"], summary.outcomes["matched"]) == (2, 1, 3)
+    assert events_of(reply, "bob@customer.test") == ["dsn-delivered", "mdn-rejected", "smtp-accepted"]
+    assert (status_of(reply, "alice@customer.test"), status_of(reply, "bob@customer.test")) == ("delivered", "rejected")
+    login(client, desk[2])
+    info = client.get(f"/api/v1/messages/{reply.id}/read-info").get_json()
+    assert info["state"]["label"] == "Delivered" and info["state"]["partial_problem"] is True
+    assert "Delivered to 1 of 2." in info["state"]["tooltip"]
+    assert "Not delivered to 1 of 2: bob@customer.test." in info["state"]["tooltip"]
+    bob = next(r for r in info["recipients"] if r["address"] == "bob@customer.test")
+    assert bob["status"] == "rejected" and bob["problem"]["kind"] == "mdn-rejected"
+    assert bob["problem"]["diagnostic"] == ("Your message to <bob@customer.test> was automatically rejected: "
+                                            "I do not accept mail from the help desk.")
+    assert "mail filter" in bob["problem"]["explanation"]
+    page = client.get(f"/messages/{reply.id}/read-info").get_data(as_text=True)
+    assert "Rejected by a mail filter" in page
+    assert "Their mail filter said: Your message to &lt;bob@customer.test&gt; was automatically rejected: " \
+           "I do not accept mail from the help desk." in page
+    thread = client.get(f"/tickets/{reply.ticket_id}").get_data(as_text=True)
+    assert "&#9888; 1 not delivered" in thread

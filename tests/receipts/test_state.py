@@ -26,11 +26,12 @@ def at(minutes: int) -> datetime:
 
 
 def oracle(recipients) -> K:
-    """The product spec's table, written independently of the implementation."""
+    """The product spec's table, written independently of the implementation. A recipient
+    whose mail filter rejected the reply (issue 16) got it no more than one it bounced for."""
     statuses = [s for _, s in recipients]
     if all(s == S.FAILED for s in statuses):
         return K.FAILED
-    if all(s in (S.BOUNCED, S.FAILED) for s in statuses):
+    if all(s in (S.BOUNCED, S.FAILED, S.REJECTED) for s in statuses):
         return K.BOUNCED
     if all(s in (S.UNKNOWN, S.FAILED) for s in statuses):  # our relay accepted it for nobody yet
         return K.NOT_SENT
@@ -56,7 +57,7 @@ def test_check_marks_for_every_combination_of_roles_and_statuses(count):
         state = reply_state(views, tracked=True)
         assert state.state is oracle(combo), combo
         assert state.label and state.tooltip.startswith(state.label)
-        dead = sum(s in (S.BOUNCED, S.FAILED) for _, s in combo)
+        dead = sum(s in (S.BOUNCED, S.FAILED, S.REJECTED) for _, s in combo)
         assert state.partial_problem == (0 < dead < count)
         checked += 1
     assert checked > 0
@@ -105,6 +106,8 @@ EVENT_SETS = {
     "denied receipt": [ev("smtp-accepted", 0), ev("mdn-denied", 20), ev("read-notice-not-read", 25)],
     "read notice and deleted": [ev("smtp-accepted", 0), ev("mdn-deleted", 10), ev("read-notice", 15),
                                 ev("mdn-displayed", 40)],
+    "delivered, then a filter rejected it": [ev("smtp-accepted", 0), ev("dsn-delivered", 1),
+                                             ev("mdn-rejected", 1, diagnostic="I do not accept mail from you.")],
 }
 
 
@@ -127,6 +130,19 @@ def test_expected_states_of_the_event_sets():
     assert states["denied receipt"].receipt_declined and states["denied receipt"].status is S.DELETED
     assert states["read notice and deleted"].first_read_at == at(15)
     assert states["read notice and deleted"].last_read_at == at(40)
+    rejected = states["delivered, then a filter rejected it"]
+    assert rejected.status is S.REJECTED and rejected.delivered_at == at(1)  # the server had accepted it
+    assert (rejected.latest_problem.kind, rejected.latest_problem.diagnostic) == \
+        ("mdn-rejected", "I do not accept mail from you.")
+
+
+def test_a_filters_rejection_is_a_problem_on_the_reply_like_a_bounce():
+    state = reply_state([RecipientView("to", S.READ, "alice@x.test"), RecipientView("cc", S.REJECTED, "bob@x.test")],
+                        tracked=True)
+    assert (state.state, state.partial_problem, state.problem_count) == (K.READ_BY_TO, True, 1)
+    assert "Delivered to 1 of 2: alice@x.test (To). Not delivered to 1 of 2: bob@x.test." in state.tooltip
+    alone = reply_state([RecipientView("to", S.REJECTED, "bob@x.test")], tracked=True)
+    assert alone.state is K.BOUNCED
 
 
 def test_an_mdn_implies_delivery():
@@ -143,7 +159,7 @@ def test_no_events_is_unknown():
 
 
 KINDS = ["smtp-accepted", "smtp-refused", "dsn-delivered", "dsn-delayed", "dsn-failed", "bounce-soft",
-         "mdn-displayed", "mdn-deleted", "mdn-dispatched", "mdn-processed", "mdn-denied", "mdn-failed",
+         "mdn-displayed", "mdn-deleted", "mdn-rejected", "mdn-dispatched", "mdn-processed", "mdn-denied", "mdn-failed",
          "read-notice", "read-notice-not-read", "pixel-open", "download"]
 events_strategy = st.lists(st.builds(lambda k, m, n: ev(k, m, f"{k}:{n}"), st.sampled_from(KINDS),
                                      st.integers(0, 500), st.integers(0, 3)), max_size=12)

@@ -2,6 +2,9 @@
 bad links; download events in the panel; revoking; the department's link options."""
 from __future__ import annotations
 
+import json
+from datetime import timedelta
+
 import pytest
 
 from helpdesk.extensions import db
@@ -292,3 +295,42 @@ def test_link_options_page_checks_each_field(app, client, desk):
 def test_agents_may_not_change_link_options(app, client, desk):
     login(client, desk[2])
     assert client.get("/admin/privacy/download-links").status_code == 403
+
+
+CHROME_ON_A_MAC = ("Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/537.36 (KHTML, like Gecko) "
+                   "Chrome/126.0.0.0 Safari/537.36")
+
+
+def test_every_fetch_is_recorded_and_a_persons_download_is_never_swallowed_by_a_scanners(
+        app, client, desk, clock):
+    """What a mail gateway does: it fetches the link seconds after delivery; the recipient
+    opens it in a browser half a minute later, and again. Each fetch is its own event,
+    classified on its own, and the history says which file and who fetched it."""
+    support, _, agent = desk
+    switch_on(support, opens=False)
+    reply = reply_with_file(agent, support, cc="")
+    send_message(reply.id)
+    alice = recipient(reply, "alice@customer.test")
+    sent_at = alice.accepted_at.replace(second=0, microsecond=0)  # every fetch below falls in one minute
+    alice.accepted_at = sent_at
+    db.session.commit()
+    path = download_paths(outbox_copies(app)["alice@customer.test"])[0]
+    fetches = [(15, DESKTOP_CHROME), (33, CHROME_ON_A_MAC), (52, CHROME_ON_A_MAC), (88, CHROME_ON_A_MAC)]
+    for seconds, agent_string in fetches:
+        clock.set(sent_at + timedelta(seconds=seconds))
+        assert client.get(path, headers={"User-Agent": agent_string}).status_code == 200
+
+    events = db.session.scalars(db.select(DeliveryEventRow).where(DeliveryEventRow.kind == "download")
+                                .order_by(DeliveryEventRow.at)).all()
+    assert [(e.at - sent_at).total_seconds() for e in events] == [15, 33, 52, 88]
+    assert [json.loads(e.detail)["rule"] for e in events] == ["seconds-after-delivery", "person", "person", "person"]
+    login(client, agent)
+    data = client.get(f"/api/v1/messages/{reply.id}/tracking").get_json()
+    assert [d["automated"] for d in data["downloads"]] == [True, False, False, False]
+    history = [e["label"] for e in client.get(f"/api/v1/messages/{reply.id}/read-info").get_json()["recipients"][0]
+               ["events"] if e["kind"] == "download"]
+    assert history == ["file.pdf fetched by an automated client, not a person: a scanner (fetched within 20 s of "
+                       "delivery)", *["File downloaded: file.pdf (by a person, an estimate)"] * 3]
+    page = client.get(f"/messages/{reply.id}/read-info").get_data(as_text=True)
+    assert page.count("File downloaded: file.pdf (by a person, an estimate)") == 3
+    assert page.count("Alice downloaded file.pdf at") == 3

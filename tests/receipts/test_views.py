@@ -35,7 +35,7 @@ def test_the_thread_shows_the_check_mark_state_with_label_tooltip_and_partial_wa
     assert f'href="/messages/{reply.id}/read-info"' in state  # works without JavaScript
     assert 'title="Read by a To recipient. Read by 1 of 4: alice@customer.test (To).' in state
     assert text(state) == "✓✓ Read by a To recipient · 1 of 4 read ⚠ 1 not delivered"
-    assert 'title="1 of 4 recipients: bounced or failed' in state
+    assert 'title="1 of 4 recipients: bounced, failed or rejected' in state
     menu = element(article, "details", 'class="menu"')
     assert text(element(menu, "a", 'class="rr-track"')) == "Track delivery"
     assert 'class="rr-refresh"' in thread(client, reply.ticket_id)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from flask_wtf import FlaskForm
 from flask_wtf.file import MultipleFileField
 from wtforms import BooleanField, EmailField, PasswordField, SelectField, SelectMultipleField, StringField, TextAreaField
+from wtforms import ValidationError as FieldError
 from wtforms.fields import TimeField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
@@ -13,17 +14,37 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from .models import AgentRole, Channel, TicketPriority, TicketStatus
 from .services.errors import ValidationError
+from .text import CONTROL_CHARACTERS_MESSAGE, has_control_characters
+
+
+def one_line_text(form, field) -> None:
+    """The shared validator of one-line fields: no line breaks or control characters, which
+    would break the mail headers such text ends up in (subjects, names, addresses)."""
+    if field.data and has_control_characters(field.data):
+        raise FieldError(CONTROL_CHARACTERS_MESSAGE)
+
+
+def _is_one_line(field) -> bool:
+    return isinstance(field, StringField) and not isinstance(field, (TextAreaField, PasswordField))
 
 
 class Form(FlaskForm):
     """A form whose text fields are "" (never None) when a request leaves them out, so the
-    services always receive strings and a hand-made POST gets messages, not an error."""
+    services always receive strings and a hand-made POST gets messages, not an error; and
+    whose one-line text fields refuse control characters (:func:`one_line_text`)."""
 
     def process(self, *args, **kwargs) -> None:
         super().process(*args, **kwargs)
         for field in self:
             if isinstance(field, StringField) and field.data is None:
                 field.data = ""
+
+    def validate(self, extra_validators=None) -> bool:
+        extra = {name: list(validators) for name, validators in (extra_validators or {}).items()}
+        for field in self:
+            if _is_one_line(field):
+                extra.setdefault(field.name, []).append(one_line_text)
+        return super().validate(extra)
 
 
 def show_errors(form: FlaskForm, error: ValidationError) -> None:

@@ -5,7 +5,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, s
 from flask_login import current_user, login_required
 
 from ..extensions import db
-from ..mail.addresses import header_addresses
+from ..mail.addresses import AddressError, parse_address_list
 from ..forms import NewTicketForm, NoteForm, ReplyForm, TicketUpdateForm, options, show_errors
 from ..mail.outgoing import send_message
 from ..models import Attachment, Channel, Contact, Message, TicketPriority, TicketStatus
@@ -73,12 +73,21 @@ def _thread_page(ticket, reply_form=None, note_form=None, status=200):
     messages = ticket_service.thread_messages(ticket.id)
     reply_form = reply_form or ReplyForm(formdata=None, obj=ticket_service.reply_defaults(ticket, messages))
     update_form = TicketUpdateForm(formdata=None, status=ticket.status.value, priority=ticket.priority.value)
-    addresses = [a.strip() for text in (reply_form.to.data, reply_form.cc.data, reply_form.bcc.data)
-                 for a in (text or "").replace(";", ",").split(",") if "@" in a]
-    warnings = undeliverable_among([a.email for a in header_addresses(addresses)])
+    warnings = undeliverable_among(_typed_addresses(reply_form))
     return render_template("tickets/thread.html", ticket=ticket, messages=messages, reply_form=reply_form,
                            note_form=note_form or NoteForm(formdata=None), update_form=update_form,
                            undeliverable=warnings), status
+
+
+def _typed_addresses(form: ReplyForm) -> list[str]:
+    """The addresses in the composer's fields that parse (a field with an error shows it instead)."""
+    found: list[str] = []
+    for text in (form.to.data, form.cc.data, form.bcc.data):
+        try:
+            found += [address.email for address in parse_address_list(text or "")]
+        except AddressError:
+            pass
+    return found
 
 
 @bp.route("/tickets/<int:ticket_id>")

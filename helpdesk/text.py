@@ -24,3 +24,14 @@ def has_control_characters(text: str) -> bool:
 def one_line(text: str) -> str:
     """``text`` with each run of control characters replaced by one space, and trimmed."""
     return _CONTROL_RUNS.sub(" ", text).strip()
+
+
+_UNSAFE_IN_FILENAMES = re.compile(r"[\\/\x00-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+def safe_filename(name: str, fallback: str = "attachment") -> str:
+    """A file name without folders or control characters, whoever chose it (a customer's
+    mail, an agent's upload): ``../../etc/passwd`` becomes ``_.._etc_passwd``; at most 255
+    characters; ``fallback`` when nothing is left."""
+    cleaned = _UNSAFE_IN_FILENAMES.sub("_", name).strip(". ")
+    return cleaned[:255] or fallback

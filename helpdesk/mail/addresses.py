@@ -14,6 +14,7 @@ from ..text import has_control_characters
 
 _HEADERS = HeaderRegistry()  # the modern (email.policy.default) header classes
 _SEPARATORS = re.compile(r'[\s,;<>"()]')
+_SPECIALS = re.compile(r'[][\\()<>@,:;".]')  # RFC 5322 specials: a name holding one is quoted
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,9 +23,18 @@ class Address:
     name: str = ""
 
     def __str__(self) -> str:
-        from email.utils import formataddr
+        return mailbox_text(self.name, self.email)
 
-        return formataddr((self.name, self.email)) if self.name else self.email
+
+def mailbox_text(name: str, email: str) -> str:
+    """"Name <email>" as people read and type it, and as :func:`parse_address_list` reads it
+    back: the name in quotes when it holds a comma or another special character, never
+    RFC 2047-encoded (that is for headers, see :func:`helpdesk.mail.compose.build_email`)."""
+    if not name:
+        return email
+    if _SPECIALS.search(name):
+        name = '"' + name.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    return f"{name} <{email}>"
 
 
 class AddressError(ValueError):

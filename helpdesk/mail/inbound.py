@@ -18,10 +18,11 @@ from email.utils import getaddresses, parsedate_to_datetime
 
 import nh3
 
+from ..text import safe_filename
 from .addresses import Address, header_addresses, normalise
 
 MAX_TEXT_CHARS = 1_000_000
-_MSGID = re.compile(r"<([^<>\s]+)>")
+_MSGID = re.compile(r"<([^<>\s\x00-\x1f\x7f]+)>")
 _FALLBACK_CHARSETS = ("utf-8", "cp1252")
 _CHARSET_ALIASES = {"unknown-8bit": None, "x-unknown": None, "ks_c_5601-1987": "cp949",
                     "gb2312": "gb18030", "gbk": "gb18030", "iso-8859-8-i": "iso-8859-8"}
@@ -99,7 +100,7 @@ def decode_bytes(data: bytes, charset: str | None) -> str:
 def message_ids(value: str) -> list[str]:
     """Message-IDs in a header, without angle brackets (bare ids accepted when alone)."""
     found = _MSGID.findall(value or "")
-    if not found and value and "@" in value and " " not in value.strip():
+    if not found and value and "@" in value and not re.search(r"[\s\x00-\x1f\x7f]", value.strip()):
         found = [value.strip().strip("<>")]
     return found
 
@@ -136,13 +137,9 @@ def _filename(part: EmailMessage, index: int) -> str:
         name = part.get_filename()
     except Exception:  # noqa: BLE001
         name = None
-    name = decode_text_header(name) if name else ""
-    name = re.sub(r"[\\/\x00-\x1f]", "_", name).strip(". ")
-    if not name:
-        extension = {"message/rfc822": ".eml", "text/plain": ".txt", "text/html": ".html"}.get(
-            part.get_content_type(), ".bin")
-        name = f"part-{index}{extension}"
-    return name[:255]
+    extension = {"message/rfc822": ".eml", "text/plain": ".txt", "text/html": ".html"}.get(
+        part.get_content_type(), ".bin")
+    return safe_filename(decode_text_header(name) if name else "", fallback=f"part-{index}{extension}")
 
 
 def _walk(mail: EmailMessage, defects: list[str]) -> tuple[str, str | None, list[InboundFile]]:

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..extensions import db
+from ..mail.addresses import mailbox_text
 from .base import UTCDateTime, str_enum, utcnow
 
 
@@ -110,7 +111,7 @@ class Contact(db.Model):
 
     @property
     def display(self) -> str:
-        return f"{self.name} <{self.email}>" if self.name else self.email
+        return mailbox_text(self.name, self.email)
 
     def __repr__(self) -> str:
         return f"<Contact {self.email}>"

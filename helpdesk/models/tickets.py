@@ -8,6 +8,7 @@ from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, Unique
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
+from ..mail.addresses import mailbox_text
 from .base import UTCDateTime, str_enum, utcnow
 from .people import Agent, Contact, Department
 
@@ -169,7 +170,7 @@ class MessageRecipient(db.Model):
 
     @property
     def display(self) -> str:
-        return f"{self.name} <{self.address}>" if self.name else self.address
+        return mailbox_text(self.name, self.address)
 
 
 class Attachment(db.Model):

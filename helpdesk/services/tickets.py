@@ -30,6 +30,7 @@ from ..models import (
     utcnow,
 )
 from ..signals import message_created, ticket_created
+from ..text import one_line, safe_filename
 from .access import can_use_department, restrict_tickets
 from .contacts import get_or_create_contact, undeliverable_among
 from .errors import ValidationError
@@ -150,7 +151,7 @@ def _store_attachments(message: Message, files: Sequence[UploadedFile]) -> None:
             raise ValidationError({"attachments": [
                 f"{upload.filename} could not be saved ({exc.strerror}); nothing was saved, try again later."]}) from exc
         message.attachments.append(Attachment(
-            filename=upload.filename[:255] or "attachment", content_type=upload.content_type[:255],
+            filename=safe_filename(upload.filename), content_type=one_line(upload.content_type)[:255],
             size=len(upload.data), sha256=digest))
 
 

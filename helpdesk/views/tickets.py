@@ -14,6 +14,7 @@ from ..services.contacts import clear_undeliverable, undeliverable_among
 from ..services.errors import ValidationError
 from ..services.storage import path_for
 from ..services.tickets import ReplyDraft, UploadedFile
+from ..text import safe_filename
 
 from . import safe_next
 
@@ -164,7 +165,7 @@ def attachment(attachment_id: int):
     item = db.session.get(Attachment, attachment_id) or abort(404)
     access.ticket_for(current_user, item.message.ticket_id)
     response = send_file(path_for(item.sha256), mimetype="application/octet-stream", as_attachment=True,
-                         download_name=item.filename)
+                         download_name=safe_filename(item.filename))
     response.headers["X-Content-Type-Options"] = "nosniff"
     return response
 

@@ -107,3 +107,27 @@ def test_an_inbound_message_id_with_a_control_character_is_not_kept():
 
     assert message_ids("<good@x.test> <bad\x00id@x.test>") == ["good@x.test"]
     assert message_ids("bare\x01@x.test") == []
+
+
+def test_an_uploaded_file_name_is_sanitised_like_an_inbound_one(app, client, desk):
+    """Kept, downloaded and mailed without its folders: ``../../../../etc/passwd`` cannot
+    name a path anywhere."""
+    import io
+
+    from helpdesk.models import Attachment
+    from tests.helpers import csrf_token
+
+    support, agent, _ = desk
+    ticket = make_ticket(agent, support)
+    login(client, agent)
+    form = {"to": "alice@customer.test", "body": "see file", "status": "", "csrf_token": csrf_token(client, "/"),
+            "attachments": (io.BytesIO(b"root:x:0:0"), "../../../../etc/passwd")}
+    assert client.post(f"/tickets/{ticket.id}/reply", data=form, content_type="multipart/form-data").status_code == 302
+    attachment = db.session.scalars(db.select(Attachment)).one()
+    assert attachment.filename == "_.._.._.._etc_passwd"
+    [mail] = outbox_mails(app)
+    assert [part.get_filename() for part in mail.iter_attachments()] == ["_.._.._.._etc_passwd"]
+    attachment.filename = "..\\..\\boot.ini"  # stored before names were sanitised
+    db.session.commit()
+    disposition = client.get(f"/attachments/{attachment.id}").headers["Content-Disposition"]
+    assert "/" not in disposition and "\\" not in disposition and "_.._boot.ini" in disposition

@@ -32,7 +32,7 @@ POLICIES = {
     "health.healthz": "public", "health.readyz": "public", "auth.login": "public",
     "receipts_tracking.download": "token", "receipts_tracking.pixel": "token",
     "auth.logout": "sign-out", "tickets.index": "signed-in", "tickets.new": "signed-in",
-    "api.tickets": "signed-in", "tickets.clear_contact_mark": "signed-in",
+    "api.tickets": "signed-in", "tickets.clear_contact_mark": "department",
     "receipts_tracking.preferences": "signed-in",
     "tickets.thread": "department", "tickets.reply": "department", "tickets.note": "department",
     "tickets.update": "department", "tickets.clear_attention": "department", "tickets.attachment": "department", "api.ticket": "department",

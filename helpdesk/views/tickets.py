@@ -8,7 +8,7 @@ from ..extensions import db
 from ..mail.addresses import AddressError, parse_address_list
 from ..forms import NewTicketForm, NoteForm, ReplyForm, TicketUpdateForm, options, show_errors
 from ..mail.outgoing import send_message
-from ..models import Attachment, Channel, Contact, Message, TicketPriority, TicketStatus
+from ..models import Attachment, Channel, Message, TicketPriority, TicketStatus
 from ..services import access, tickets as ticket_service
 from ..services.contacts import clear_undeliverable, undeliverable_among
 from ..services.errors import ValidationError
@@ -77,7 +77,8 @@ def _thread_page(ticket, reply_form=None, note_form=None, status=200):
     warnings = undeliverable_among(_typed_addresses(reply_form))
     return render_template("tickets/thread.html", ticket=ticket, messages=messages, reply_form=reply_form,
                            note_form=note_form or NoteForm(formdata=None), update_form=update_form,
-                           undeliverable=warnings), status
+                           undeliverable=warnings,
+                           clearable=access.visible_contact_ids(current_user, [c.id for c in warnings])), status
 
 
 def _typed_addresses(form: ReplyForm) -> list[str]:
@@ -173,7 +174,7 @@ def attachment(attachment_id: int):
 @bp.route("/contacts/<int:contact_id>/clear-undeliverable", methods=["POST"])
 @login_required
 def clear_contact_mark(contact_id: int):
-    contact = db.session.get(Contact, contact_id) or abort(404)
+    contact = access.contact_for(current_user, contact_id)
     clear_undeliverable(contact, current_user)
     flash(f"{contact.email} is no longer marked as undeliverable.", "success")
     return redirect(safe_next(request.form.get("next")))

@@ -78,6 +78,10 @@ class Ticket(db.Model):
     department_id: Mapped[int] = mapped_column(ForeignKey("departments.id"), index=True)
     requester_id: Mapped[int] = mapped_column(ForeignKey("contacts.id"), index=True)
     assignee_id: Mapped[int | None] = mapped_column(ForeignKey("agents.id", ondelete="SET NULL"))
+    #: The ticket whose thread this one's first mail answered although its sender took no part
+    #: in it (a stranger's mail naming that thread's Message-ID, or its reference): kept apart,
+    #: and linked, shown on both.
+    linked_ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id", ondelete="SET NULL"), index=True)
     #: Why the ticket needs attention (e.g. "A reply bounced for every recipient"); None when fine.
     attention: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -86,6 +90,7 @@ class Ticket(db.Model):
     department: Mapped[Department] = relationship()
     requester: Mapped[Contact] = relationship()
     assignee: Mapped[Agent | None] = relationship()
+    linked_ticket: Mapped[Ticket | None] = relationship(remote_side=[id])
     messages: Mapped[list[Message]] = relationship(
         back_populates="ticket", order_by="(Message.created_at, Message.id)", cascade="all, delete-orphan"
     )
@@ -101,7 +106,7 @@ class Message(db.Model):
     ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"), index=True)
     direction: Mapped[MessageDirection] = mapped_column(str_enum(MessageDirection, "message_direction"))
     author_id: Mapped[int | None] = mapped_column(ForeignKey("agents.id", ondelete="SET NULL"))
-    contact_id: Mapped[int | None] = mapped_column(ForeignKey("contacts.id"))
+    contact_id: Mapped[int | None] = mapped_column(ForeignKey("contacts.id"), index=True)
     from_address: Mapped[str] = mapped_column(String(320))
     from_name: Mapped[str] = mapped_column(String(200), default="")
     #: Inbound only: the To and Cc headers as received (outbound keeps MessageRecipient rows).
@@ -153,7 +158,7 @@ class MessageRecipient(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     message_id: Mapped[int] = mapped_column(ForeignKey("messages.id", ondelete="CASCADE"), index=True)
-    contact_id: Mapped[int | None] = mapped_column(ForeignKey("contacts.id"))
+    contact_id: Mapped[int | None] = mapped_column(ForeignKey("contacts.id"), index=True)
     role: Mapped[RecipientRole] = mapped_column(str_enum(RecipientRole, "recipient_role"))
     address: Mapped[str] = mapped_column(String(320))
     name: Mapped[str] = mapped_column(String(200), default="")

@@ -138,6 +138,14 @@ def thread_messages(ticket_id: int) -> list[Message]:
                  db.joinedload(Message.author), db.joinedload(Message.ticket))))
 
 
+def linked_tickets(ticket: Ticket, agent: Agent) -> list[Ticket]:
+    """The tickets linked to ``ticket`` either way (see ``Ticket.linked_ticket_id``) that
+    ``agent`` may see."""
+    query = select(Ticket).where(or_(Ticket.id == ticket.linked_ticket_id, Ticket.linked_ticket_id == ticket.id))
+    return list(db.session.scalars(restrict_tickets(query, agent).options(db.joinedload(Ticket.requester))
+                                   .order_by(Ticket.id)))
+
+
 def _store_attachments(message: Message, files: Sequence[UploadedFile]) -> None:
     limit = int(current_app.config["MAX_ATTACHMENT_BYTES"])
     too_big = [f.filename for f in files if len(f.data) > limit]

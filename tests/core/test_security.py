@@ -179,3 +179,28 @@ def test_a_new_password_signs_out_the_sessions_of_the_old_one(app):
     assert post_form(admins, f"/admin/agents/{admin.id}", own, page=f"/admin/agents/{admin.id}").status_code == 302
     assert admins.get("/").status_code == 200
     assert other_window.get("/").status_code == 302
+
+
+def test_a_new_sqlite_database_file_is_readable_by_its_owner_only(app_config, tmp_path):
+    """It holds every ticket and password hash: 0600, like the secret key (and so its WAL)."""
+    import os
+    import stat
+
+    from flask_migrate import upgrade
+
+    from helpdesk import create_app
+
+    path = tmp_path / "private" / "helpdesk.sqlite3"
+    path.parent.mkdir()
+    umask = os.umask(0o022)  # the usual umask, which gives new files 0644
+    try:
+        app = create_app({**app_config, "DATABASE_URL": f"sqlite:///{path}"})
+        with app.app_context():
+            upgrade(revision="heads")
+            make_department()
+            assert stat.S_IMODE(path.stat().st_mode) == 0o600
+            assert stat.S_IMODE(path.with_name(path.name + "-wal").stat().st_mode) == 0o600
+            db.session.remove()
+            db.engine.dispose()
+    finally:
+        os.umask(umask)

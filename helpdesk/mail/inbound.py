@@ -106,8 +106,17 @@ def message_ids(value: str) -> list[str]:
 
 
 def sanitise_html(html: str) -> str:
-    """Markup safe to show agents: no scripts, styles, forms, event handlers or javascript: URLs."""
-    return nh3.clean(html, url_schemes={"http", "https", "mailto", "cid"}, link_rel="noopener noreferrer nofollow")
+    """Markup safe to show agents: no scripts, styles, forms, event handlers or javascript: URLs,
+    and no remote images: an image's web address is removed (its alt text stays), so opening a
+    mail never tells its sender (a tracking pixel) or anyone else when an agent read it."""
+    return nh3.clean(html, url_schemes={"http", "https", "mailto", "cid"}, link_rel="noopener noreferrer nofollow",
+                     attribute_filter=_without_remote_images)
+
+
+def _without_remote_images(element: str, attribute: str, value: str) -> str | None:
+    if element == "img" and attribute == "src" and not value.strip().lower().startswith("cid:"):
+        return None
+    return value
 
 
 def html_to_text(html: str) -> str:

@@ -146,6 +146,12 @@ class Message(db.Model):
     def is_outbound(self) -> bool:
         return self.direction is MessageDirection.OUTBOUND
 
+    @property
+    def has_hidden_images(self) -> bool:
+        """The HTML had images, which are not shown: remote ones were removed at intake
+        (:func:`helpdesk.mail.inbound.sanitise_html`), inline ones are listed as attachments."""
+        return "<img" in (self.html_body or "")
+
     def recipients_with_role(self, role: RecipientRole) -> list[MessageRecipient]:
         return [r for r in self.recipients if r.role is role]
 

@@ -232,3 +232,20 @@ def test_a_database_outage_defers_the_mail_instead_of_quarantining_it(support, m
     with pytest.raises(intake.IntakeDeferred, match="database unavailable"):
         process_inbound(mail(), SOURCE)
     assert db.session.query(InboundRecord).count() == 0  # nothing quarantined: it stays on the server
+
+
+def test_remote_images_are_removed_from_html_mail_and_the_page_says_so(support, client):
+    """A tracking pixel or a remote logo would tell the sender when an agent read the mail."""
+    message = EmailMessage()
+    message["From"], message["To"], message["Subject"] = "alice@customer.test", support.email, "Newsletter"
+    message.set_content("Hello")
+    message.add_alternative('<p>Hello <img src="https://tracker.example/p.gif?u=1" alt="Logo">'
+                            '<img src="//cdn.example/x.png"> <a href="https://customer.test/help">help</a></p>',
+                            subtype="html")
+    result = process_inbound(bytes(message), SOURCE)
+    [stored] = db.session.get(Ticket, result.ticket_id).messages
+    assert "tracker.example" not in stored.html_body and "cdn.example" not in stored.html_body
+    assert '<img alt="Logo">' in stored.html_body and 'href="https://customer.test/help"' in stored.html_body
+    login(client, make_agent(departments=[support]))
+    page = client.get(f"/tickets/{result.ticket_id}").get_data(as_text=True)
+    assert "images from the web were removed" in " ".join(page.split())

@@ -22,8 +22,9 @@ from ..models import Agent, AgentSession, utcnow
 
 
 def lifetime() -> timedelta:
-    """How long a session lasts at most (``SESSION_LIFETIME_DAYS``), remembered or not."""
-    return timedelta(days=float(current_app.config["SESSION_LIFETIME_DAYS"]))
+    """How long a session lasts at most, remembered or not: ``SESSION_LIFETIME_DAYS``, which
+    the configuration also gives the remember cookie (``REMEMBER_COOKIE_DURATION``)."""
+    return current_app.config["REMEMBER_COOKIE_DURATION"]
 
 
 def _hash(key: str) -> str:

@@ -24,14 +24,26 @@ def one_line_text(form, field) -> None:
         raise FieldError(CONTROL_CHARACTERS_MESSAGE)
 
 
-def _is_one_line(field) -> bool:
-    return isinstance(field, StringField) and not isinstance(field, (TextAreaField, PasswordField))
+def no_nul(form, field) -> None:
+    """Multi-line text may hold line breaks, never a NUL (which PostgreSQL cannot store)."""
+    if field.data and "\x00" in field.data:
+        raise FieldError("Remove the NUL character: it is not allowed in text.")
+
+
+def _validator_for(field):
+    """The shared control-character validator a text field gets, if any."""
+    if isinstance(field, TextAreaField):
+        return no_nul
+    if isinstance(field, StringField) and not isinstance(field, PasswordField):
+        return one_line_text
+    return None
 
 
 class Form(FlaskForm):
     """A form whose text fields are "" (never None) when a request leaves them out, so the
     services always receive strings and a hand-made POST gets messages, not an error; and
-    whose one-line text fields refuse control characters (:func:`one_line_text`)."""
+    whose one-line text fields refuse control characters (:func:`one_line_text`), and
+    multi-line ones NUL (:func:`no_nul`)."""
 
     def process(self, *args, **kwargs) -> None:
         super().process(*args, **kwargs)
@@ -42,8 +54,8 @@ class Form(FlaskForm):
     def validate(self, extra_validators=None) -> bool:
         extra = {name: list(validators) for name, validators in (extra_validators or {}).items()}
         for field in self:
-            if _is_one_line(field):
-                extra.setdefault(field.name, []).append(one_line_text)
+            if validator := _validator_for(field):
+                extra.setdefault(field.name, []).append(validator)
         return super().validate(extra)
 
 

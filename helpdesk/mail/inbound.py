@@ -138,7 +138,11 @@ def _part_text(part: EmailMessage, defects: list[str]) -> str:
     if len(payload) > MAX_TEXT_CHARS:
         defects.append(f"text part cut to {MAX_TEXT_CHARS} bytes")
         payload = payload[:MAX_TEXT_CHARS]
-    return decode_bytes(payload, part.get_content_charset())
+    text = decode_bytes(payload, part.get_content_charset())
+    if "\x00" in text:  # never meant to be read, and PostgreSQL cannot store it
+        defects.append("NUL characters removed")
+        text = text.replace("\x00", "")
+    return text
 
 
 def _filename(part: EmailMessage, index: int) -> str:

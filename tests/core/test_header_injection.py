@@ -11,7 +11,7 @@ from helpdesk.models import Agent, AgentRole, Department, Message, SendState, Ti
 from helpdesk.text import one_line
 from tests.helpers import login, make_agent, make_department, make_reply, make_ticket, post_form
 
-INJECTION = "Hello\r\nBcc: mallory@evil.test\x00"
+INJECTION = "Hello\r\nBcc: mallory@evil.test\x07"  # (PostgreSQL stores no NUL; see the NUL test below)
 
 
 @pytest.fixture
@@ -49,6 +49,27 @@ def test_one_line_fields_refuse_control_characters_with_a_field_error(app, clien
     assert db.session.get(Agent, agent.id).name == "Agent"
 
 
+def test_multi_line_text_keeps_line_breaks_but_refuses_nul(app, client, desk):
+    support, agent, _ = desk
+    ticket = make_ticket(agent, support)
+    login(client, agent)
+    page = f"/tickets/{ticket.id}"
+    refused = post_form(client, f"/tickets/{ticket.id}/note", {"note": "one\x00two"}, page=page)
+    assert refused.status_code == 400 and 'id="note-error">Remove the NUL character' in refused.get_data(as_text=True)
+    assert post_form(client, f"/tickets/{ticket.id}/note", {"note": "line one\r\nline two"}, page=page).status_code == 302
+    assert [m.text_body for m in db.session.get(Ticket, ticket.id).messages][-1] == "line one\r\nline two"
+
+
+def test_inbound_text_loses_its_nul_characters_on_every_database(app, desk):
+    from helpdesk.mail.intake import process_inbound
+
+    raw = (b"From: alice@customer.test\r\nTo: support@example.test\r\nSubject: nul\r\n"
+           b"Message-ID: <nul@customer.test>\r\n\r\nbefore\x00after\r\n")
+    result = process_inbound(raw, "test")
+    assert result.outcome == "ticket"
+    assert db.session.get(Ticket, result.ticket_id).messages[0].text_body.strip() == "beforeafter"
+
+
 def test_composing_flattens_control_characters_stored_in_header_text(app, desk):
     """Stored before forms refused them, or by another path: the reply still goes out, to
     exactly its recipients, with every header on one line and no NUL."""
@@ -62,7 +83,7 @@ def test_composing_flattens_control_characters_stored_in_header_text(app, desk):
     [report] = send_due()
     assert report.state is SendState.OUTBOX
     [raw] = [p.read_bytes() for p in Path(app.config["OUTBOX_DIR"]).glob("*.eml")]
-    assert b"\x00" not in raw
+    assert b"\x07" not in raw
     [mail] = outbox_mails(app)
     assert mail["X-Outbox-Envelope-To"] == "alice@customer.test"
     assert mail["Bcc"] is None and mail["Cc"] is None and "mallory" not in str(mail["X-Outbox-Envelope-To"])
@@ -93,6 +114,18 @@ def test_a_reply_that_cannot_be_composed_fails_alone_and_the_job_goes_on(app, cl
     login(client, agent)
     page = client.get(f"/tickets/{failed.ticket_id}").get_data(as_text=True)
     assert "Failed: could not be composed: the From address" in page
+
+
+def test_a_nul_in_stored_header_text_never_goes_out(app):
+    """SQLite keeps a NUL that PostgreSQL refuses; composed from such a message, the email has none."""
+    from helpdesk.mail.compose import build_email
+    from helpdesk.models import MessageRecipient, RecipientRole, utcnow
+
+    message = Message(from_address="support@example.test", subject="Hello\x00Bcc: x", message_id="m@desk.test",
+                      references="<a@x.test>\x00", text_body="hi", created_at=utcnow())
+    message.recipients.append(MessageRecipient(role=RecipientRole.TO, address="alice@customer.test", name="Al\x00ice"))
+    raw = build_email(message, "Support\x00").as_bytes()
+    assert b"\x00" not in raw and b"Subject: Hello Bcc: x" in raw
 
 
 def test_one_line_keeps_ordinary_text_and_flattens_control_runs():

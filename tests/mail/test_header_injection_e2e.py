@@ -23,7 +23,7 @@ def test_line_breaks_in_stored_header_text_add_no_recipient_and_stop_no_reply(st
     bad = make_reply(make_ticket(agent, broken), agent, to="carol@customer.test")
     bad.from_address = "broken@example.test\r\nBcc: carol@customer.test"
     db.session.commit()
-    ticket = make_ticket(agent, support, subject="Invoice\r\nBcc: bob@customer.test\x00")
+    ticket = make_ticket(agent, support, subject="Invoice\r\nBcc: bob@customer.test\x07")
     good = make_reply(ticket, agent, to="alice@customer.test")
     states = {report.message_id: report.state for report in send_due()}
     assert states == {bad.id: SendState.FAILED, good.id: SendState.SENT}
@@ -32,5 +32,5 @@ def test_line_breaks_in_stored_header_text_add_no_recipient_and_stop_no_reply(st
     [raw] = stack.fetch_all("alice@customer.test")
     mail = message_from_bytes(raw, policy=policy.default)
     assert mail["Subject"] == f"Re: [HD-{ticket.id}] Invoice Bcc: bob@customer.test"
-    assert mail["Bcc"] is None and b"\x00" not in raw
+    assert mail["Bcc"] is None and b"\x07" not in raw
     assert stack.fetch_all("bob@customer.test") == [] and stack.fetch_all("carol@customer.test") == []

@@ -138,12 +138,14 @@ def thread_messages(ticket_id: int) -> list[Message]:
                  db.joinedload(Message.author), db.joinedload(Message.ticket))))
 
 
-def linked_tickets(ticket: Ticket, agent: Agent) -> list[Ticket]:
-    """The tickets linked to ``ticket`` either way (see ``Ticket.linked_ticket_id``) that
-    ``agent`` may see."""
-    query = select(Ticket).where(or_(Ticket.id == ticket.linked_ticket_id, Ticket.linked_ticket_id == ticket.id))
-    return list(db.session.scalars(restrict_tickets(query, agent).options(db.joinedload(Ticket.requester))
-                                   .order_by(Ticket.id)))
+def linked_tickets(ticket: Ticket) -> list[Ticket]:
+    """The tickets linked to ``ticket`` either way (see ``Ticket.linked_ticket_id``), of its
+    department: whoever may see ``ticket`` may see them (a linked ticket is opened in the
+    department of the one it names)."""
+    return list(db.session.scalars(
+        select(Ticket).where(or_(Ticket.id == ticket.linked_ticket_id, Ticket.linked_ticket_id == ticket.id),
+                             Ticket.department_id == ticket.department_id)
+        .options(db.joinedload(Ticket.requester)).order_by(Ticket.id)))
 
 
 def _store_attachments(message: Message, files: Sequence[UploadedFile]) -> None:

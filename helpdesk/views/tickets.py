@@ -77,7 +77,7 @@ def _thread_page(ticket, reply_form=None, note_form=None, status=200):
     warnings = undeliverable_among(_typed_addresses(reply_form))
     return render_template("tickets/thread.html", ticket=ticket, messages=messages, reply_form=reply_form,
                            note_form=note_form or NoteForm(formdata=None), update_form=update_form,
-                           undeliverable=warnings, linked=ticket_service.linked_tickets(ticket, current_user),
+                           undeliverable=warnings, linked=ticket_service.linked_tickets(ticket),
                            clearable=access.visible_contact_ids(current_user, [c.id for c in warnings])), status
 
 

@@ -56,6 +56,7 @@ from helpdesk import create_app  # noqa: E402
 from helpdesk.extensions import db  # noqa: E402
 from helpdesk.models import Agent, Contact, Department, Message  # noqa: E402
 from receipts_plugin.models import Mailbox, TrackedMessage  # noqa: E402
+from tests.helpers import stack_cafile  # noqa: E402
 from tests.mailstack import MailStack  # noqa: E402
 from tests.receipts.poller_support import (  # noqa: E402
     BOUNCES,
@@ -89,7 +90,8 @@ POLL_COMMAND = ["nice", "-n", "-5", str(ROOT / ".venv/bin/flask"), "--app", "wsg
 def app_config(work: Path) -> dict:
     return {"DATABASE_URL": f"{PG_SERVER}/{DATABASE}", "SECRET_KEY": SECRET_KEY, "PLUGINS": ["receipts"],
             "ALLOW_TEST_DOMAINS": True, "MAIL_DOMAIN": "example.test", "OUTBOX_DIR": str(work / "outbox"),
-            "ATTACHMENT_DIR": str(work / "files"), "RECEIPTS_ADDRESS": BOUNCES, "LOG_LEVEL": "WARNING"}
+            "ATTACHMENT_DIR": str(work / "files"), "SECRETS_DIR": str(work / "secrets"), "RECEIPTS_ADDRESS": BOUNCES,
+            "LOG_LEVEL": "WARNING"}
 
 
 def process_env(config: dict) -> dict[str, str]:
@@ -345,7 +347,7 @@ def main() -> None:
             reply_ids = [reply.id for reply in replies]
             stack = MailStack.start()
             db.session.add(Mailbox(name="bounces", host=stack.imap_host, port=stack.imaps_port, username=BOUNCES,
-                                   password=stack.password, cafile=stack.cafile, processed_folder="Processed"))
+                                   password=stack.password, cafile=stack_cafile(stack), processed_folder="Processed"))
             db.session.commit()
             print(f"{len(replies)} replies sent on top; {len(reports)} reports about them, "
                   f"{sum(map(len, reports)) / len(reports):.0f} bytes on average", flush=True)

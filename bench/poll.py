@@ -44,7 +44,7 @@ from helpdesk.extensions import db  # noqa: E402
 from receipts_plugin.models import Mailbox  # noqa: E402
 from receipts_plugin.poller import poll_mailbox  # noqa: E402
 from receipts_plugin.settings import save_switches  # noqa: E402
-from tests.helpers import make_agent, make_department  # noqa: E402
+from tests.helpers import make_agent, make_department, stack_cafile  # noqa: E402
 from tests.mailstack import MailStack  # noqa: E402
 from tests.receipts.poller_support import (  # noqa: E402
     BOUNCES, append_all, forget_reports, referring_corpus, report_mix, sent_replies)
@@ -109,7 +109,7 @@ def main() -> None:
     app = create_app({"DATABASE_URL": f"sqlite:///{work / 'bench.sqlite3'}", "SECRET_KEY": "bench",
                       "PLUGINS": ["receipts"], "ALLOW_TEST_DOMAINS": True, "MAIL_DOMAIN": "example.test",
                       "OUTBOX_DIR": str(work / "outbox"), "ATTACHMENT_DIR": str(work / "files"),
-                      "RECEIPTS_ADDRESS": BOUNCES, "LOG_LEVEL": "WARNING"})
+                      "SECRETS_DIR": str(work / "secrets"), "RECEIPTS_ADDRESS": BOUNCES, "LOG_LEVEL": "WARNING"})
     try:
         with app.app_context():
             upgrade(revision="heads")
@@ -120,7 +120,7 @@ def main() -> None:
             built = report_mix(app, replies)
             reports = (built + referring_corpus(app, replies, args.reports))[:args.reports]
             mailbox = Mailbox(name="bounces", host=stack.imap_host, port=stack.imaps_port, username=BOUNCES,
-                              password=stack.password, cafile=stack.cafile, processed_folder="Processed")
+                              password=stack.password, cafile=stack_cafile(stack), processed_folder="Processed")
             db.session.add(mailbox)
             db.session.commit()
             print(f"{len(replies)} replies in the database; {len(reports)} reports, "

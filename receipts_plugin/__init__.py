@@ -7,71 +7,14 @@ own tables and Alembic branch, scheduled jobs, and ``flask receipts ...`` comman
 """
 from __future__ import annotations
 
-from pathlib import Path
-
-from flask import Flask
-
-from helpdesk.plugins import HelpdeskPlugin
-
-DEFAULTS = {
-    "RECEIPTS_ADDRESS": None,  # where read receipts go; default receipts@MAIL_DOMAIN
-    "RECEIPTS_BOUNCE_ADDRESS": None,  # base of the VERP return path; default RECEIPTS_ADDRESS
-    "RECEIPTS_PER_RECIPIENT": True,  # one SMTP transaction per recipient, each with its own VERP sender
-    "RECEIPTS_POLL_SECONDS": 60,
-    "RECEIPTS_BATCH_SIZE": 100,  # mails fetched per IMAP FETCH, committed and moved together
-    "RECEIPTS_MAX_MESSAGE_BYTES": 10 * 1024 * 1024,  # larger mails are quarantined by their headers
-    "RECEIPTS_IDLE": True,  # the worker also holds an IMAP IDLE connection per mailbox
-    # Live updates of an open thread: the page asks for the thread's change marker this often
-    # (not while its tab is hidden) and refreshes its check marks when it changes.
-    "RECEIPTS_LIVE_UPDATES": True,
-    "RECEIPTS_LIVE_CHECK_SECONDS": 5.0,
-}
+__all__ = ["DEFAULTS", "ReceiptsPlugin", "plugin"]
 
 
-class ReceiptsPlugin(HelpdeskPlugin):
-    name = "receipts"
-    migrations_dir = Path(__file__).resolve().parent / "migrations" / "versions"
+def __getattr__(name: str):
+    """The plugin object is imported on first use, so ``python -m receipts_plugin.reports`` (the
+    pure report parser) starts without loading Flask and the help desk."""
+    if name in __all__:
+        from importlib import import_module
 
-    def init_app(self, app: Flask) -> None:
-        from . import demo, handlers, models, sending, tracking  # noqa: F401 - models join the metadata
-
-        for key, value in DEFAULTS.items():
-            app.config.setdefault(key, value)
-        sending.connect(app)
-        handlers.connect(app)
-        demo.connect(app)
-        tracking.init_app(app)
-
-    def blueprints(self):
-        from .tracking.views import bp as tracking_bp
-        from .views import bp
-
-        return [bp, tracking_bp]
-
-    def template_hooks(self):
-        from .hooks import TEMPLATE_HOOKS
-        from .tracking.hooks import TRACKING_HOOKS
-
-        return [*TEMPLATE_HOOKS, *TRACKING_HOOKS]
-
-    def jobs(self, app: Flask):
-        from .jobs import receipt_jobs
-        from .tracking.notifications import notification_jobs
-
-        return [*receipt_jobs(app), *notification_jobs(app)]
-
-    def watchers(self, app: Flask):
-        from .poller import idle_supervisor
-
-        if not app.config.get("RECEIPTS_IDLE", True):
-            return []
-        return [idle_supervisor(app, rescan_seconds=app.config["RECEIPTS_POLL_SECONDS"])]
-
-    @property
-    def cli_group(self):
-        from .cli import receipts_cli
-
-        return receipts_cli
-
-
-plugin = ReceiptsPlugin()
+        return getattr(import_module(f"{__name__}.registration"), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -28,6 +28,7 @@ from .ingest import REPORT_KINDS, IngestResult, PrefetchedLookup, StagedMail, co
 from .models import DeliveryEventRow, RecipientStatusRow, StoredReport
 from .outcomes import announce, flag_if_dead_for_everyone, hard_bounces, proofs_of_delivery
 from .state import DeliveryEvent, RecipientState, fold
+from .trust import sender_check
 
 
 @dataclass
@@ -127,11 +128,12 @@ def _judge(new: list[_New]) -> None:
     lookup = PrefetchedLookup.for_reports(item.mail.report for item in new if item.mail.report.kind in REPORT_KINDS)
     for item in new:
         report = item.mail.report
-        verdict = judge(report, correlate(report, lookup) if report.kind in REPORT_KINDS else None)
+        correlation = correlate(report, lookup, sender_check(item.mail.raw)) if report.kind in REPORT_KINDS else None
+        verdict = judge(report, correlation)
         item.row = {**item.mail.row(item.digest), "outcome": verdict.outcome, "reason": verdict.reason,
                     "method": verdict.method, "message_id": verdict.message.id if verdict.message else None}
         item.message = verdict.message
-        item.events = report_events(report, verdict.matches, item.mail.identity)
+        item.events = report_events(report, verdict, item.mail.identity)
 
 
 def _apply_events(new: list[_New]) -> None:

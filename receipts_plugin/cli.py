@@ -45,16 +45,18 @@ def inspect(files: tuple[Path, ...], apply_: bool) -> None:
     from .ingest import correlate, ingest
     from .reports import parse_report
     from .reports.cli import summary
+    from .trust import sender_check
 
     for path in files:
         raw = path.read_bytes()
         report = parse_report(raw)
         click.echo(summary(str(path), report))
-        correlation = correlate(report)
+        correlation = correlate(report, sender=sender_check(raw))
         if correlation.message is not None:
             click.echo(f"  matches message {correlation.message.id} (ticket {correlation.message.ticket_id}) "
                        f"by {correlation.method}: {[m.recipient.address for m in correlation.matches]}"
-                       + (f"; suspect: {correlation.suspect}" if correlation.suspect else ""))
+                       + (f"; suspect: {correlation.suspect}" if correlation.suspect else "")
+                       + "".join(f"; unverified for {d.recipient.address}: {d.why}" for d in correlation.doubts))
         else:
             click.echo("  matches no message of ours")
         if apply_:

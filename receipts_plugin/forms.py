@@ -17,8 +17,10 @@ class MailboxForm(Form):
     allow_plain = BooleanField("Yes, allow an unencrypted connection to this server")
     username = StringField("User name", validators=[Length(max=320)])
     password = PasswordField("Password", description="Leave empty to keep the current one.")
-    password_file = StringField("…or a file holding the password", validators=[Length(max=500)])
-    cafile = StringField("CA file (for a private certificate authority)", validators=[Length(max=500)])
+    password_file = StringField("…or a file holding the password", validators=[Length(max=500)],
+                                description="Its name in the secrets directory (HELPDESK_SECRETS_DIR).")
+    cafile = StringField("CA file (for a private certificate authority)", validators=[Length(max=500)],
+                         description="Its name in the secrets directory (HELPDESK_SECRETS_DIR).")
     verify_cert = BooleanField("Check the server's certificate", default=True)
     folder = StringField("Folder to read", default="INBOX", validators=[Length(max=255)])
     processed_folder = StringField("Move processed mail to", description="Empty: flag processed mail instead.",

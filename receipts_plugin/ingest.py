@@ -3,8 +3,10 @@
 Correlation, most trusted first: our signed VERP token (the report was addressed to
 ``bounces+TOKEN@``); ENVID + ORCPT; Original-Message-ID or the returned original's
 Message-ID with the Final-Recipient; In-Reply-To/References. A report that matches nothing
-is kept as ``unmatched``. A read receipt counts only when its Final-Recipient (or its
-From) is a recipient of that message; otherwise it is kept as ``suspect`` and changes nothing.
+is kept as ``unmatched``; a receipt from or for nobody of that message as ``suspect``.
+Correlation only finds whom a report speaks of: whether it may mark them is :mod:`.trust`'s
+call (their signed token, or an authenticated sender); what it may not is recorded as
+unverified, and the report kept as ``suspect``.
 """
 from __future__ import annotations
 
@@ -28,6 +30,7 @@ from .models import StoredReport, TrackedMessage
 from .outcomes import after_events
 from .reports import Report, RecipientResult, parse_report
 from .tokens import read_verp_token
+from .trust import UNVERIFIED, Doubt, SenderCheck, doubt, sender_check
 
 if TYPE_CHECKING:
     from .bulk import ReportBatch
@@ -53,6 +56,8 @@ class Correlation:
     matches: list[Match] = field(default_factory=list)
     unmatched: list[RecipientResult] = field(default_factory=list)
     suspect: str | None = None
+    #: Recipients the report speaks of without evidence bound to them (see :mod:`.trust`).
+    doubts: list[Doubt] = field(default_factory=list)
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,7 +96,7 @@ def ingest(raw: bytes, source: str, mailbox_id: int | None = None, uidvalidity: 
     stored = StoredReport(**StagedMail(raw, report, identity, source, mailbox_id, uidvalidity, uid).row(digest))
     db.session.add(stored)
     if report.kind in REPORT_KINDS:
-        apply_report(report, stored)
+        apply_report(report, stored, raw)
     else:
         stored.reason = judge(report, None).reason
     try:
@@ -143,7 +148,7 @@ def reapply(stored: StoredReport) -> str:
     stored.kind, stored.summary, stored.reason = report.kind, summarise(report), None
     stored.reprocessed_at = utcnow()
     if report.kind in REPORT_KINDS:
-        apply_report(report, stored)
+        apply_report(report, stored, raw)
     else:
         stored.outcome = "ignored"
     db.session.commit()
@@ -159,6 +164,7 @@ class Verdict:
     method: str | None = None
     message: Message | None = None
     matches: tuple[Match, ...] = ()
+    doubts: tuple[Doubt, ...] = ()
 
 
 def judge(report: Report, correlation: Correlation | None) -> Verdict:
@@ -169,46 +175,57 @@ def judge(report: Report, correlation: Correlation | None) -> Verdict:
     found = dict(method=correlation.method, message=correlation.message)
     if correlation.suspect:
         return Verdict("suspect", correlation.suspect, **found)
+    doubts = tuple(correlation.doubts)
+    unverified = "; ".join(f"unverified for {d.recipient.address}: {d.why}" for d in doubts)
     if not correlation.matches:
+        if doubts:
+            return Verdict("suspect", unverified, doubts=doubts, **found)
         return Verdict("unmatched", "no message of ours matches this report" if correlation.message is None
                        else "the report names no recipient of the matched message", **found)
-    reason = ("not recipients of the message: " + ", ".join(r.recipient or "?" for r in correlation.unmatched)
-              if correlation.unmatched else None)
-    return Verdict("partial" if correlation.unmatched else "matched", reason, matches=tuple(correlation.matches),
-                   **found)
+    reasons = [unverified] if doubts else []
+    if correlation.unmatched:
+        reasons.append("not recipients of the message: " + ", ".join(r.recipient or "?" for r in correlation.unmatched))
+    return Verdict("partial" if reasons else "matched", "; ".join(reasons) or None,
+                   matches=tuple(correlation.matches), doubts=doubts, **found)
 
 
-def apply_report(report: Report, stored: StoredReport) -> None:
-    """Correlate and record events (does not commit)."""
-    verdict = judge(report, correlate(report))
+def apply_report(report: Report, stored: StoredReport, raw: bytes) -> None:
+    """Correlate, weigh the evidence and record events (does not commit)."""
+    verdict = judge(report, correlate(report, sender=sender_check(raw)))
     stored.message_id = verdict.message.id if verdict.message else None
     stored.method = verdict.method
     stored.outcome, stored.reason = verdict.outcome, verdict.reason
-    if not verdict.matches:
+    inputs = report_events(report, verdict, stored.identity, stored)
+    if not inputs:
         return
-    inputs = report_events(report, verdict.matches, stored.identity, stored)
     changed = record_events(inputs)
     after_events(verdict.message, changed, inputs)
 
 
-def report_events(report: Report, matches: Iterable[Match], identity: str,
+def report_events(report: Report, verdict: Verdict, identity: str,
                   stored: StoredReport | None = None) -> list[EventInput]:
-    """The events a matched report records, one per recipient line with a known kind."""
-    return [event for match in matches if (event := _event(report, match, identity, stored)) is not None]
+    """The events a judged report records, one per recipient line with a known kind: what
+    it says of the recipients it may mark, and ``unverified-`` events for the others (which
+    nothing counts; they show in the recipient's history, saying why)."""
+    trusted = [_event(report, match.recipient, match.result, identity, stored) for match in verdict.matches]
+    unverified = [_event(report, d.recipient, d.result, identity, stored, d) for d in verdict.doubts]
+    return [event for event in (*trusted, *unverified) if event is not None]
 
 
-def _event(report: Report, match: Match, identity: str, stored: StoredReport | None) -> EventInput | None:
-    kind, source = event_kind(report, match.result)
+def _event(report: Report, recipient: MessageRecipient, result: RecipientResult, identity: str,
+           stored: StoredReport | None, doubted: Doubt | None = None) -> EventInput | None:
+    kind, source = event_kind(report, result)
     if kind is None:
         return None
-    result = match.result
+    detail = report.mdn.reporting_ua if report.mdn else None
+    if doubted is not None:
+        kind, detail = UNVERIFIED + kind, doubted.why
     # When it happened: the recipient's last attempt, else when the report was written. The
     # per-message Arrival-Date is when *our* mail reached the reporting server, not the outcome.
-    at = _plausible_time(result.last_attempt_date or report.date or result.arrival_date, match.recipient)
-    return EventInput(recipient=match.recipient, kind=kind, source=source, key=f"{identity}:{kind}", at=at,
+    at = _plausible_time(result.last_attempt_date or report.date or result.arrival_date, recipient)
+    return EventInput(recipient=recipient, kind=kind, source=source, key=f"{identity}:{kind}", at=at,
                       status_code=result.status, reason=result.reason, diagnostic=result.diagnostic,
-                      remote_mta=result.remote_mta, report=stored, hard=result.hard,
-                      detail=(report.mdn.reporting_ua if report.mdn else None))
+                      remote_mta=result.remote_mta, report=stored, hard=result.hard, detail=detail)
 
 
 def event_kind(report: Report, result: RecipientResult) -> tuple[str | None, str]:
@@ -312,15 +329,29 @@ class PrefetchedLookup:
         return self._outbound.get(message_id)
 
 
-def correlate(report: Report, lookup: Lookup | None = None) -> Correlation:
+def correlate(report: Report, lookup: Lookup | None = None, sender: SenderCheck | None = None) -> Correlation:
+    """The message and recipients the report is about; those it names without evidence bound
+    to them (:func:`.trust.doubt`; ``sender`` tells whether its From is authenticated) are
+    moved from ``matches`` to ``doubts``."""
     lookup = lookup or DatabaseLookup()
     for method in (_by_token, _by_envid, _by_message_id, _by_thread_headers):
         correlation = method(report, lookup)
         if correlation is not None:
-            if report.kind in ("mdn", "read-notice"):
+            if report.kind in ("mdn", "read-notice") and method is not _by_token:
                 _check_receipt_trust(report, correlation)
+            _weigh(report, correlation, sender or (lambda: None))
             return correlation
     return Correlation()
+
+
+def _weigh(report: Report, correlation: Correlation, sender: SenderCheck) -> None:
+    matches, correlation.matches = correlation.matches, []
+    for match in matches:
+        why = doubt(report, correlation.method, match.recipient, sender)
+        if why is None:
+            correlation.matches.append(match)
+        else:
+            correlation.doubts.append(Doubt(match.recipient, match.result, why))
 
 
 def _addresses(result: RecipientResult) -> list[str]:

@@ -16,7 +16,6 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from pathlib import Path
 
 from flask import Flask, current_app
 from imapclient import IMAPClient
@@ -40,6 +39,7 @@ from helpdesk.services.storage import StorageError, store_bytes
 
 from .bulk import ReportBatch
 from .ingest import IngestDeferred, ingest
+from .mailboxes import secret_file
 from .models import Mailbox, StoredReport
 
 log = logging.getLogger(__name__)
@@ -74,15 +74,18 @@ class PollSummary:
 
 
 def password_of(mailbox: Mailbox) -> str:
+    """Its password, read from its file at each poll (checked again: a mailbox saved before
+    files were confined to the secrets directory, or edited in the database, gets no further)."""
     if mailbox.password_file:
-        return Path(mailbox.password_file).read_text().strip()
+        return secret_file(mailbox.password_file).read_text().strip()
     return mailbox.password or ""
 
 
 def imap_settings(mailbox: Mailbox) -> ImapSettings:
     config = current_app.config
     return ImapSettings(host=mailbox.host, port=mailbox.port, security=mailbox.security, username=mailbox.username,
-                        password=password_of(mailbox), cafile=mailbox.cafile, verify=mailbox.verify_cert,
+                        password=password_of(mailbox),
+                        cafile=str(secret_file(mailbox.cafile)) if mailbox.cafile else None, verify=mailbox.verify_cert,
                         folder=mailbox.folder, processed_folder=mailbox.processed_folder,
                         batch_size=int(config["RECEIPTS_BATCH_SIZE"]),
                         max_bytes=int(config["RECEIPTS_MAX_MESSAGE_BYTES"]))

@@ -17,6 +17,7 @@ from helpdesk.models import Message, MessageDirection, MessageRecipient, Ticket
 from .models import DeliveryEventRow, RecipientStatusRow, TrackedMessage
 from .settings import enabled_department_ids
 from .state import RecipientStatus, RecipientView, ReplyState, explain_reason, missing_receipt_reasons, reply_state
+from .trust import UNVERIFIED
 
 
 @dataclass(frozen=True, slots=True)
@@ -170,3 +171,7 @@ EVENT_LABELS = {
     "pixel-open": "Opened (estimate)", "pixel-automated": "Image fetched by an automated service (not an open)",
     "download": "File downloaded",
 }
+#: What a report said of a recipient without evidence bound to them: shown, counted nowhere.
+EVENT_LABELS.update({f"{UNVERIFIED}{kind}": f"Not counted, unverified: {label[0].lower()}{label[1:]}"
+                     for kind, label in list(EVENT_LABELS.items())
+                     if kind.startswith(("dsn-", "bounce-", "mdn-", "read-notice"))})

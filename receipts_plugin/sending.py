@@ -4,11 +4,12 @@ Connected to the core's ``message_before_send`` and ``message_sent`` signals."""
 from __future__ import annotations
 
 import secrets
+from email.message import EmailMessage
 
 from flask import Flask
 
 from helpdesk.extensions import db
-from helpdesk.mail.transport import DeliveryPlan, DsnRequest, RecipientResult
+from helpdesk.mail.transport import DeliveryPlan, DsnRequest, Personaliser, RecipientResult
 from helpdesk.models import Channel, Message, utcnow
 
 from .events import EventInput, record_events
@@ -24,11 +25,33 @@ def receipts_address(app: Flask) -> str:
     return app.config.get("RECEIPTS_ADDRESS") or f"receipts@{app.config['MAIL_DOMAIN']}"
 
 
+def _token_address(app: Flask, base: str, message_id: int, recipient_id: int) -> str:
+    local, _, domain = base.partition("@")
+    return f"{local}+{make_verp_token(app.config['SECRET_KEY'], message_id, recipient_id)}@{domain}"
+
+
 def verp_address(app: Flask, message_id: int, recipient_id: int) -> str:
     """``bounces+TOKEN@domain``: a bounce to it names its message and recipient, signed."""
-    local, _, domain = (app.config.get("RECEIPTS_BOUNCE_ADDRESS") or receipts_address(app)).partition("@")
-    token = make_verp_token(app.config["SECRET_KEY"], message_id, recipient_id)
-    return f"{local}+{token}@{domain}"
+    return _token_address(app, app.config.get("RECEIPTS_BOUNCE_ADDRESS") or receipts_address(app), message_id,
+                          recipient_id)
+
+
+def receipt_address(app: Flask, message_id: int, recipient_id: int) -> str:
+    """``receipts+TOKEN@domain``: the Disposition-Notification-To of one recipient's copy, so
+    that a receipt sent to it is bound to that recipient (the same signed token as the return
+    path; by default the very same address, which RFC 8098 clients like to see)."""
+    return _token_address(app, receipts_address(app), message_id, recipient_id)
+
+
+def receipt_requester(app: Flask, message: Message) -> Personaliser:
+    """Puts each recipient's own receipt address in their copy's Disposition-Notification-To."""
+    addresses = {r.address: receipt_address(app, message.id, r.id) for r in message.recipients}
+
+    def personalise(mail: EmailMessage, address: str) -> None:
+        del mail["Disposition-Notification-To"]
+        mail["Disposition-Notification-To"] = addresses[address]
+
+    return personalise
 
 
 def wants_receipts(message: Message) -> bool:
@@ -51,6 +74,7 @@ def on_before_send(app: Flask, message: Message, plan: DeliveryPlan) -> None:
         for recipient in message.recipients:
             if recipient.address in plan.recipients:
                 plan.envelope_senders[recipient.address] = verp_address(app, message.id, recipient.id)
+        plan.personalisers.append(receipt_requester(app, message))
     add_personalisers(app, message, plan)  # download links and the open image, when switched on
 
 

@@ -50,6 +50,7 @@ def base_config(url: str, root: Path, plugins: list[str]) -> dict:
         "MAIL_DOMAIN": "desk.example.test",
         "OUTBOX_DIR": str(root / "outbox"),
         "ATTACHMENT_DIR": str(root / "files"),
+        "SECRETS_DIR": str(root / "secrets"),
         "SMTP_HOST": None,
         "IMAP_HOST": None,
         "LOG_LEVEL": "WARNING",

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from datetime import time
 from pathlib import Path
 
+from flask import current_app
 from flask.testing import FlaskClient
 
 from helpdesk.extensions import db
@@ -68,6 +69,21 @@ def relay_config(stack) -> dict:
     """Send through the mail stack's Postfix (STARTTLS, its own CA), as the desk of example.test."""
     return {"SMTP_HOST": stack.smtp_host, "SMTP_PORT": stack.smtp_port, "SMTP_SECURITY": "starttls",
             "SMTP_CAFILE": stack.cafile, "SMTP_TIMEOUT": 10, "MAIL_DOMAIN": "example.test"}
+
+
+def secret(name: str, content: str | bytes) -> str:
+    """A file in the app's secrets directory (where mailbox password and CA files must be);
+    its name, as an admin gives it in the mailbox form."""
+    directory = Path(current_app.config["SECRETS_DIR"])
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / name
+    path.write_bytes(content.encode() if isinstance(content, str) else content)
+    return name
+
+
+def stack_cafile(stack) -> str:
+    """The mail stack's CA certificate, in the secrets directory (for watched mailboxes)."""
+    return secret("mailstack-ca.pem", Path(stack.cafile).read_bytes())
 
 
 def support_inbox_config(stack, processed_folder: str | None = "Processed") -> dict:

@@ -71,6 +71,18 @@ def bare_recipient(value: str | None) -> str | None:
     return cleaned.lower() or None
 
 
+_INTERNET_DOMAIN = re.compile(r"^(?:[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?\.)+[a-z][a-z0-9-]{0,62}$")
+
+
+def is_internet_address(address: str | None) -> bool:
+    """``local@domain.tld``: not an X.400 or other non-Internet form, not a bare host name
+    (``user@server``), not a source route (``@relay:user@host``)."""
+    if not address or address.count("@") != 1 or "/" in address or ":" in address:
+        return False
+    local, _, domain = address.rpartition("@")
+    return bool(local) and bool(_INTERNET_DOMAIN.match(domain.lower()))
+
+
 def is_daemon_address(address: str) -> bool:
     """True for MAILER-DAEMON, postmaster and similar robot senders."""
     return bool(_DAEMON.match(address))

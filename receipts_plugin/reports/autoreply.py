@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 
 from .mime import Headers
+from .reasons import contains_any, literal_anchors
 
 _AUTO_SUBMITTED = re.compile(r"^\s*auto-(?:replied|generated|notified)", re.I)
 _PRECEDENCE = re.compile(r"^\s*auto[_-]?reply\b", re.I)
@@ -47,3 +48,23 @@ def auto_reply_sign(headers: Headers, subject: str) -> str | None:
     if subject and SUBJECT.search(subject):
         return "Subject"
     return None
+
+
+#: A challenge-response system holding our message until the sender proves to be a person (Boxbe,
+#: SpamArrest, Mailblocks, ChoiceMail ...): an automatic answer, not a failure of delivery.
+_CHALLENGE = re.compile(
+    r"waitlisted|guest list|approved senders? list|allowed senders? list|sender not pre-?approved|"
+    r"challenge[- ]response|(?:verify|confirm|prove) (?:that )?you are (?:a )?(?:human|real person|not a (?:robot|spammer|machine))|"
+    r"awaiting (?:your )?(?:verification|confirmation)|pending (?:sender )?verification|held (?:for|until) verification|"
+    r"spam[- ]blocking (?:service|system)|spamarrest|mailblocks|choicemail"
+)
+
+
+_CHALLENGE_ANCHORS = literal_anchors(_CHALLENGE)
+
+
+def challenge_sign(lowered: str) -> bool:
+    """Does the (lower-cased) notice ask the sender to prove they are a person before the message
+    is delivered?"""
+    lowered = lowered[:8000]
+    return (_CHALLENGE_ANCHORS is None or contains_any(lowered, _CHALLENGE_ANCHORS)) and bool(_CHALLENGE.search(lowered))

@@ -117,6 +117,10 @@ def prefer_status(field: str | None, quoted: str | None, reply: str | None = Non
         return quoted
     if not quoted or field == quoted:
         return field
+    if field[0] == "5" and quoted[0] == "4":
+        return field  # a permanent report quoting the last attempt's transient reply: it failed for good
+    if field == "4.4.7" and quoted[0] == "4" and quoted.endswith(".0"):
+        return field  # delivery time expired says more than the last attempt's vague 4.x.0
     if reply and field[0] != quoted[0]:
         if reply[0] == field[0]:
             return field

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 
 from . import codes, reasons, rhost
-from .addresses import bare_recipient, parse_date, split_typed
+from .addresses import bare_recipient, is_internet_address, parse_date, split_typed
 from .fields import read_groups
 from .model import STRUCTURED, RecipientResult
 from .vendors import Verdicts
@@ -21,7 +21,7 @@ PER_MESSAGE_FIELDS = frozenset(
 PER_RECIPIENT_FIELDS = frozenset(
     {"original-recipient", "final-recipient", "action", "status", "remote-mta", "diagnostic-code",
      "last-attempt-date", "final-log-id", "will-retry-until", "x-actual-recipient", "x-display-name",
-     "x-supplementary-info", "x-powermta-bouncecategory"}
+     "x-supplementary-info", "x400-supplementary-info", "x-powermta-bouncecategory"}
 )
 KNOWN_FIELDS = PER_MESSAGE_FIELDS | PER_RECIPIENT_FIELDS
 RECIPIENT_OPENERS = frozenset({"original-recipient", "final-recipient"})
@@ -112,9 +112,12 @@ def recipient_from_group(
     """
     final_raw = group.get("final-recipient") or group.get("x-actual-recipient")
     original_raw = group.get("original-recipient")
-    recipient = bare_recipient(final_raw) or bare_recipient(original_raw)
+    recipient = internet_recipient(bare_recipient(final_raw), bare_recipient(original_raw))
     action = normalise_action(group.get("action"))
     diagnostic_type, diagnostic = split_typed_diagnostic(group.get("diagnostic-code") or "")
+    supplement = (group.get("x400-supplementary-info") or "").strip('" ')
+    if supplement:
+        diagnostic = f"{diagnostic} {supplement}" if diagnostic else supplement
     comment = _STATUS_COMMENT.search(group.get("status") or "")
     if comment and comment.group(1) not in (diagnostic or ""):
         diagnostic = f"{diagnostic} ({comment.group(1)})" if diagnostic else comment.group(1)
@@ -126,7 +129,7 @@ def recipient_from_group(
         original_recipient=bare_recipient(original_raw),
         final_recipient_raw=final_raw,
         action=action,
-        field_status=None if vendor and vendor.format.notice_only else normalise_status(group.get("status")),
+        field_status=_field_status(group.get("status"), vendor),
         diagnostic=diagnostic,
         diagnostic_type=diagnostic_type,
         remote_mta=remote_mta,
@@ -139,6 +142,24 @@ def recipient_from_group(
         remote_hosts=host_names(remote_mta),
         local_hosts=host_names(reporting_mta),
     )
+
+
+def _field_status(value: str | None, vendor: Verdicts | None) -> str | None:
+    """The ``Status:`` field as written; a vendor that writes a placeholder there (OpenSMTPD: 5.0.0,
+    4.4.7 whatever happened) has only its success codes kept, and its notice decides the rest."""
+    status = normalise_status(value)
+    if status and vendor and vendor.format.notice_only and not status.startswith("2."):
+        return None
+    return status
+
+
+def internet_recipient(final: str | None, original: str | None) -> str | None:
+    """The final recipient, unless it is no Internet address (X.400, ``user@server``, a source
+    route) and the original recipient is one; a non-Internet value is kept only when nothing better
+    is known, so the caller can look for the address elsewhere (:func:`is_internet_address`)."""
+    if is_internet_address(final) or not is_internet_address(original):
+        return final or original
+    return original
 
 
 def host_names(*values: str | None) -> tuple[str, ...]:
@@ -171,7 +192,8 @@ def build_result(
     Shared by structured and heuristic paths so both decide the same way:
     prefer the more specific of the written status and the one quoted in the
     diagnostic; fall back to the reply code's class; classify the reason; and
-    when no status was written at all, derive Sisimai's pseudo code.
+    when no status was written at all, derive Sisimai's pseudo code (its class from the words, as
+    the shared expectations have it).
     """
     text = diagnostic or ""
     quoted = codes.find_status(text)
@@ -183,6 +205,8 @@ def build_result(
     early = vendor.command_verdict(command) if vendor else None
     hint = reason_hint or early or (vendor.reason(text) if vendor else None)
     reason = _decide_reason(where, status, text, reply, action, command, diagnostic_type, hint)
+    if reason == "hostunknown" and "unrouteable address" in text.lower() and _local(recipient, local_hosts):
+        reason = "userunknown"  # Exim's router found no such user on the reporting host's own domain
     if reason in ("delivered", "vacation", "feedback"):
         hard: bool | None = False
     else:
@@ -208,6 +232,14 @@ def build_result(
         source=source,
         status_derived=derived,
         **extra,
+    )
+
+
+def _local(recipient: str | None, hosts: tuple[str, ...]) -> bool:
+    """Is the recipient's domain the reporting host's own (the host, or the domain it serves)?"""
+    domain = (recipient or "").rpartition("@")[2].lower()
+    return bool(domain) and any(
+        host.lower() == domain or host.lower().endswith("." + domain) for host in hosts if host
     )
 
 

@@ -240,6 +240,9 @@ def html_to_text(html: str) -> str:
     return _BLANK_LINES.sub("\n\n", _SPACES.sub(" ", text))
 
 
+_QUOTED_HEADER = re.compile(rb"(?m)^(?:Received|Return-Path|Message-I[Dd]|From|Subject|Content-[Tt]ype)[ \t]*:")
+
+
 def _boundary_for(headers: Headers, head: bytes, body: bytes, params: dict[str, str], defects: list[str]) -> str | None:
     """The boundary that really delimits the body: declared, else one sniffed from head or body."""
     declared = params.get("boundary")
@@ -248,8 +251,8 @@ def _boundary_for(headers: Headers, head: bytes, body: bytes, params: dict[str, 
     sniffed = _SNIFFED_BOUNDARY.search(head) if not declared else None
     if sniffed is None or b"--" + sniffed.group(1) not in body:
         sniffed = _LEADING_BOUNDARY.search(body, 0, 4000)
-        if sniffed is None or body.count(b"--" + sniffed.group(1)) < 2:
-            return declared
+        if sniffed is None or body.count(b"--" + sniffed.group(1)) < 2 or _QUOTED_HEADER.search(body, 0, sniffed.start()):
+            return declared  # none, or the boundary of a message quoted inline further down
     defects.append("multipart boundary not declared (or not used) in Content-Type; found by sniffing")
     return sniffed.group(1).decode("latin-1").strip()
 

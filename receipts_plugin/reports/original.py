@@ -17,7 +17,8 @@ from .model import OriginalRefs
 _HEAD_BYTES = 32 * 1024
 #: The returned message's fields we read (names matched case-insensitively), with continuation lines.
 _WANTED_FIELD = re.compile(
-    r"^((?i:message-id|from|to|cc|subject|in-reply-to|references|date|received|reply-to|sender|return-path|list-id))"
+    r"^((?i:message-id|from|to|cc|subject|in-reply-to|references|date|received|reply-to|sender|return-path|list-id|"
+    r"list-post|x-beenthere|mailing-list|precedence))"
     r"[ \t]*:[ \t]*([^\n]*(?:\n[ \t][^\n]*)*)",
     re.M,
 )
@@ -82,12 +83,11 @@ def envelope_addresses(headers: Headers) -> tuple[str, ...]:
 
     Local parts keep their case: a VERP token may be case-sensitive.
     """
+    values = ",".join(value for name in ENVELOPE_HEADERS for value in headers.get_all(name))
     found: dict[str, None] = {}
-    for name in ENVELOPE_HEADERS:
-        for value in headers.get_all(name):
-            for address in find_addresses(value, lower=False):
-                local, _, domain = address.rpartition("@")
-                found.setdefault(f"{local}@{domain.lower()}", None)
+    for address in find_addresses(values, lower=False):
+        local, _, domain = address.rpartition("@")
+        found.setdefault(f"{local}@{domain.lower()}", None)
     return tuple(found)
 
 

@@ -8,12 +8,20 @@ receipts very often carry ``Auto-Submitted`` too.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 
 from . import arf, dsn, heuristics, jsonfeed, mdn, reasons, rhost, vendors
-from .addresses import bare_recipient, find_addresses, first_address, message_id, message_ids, parse_date
-from .autoreply import auto_reply_sign
+from .addresses import (
+    bare_recipient,
+    find_addresses,
+    first_address,
+    is_internet_address,
+    message_id,
+    message_ids,
+    parse_date,
+)
+from .autoreply import auto_reply_sign, challenge_sign
 from .mime import Headers, Part, decode_words, parse_message
 from .model import HEADER, HEURISTIC, STRUCTURED, MdnInfo, OriginalRefs, RecipientResult, Report
 from .original import (
@@ -80,6 +88,12 @@ def _parse(raw: bytes, nested: bool = False) -> Report:
     if kind == "none":
         returned = None if nested else original_part(scan.originals)
         kind, recipients = _non_standard(headers, subject, notice, original_headers, sources, returned)
+    if kind in ("dsn", "bounce") and challenge_sign(notice.first_part_lower):
+        # A challenge-response request: the message waits for the sender to confirm; nothing failed.
+        addresses = [r.recipient for r in recipients if r.recipient] or [first_address(headers.get("reply-to")) or from_addr]
+        kind = "auto-reply"
+        recipients = [RecipientResult(recipient=a, reason="vacation", hard=False, source=HEURISTIC) for a in addresses]
+        sources["kind"] = HEURISTIC
     if kind == "none":
         mdn_info = mdn.read_notice(subject, notice.text)
         if mdn_info is not None:
@@ -170,6 +184,8 @@ def _structured(scan: _Scan, original: Headers | None, headers: Headers, notice:
             for group in groups
         ]
         if recipients:
+            recipients = _what_happened(_unique(recipients), decode_words(headers.get("subject") or ""), notice)
+            recipients = _internet_addresses(recipients, notice, original, headers)
             sources.update(kind=STRUCTURED, recipients=STRUCTURED, envid=STRUCTURED)
             return "dsn", recipients, None, None, per_message
 
@@ -204,6 +220,46 @@ def _structured(scan: _Scan, original: Headers | None, headers: Headers, notice:
         per_message = {"reporting-mta": fields.get("reporting-mta", "")}
         return "feedback", recipients, None, feedback_type, per_message
     return "none", [], None, None, per_message
+
+
+def _unique(recipients: list[RecipientResult]) -> list[RecipientResult]:
+    """One result per recipient and verdict (a DSN may list an expanded address many times)."""
+    seen: dict[tuple, RecipientResult] = {}
+    for result in recipients:
+        seen.setdefault((result.recipient, result.action, result.status, result.reason), result)
+    return list(seen.values())
+
+
+def _what_happened(recipients: list[RecipientResult], subject: str, notice: "_Notice") -> list[RecipientResult]:
+    """``Action: delayed`` in a report that returns the message (a permanent status, or a notice
+    saying the server gave up) is a failure: read what happened, not the word."""
+    delayed = [r for r in recipients if r.action == "delayed"]
+    if not delayed:
+        return recipients
+    # The notice speaks for the whole report only when every recipient is in the same state.
+    returned = len(delayed) == len(recipients) and heuristics.outcome(subject, notice.first_part) == "returned"
+    return [
+        replace(r, action="failed") if r.action == "delayed" and (returned or ((r.status or "")[:1] == "5" and not r.status_derived)) else r
+        for r in recipients
+    ]
+
+
+def _internet_addresses(recipients: list[RecipientResult], notice: "_Notice", original: Headers | None,
+                        headers: Headers) -> list[RecipientResult]:
+    """A recipient named only by a non-Internet address gets the one the notice or the returned
+    original names instead (an address next to the failure, else the original's To)."""
+    if all(is_internet_address(r.recipient) for r in recipients):
+        return recipients
+    excluded = _excluded_addresses(headers, original) | {r.recipient for r in recipients if r.recipient}
+    candidates = [address for address, _, _ in heuristics.recipient_blocks(notice.text, excluded)]
+    if original is not None and not _from_a_list(original):
+        candidates += [a for a in find_addresses(original.get("to") or "") if a not in excluded]
+    fixed = []
+    for result in recipients:
+        if not is_internet_address(result.recipient) and candidates:
+            result = replace(result, recipient=candidates.pop(0))
+        fixed.append(result)
+    return fixed
 
 
 def _mislabelled(scan: _Scan, detector, label: str) -> str:
@@ -241,21 +297,29 @@ def _non_standard(
         if inner:
             sources.update(kind=HEURISTIC, recipients=HEURISTIC)
             return "bounce", inner
-    if not blocks and original is not None:
+    if not blocks and original is not None and not _from_a_list(original):
         targets = [a for a in find_addresses(original.get("to") or "") if a not in excluded][:5]
         blocks = [(address, notice, "") for address in targets]
     if not blocks and vendor_bounce:
         # A list manager's notice names the list it refused the message for: "... in <list@example.org>."
         targets = [a for a in find_addresses(" ".join(_BRACKETED.findall(notice[:2000]))) if a not in excluded][:5]
         blocks = [(address, notice, "") for address in targets]
-    reporting_hosts = rhost.reporting_hosts_named_in(notice)
+    sender_host = (first_address(headers.get("from")) or "").rpartition("@")[2]
+    reporting_hosts = (*rhost.reporting_hosts_named_in(notice), *((sender_host,) if sender_host else ()))
+    action = "delayed" if heuristics.outcome(subject, notice) == "delayed" else "failed"
     recipients = [
-        dsn.build_result(recipient=address, action=None, field_status=None, diagnostic=text, source=HEURISTIC, context=context,
+        dsn.build_result(recipient=address, action=action, field_status=None, diagnostic=text, source=HEURISTIC, context=context,
                          vendor=notice_parts.vendor, local_hosts=reporting_hosts)
         for address, text, context in blocks
     ]
     sources.update(kind=HEURISTIC, recipients=HEURISTIC)
     return "bounce", recipients
+
+
+def _from_a_list(original: Headers) -> bool:
+    """A list's message is addressed to the list: its To is not the subscriber who bounced."""
+    return bool(original.get("list-id") or original.get("list-post") or original.get("x-beenthere")
+                or original.get("mailing-list") or (original.get("precedence") or "").strip().lower() in ("list", "bulk"))
 
 
 def _bounce_inside(returned: Part) -> list[RecipientResult]:
@@ -267,14 +331,25 @@ def _bounce_inside(returned: Part) -> list[RecipientResult]:
 
 
 def _excluded_addresses(headers: Headers, original: Headers | None) -> set[str]:
-    """Addresses that are never the failed recipient: the report's parties and our own sender."""
-    excluded: set[str] = set()
-    for name in ("from", "to", "reply-to", "sender", "return-path"):
-        excluded.update(find_addresses(headers.get(name) or ""))
+    """Addresses that are never the failed recipient: the report's parties, our own sender (unless
+    it also was an addressee) and the list addresses a list manager's notice names."""
+    excluded = set(find_addresses(_values(headers, _REPORT_PARTIES)))
     if original is not None:
-        for name in ("from", "reply-to", "sender", "return-path"):
-            excluded.update(find_addresses(original.get(name) or ""))
+        senders = _values(original, _ORIGINAL_SENDERS)
+        if senders:
+            addressed = set(find_addresses(_values(original, ("to", "cc"))))
+            excluded.update(a for a in find_addresses(senders) if a not in addressed)
     return excluded
+
+
+_REPORT_PARTIES = ("from", "to", "reply-to", "sender", "return-path", "list-post", "list-subscribe", "list-unsubscribe",
+                   "list-help", "list-owner", "x-ml-info")
+_ORIGINAL_SENDERS = ("from", "reply-to", "sender", "return-path")
+
+
+def _values(headers: Headers, names: tuple[str, ...]) -> str:
+    """The named fields' values joined by commas (one address search instead of one per field)."""
+    return ",".join(value for value in map(headers.get, names) if value)
 
 
 def _fill_from_notice(recipients: list[RecipientResult], notice: "_Notice", reporting_mta: str | None) -> list[RecipientResult]:

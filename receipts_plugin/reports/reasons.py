@@ -74,7 +74,8 @@ PHRASES: dict[str, re.Pattern[str]] = {
         r"(?:user|recipient|mailbox|address|account|addressee)(?: name)? (?:is )?(?:unknown|not (?:found|known|exist|active|local|ok|valid))",
         r"(?:unknown|invalid|bad|non-?existent|illegal) (?:local ?part|user|recipient|mailbox|e-?mail address|addressee)",
         r"(?:invalid|bad|non-?existent|illegal) address",
-        r"no (?:such|mail ?box by that name|account by that name|mailbox found|valid recipients)",
+        r"no (?:such(?! domain| host)|mail ?box by that name|account by that name|mailbox found|valid recipients)",
+        r"bad[_ ]recipient", r"(?:user|recipient|mailbox|address|account) [\[<(\"'][^\]>)\"'\n]{1,120}[\]>)\"'] (?:does(?: not|n't)|not) exist",
         r"(?:user|recipient|mailbox|address|account)[^.\n]{0,60}(?:does(?: not|n't|n.t)|not) exist",
         r"doesn't have an? \S+ account", r"not listed in (?:domino directory|public name & address book)",
         r"(?:address|mailbox) (?:wasn't|was not|couldn't be|could not be) found", r"invalid final delivery userid",
@@ -88,7 +89,7 @@ PHRASES: dict[str, re.Pattern[str]] = {
         r"mailbox (?:is )?(?:unavailable|unavaiable|inactive|invalid|not present)",
         r"requested action not taken: mailbox unavailable", r"invalid mailbox", r"user missing home directory",
         r"vdeliver: invalid or unknown virtual user", r"utilisateur inconnu", r"no existe (?:dicha persona|ese usuario)",
-        r"nessun utente simile", r"adresse nicht gefunden", r"unbekannt(?:er)? (?:empf.nger|benutzer)",
+        r"nessun utente simile", r"(?:adresse|utilisateur|destinataire|compte|bo[iî]te)[^.]{0,60}n'existe (?:pas|plus)", r"adresse nicht gefunden", r"unbekannt(?:er)? (?:empf.nger|benutzer)",
         r"can't accept user", r"that domain or user isn't in my list", r"destination server rejected recipients",
         r"not email addresses", r"recipient unknown", r"does not exist\.", r"5\.1\.1 bad address",
         r"no mail ?box (?:here|available)", r"<[^>\s]*> not found", r"rcpt[^.\n]{0,30}t exist",
@@ -143,7 +144,7 @@ PHRASES: dict[str, re.Pattern[str]] = {
         r"the account or domain may not exist", r"553 [^\n]{0,60} does not exist",
     ),
     "spamdetected": _rx(
-        r"spam\b", r"unsolicited", r"bulk e?-?mail", r"content filter rejection", r"message content rejected",
+        r"spam\b", r"spamming", r"unsolicited", r"bulk e?-?mail", r"content filter rejection", r"message content rejected",
         r"rejecting (?:banned|mail) content", r"unacceptable content", r"mail content denied", r"uribl",
         r"message rejected for policy reasons", r"recurrent pattern detection", r"may consider spam",
         r"our system has detected that this message is ", r"antispam", r"greylisted[^\n]{0,40}please try again in",
@@ -188,7 +189,7 @@ PHRASES: dict[str, re.Pattern[str]] = {
         r"aliasing/forwarding loop broken", r"it would create a mail loop", r"loops back to myself", r"loop was found", r"interrupted system call",
         r"internal (?:error reading data|server error)", r"queue file write error", r"remote server is misconfigured",
         r"service currently unavailable", r"temporary local problem", r"timeout waiting for input",
-        r"transaction failed ", r"can't create user output file", r"could not load drd", r"no mdb",
+        r"transaction failed ", r"can't create user output file", r"temporary lookup failure", r"could not load drd", r"no mdb",
         r"encountered an error while being processed", r"unable to connect [^\n]{0,40}daemon", r"unable to contact ldap server",
     ),
     "networkerror": _rx(
@@ -210,7 +211,10 @@ PHRASES: dict[str, re.Pattern[str]] = {
         r"failed to deliver to domain ", r"giving up on", r"failing for a long time", r"has been delayed",
         r"not been collected after", r"(?:message|retry) (?:expired|timed out|time not reached)",
         r"server did not respond", r"in the queue too long", r"after multiple retries", r"allowed queue period",
-        r"could not be delivered for [^\n]{0,20}days?", r"your message could not be delivered for more than",
+        r"(?:could not be|not been|wasn't|was not) delivered (?:for|within|after) [^\n]{0,20}(?:minutes?|hours?|days?|weeks?)\b",
+        r"your message could not be delivered for more than", r"(?:gave up|giving up|given up)\b[^\n]{0,40}(?:after|attempts?|retr)",
+        r"after \d+ attempts?", r"delivery failed \d+ attempts", r"maximum (?:delivery )?attempts", r"over a period of \d+ (?:minute|hour|day)",
+        r"not been collected after",
         r"retry timeout exceeded", r"envelope expired", r"did not accept our requests to connect",
         r"not delivered within \d+ days?", r"operation timed out", r"will be retried for", r"could not deliver for the last",
     ),
@@ -226,7 +230,7 @@ PHRASES: dict[str, re.Pattern[str]] = {
     "suppressed": _rx(r"suppression list", r"on the account-level suppression"),
     "mailererror": _rx(
         r" \|\| exit ", r"procmail", r"bin/maildrop", r"command (?:failed|died with status|output)",
-        r"mailer error", r"pipe to \|/", r"x-unix; ",
+        r"mailer error", r"pipe to \|/", r"x-unix; ", r"command output: (?!.{0,40}(?:quota|full|unknown|no such))",
     ),
     "vacation": _rx(r"out of (?:the )?office", r"auto(?:matic)?[- ]?reply", r"on vacation", r"abwesenheit"),
 }
@@ -239,13 +243,13 @@ _FIRST_PASS: tuple[tuple[str, bool], ...] = (
     ("userunknown", True), ("filtered", True),
     ("requireptr", True), ("notcompliantrfc", False), ("badreputation", False), ("contenterror", True),
     ("rejected", True), ("hostunknown", True), ("spamdetected", True), ("speeding", False),
-    ("toomanyconn", True), ("blocked", True),
+    ("toomanyconn", True), ("mailererror", False), ("blocked", True),
 )
 #: Second pass, when the status code says nothing definite: phrases only.
 _SECOND_PASS = (
     "mailboxfull", "authfailure", "badreputation", "speeding", "spamdetected", "virusdetected",
-    "policyviolation", "norelaying", "notaccept", "systemerror", "networkerror", "suspend", "contenterror",
-    "systemfull", "expired", "failedstarttls", "securityerror", "suppressed", "mailererror",
+    "policyviolation", "norelaying", "notaccept", "expired", "systemerror", "networkerror", "suspend", "contenterror",
+    "systemfull", "failedstarttls", "securityerror", "suppressed", "mailererror",
 )
 #: Reasons a status code only hints at: the text is read again for something better.
 RETRY = frozenset({"undefined", "onhold", "systemerror", "securityerror", "expired", "networkerror", "hostunknown", "userunknown"})
@@ -385,7 +389,8 @@ def classify(
     """
     if (status and status.startswith("2.")) or action in ("delivered", "relayed", "expanded"):
         return "delivered"
-    text = (diagnostic or "")[:MAX_CLASSIFIED_CHARS].lower().replace("\u2019", "'")
+    # Servers wrap their sentences anywhere: read the words as one line.
+    text = " ".join((diagnostic or "")[:MAX_CLASSIFIED_CHARS].lower().replace("\u2019", "'").split())
     command = command or smtp_command(text)
     by_status = codes.reason_for_status(status)
     smtp_like = diagnostic_type != "X-UNIX"
@@ -418,8 +423,8 @@ def _first_pass_hit(reason, status_decides, found: _Phrases, status, by_status, 
         return True
     if reason == "mesgtoobig" and (by_status == "exceedlimit" or status == "5.2.3"):
         return False
-    if reason == "hostunknown" and by_status == "hostunknown":
-        return not found["networkerror"]
+    if reason == "hostunknown":  # "host not found, try again" is a DNS failure, not a missing domain
+        return (by_status == "hostunknown" or found["hostunknown"]) and not found["networkerror"]
     if reason == "norelaying" and command in ("CONN", "EHLO", "HELO"):
         return False
     if reason == "spamdetected" and (not status or (command in _BEFORE_DATA and by_status != "spamdetected")):

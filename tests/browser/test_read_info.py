@@ -17,7 +17,7 @@ from tests.browser.conftest import ARTIFACTS, screenshot
 from tests.browser.test_smoke import sign_in
 from tests.helpers import PASSWORD, make_agent, make_department, make_reply, make_ticket
 from tests.receipts.builders import mdn, postfix_dsn
-from tests.receipts.factories import AcceptingRelay, report_on
+from tests.receipts.factories import AcceptingRelay, receipt_to, report_on
 
 pytestmark = pytest.mark.browser
 
@@ -146,7 +146,8 @@ def test_refresh_updates_the_state_and_the_open_panel_without_a_reload(app, live
 
     # A read receipt arrives (the poller would do this).
     assert ingest(mdn(sender="alice@customer.test", final_recipient="alice@customer.test",
-                      original_message_id=reply.message_id), "test").outcome == "matched"
+                      original_message_id=reply.message_id, to=receipt_to(app, reply, "alice@customer.test")),
+                  "test").outcome == "matched"
     assert state_of(page, reply.id).inner_text().split() == ["•", "Sent"]  # nothing changes by itself
     page.get_by_role("button", name="Refresh delivery status").click()
     expect(page.locator(f'a.rr-state[data-rr-message="{reply.id}"] .rr-label')).to_have_text("Read")
@@ -169,7 +170,7 @@ def test_live_updates_arrive_without_a_click(app, live_server, page, desk):
         open_thread(page, live_server, ticket.id)  # the page asks for news without news: nothing changes
     assert state_of(page, reply.id).inner_text().split() == ["•", "Sent"]
     ingest(mdn(sender="bob@customer.test", final_recipient="bob@customer.test",
-               original_message_id=reply.message_id), "poller")
+               original_message_id=reply.message_id, to=receipt_to(app, reply, "bob@customer.test")), "poller")
     expect(page.locator(f'a.rr-state[data-rr-message="{reply.id}"] .rr-label')).to_have_text(
         "Read by a CC/BCC recipient", timeout=10_000)
     assert page.evaluate("window.rrNoReload") == "still the same page"
@@ -205,7 +206,7 @@ def test_a_hidden_tab_asks_nothing_and_asks_at_once_when_seen_again(app, live_se
     open_thread(page, live_server, ticket.id)
     set_tab_hidden(page, True)
     ingest(mdn(sender="alice@customer.test", final_recipient="alice@customer.test",
-               original_message_id=reply.message_id), "poller")
+               original_message_id=reply.message_id, to=receipt_to(app, reply, "alice@customer.test")), "poller")
     assert state_of(page, reply.id).inner_text().split() == ["•", "Sent"]
     set_tab_hidden(page, False)
     expect(page.locator(f'a.rr-state[data-rr-message="{reply.id}"] .rr-label')).to_have_text("Read", timeout=5000)

@@ -18,6 +18,7 @@ from tests.browser.conftest import screenshot
 from tests.browser.test_smoke import sign_in
 from tests.helpers import PASSWORD, make_agent, make_department
 from tests.receipts.builders import mdn, postfix_dsn
+from tests.receipts.factories import receipt_to
 
 pytestmark = pytest.mark.browser
 
@@ -65,7 +66,8 @@ def test_no_script_runs_anywhere(app, live_server, page):
     ingest(postfix_dsn(to=verp_address(app, reply.id, gone.id), recipient=gone.address,
                        diagnostic=f"smtp; 550 5.1.1 {PAYLOADS['diagnostic']}"), "test")
     ingest(mdn(sender="evil@customer.test", final_recipient="evil@customer.test", original_message_id=reply.message_id,
-               disposition=f"displayed {PAYLOADS['diagnostic']}"), "test")
+               disposition=f"displayed {PAYLOADS['diagnostic']}", to=receipt_to(app, reply, "evil@customer.test")),
+           "test")
     ingest(mdn(sender="x@customer.test", final_recipient="x@customer.test",
                original_message_id="<script>@unknown"), "test")  # an unmatched report on the health page
     db.session.commit()

@@ -13,7 +13,7 @@ from receipts_plugin.models import Mailbox
 from receipts_plugin.poller import poll_all
 from receipts_plugin.settings import save_switches
 from receipts_plugin.tracking.notifications import PreferencesInput, notification_job, save_preferences
-from tests.helpers import login, make_ticket
+from tests.helpers import login, make_ticket, stack_cafile
 from tests.receipts.builders import mdn
 from tests.receipts.tracking_helpers import (DESKTOP_CHROME, GMAIL_PROXY, PDF, download_paths, install_clock,
                                              pixel_paths)
@@ -76,13 +76,16 @@ def test_links_opens_and_a_read_notification_through_the_mail_stack(app, stack, 
     assert "opened by an automated fetch" in bob_line[:bob_line.index("</li>")]
     assert "opened (estimate)" not in panel
 
+    # Alice's program answers to the Disposition-Notification-To of her copy (bounces+TOKEN@).
+    receipt_address = str(alice_copy["Disposition-Notification-To"])
+    assert receipt_address.startswith("bounces+")
     receipt = message_from_bytes(mdn(sender="Alice <alice@customer.test>", final_recipient="alice@customer.test",
-                                     original_message_id=reply.message_id, to="bounces@example.test"),
+                                     original_message_id=reply.message_id, to=receipt_address),
                                  policy=policy.default)
-    stack.send(receipt, envelope_from="alice@customer.test", recipients=["bounces@example.test"])
+    stack.send(receipt, envelope_from="alice@customer.test", recipients=[receipt_address])
     stack.wait_for("bounces@example.test", ["SUBJECT", "Return Receipt"])
     db.session.add(Mailbox(name="receipts", host=stack.imap_host, port=stack.imaps_port, security="ssl",
-                           username="bounces@example.test", password=stack.password, cafile=stack.cafile))
+                           username="bounces@example.test", password=stack.password, cafile=stack_cafile(stack)))
     db.session.commit()
     [summary] = poll_all()
     assert summary.error is None and summary.kinds["mdn"] == 1, summary.line()

@@ -49,9 +49,9 @@ def mdn(*, sender: str, final_recipient: str, original_message_id: str, disposit
         f"--M\r\nContent-Type: text/rfc822-headers\r\n\r\nMessage-ID: <{original_message_id}>\r\n\r\n--M--\r\n").encode()
 
 
-def read_notice(*, sender: str, subject: str, in_reply_to: str) -> bytes:
+def read_notice(*, sender: str, subject: str, in_reply_to: str, to: str = "receipts@example.test") -> bytes:
     """A plain "Read:" notice without a machine-readable part (Outlook, some servers)."""
-    return (f"From: {sender}\r\nTo: receipts@example.test\r\nSubject: Read: {subject}\r\nDate: {_date()}\r\n"
+    return (f"From: {sender}\r\nTo: {to}\r\nSubject: Read: {subject}\r\nDate: {_date()}\r\n"
             f"Message-ID: {make_msgid(domain='customer.test')}\r\nIn-Reply-To: <{in_reply_to}>\r\n"
             f"References: <{in_reply_to}>\r\nContent-Type: text/plain\r\n\r\n"
             f"Your message\r\n\r\n  Subject: {subject}\r\n\r\nwas read on Monday.\r\n").encode()
@@ -78,3 +78,17 @@ def exchange_mdn(*, sender: str, display_name: str, subject: str, in_reply_to: s
         f"Final-recipient: RFC822; {sender}\r\nDisposition: automatic-action/MDN-sent-automatically; displayed\r\n"
         f"X-MSExch-Correlation-Key: nf7/jgN6Qk+WzsrkY5s9WA==\r\nX-Display-Name: {display_name}\r\n\r\n"
         f"--{boundary}--\r\n").encode()
+
+
+#: The authserv-id of "our" mail server in the tests (see the ``our_mx`` fixture).
+OUR_MX = "mx.desk.example.test"
+
+
+def authenticated(raw: bytes, signer: str, reporter: str | None = None) -> bytes:
+    """``raw`` as our mail server delivers it after a DKIM signature of ``signer`` verified:
+    its Authentication-Results on top (and, for a delivery report, ``reporter`` as the
+    mailer daemon's domain, so that the From is aligned with the signature)."""
+    if reporter:
+        raw = raw.replace(b"MAILER-DAEMON@example.test", f"MAILER-DAEMON@{reporter}".encode())
+    return (f"Authentication-Results: {OUR_MX}; dkim=pass header.d={signer} header.s=s1\r\n"
+            f"Received: from mx.{signer} by {OUR_MX}\r\n").encode() + raw

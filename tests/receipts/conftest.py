@@ -5,6 +5,7 @@ from helpdesk.mail.outgoing import send_message
 from helpdesk.models import AgentRole, Channel
 from receipts_plugin.settings import save_switches
 from tests.helpers import make_agent, make_department, make_reply, make_ticket
+from tests.receipts.builders import OUR_MX
 from tests.receipts.factories import relay_accepts, report_on
 
 
@@ -48,3 +49,10 @@ def people(desk):
 def reported(app, sent_reply):
     relay_accepts(app, sent_reply)
     return (sent_reply, *report_on(app, sent_reply))
+
+
+@pytest.fixture
+def our_mx(app) -> str:
+    """Our mail server's Authentication-Results fields are trusted (see builders.authenticated)."""
+    app.config["RECEIPTS_TRUSTED_AUTHSERV_IDS"] = [OUR_MX]
+    return OUR_MX

@@ -17,13 +17,19 @@ from helpdesk.signals import message_sent
 from receipts_plugin.events import EventInput, record_events
 from receipts_plugin.ingest import ingest
 from receipts_plugin.models import TrackedMessage
-from receipts_plugin.sending import verp_address
+from receipts_plugin.sending import receipt_address, verp_address
 from tests.receipts.builders import mdn, postfix_dsn
 
 def relay_accepts(app, message: Message) -> None:
     """What the core announces after our relay accepted every recipient (the real receiver runs)."""
     results = [RecipientResult(r.address, True, code=250, response="2.0.0 Ok: queued") for r in message.recipients]
     message_sent.send(app, message=message, results=results, transport="smtp")
+
+
+def receipt_to(app, reply: Message, address: str) -> str:
+    """The Disposition-Notification-To of ``address``'s copy of ``reply``: where that
+    recipient's mail program sends its receipt."""
+    return receipt_address(app, reply.id, next(r.id for r in reply.recipients if r.address == address))
 
 
 class AcceptingRelay:
@@ -36,8 +42,9 @@ class AcceptingRelay:
 
 
 def report_on(app, reply: Message) -> tuple[dict, dict, dict]:
-    """After the relay accepted ``reply``: nobody@ bounced (5.1.1, by the VERP token), bob's
-    server said delivered (by ENVID), alice read it (Thunderbird MDN); carol's side is silent.
+    """After the relay accepted ``reply``: nobody@ bounced (5.1.1), bob's server said
+    delivered (each to their return path, with the ENVID), alice read it (Thunderbird MDN, to
+    her receipt address); carol's side is silent.
     Returns the report times, the raw reports and the ingest results, by name."""
     base = reply.created_at.replace(second=0, microsecond=0)
     times = {"bounced": base + timedelta(minutes=5), "delivered": base + timedelta(minutes=6),
@@ -47,10 +54,12 @@ def report_on(app, reply: Message) -> tuple[dict, dict, dict]:
     raws = {
         "bounce": postfix_dsn(to=verp_address(app, reply.id, by_address["nobody@customer.test"].id),
                               recipient="nobody@customer.test", date=times["bounced"]),
-        "delivered": postfix_dsn(to="bounces@example.test", recipient="bob@customer.test", action="delivered",
-                                 status="2.0.0", envid=envid, date=times["delivered"]),
+        "delivered": postfix_dsn(to=verp_address(app, reply.id, by_address["bob@customer.test"].id),
+                                 recipient="bob@customer.test", action="delivered", status="2.0.0", envid=envid,
+                                 date=times["delivered"]),
         "read": mdn(sender="Alice <alice@customer.test>", final_recipient="alice@customer.test",
-                    original_message_id=reply.message_id, date=times["read"]),
+                    original_message_id=reply.message_id, date=times["read"],
+                    to=receipt_to(app, reply, "alice@customer.test")),
     }
     outcomes = {name: ingest(raw, "test") for name, raw in raws.items()}
     assert {r.outcome for r in outcomes.values()} == {"matched"}

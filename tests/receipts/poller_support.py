@@ -20,8 +20,8 @@ from flask import Flask
 
 from helpdesk.models import Channel, MailboxCheckpoint, Message, RecipientRole, Ticket
 from receipts_plugin.models import DeliveryEventRow, Mailbox, RecipientStatusRow, StoredReport, TrackedMessage
-from receipts_plugin.sending import verp_address
-from tests.helpers import make_reply, make_ticket, relay_config
+from receipts_plugin.sending import receipt_address, verp_address
+from tests.helpers import make_reply, make_ticket, relay_config, stack_cafile
 from tests.mailstack import MailStack
 from tests.receipts.builders import mdn, postfix_dsn, read_notice
 
@@ -47,7 +47,7 @@ def add_mailbox(stack: MailStack, *, user: str = BOUNCES, folder: str = "INBOX",
                 processed_folder: str | None = PROCESSED, **fields) -> Mailbox:
     """A watched mailbox over IMAPS, verified against the stack's own CA."""
     values = dict(name=user.split("@")[0], host=stack.imap_host, port=stack.imaps_port, security="ssl",
-                  username=user, password=stack.password, cafile=stack.cafile, folder=folder,
+                  username=user, password=stack.password, cafile=stack_cafile(stack), folder=folder,
                   processed_folder=processed_folder)
     mailbox = Mailbox(**{**values, **fields})
     db.session.add(mailbox)
@@ -127,23 +127,26 @@ def sent_replies(desk, count: int) -> list[Message]:
 
 def report_mix(app: Flask, replies: list[Message]) -> list[bytes]:
     """Six reports per reply (to a To, a CC and a BCC recipient, as ``sent_replies`` makes
-    them), as servers and clients write them: the BCC recipient's bounce to their VERP
-    address, the To recipient's success DSN (by ENVID) and read receipt, delivered twice (the
-    same bytes), the CC recipient's plain "Read:" notice, and a forged receipt from someone who
-    got nothing."""
+    them), as servers and clients write them: the BCC recipient's bounce and the To
+    recipient's success DSN (with the ENVID), each to that recipient's return path; the To
+    recipient's read receipt, delivered twice (the same bytes), and the CC recipient's plain
+    "Read:" notice, each to that recipient's receipt address; and a forged receipt from
+    someone who got nothing."""
     raws = []
     for reply in replies:
         to, cc, bcc = (next(r for r in reply.recipients if r.role is role)
                        for role in (RecipientRole.TO, RecipientRole.CC, RecipientRole.BCC))
         envid = db.session.get(TrackedMessage, reply.id).envid
         receipt = mdn(sender=f"{to.address.split('@')[0].title()} <{to.address}>", final_recipient=to.address,
-                      original_message_id=reply.message_id, to=BOUNCES)
+                      original_message_id=reply.message_id, to=receipt_address(app, reply.id, to.id))
         raws += [
             postfix_dsn(to=verp_address(app, reply.id, bcc.id), recipient=bcc.address),
-            postfix_dsn(to=BOUNCES, recipient=to.address, action="delivered", status="2.0.0", envid=envid),
+            postfix_dsn(to=verp_address(app, reply.id, to.id), recipient=to.address, action="delivered",
+                        status="2.0.0", envid=envid),
             receipt,
             receipt,
-            read_notice(sender=cc.address, subject=reply.subject, in_reply_to=reply.message_id),
+            read_notice(sender=cc.address, subject=reply.subject, in_reply_to=reply.message_id,
+                        to=receipt_address(app, reply.id, cc.id)),
             mdn(sender="mallory@evil.test", final_recipient="mallory@evil.test",
                 original_message_id=reply.message_id, to=BOUNCES),
         ]

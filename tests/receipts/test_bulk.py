@@ -23,7 +23,8 @@ from receipts_plugin.outcomes import reply_outcome
 from receipts_plugin.poller import poll_mailbox
 from receipts_plugin.sending import verp_address
 from tests.helpers import make_reply, make_ticket
-from tests.receipts.builders import exchange_mdn, mdn, postfix_dsn, read_notice
+from tests.receipts.builders import authenticated, exchange_mdn, mdn, postfix_dsn, read_notice
+from tests.receipts.factories import receipt_to
 from tests.receipts.poller_support import (  # noqa: F401 - fixtures
     BOUNCES,
     PROCESSED,
@@ -42,9 +43,10 @@ FROZEN = datetime(2030, 1, 2, 3, 4, 5, 678901, tzinfo=timezone.utc)
 
 def varied_reports(app, desk) -> list[bytes]:
     """Every kind of outcome: report_mix's six per reply, a reply that bounces for everyone
-    (its ticket is flagged and reopened, its contact marked), delays, a deletion, a declined
-    receipt, an Exchange receipt, a bounce with no date (recorded at "now"), and mail that is
-    no report at all."""
+    (its ticket is flagged and reopened, its contact marked), delays (one by its ENVID, signed
+    by the recipient's domain), a deletion, a declined receipt that nothing binds to its
+    recipient (unverified), an Exchange receipt, a bounce with no date (recorded at "now"),
+    and mail that is no report at all."""
     support, _, agent = desk
     support.reopen_on_bounce = True
     replies = sent_replies(desk, 4)
@@ -58,21 +60,29 @@ def varied_reports(app, desk) -> list[bytes]:
         postfix_dsn(to=verp_address(app, doomed.id, doomed.recipients[0].id), recipient="gone@customer.test"),
         postfix_dsn(to=verp_address(app, first.id, alice.id), recipient="alice@customer.test", action="delayed",
                     status="4.2.2"),
-        postfix_dsn(to=BOUNCES, recipient="bob@customer.test", action="delayed", status="4.4.1", envid=envid),
-        with_a_stranger(postfix_dsn(to=BOUNCES, recipient="carol@customer.test", action="delivered", status="2.0.0",
-                                    envid=envid)),
+        authenticated(postfix_dsn(to=BOUNCES, recipient="bob@customer.test", action="delayed", status="4.4.1",
+                                  envid=envid), "customer.test", reporter="mx.customer.test"),
+        with_a_stranger(postfix_dsn(to=verp_address(app, second.id, carol(second).id),
+                                    recipient="carol@customer.test", action="delivered", status="2.0.0", envid=envid)),
         mdn(sender="carol@customer.test", final_recipient="carol@customer.test",
-            original_message_id=second.message_id, disposition="deleted", to=BOUNCES),
+            original_message_id=second.message_id, disposition="deleted", to=receipt_to(app, second, CAROL)),
         mdn(sender="bob@customer.test", final_recipient="bob@customer.test",
             original_message_id=first.message_id, disposition="denied", to=BOUNCES),
         exchange_mdn(sender="carol@customer.test", display_name="Carol", subject=first.subject,
-                     in_reply_to=first.message_id, to=BOUNCES),
+                     in_reply_to=first.message_id, to=receipt_to(app, first, CAROL)),
         read_notice(sender="nobody@elsewhere.test", subject="Something", in_reply_to="unknown@example.test"),
         b"From: someone@customer.test\r\nSubject: hello\r\nMessage-ID: <plain@customer.test>\r\n\r\nJust mail.\r\n",
     ]
     raws.append(raws[-3])  # a copy in the same batch
     random.Random(8).shuffle(raws)
     return raws
+
+
+CAROL = "carol@customer.test"
+
+
+def carol(reply):
+    return next(r for r in reply.recipients if r.address == CAROL)
 
 
 def with_a_stranger(dsn: bytes) -> bytes:
@@ -131,7 +141,7 @@ def in_batches(raws: list[bytes], size: int) -> list[str]:
     return outcomes
 
 
-def test_a_batch_records_exactly_what_one_report_at_a_time_records(app, desk, monkeypatch):
+def test_a_batch_records_exactly_what_one_report_at_a_time_records(app, desk, monkeypatch, our_mx):
     monkeypatch.setattr(ingest_module, "utcnow", lambda: FROZEN)  # reports without a usable date
     raws = varied_reports(app, desk)
     signals = announced(app)
@@ -139,6 +149,7 @@ def test_a_batch_records_exactly_what_one_report_at_a_time_records(app, desk, mo
     expected, expected_signals = recorded(), set(signals)
     assert {"matched", "partial", "unmatched", "suspect", "ignored", "duplicate"} <= set(one_by_one)
     assert any(t[2] for t in expected["tickets"]) and any(c[1] for c in expected["contacts"])
+    assert any(dict(e[:-1])["kind"].startswith("unverified-") for e in expected["events"])
 
     for size in (7, len(raws)):
         forget()

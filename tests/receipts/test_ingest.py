@@ -11,10 +11,11 @@ from helpdesk.models import Channel, Contact, TicketStatus, utcnow
 from receipts_plugin.ingest import ingest, reapply
 from receipts_plugin.models import RecipientStatusRow, StoredReport, TrackedMessage
 from receipts_plugin.read_info import message_read_info, states_for
-from receipts_plugin.sending import verp_address
+from receipts_plugin.sending import receipt_address, verp_address
 from receipts_plugin.settings import save_switches
 from tests.helpers import make_reply, make_ticket
-from tests.receipts.builders import mdn, postfix_dsn, read_notice
+from tests.receipts.builders import authenticated, mdn, postfix_dsn, read_notice
+from tests.receipts.factories import receipt_to
 
 
 def status(reply, address):
@@ -35,7 +36,7 @@ def test_a_reply_asks_for_receipts_per_recipient_with_signed_return_paths(app, s
     by_rcpt = {m["X-Outbox-Envelope-To"]: m for m in (message_from_bytes(f.read_bytes()) for f in files)}
     for recipient in sent_reply.recipients:
         mail = by_rcpt[recipient.address]
-        assert mail["Disposition-Notification-To"] == "receipts@desk.example.test"
+        assert mail["Disposition-Notification-To"] == receipt_address(app, sent_reply.id, recipient.id)
         assert mail["X-Outbox-Envelope-From"] == verp_address(app, sent_reply.id, recipient.id)
         assert mail["Bcc"] is None and "carol" not in str(mail["To"]) + str(mail["Cc"])
 
@@ -73,20 +74,24 @@ def test_a_forged_token_matches_nothing(app, sent_reply):
     assert status(sent_reply, "alice@customer.test") is None
 
 
-def test_success_dsn_is_matched_by_envid_and_orcpt(app, sent_reply):
+def test_success_dsn_is_matched_by_envid_and_orcpt(app, sent_reply, our_mx):
+    """(Signed by bob's own domain: without a token, that is what lets it count; see test_trust.)"""
     envid = db.session.get(TrackedMessage, sent_reply.id).envid
-    result = ingest(postfix_dsn(to="support@example.test", recipient="bob@customer.test", action="delivered",
-                                status="2.0.0", envid=envid), "test")
-    assert result.outcome == "matched"
+    result = ingest(authenticated(postfix_dsn(to="support@example.test", recipient="bob@customer.test",
+                                              action="delivered", status="2.0.0", envid=envid),
+                                  "customer.test", reporter="mx.customer.test"), "test")
+    assert result.outcome == "matched" and db.session.get(StoredReport, result.report_id).method == "envid"
     assert status(sent_reply, "bob@customer.test") == "delivered"
 
 
 def test_mdns_mark_read_only_for_recipients_and_forged_ones_change_nothing(app, sent_reply):
     mid = sent_reply.message_id
     assert ingest(mdn(sender="alice@customer.test", final_recipient="alice@customer.test",
-                      original_message_id=mid), "test").outcome == "matched"
+                      original_message_id=mid, to=receipt_to(app, sent_reply, "alice@customer.test")),
+                  "test").outcome == "matched"
     assert ingest(mdn(sender="Carol <carol@customer.test>", final_recipient="carol@customer.test",
-                      original_message_id=mid), "test").outcome == "matched"
+                      original_message_id=mid, to=receipt_to(app, sent_reply, "carol@customer.test")),
+                  "test").outcome == "matched"
     forged = ingest(mdn(sender="mallory@evil.test", final_recipient="mallory@evil.test",
                         original_message_id=mid), "test")
     assert forged.outcome == "suspect"
@@ -97,16 +102,17 @@ def test_mdns_mark_read_only_for_recipients_and_forged_ones_change_nothing(app, 
     assert state.state.value == "read-by-to"
 
 
-def test_a_plain_read_notice_is_matched_by_in_reply_to(app, sent_reply):
-    result = ingest(read_notice(sender="Bob <bob@customer.test>", subject=sent_reply.subject,
-                                in_reply_to=sent_reply.message_id), "test")
+def test_a_plain_read_notice_is_matched_by_in_reply_to(app, sent_reply, our_mx):
+    """(Signed by bob's domain: sent to the general address, only that lets it count.)"""
+    result = ingest(authenticated(read_notice(sender="Bob <bob@customer.test>", subject=sent_reply.subject,
+                                              in_reply_to=sent_reply.message_id), "customer.test"), "test")
     assert result.outcome == "matched"
     assert status(sent_reply, "bob@customer.test") == "read"
 
 
 def test_the_same_report_twice_changes_nothing_the_second_time(app, sent_reply):
     raw = mdn(sender="alice@customer.test", final_recipient="alice@customer.test",
-              original_message_id=sent_reply.message_id)
+              original_message_id=sent_reply.message_id, to=receipt_to(app, sent_reply, "alice@customer.test"))
     first, second = ingest(raw, "test"), ingest(raw, "test")
     assert (first.outcome, second.outcome) == ("matched", "duplicate")
     info = message_read_info(sent_reply)
@@ -131,7 +137,8 @@ def test_a_reply_that_bounced_for_everyone_flags_and_reopens_its_ticket(app, des
 
 def test_turning_receipts_off_hides_read_info_and_keeps_the_data(app, desk, sent_reply):
     ingest(mdn(sender="alice@customer.test", final_recipient="alice@customer.test",
-               original_message_id=sent_reply.message_id), "test")
+               original_message_id=sent_reply.message_id, to=receipt_to(app, sent_reply, "alice@customer.test")),
+           "test")
     save_switches(set())
     assert message_read_info(sent_reply) is None and states_for([sent_reply]) == {}
     save_switches({desk[0].id})
@@ -161,8 +168,8 @@ def test_report_times_never_precede_our_relays_acceptance(app, sent_reply):
                       results=[RecipientResult(r.address, True, code=250) for r in sent_reply.recipients])
     envid = db.session.get(TrackedMessage, sent_reply.id).envid
     # Report dates have whole seconds (and other servers' clocks drift): this one reads 20 s early.
-    ingest(postfix_dsn(to="support@example.test", recipient=bob.address, action="delivered", status="2.0.0",
-                       envid=envid, date=bob.accepted_at - timedelta(seconds=20)), "test")
+    ingest(postfix_dsn(to=verp_address(app, sent_reply.id, bob.id), recipient=bob.address, action="delivered",
+                       status="2.0.0", envid=envid, date=bob.accepted_at - timedelta(seconds=20)), "test")
     events = message_read_info(sent_reply).recipients[2].events
     assert [(e.kind, e.at) for e in events] == [("smtp-accepted", bob.accepted_at), ("dsn-delivered", bob.accepted_at)]
 
@@ -227,7 +234,7 @@ def test_a_read_receipt_after_the_bounce_lifts_the_mark_too(app, desk, sent_repl
     bounce, newer = bob_bounced_then(app, desk, sent_reply, bounced_on)
     ingest(bounce, "test")
     ingest(mdn(sender="bob@customer.test", final_recipient="bob@customer.test", original_message_id=newer.message_id,
-               date=bounced_on + timedelta(minutes=20)), "test")
+               date=bounced_on + timedelta(minutes=20), to=receipt_to(app, newer, "bob@customer.test")), "test")
     assert bob().undeliverable_since is None
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import threading
 import time
+from email import message_from_bytes
 
 import pytest
 from sqlalchemy import select
@@ -15,9 +16,9 @@ from helpdesk.mail.fetch import fetch_support_mailbox
 from helpdesk.models import InboundRecord, MailboxCheckpoint
 from receipts_plugin.models import DeliveryEventRow, Mailbox, StoredReport
 from receipts_plugin.poller import idle_supervisor, idle_watcher, poll_mailbox
-from receipts_plugin.settings import save_switches
-from tests.helpers import support_inbox_config
+from tests.helpers import secret, support_inbox_config
 from tests.receipts.builders import mdn, postfix_dsn
+from tests.receipts.factories import receipt_to
 from tests.receipts.poller_support import (  # noqa: F401 - fixtures
     BOUNCES,
     PROCESSED,
@@ -33,6 +34,8 @@ from tests.receipts.poller_support import (  # noqa: F401 - fixtures
 )
 
 pytestmark = pytest.mark.mailstack
+
+ALICE = "alice@customer.test"
 
 
 def events_of(reply, address: str) -> list[str]:
@@ -67,11 +70,14 @@ def test_a_real_bounce_is_matched_to_its_message_and_recipient_and_moved(stack, 
     assert (mailbox.total_fetched, mailbox.total_matched, mailbox.last_error) == (2, 2, None)
 
 
-def test_a_success_dsn_and_an_appended_mdn_are_matched_the_same_way(stack, desk):
+def test_a_success_dsn_and_an_appended_mdn_are_matched_the_same_way(app, stack, desk):
     reply = send_reply(desk, to="alice@customer.test")
     wait_for_count(stack, 1)  # Postfix's "Successful Mail Delivery Report" (NOTIFY=SUCCESS)
+    # Alice's program answers to the Disposition-Notification-To of her copy.
+    [copy] = stack.fetch_all(ALICE)
+    assert message_from_bytes(copy)["Disposition-Notification-To"] == receipt_to(app, reply, ALICE)
     stack.append(BOUNCES, mdn(sender="Alice <alice@customer.test>", final_recipient="alice@customer.test",
-                              original_message_id=reply.message_id, to=BOUNCES))
+                              original_message_id=reply.message_id, to=receipt_to(app, reply, ALICE)))
     mailbox = add_mailbox(stack)
 
     summary = poll_mailbox(mailbox)
@@ -80,13 +86,12 @@ def test_a_success_dsn_and_an_appended_mdn_are_matched_the_same_way(stack, desk)
     assert status_of(reply, "alice@customer.test") == "read"
     assert events_of(reply, "alice@customer.test") == ["dsn-delivered", "mdn-displayed", "smtp-accepted"]
     methods = sorted(db.session.scalars(select(StoredReport.method)))
-    assert methods == ["original-message-id", "verp-token"]
+    assert methods == ["verp-token", "verp-token"]  # each came to alice's own signed address
 
 
 def test_a_bounce_in_the_support_inbox_is_claimed_through_the_intake_not_a_ticket(app, stack, desk):
-    support, _, _ = desk
-    save_switches(set())  # no VERP return path: the bounce goes to the department's own address
-    app.config.update(support_inbox_config(stack, PROCESSED))
+    # Return paths at the support address (support+TOKEN@): bounces land in the support inbox.
+    app.config.update(support_inbox_config(stack, PROCESSED), RECEIPTS_BOUNCE_ADDRESS="support@example.test")
     reply = send_reply(desk, to="nobody@customer.test")
     tickets_before = ticket_count()
     stack.wait_for("support@example.test", ["SUBJECT", "Undelivered Mail Returned to Sender"])
@@ -98,7 +103,7 @@ def test_a_bounce_in_the_support_inbox_is_claimed_through_the_intake_not_a_ticke
     assert record.reason.startswith("receipts: dsn (matched)")
     assert ticket_count() == tickets_before
     stored = db.session.scalars(select(StoredReport)).one()
-    assert (stored.source, stored.message_id, stored.method) == ("support-inbox", reply.id, "original-message-id")
+    assert (stored.source, stored.message_id, stored.method) == ("support-inbox", reply.id, "verp-token")
     assert status_of(reply, "nobody@customer.test") == "bounced"
     assert folder_size(stack, PROCESSED, user="support@example.test") == 1
 
@@ -113,7 +118,7 @@ def test_customer_mail_in_the_support_inbox_is_left_to_the_intake(app, stack, de
     assert count(StoredReport) == 0
 
 
-def test_a_new_uidvalidity_resynchronises_without_duplicates(stack, desk):
+def test_a_new_uidvalidity_resynchronises_without_duplicates(app, stack, desk):
     reply = send_reply(desk, to="alice@customer.test", cc="nobody@customer.test")
     wait_for_count(stack, 2)
     stack.settle()
@@ -135,7 +140,8 @@ def test_a_new_uidvalidity_resynchronises_without_duplicates(stack, desk):
         for raw in raws:
             client.append("Reports", raw)
     stack.append(BOUNCES, mdn(sender="alice@customer.test", final_recipient="alice@customer.test",
-                              original_message_id=reply.message_id, to=BOUNCES), folder="Reports")
+                              original_message_id=reply.message_id, to=receipt_to(app, reply, ALICE)),
+                 folder="Reports")
 
     summary = poll_mailbox(mailbox)
 
@@ -198,7 +204,7 @@ def test_the_idle_watcher_processes_a_report_within_seconds(app, stack, desk):
         # ...then a read receipt arriving later is processed because the server said EXISTS.
         arrived = time.monotonic()
         stack.append(BOUNCES, mdn(sender="alice@customer.test", final_recipient="alice@customer.test",
-                                  original_message_id=reply.message_id, to=BOUNCES))
+                                  original_message_id=reply.message_id, to=receipt_to(app, reply, ALICE)))
         assert wait_until(lambda: status_of(reply, "alice@customer.test") == "read", 5)
         assert time.monotonic() - arrived < 5
     finally:
@@ -226,7 +232,7 @@ def test_a_mailbox_added_while_the_worker_runs_gets_its_idle_watcher_and_loses_i
         db.session.commit()
         assert wait_until(lambda: not watchers(), 5)  # its IDLE connection is closed within an IDLE round
         stack.append(BOUNCES, mdn(sender="alice@customer.test", final_recipient="alice@customer.test",
-                                  original_message_id=reply.message_id, to=BOUNCES))
+                                  original_message_id=reply.message_id, to=receipt_to(app, reply, ALICE)))
         time.sleep(2)
         assert status_of(reply, "alice@customer.test") == "delivered"  # a disabled mailbox is not read
         mailbox.enabled = True
@@ -264,10 +270,8 @@ def test_starttls_on_the_plain_port_works_with_the_ca_file(stack, desk):
     assert (summary.error, summary.outcomes["matched"]) == (None, 1)
 
 
-def test_a_password_file_is_read_when_polling(stack, desk, tmp_path):
+def test_a_password_file_is_read_when_polling(stack, desk):
     send_reply(desk, to="nobody@customer.test")
     wait_for_count(stack, 1)
-    secret = tmp_path / "bounces-password"
-    secret.write_text(stack.password + "\n")
-    mailbox = add_mailbox(stack, password=None, password_file=str(secret))
+    mailbox = add_mailbox(stack, password=None, password_file=secret("bounces-password", stack.password + "\n"))
     assert poll_mailbox(mailbox).outcomes["matched"] == 1

@@ -30,7 +30,7 @@ from helpdesk.services.locks import HOST, advisory_key, exclusive, holder_is_gon
 from receipts_plugin.mailboxes import MailboxInput, save_mailbox
 from receipts_plugin.models import Mailbox
 from receipts_plugin.poller import BACKOFF_BASE, BACKOFF_MAX, backoff, password_of, poll_mailbox
-from tests.helpers import watch_fsync
+from tests.helpers import secret, watch_fsync
 
 
 class FakeFolder:
@@ -360,18 +360,17 @@ def test_a_backing_off_mailbox_is_skipped_until_its_retry_time(app):
     assert db.session.get(Mailbox, mailbox.id).last_poll_at is None  # not even tried
 
 
-def test_mailbox_settings_are_checked_before_saving(app, tmp_path):
+def test_mailbox_settings_are_checked_before_saving(app):
     base = dict(name="bounces", host="imap.example.test", port=None, security="ssl", username="bounces@example.test",
                 password="s3cret")
     with pytest.raises(ValidationError) as plain:
         save_mailbox(None, MailboxInput(**{**base, "security": "none"}))
     assert "allow_plain" in plain.value.errors
     with pytest.raises(ValidationError) as missing:
-        save_mailbox(None, MailboxInput(**{**base, "password": "", "password_file": str(tmp_path / "nope")}))
+        save_mailbox(None, MailboxInput(**{**base, "password": "", "password_file": "nope"}))
     assert "password_file" in missing.value.errors
-    secret = tmp_path / "imap-password"
-    secret.write_text("from-a-file\n")
-    saved = save_mailbox(None, MailboxInput(**{**base, "password": "", "password_file": str(secret)}))
+    password_file = secret("imap-password", "from-a-file\n")
+    saved = save_mailbox(None, MailboxInput(**{**base, "password": "", "password_file": password_file}))
     assert (saved.port, saved.password, password_of(saved)) == (993, None, "from-a-file")
     plain_ok = save_mailbox(None, MailboxInput(**{**base, "name": "plain", "security": "none", "allow_plain": True}))
     assert plain_ok.port == 143

@@ -21,7 +21,7 @@ from helpdesk.models import Channel, Contact, SendState
 from receipts_plugin.mailboxes import MailboxInput, save_mailbox
 from receipts_plugin.models import StoredReport
 from receipts_plugin.poller import poll_mailbox
-from tests.helpers import login, make_reply, make_ticket, relay_config
+from tests.helpers import login, make_reply, make_ticket, relay_config, stack_cafile
 from tests.receipts.builders import exchange_mdn, mdn
 from tests.receipts.pages import element, panel_rows, text
 
@@ -35,10 +35,16 @@ def app_config(app_config, clean_mailboxes):
     return {**app_config, **relay_config(clean_mailboxes), "MAIL_DOMAIN": "example.test", "RECEIPTS_ADDRESS": BOUNCES}
 
 
-def submit(stack, sender: str, raw: bytes) -> None:
+def submit(stack, sender: str, raw: bytes, to: str = BOUNCES) -> None:
     """Hand a client's bytes to our Postfix as that client's mail program would."""
     with smtplib.SMTP(stack.smtp_host, stack.smtp_port, timeout=10) as smtp:
-        assert smtp.sendmail(sender, [BOUNCES], raw) == {}
+        assert smtp.sendmail(sender, [to], raw) == {}
+
+
+def receipt_address_in(stack, user: str) -> str:
+    """Where ``user``'s mail program sends its receipt: their copy's Disposition-Notification-To."""
+    [copy] = stack.fetch_all(user)
+    return str(message_from_bytes(copy)["Disposition-Notification-To"])
 
 
 def wait_for_count(stack, user: str, count: int) -> list[bytes]:
@@ -67,18 +73,20 @@ def test_real_reports_and_receipts_become_read_info(app, client, clean_mailboxes
     for user in ("alice", "bob", "carol"):
         assert len(stack.fetch_all(f"{user}@customer.test")) == 1
 
-    # Receipts as real clients write them, sent over SMTP by the recipients' side; and a forgery.
+    # Receipts as real clients write them, sent over SMTP by the recipients' side to the
+    # Disposition-Notification-To of their own copy; and a forgery.
+    alice_to, carol_to = (receipt_address_in(stack, f"{user}@customer.test") for user in ("alice", "carol"))
     submit(stack, "alice@customer.test", mdn(sender="Alice <alice@customer.test>", final_recipient="alice@customer.test",
-                                             original_message_id=message_id, to=BOUNCES))
+                                             original_message_id=message_id, to=alice_to), alice_to)
     submit(stack, "carol@customer.test", exchange_mdn(sender="carol@customer.test", display_name="Carol",
-                                                      subject=subject, in_reply_to=message_id, to=BOUNCES))
+                                                      subject=subject, in_reply_to=message_id, to=carol_to), carol_to)
     submit(stack, "dave@customer.test", mdn(sender="Dave <dave@customer.test>", final_recipient="dave@customer.test",
                                             original_message_id=message_id, to=BOUNCES))
     wait_for_count(stack, BOUNCES, 7)
 
     mailbox = save_mailbox(None, MailboxInput(
         name="bounces", host=stack.imap_host, port=stack.imaps_port, security="ssl", username=BOUNCES,
-        password=stack.password, cafile=stack.cafile, folder="INBOX"))
+        password=stack.password, cafile=stack_cafile(stack), folder="INBOX"))
     summary = poll_mailbox(mailbox)
     assert summary.error is None and summary.skipped is None, summary.line()
     assert summary.fetched == 7
@@ -91,8 +99,8 @@ def test_real_reports_and_receipts_become_read_info(app, client, clean_mailboxes
     matched = db.session.query(StoredReport).filter_by(outcome="matched").order_by(StoredReport.id)
     assert sorted((r.kind, r.from_address, r.method) for r in matched) == [
         ("dsn", "mailer-daemon@example.test", "verp-token")] * 4 + [
-        ("mdn", "alice@customer.test", "original-message-id"),  # Thunderbird: Original-Message-ID
-        ("mdn", "carol@customer.test", "original-message-id")]  # Exchange: only In-Reply-To names it
+        ("mdn", "alice@customer.test", "verp-token"),  # Thunderbird, to alice's own address
+        ("mdn", "carol@customer.test", "verp-token")]  # Exchange, to carol's
     nobody = db.session.query(Contact).filter_by(email="nobody@customer.test").one()
     assert "5.1.1" in nobody.undeliverable_reason
 

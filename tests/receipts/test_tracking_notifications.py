@@ -7,6 +7,7 @@ from email.message import EmailMessage
 from pathlib import Path
 
 import pytest
+from flask import current_app
 
 from helpdesk import create_app
 from helpdesk.extensions import db
@@ -23,6 +24,7 @@ from receipts_plugin.tracking.notifications import (PreferencesInput, latest_dig
                                                     notification_job, save_preferences, send_due_notifications)
 from tests.helpers import login, make_agent, make_reply, make_ticket, post_form
 from tests.receipts.builders import mdn, postfix_dsn
+from tests.receipts.factories import receipt_to
 from tests.receipts.tracking_helpers import RecordingTransport, install_clock
 
 UTC = timezone.utc
@@ -51,7 +53,7 @@ def reply_by(agent, department, to="Alice <alice@customer.test>", cc="bob@custom
 
 def read_by(reply, address, disposition="displayed"):
     return ingest(mdn(sender=address, final_recipient=address, original_message_id=reply.message_id,
-                      disposition=disposition), "test")
+                      disposition=disposition, to=receipt_to(current_app, reply, address)), "test")
 
 
 def bounce_of(app, reply, address):

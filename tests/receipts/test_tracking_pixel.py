@@ -10,6 +10,7 @@ from helpdesk.models import Channel
 from receipts_plugin.ingest import ingest
 from receipts_plugin.models import DeliveryEventRow, RecipientStatusRow
 from receipts_plugin.read_info import states_for
+from receipts_plugin.sending import verp_address
 from receipts_plugin.tracking.pixel import TRANSPARENT_GIF, open_token
 from tests.helpers import login, make_reply, make_ticket
 from tests.receipts.builders import postfix_dsn
@@ -162,7 +163,7 @@ def test_opens_never_change_a_check_mark(app, client, tracked):
 
 def test_opens_never_make_a_delivered_reply_read(app, client, tracked):
     alice = next(r for r in tracked.recipients if r.address == "alice@customer.test")
-    ingest(postfix_dsn(to="bounces@desk.example.test", recipient=alice.address, action="delivered",
+    ingest(postfix_dsn(to=verp_address(app, tracked.id, alice.id), recipient=alice.address, action="delivered",
                        status="2.0.0", original_message_id=tracked.message_id), "test")
     delivered = check_marks(tracked)
     assert delivered[0] == "delivered" and delivered[1] == 1

@@ -15,7 +15,7 @@ from receipts_plugin.sending import verp_address
 from receipts_plugin.settings import save_switches
 from tests.helpers import login, make_reply, make_ticket, post_form
 from tests.receipts.builders import mdn, postfix_dsn
-from tests.receipts.factories import relay_accepts
+from tests.receipts.factories import receipt_to, relay_accepts
 from tests.receipts.pages import element, elements, message_article, panel_rows, recipient, text, thread
 
 TOKYO = ZoneInfo("Asia/Tokyo")
@@ -57,7 +57,8 @@ def test_one_recipient_states(app, client, desk, reports, label, checks, highlig
     builders = {
         "delivered": lambda: postfix_dsn(to=verp_address(app, reply.id, dan.id), recipient=dan.address,
                                          action="delivered", status="2.0.0"),
-        "read": lambda: mdn(sender=dan.address, final_recipient=dan.address, original_message_id=reply.message_id),
+        "read": lambda: mdn(sender=dan.address, final_recipient=dan.address, original_message_id=reply.message_id,
+                            to=receipt_to(app, reply, dan.address)),
         "bounce": lambda: postfix_dsn(to=verp_address(app, reply.id, dan.id), recipient=dan.address),
     }
     for name in reports:
@@ -171,7 +172,7 @@ def test_the_panel_explains_a_delay_and_a_declined_receipt(app, client, people, 
     assert ingest(postfix_dsn(to=verp_address(app, reply.id, bob.id), recipient=bob.address, action="delayed",
                               status="4.2.2", diagnostic="smtp; 452 4.2.2 Mailbox full"), "test").outcome == "matched"
     assert ingest(mdn(sender=carol.address, final_recipient=carol.address, original_message_id=reply.message_id,
-                      disposition="denied"), "test").outcome == "matched"
+                      disposition="denied", to=receipt_to(app, reply, carol.address)), "test").outcome == "matched"
     login(client, people["agent"])
     rows = panel_rows(client.get(f"/messages/{reply.id}/read-info").get_data(as_text=True))
     assert rows["bob@customer.test"][2] == "Delayed"

@@ -17,8 +17,8 @@ from receipts_plugin.models import DeliveryEventRow, StoredReport, TrackedMessag
 from receipts_plugin.sending import verp_address
 from receipts_plugin.settings import receipts_enabled, save_switches
 from tests.helpers import login, make_reply, make_ticket, post_form
-from tests.receipts.builders import mdn, postfix_dsn
-from tests.receipts.factories import relay_accepts
+from tests.receipts.builders import authenticated, mdn, postfix_dsn
+from tests.receipts.factories import receipt_to, relay_accepts
 from tests.receipts.pages import element, elements, message_article, text, thread
 
 TOKYO = ZoneInfo("Asia/Tokyo")
@@ -89,16 +89,18 @@ def test_turning_a_department_off_hides_read_info_and_on_shows_it_again(app, cli
         assert client.get(url).status_code == 200, url
 
 
-def test_bounces_are_recorded_while_off_but_shown_only_as_without_receipts(app, client, desk, people):
+def test_bounces_are_recorded_while_off_but_shown_only_as_without_receipts(app, client, desk, people, our_mx):
     support, _, agent = desk
     save_switches(set())
     ticket = make_ticket(agent, support, requester="gone@customer.test", channel=Channel.EMAIL)
     reply = make_reply(ticket, agent, to="gone@customer.test")
     send_message(reply.id)
     relay_accepts(app, reply)
-    # Without receipts there is no VERP token or ENVID: the returned headers name the message.
-    result = ingest(postfix_dsn(to="support@example.test", recipient="gone@customer.test",
-                                original_message_id=reply.message_id), "test")
+    # Without receipts there is no VERP token or ENVID: the returned headers name the message,
+    # and the recipient's own domain signed it (without a token, only that lets it count).
+    result = ingest(authenticated(postfix_dsn(to="support@example.test", recipient="gone@customer.test",
+                                              original_message_id=reply.message_id),
+                                  "customer.test", reporter="mx.customer.test"), "test")
     assert result.outcome == "matched"
     assert db.session.query(DeliveryEventRow).filter_by(message_id=reply.id, kind="dsn-failed").count() == 1
     login(client, agent)
@@ -193,7 +195,7 @@ def test_the_refresh_control_gets_the_rendered_check_marks(app, client, people, 
     assert f'data-rr-states="/tickets/{reply.ticket_id}/read-states"' in toolbar
     assert f'data-rr-live="/tickets/{reply.ticket_id}/read-info/marker"' in toolbar
     ingest(mdn(sender="carol@customer.test", final_recipient="carol@customer.test",
-               original_message_id=reply.message_id), "test")
+               original_message_id=reply.message_id, to=receipt_to(app, reply, "carol@customer.test")), "test")
     fragment = client.get(f"/tickets/{reply.ticket_id}/read-states").get_data(as_text=True)
     templates = elements(fragment, "template", "data-rr-state-for=")
     ids = [int(re.search(r'data-rr-state-for="(\d+)"', t).group(1)) for t in templates]
@@ -217,7 +219,8 @@ def test_live_updates_announce_news_for_the_thread(app, client, people, reported
     assert quiet.get_json() == {"marker": drawn}
     assert client.get(marker_url).get_json() == {"marker": drawn}
     assert ingest(mdn(sender="carol@customer.test", final_recipient="carol@customer.test",
-                      original_message_id=reply.message_id), "poller").outcome == "matched"
+                      original_message_id=reply.message_id, to=receipt_to(app, reply, "carol@customer.test")),
+                  "poller").outcome == "matched"
     news = client.get(marker_url).get_json()["marker"]
     assert news != drawn
     assert client.get(marker_url).get_json() == {"marker": news}  # the same until the next news

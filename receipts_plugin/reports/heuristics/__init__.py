@@ -8,12 +8,13 @@ it as its diagnostic, and the same status/reason logic as for standard DSNs
 from __future__ import annotations
 
 from .scan import notice_text, recipient_blocks
-from .signals import BODY, SENDER, SUBJECT
+from .signals import BODY, SENDER, SUBJECT, outcome
 
-__all__ = ["notice_text", "recipient_blocks", "looks_like_bounce"]
+__all__ = ["notice_text", "recipient_blocks", "looks_like_bounce", "outcome"]
 
 
 def looks_like_bounce(sender: str, subject: str, notice: str) -> bool:
     """Enough signs, from sender, subject and notice together, that this is a bounce."""
-    score = bool(SENDER.search(sender.lower())) + bool(SUBJECT.search(subject.lower()))
+    null_sender = "<>" in sender and "@" not in sender  # "From: <>": only mail systems send that
+    score = bool(null_sender or SENDER.search(sender.lower())) + bool(SUBJECT.search(subject.lower()))
     return score == 2 or (score == 1 and bool(BODY.search(notice[:20000].lower())))

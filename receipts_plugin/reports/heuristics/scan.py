@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import re
 
-from ..addresses import find_addresses, is_daemon_address
+from ..addresses import find_addresses, is_daemon_address, is_internet_address
+from ..reasons import contains_any
 from .signals import SEPARATOR
 
 MAX_NOTICE_CHARS = 32 * 1024
@@ -35,8 +36,18 @@ RECIPIENT_LINES: tuple[re.Pattern[str], ...] = (
         rf"(?:failed recipient|recipient(?:\s+address)?|addressee|destinataire|empf[äa]nger|destinatario|"
         rf"original[- ]recipient|final[- ]recipient|rcpt to|delivered to|deliver(?:ed|ing)? (?:your )?(?:mail|message)? ?to|"
         rf"could not be delivered to|not be delivered to|was not delivered to|failed to deliver to|unable to deliver to|"
-        rf"delivery to|undeliverable to|member of this (?:mailing )?list|following (?:address|recipient)[^:\n]{{0,40}})[ \t]*:?[ \t]*{_ADDR}",
+        rf"delivery to|undeliverable to|member of this (?:mailing )?list|following (?:address|recipient)[^:\n]{{0,40}}|"
+        rf"(?:message|mail)[^\n]{{0,30}}addressed to|intended recipient|originally addressed to|generated from|"
+        rf"undeliverable address|invalid final delivery userid|delivery failed \d+ attempts)[ \t]*:?[ \t]*'?{_ADDR}",
     ),
+)
+#: Words near an address that say it failed, for notices in no shape above ("User's mailbox is
+#: full: <x>", "Local mailbox x is unavailable: user not found", an address under "did not reach
+#: the following recipient(s):"). The address's own line, or the line just before or after it.
+_FAILURE_NEAR = re.compile(
+    r"undeliverable|could not be delivered|not (?:yet )?been delivered|was not delivered|did not reach|"
+    r"not (?:be )?delivered to|failed|failure|unable to deliver|returned|rejected|refused|"
+    r"unknown|full|quota|invalid|not a valid|not found|not exist|unavailable|disabled|no such|not listed|not recognized"
 )
 _IN_SENTENCE = RECIPIENT_LINES[2]
 #: Fields only a real header block has (a notice's "To: / Subject: / Date:" summary has none of them).
@@ -74,9 +85,40 @@ def recipient_blocks(notice: str, excluded: set[str]) -> list[tuple[str, str, st
     The lines before are context only: transcripts name the SMTP command
     (``>>> RCPT To:<x>``) just above the error.
     """
+    if contains_any(notice, _SMTP_PREFIX_ANCHORS):
+        notice = _SMTP_PREFIX.sub(" ", notice)
     lines = notice.split("\n")
-    hits = _lines_matching(lines, RECIPIENT_LINES[:2], excluded) or _lines_matching(lines, RECIPIENT_LINES[2:], excluded)
+    hits = (
+        _lines_matching(lines, RECIPIENT_LINES[:2], excluded)
+        or _lines_matching(lines, RECIPIENT_LINES[2:], excluded)
+        or _addresses_near_failure(lines, excluded)
+    )
     return _blocks(lines, hits) if hits else []
+
+
+_SENDER_BEFORE = re.compile(r"\b(?:from|sender|sent by)[ \t:]*<?$")
+#: Exchange and gateways write ``[SMTP:x@y]`` or X.400 forms ending in ``SMTP=x@y;``.
+_SMTP_PREFIX = re.compile(r"(?i)\bsmtp[:=](?=[^\s@]+@)")
+_SMTP_PREFIX_ANCHORS = ("SMTP:", "SMTP=", "smtp:", "smtp=", "Smtp:", "Smtp=")
+
+
+def _addresses_near_failure(lines: list[str], excluded: set[str]) -> list[tuple[int, str]]:
+    """Addresses whose line, or a neighbouring line, says that something failed."""
+    hits: list[tuple[int, str]] = []
+    for index, line in enumerate(lines):
+        if "@" not in line or len(line) > 1000:
+            continue
+        nearby = "\n".join(lines[max(0, index - 2):index + 3]).lower()
+        if not _FAILURE_NEAR.search(_ANY_ADDRESS.sub(" ", nearby)):
+            continue
+        lowered = line.lower()
+        for address in find_addresses(line):
+            if _SENDER_BEFORE.search(lowered, 0, max(0, lowered.find(address))):
+                continue  # "not accepting mail from x@y": the sender, not a recipient
+            if address not in excluded and not is_daemon_address(address) and is_internet_address(address):
+                if not any(address == seen for _, seen in hits):
+                    hits.append((index, address))
+    return hits
 
 
 def _lines_matching(lines: list[str], shapes: tuple[re.Pattern[str], ...], excluded: set[str]) -> list[tuple[int, str]]:
@@ -91,7 +133,7 @@ def _lines_matching(lines: list[str], shapes: tuple[re.Pattern[str], ...], exclu
         if not address:
             continue
         address = address[0]
-        if address in excluded or is_daemon_address(address):
+        if address in excluded or is_daemon_address(address) or not is_internet_address(address):
             continue
         if hits and hits[-1][1] == address and index - hits[-1][0] < 3:
             continue
@@ -113,7 +155,8 @@ def _blocks(lines: list[str], hits: list[tuple[int, str]]) -> list[tuple[str, st
         block = _server_replies_before(lines, index) + _own_lines(lines, index, min(end, index + MAX_BLOCK_LINES))
         context = "\n".join(lines[max(0, index - _CONTEXT_LINES):index])
         if not _says_something(block, address):
-            block = f"{block}\n{shared}"
+            # Nothing stated by the address: a notice about one recipient states it anywhere.
+            block = f"{block}\n" + ("\n".join(lines) if len(hits) == 1 else shared)
         elif not _is_specific(block.replace(address, " ")) and _is_specific(shared):
             # A field summary ("RCPT TO: x / From: y / Size: n") states no error: the text before it does.
             block, context = _SUMMARY_FIELD.sub("", shared), ""
@@ -169,7 +212,7 @@ _ANY_ADDRESS = re.compile(r"\S+@\S+")
 _ERROR_WORDS = re.compile(
     r"unknown|full|quota|denied|blocked|spam|invalid|not found|not exist|expired|timed out|disabled|suspend|no such|"
     r"unavailable|exceed|too (?:big|large)|loop|relay|policy|virus|unreachable|blacklist|not allowed|no mx|"
-    r"not recognized|inactive"
+    r"not recognized|inactive|not (?:delivered|reachable|responding) within|queue period|timed? ?out"
 )
 _CONTENT = re.compile(r"\b[245]\d\d\b|\b[245]\.\d{1,3}\.\d{1,3}\b|[A-Za-z]{3,}[^\n]{12,}")
 

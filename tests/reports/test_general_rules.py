@@ -1,0 +1,207 @@
+"""The rules of issue 13, each on a small message written here in the shape real servers use:
+what happened decides failed/delayed, which code wins, who the failed recipient is, and what is
+no bounce at all."""
+from __future__ import annotations
+
+import pytest
+
+from receipts_plugin.reports import codes, parse_report, reasons
+
+from messages import dsn, notice, only
+
+# --- what happened: returned, or still trying ------------------------------------------------
+
+
+def test_a_warning_that_delivery_goes_on_is_delayed():
+    result = only(notice(
+        "This is an automated message created by mail delivery software.\n\nYour message to:\n\n"
+        "\tcustomer@example.com\n\nhas not yet been delivered because the recipient server did not respond.\n"
+        "This is just a warning, you do not need to take any action. We will continue to attempt delivery.\n",
+        subject="Warning: message has not yet been delivered"))
+    assert (result.recipient, result.action, result.reason) == ("customer@example.com", "delayed", "expired")
+
+
+def test_a_returned_message_is_failed_even_after_a_temporary_last_attempt():
+    result = only(notice(
+        "A message that you sent could not be delivered to one or more of its\nrecipients. This is a permanent error. "
+        "The following address(es) failed:\n\n  customer@example.com\n    retry timeout exceeded\n",
+        subject="Mail delivery failed: returning message to sender"))
+    assert (result.action, result.reason) == ("failed", "expired")
+
+
+@pytest.mark.parametrize("sentence", [
+    "could not be delivered for 3 hours", "could not be delivered for 45 minutes", "Delivery failed 20 attempts:",
+])
+def test_giving_up_sentences_in_any_unit(sentence):
+    assert reasons.classify(None, f"Your message {sentence} customer@example.com") == "expired"
+
+
+def test_action_delayed_in_a_report_that_gave_up_is_failed():
+    raw = dsn("Final-Recipient: rfc822; customer@example.com\r\nAction: delayed\r\nStatus: 4.4.7\r\n",
+              notice="Could not send message for past 5 days: giving up.")
+    assert only(raw).action == "failed"
+
+
+def test_action_delayed_with_a_permanent_status_is_failed():
+    raw = dsn("Final-Recipient: rfc822; customer@example.com\r\nAction: delayed\r\nStatus: 5.4.7\r\n")
+    assert only(raw).action == "failed"
+
+
+def test_a_real_delay_warning_keeps_action_delayed():
+    raw = dsn("Final-Recipient: rfc822; customer@example.com\r\nAction: delayed\r\nStatus: 4.4.1\r\n",
+              notice="This is only a warning. The mail system will continue to try to deliver your message.")
+    assert only(raw).action == "delayed"
+
+
+# --- which code wins --------------------------------------------------------------------------
+
+
+def test_a_permanent_status_field_beats_the_last_attempts_temporary_reply():
+    raw = dsn("Final-Recipient: rfc822; customer@example.com\r\nAction: failed\r\nStatus: 5.0.0\r\n"
+              "Diagnostic-Code: smtp; 451 4.3.0 Temporary server error\r\n")
+    assert only(raw).status == "5.0.0"
+
+
+def test_status_4_4_7_beats_a_vague_quoted_code_but_not_a_specific_one():
+    assert codes.prefer_status("4.4.7", "4.3.0", "451") == "4.4.7"
+    assert codes.prefer_status("4.4.7", "4.4.2", "421") == "4.4.2"
+
+
+def test_a_success_report_of_a_notice_only_vendor_keeps_its_status():
+    raw = dsn("Final-Recipient: rfc822; customer@example.com\r\nAction: delivered\r\nStatus: 2.0.0\r\n",
+              notice="Hi!\n\nThis is the MAILER-DAEMON, please DO NOT REPLY to this email.\n\n"
+                     "Your message was successfully delivered to these recipients.\n")
+    result = only(raw)
+    assert (result.action, result.status, result.reason) == ("delivered", "2.0.0", "delivered")
+
+
+# --- reasons ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("text, reason", [
+    ("550 User [customer@example.com] does not exist", "userunknown"),
+    ("550 BAD_RECIPIENT", "userunknown"),
+    ("550 Spamming not allowed", "spamdetected"),
+    ("550 No such domain at this location", "hostunknown"),
+    ("Name service error for domain example.com: Host not\n    found, try again", "networkerror"),
+    ("temporary failure. Command output: avpcheck: unable to connect to avp daemon: Connection refused", "mailererror"),
+    ("451 4.3.0 <customer@example.com>: Temporary lookup failure", "systemerror"),
+    ("451 4.3.0 <customer@example.com>: Temporary lookup failure: retry timeout exceeded", "expired"),
+])
+def test_reasons_from_what_servers_write(text, reason):
+    assert reasons.classify(None, text, text[:3] if text[:1].isdigit() else None, command="RCPT") == reason
+
+
+def test_unrouteable_address_on_the_reporting_hosts_own_domain_is_an_unknown_user():
+    local = only(notice("The following address(es) failed:\n\n  ghost@example.net\n    Unrouteable address\n",
+                        subject="Mail delivery failed: returning message to sender", sender="Mailer-Daemon@mail.example.net"))
+    remote = only(notice("The following address(es) failed:\n\n  ghost@elsewhere.org\n    Unrouteable address\n",
+                         subject="Mail delivery failed: returning message to sender", sender="Mailer-Daemon@mail.example.net"))
+    assert (local.reason, remote.reason) == ("userunknown", "hostunknown")
+
+
+# --- who failed ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("final", ["x400; /S=customer/OU=example/ADMD= /C=GB/", "rfc822; customer@mailhost",
+                                   "rfc822; @relay.example.org:customer@mailhost"])
+def test_a_non_internet_final_recipient_gives_way_to_the_original_recipient(final):
+    raw = dsn(f"Original-Recipient: rfc822; customer@example.com\r\nFinal-Recipient: {final}\r\nAction: failed\r\n"
+              "Status: 5.0.0\r\n")
+    assert only(raw).recipient == "customer@example.com"
+
+
+def test_a_non_internet_final_recipient_without_an_original_takes_the_notices_address():
+    raw = dsn("Final-Recipient: rfc822; @mx.example.com\r\nAction: failed\r\nStatus: 5.1.2\r\n",
+              notice="----- The following addresses had permanent fatal errors -----\n<customer@example.com>\n")
+    assert only(raw).recipient == "customer@example.com"
+
+
+@pytest.mark.parametrize("body", [
+    "Undeliverable Address: customer@example.com\n\nReason: the recipient is over disk quota.\n",
+    "Delivery failed 20 attempts: customer@example.com\n\nOriginal message follows.\n",
+    "Your message\n\n  Subject: hello\n\ndid not reach the following recipient(s):\n\n"
+    "c=US;a= ;p=CORP;o=Hub;dda:SMTP=customer@example.com; on Fri, 4 Oct 2002\n    The recipient name is not recognized\n",
+    "User's mailbox is full: <customer@example.com>\nUnable to deliver mail.\n",
+    "Your message has encountered delivery problems\nto local user customer.\n(Originally addressed to customer@example.com)\n",
+])
+def test_addresses_next_to_failure_words_in_notices_of_no_known_shape(body):
+    assert only(notice(body)).recipient == "customer@example.com"
+
+
+def test_the_sender_of_a_refused_message_is_not_its_failed_recipient():
+    raw = notice("Your mail to the following recipients could not be delivered because they are not accepting "
+                 "mail from sender@lists.example.org:\n\tscreenname\n")
+    assert parse_report(raw).recipients == ()
+
+
+def test_a_message_sent_to_oneself_still_names_its_failed_recipient():
+    raw = notice("I'm sorry to have to inform you that the message returned\nbelow could not be delivered.\n\n"
+                 "<self@example.com>: Name service error for domain example.com: Host not found\n\n"
+                 "--- Below this line is a copy of the message.\n\nFrom: self@example.com\nTo: self@example.com\n"
+                 "Subject: test\nMessage-ID: <m1@example.com>\n\nhello\n")
+    assert only(raw).recipient == "self@example.com"
+
+
+def test_a_list_messages_to_is_no_fallback_recipient():
+    raw = notice("The following mail could not be delivered. Reason: Exceeded Maximum Delivery Attempts.\n\n"
+                 "--- Original message follows.\n\nFrom: member@example.com\nTo: list@lists.example.org\n"
+                 "List-Id: <list.lists.example.org>\nMessage-ID: <m2@example.com>\nSubject: hi\n\nhello\n")
+    assert parse_report(raw).recipients == ()
+
+
+def test_every_failed_recipient_of_a_multi_recipient_notice_gets_the_shared_reason():
+    report = parse_report(notice(
+        "Your message was not delivered because the destination computer was not reachable within the allowed "
+        "queue period.\n\nThe following recipients did not receive your message:\n     <one@example.com>\n\n"
+        "The following recipients did not receive your message:\n     <two@example.com>\n\n"
+        "Please reply to Postmaster@example.net if you feel this message to be in error.\n"))
+    assert [(r.recipient, r.reason) for r in report.recipients] == [("one@example.com", "expired"), ("two@example.com", "expired")]
+
+
+def test_a_recipient_listed_many_times_is_one_result():
+    group = "Final-Recipient: rfc822; customer@example.com\r\nAction: failed\r\nStatus: 5.1.1\r\n\r\n"
+    assert len(parse_report(dsn(group * 5)).recipients) == 1
+
+
+def test_no_boundary_is_sniffed_from_a_message_quoted_inline():
+    raw = notice("The following message, addressed to 'customer@example.com',\nfailed because it has not been "
+                 "collected after 30 days\n\n---- START OF RETURNED MESSAGE ----\nReceived: from a by b\n"
+                 "Content-type: multipart/mixed; boundary=XYZ\nSubject: digest\n\n--XYZ\nContent-type: text/plain\n\n"
+                 "Send submissions to\n\tlist@lists.example.org\n--XYZ\nContent-type: text/plain\n\nmore\n--XYZ--\n",
+                 subject="Mail delivery failure")
+    result = only(raw)
+    assert (result.recipient, result.reason) == ("customer@example.com", "expired")
+
+
+# --- not bounces ----------------------------------------------------------------------------------
+
+
+def test_a_challenge_response_request_is_an_auto_reply_not_a_bounce():
+    raw = dsn("Final-Recipient: rfc822; customer@example.com\r\nAction: failed\r\nStatus: 4.7.0\r\n"
+              "Diagnostic-Code: X-Notice; Sender not pre-approved.  Follow instructions in above notice\r\n",
+              notice="Your message about \"hello\" has been waitlisted.\n\nPlease add yourself to my Guest List so "
+                     "your messages will go to my Inbox.\n")
+    report = parse_report(raw)
+    assert report.kind == "auto-reply"
+    assert [(r.recipient, r.hard) for r in report.recipients] == [("customer@example.com", False)]
+
+
+def test_a_delay_warning_with_auto_submitted_is_a_delay_not_an_auto_reply():
+    raw = notice("This message was created automatically by mail delivery software.\nA message that you sent has "
+                 "not yet been delivered to one or more of its\nrecipients after 2 days.\n\n"
+                 "The message has not yet been delivered to the following addresses:\n\n  <customer@example.com>\n"
+                 "    host mx.example.com: connection to mail exchanger failed\n\nNo action is required on your part.\n",
+                 subject="Warning: message 1abc-00 delayed 48 hours", sender="Mailer-Daemon@mail.example.net",
+                 headers="Auto-Submitted: auto-replied\r\n")
+    report = parse_report(raw)
+    assert report.kind == "bounce"
+    assert report.recipients[0].action == "delayed"
+
+
+def test_a_null_senders_refusal_without_subject_is_a_bounce_not_an_auto_reply():
+    raw = notice("You sent mail to customer@example.com. That's not a valid user here.\n", subject="", sender="<>",
+                 headers="Auto-Submitted: auto-replied\r\n")
+    report = parse_report(raw)
+    assert report.kind == "bounce"
+    assert [(r.recipient, r.action) for r in report.recipients] == [("customer@example.com", "failed")]

@@ -29,6 +29,7 @@ from sqlalchemy import event  # noqa: E402
 from helpdesk import create_app  # noqa: E402
 from helpdesk.extensions import db  # noqa: E402
 from helpdesk.models import Agent  # noqa: E402
+from helpdesk.services.sessions import start_session  # noqa: E402
 from tests.helpers import make_agent, make_department  # noqa: E402
 from tests.receipts.factories import busy_thread  # noqa: E402
 
@@ -65,7 +66,9 @@ class Page:
         self.path = f"/tickets/{ticket_id}"
         self.client = self.app.test_client()
         with self.app.app_context():
-            session_id = db.session.get(Agent, agent_id).get_id()
+            agent = db.session.get(Agent, agent_id)
+            start_session(agent)
+            session_id = agent.get_id()
         with self.client.session_transaction() as session:
             session["_user_id"], session["_fresh"] = session_id, True
         self.statements: list[str] = []

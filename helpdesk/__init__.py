@@ -10,7 +10,7 @@ from flask import Flask
 
 from . import security, templating
 from .config import load_config
-from .extensions import csrf, db, login_manager, migrate
+from .extensions import create_private_sqlite_file, csrf, db, login_manager, migrate
 from .plugins import load_plugins, plugin_migration_dirs
 
 __all__ = ["create_app"]
@@ -23,6 +23,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app = Flask(__name__, instance_relative_config=True)
     load_config(app, config)
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    create_private_sqlite_file(app.config["SQLALCHEMY_DATABASE_URI"])
     logging.basicConfig(level=app.config.get("LOG_LEVEL", "INFO"),
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 

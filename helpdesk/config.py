@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import secrets
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -62,6 +63,10 @@ DEFAULTS: dict[str, Any] = {
     "SESSION_COOKIE_SAMESITE": "Lax",
     "SESSION_COOKIE_SECURE": False,
     "REMEMBER_COOKIE_HTTPONLY": True,
+    "REMEMBER_COOKIE_SAMESITE": "Lax",
+    # A session ends at the latest this many days after sign-in, remembered ("Keep me signed
+    # in") or not; signing out ends it at once (helpdesk.services.sessions).
+    "SESSION_LIFETIME_DAYS": 30,
     "WTF_CSRF_TIME_LIMIT": None,
     # The scheduler runs only in the worker process (``flask worker``), never in web workers.
     "SCHEDULER_ENABLED": False,
@@ -105,6 +110,8 @@ def _derive_paths(app: Flask) -> None:
         if url.startswith("postgresql://"):
             url = "postgresql+psycopg://" + url[len("postgresql://"):]
         app.config["SQLALCHEMY_DATABASE_URI"] = url
+    app.config["REMEMBER_COOKIE_DURATION"] = timedelta(days=float(app.config["SESSION_LIFETIME_DAYS"]))
+    app.config.setdefault("REMEMBER_COOKIE_SECURE", app.config["SESSION_COOKIE_SECURE"])
     app.config["OUTBOX_DIR"] = app.config["OUTBOX_DIR"] or str(instance / "outbox")
     app.config["ATTACHMENT_DIR"] = app.config["ATTACHMENT_DIR"] or str(instance / "attachments")
     if not app.config.get("SECRET_KEY"):

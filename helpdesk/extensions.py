@@ -1,11 +1,12 @@
 """Flask extensions, created once here and bound to an app in :func:`helpdesk.create_app`."""
+import os
 import sqlite3
 
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf.csrf import CSRFProtect
-from sqlalchemy import Engine, MetaData, event, text
+from sqlalchemy import Engine, MetaData, event, make_url, text
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import DeclarativeBase
 
@@ -55,3 +56,18 @@ def is_database_outage(error: BaseException) -> bool:
     """The database, not the data, failed: a lost connection (a restart), a busy SQLite file.
     Work that hits this is retried later, never quarantined as if the mail were at fault."""
     return isinstance(error, OperationalError) or (isinstance(error, DBAPIError) and error.connection_invalidated)
+
+
+def create_private_sqlite_file(url: str) -> None:
+    """Create a new SQLite database file readable by its owner only (0600, like the secret
+    key): it holds every ticket and password hash. SQLite gives its -wal and -shm files the
+    database file's mode. Other engines, in-memory databases and existing files are left alone."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
+        return
+    if parsed.database.startswith("file:"):
+        return  # a URI filename: its options are the caller's
+    try:
+        os.close(os.open(parsed.database, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except FileExistsError:
+        pass

@@ -6,6 +6,7 @@ from __future__ import annotations
 from flask_wtf import FlaskForm
 from flask_wtf.file import MultipleFileField
 from wtforms import BooleanField, EmailField, PasswordField, SelectField, SelectMultipleField, StringField, TextAreaField
+from wtforms import ValidationError as FieldError
 from wtforms.fields import TimeField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
@@ -13,17 +14,49 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from .models import AgentRole, Channel, TicketPriority, TicketStatus
 from .services.errors import ValidationError
+from .text import CONTROL_CHARACTERS_MESSAGE, has_control_characters
+
+
+def one_line_text(form, field) -> None:
+    """The shared validator of one-line fields: no line breaks or control characters, which
+    would break the mail headers such text ends up in (subjects, names, addresses)."""
+    if field.data and has_control_characters(field.data):
+        raise FieldError(CONTROL_CHARACTERS_MESSAGE)
+
+
+def no_nul(form, field) -> None:
+    """Multi-line text may hold line breaks, never a NUL (which PostgreSQL cannot store)."""
+    if field.data and "\x00" in field.data:
+        raise FieldError("Remove the NUL character: it is not allowed in text.")
+
+
+def _validator_for(field):
+    """The shared control-character validator a text field gets, if any."""
+    if isinstance(field, TextAreaField):
+        return no_nul
+    if isinstance(field, StringField) and not isinstance(field, PasswordField):
+        return one_line_text
+    return None
 
 
 class Form(FlaskForm):
     """A form whose text fields are "" (never None) when a request leaves them out, so the
-    services always receive strings and a hand-made POST gets messages, not an error."""
+    services always receive strings and a hand-made POST gets messages, not an error; and
+    whose one-line text fields refuse control characters (:func:`one_line_text`), and
+    multi-line ones NUL (:func:`no_nul`)."""
 
     def process(self, *args, **kwargs) -> None:
         super().process(*args, **kwargs)
         for field in self:
             if isinstance(field, StringField) and field.data is None:
                 field.data = ""
+
+    def validate(self, extra_validators=None) -> bool:
+        extra = {name: list(validators) for name, validators in (extra_validators or {}).items()}
+        for field in self:
+            if validator := _validator_for(field):
+                extra.setdefault(field.name, []).append(validator)
+        return super().validate(extra)
 
 
 def show_errors(form: FlaskForm, error: ValidationError) -> None:

@@ -18,7 +18,7 @@ CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' 
 
 def init_app(app: Flask) -> None:
     app.config.setdefault("CONTENT_SECURITY_POLICY", CSP)
-    app.config.setdefault("LOGIN_MAX_FAILURES_PER_ACCOUNT", 5)
+    app.config.setdefault("LOGIN_MAX_FAILURES_PER_ACCOUNT", 5)  # per account and address
     app.config.setdefault("LOGIN_MAX_FAILURES_PER_ADDRESS", 20)
     app.config.setdefault("LOGIN_FAILURE_WINDOW_SECONDS", 900)
     app.config.setdefault("PROXY_HOPS", 0)
@@ -48,10 +48,13 @@ def _window(config: dict, now: datetime) -> datetime:
 
 
 def login_blocked(config: dict, email: str, remote_addr: str, now: datetime | None = None) -> bool:
-    """Too many recent failures for this account, or from this network address."""
+    """Too many recent failures for this account from this network address, or from this
+    address for any account. Counted per (account, address), so nobody can lock an agent
+    out from elsewhere: the right password from an address that has not failed goes through."""
     since = _window(config, now or utcnow())
     per_account = db.session.scalar(select(func.count()).select_from(LoginFailure).where(
-        LoginFailure.email == email.strip().lower(), LoginFailure.at > since)) or 0
+        LoginFailure.email == email.strip().lower(), LoginFailure.remote_addr == remote_addr,
+        LoginFailure.at > since)) or 0
     per_address = db.session.scalar(select(func.count()).select_from(LoginFailure).where(
         LoginFailure.remote_addr == remote_addr, LoginFailure.at > since)) or 0
     return (per_account >= int(config["LOGIN_MAX_FAILURES_PER_ACCOUNT"])
@@ -65,6 +68,8 @@ def record_login_failure(config: dict, email: str, remote_addr: str, now: dateti
     db.session.commit()
 
 
-def clear_login_failures(email: str) -> None:
-    db.session.execute(delete(LoginFailure).where(LoginFailure.email == email.strip().lower()))
+def clear_login_failures(email: str, remote_addr: str) -> None:
+    """A successful sign-in forgets this address's failures for the account (not others')."""
+    db.session.execute(delete(LoginFailure).where(LoginFailure.email == email.strip().lower(),
+                                                  LoginFailure.remote_addr == remote_addr))
     db.session.commit()

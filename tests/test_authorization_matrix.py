@@ -31,8 +31,9 @@ POLICIES = {
     "static": "public", "receipts.static": "public", "receipts_tracking.static": "public",
     "health.healthz": "public", "health.readyz": "public", "auth.login": "public",
     "receipts_tracking.download": "token", "receipts_tracking.pixel": "token",
-    "auth.logout": "sign-out", "tickets.index": "signed-in", "tickets.new": "signed-in",
-    "api.tickets": "signed-in", "tickets.clear_contact_mark": "signed-in",
+    "auth.logout": "sign-out", "auth.sign_out_everywhere": "sign-out", "auth.account": "signed-in",
+    "tickets.index": "signed-in", "tickets.new": "signed-in",
+    "api.tickets": "signed-in", "tickets.clear_contact_mark": "department",
     "tickets.assign_many": "signed-in",  # the ticked tickets must all be visible, else 404 (tests/core/test_assignment.py)
     "receipts_tracking.preferences": "signed-in",
     "tickets.thread": "department", "tickets.reply": "department", "tickets.note": "department",

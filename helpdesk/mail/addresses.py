@@ -2,11 +2,20 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+import re
 from dataclasses import dataclass
-from email.utils import getaddresses, parseaddr
+from email.errors import InvalidHeaderDefect
+from email.headerregistry import HeaderRegistry
+from email.utils import getaddresses
 
 from email_validator import EmailNotValidError, validate_email
 from flask import current_app
+
+from ..text import has_control_characters
+
+_HEADERS = HeaderRegistry()  # the modern (email.policy.default) header classes
+_SEPARATORS = re.compile(r'[\s,;<>"()]')
+_SPECIALS = re.compile(r'[][\\()<>@,:;".]')  # RFC 5322 specials: a name holding one is quoted
 
 
 @dataclass(frozen=True, slots=True)
@@ -15,9 +24,18 @@ class Address:
     name: str = ""
 
     def __str__(self) -> str:
-        from email.utils import formataddr
+        return mailbox_text(self.name, self.email)
 
-        return formataddr((self.name, self.email)) if self.name else self.email
+
+def mailbox_text(name: str, email: str) -> str:
+    """"Name <email>" as people read and type it, and as :func:`parse_address_list` reads it
+    back: the name in quotes when it holds a comma or another special character, never
+    RFC 2047-encoded (that is for headers, see :func:`helpdesk.mail.compose.build_email`)."""
+    if not name:
+        return email
+    if _SPECIALS.search(name):
+        name = '"' + name.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    return f"{name} <{email}>"
 
 
 class AddressError(ValueError):
@@ -59,45 +77,57 @@ def _in_test_domain(raw: str) -> bool:
 
 
 def parse_address_list(text: str) -> list[Address]:
-    """Parse "Ann <ann@x.org>, bob@y.org; carol@z.org" into validated addresses.
+    """Parse a typed To/Cc/Bcc field, "Ann <ann@x.org>, bob@y.org", into validated addresses.
 
-    Raises :class:`AddressError` naming every bad entry, so a form can show them all at once.
-    Duplicates are dropped, keeping the first."""
+    The whole field must be exactly a list of addresses, read by one parser, the standard
+    library's RFC 5322 address-list parser (``email.headerregistry``, modern policy): a space
+    inside an address (``a@ex ample.org``), two addresses without a comma, a name without
+    angle brackets, a group, or a line break refuse the field whole, so nothing is ever sent
+    to other addresses than the ones typed. Semicolons may separate addresses too (as Outlook
+    users type them). Each address is then checked by email-validator. Raises
+    :class:`AddressError` naming what is wrong; duplicates are dropped, keeping the first."""
+    if has_control_characters(text):
+        raise AddressError("Addresses go on one line: line breaks and control characters are not allowed.")
+    if not text.strip():
+        return []
+    mailboxes = _address_list(text)
+    if mailboxes is None and ";" in text:
+        mailboxes = _address_list(text.replace(";", ","))
+    if mailboxes is None:
+        typed = text.strip()
+        if not _SEPARATORS.search(typed):
+            validate_address(typed)  # one malformed address: email-validator says exactly what is wrong
+        raise AddressError(f"{typed}: not a list of addresses. Separate addresses with commas, and write a "
+                           "name with its address as Name <name@example.org>.")
     addresses: list[Address] = []
     errors: list[str] = []
     seen: set[str] = set()
-    for chunk in split_address_list(text):
-        name, email = parseaddr(chunk)
+    for name, addr_spec in mailboxes:
         try:
-            valid = validate_address(email or chunk)
+            valid = validate_address(addr_spec)
         except AddressError as exc:
             errors.append(str(exc))
             continue
         if valid not in seen:
             seen.add(valid)
-            addresses.append(Address(valid, name.strip() if email else ""))
+            addresses.append(Address(valid, name.strip()))
     if errors:
         raise AddressError("; ".join(errors))
     return addresses
 
 
-def split_address_list(text: str) -> list[str]:
-    """Split on commas and semicolons outside quotes and angle brackets."""
-    chunks, current, quoted, angle = [], [], False, 0
-    for char in text:
-        if char == '"':
-            quoted = not quoted
-        elif char == "<" and not quoted:
-            angle += 1
-        elif char == ">" and not quoted:
-            angle = max(0, angle - 1)
-        if char in ",;" and not quoted and not angle:
-            chunks.append("".join(current))
-            current = []
-        else:
-            current.append(char)
-    chunks.append("".join(current))
-    return [c.strip() for c in chunks if c.strip()]
+def _address_list(text: str) -> list[tuple[str, str]] | None:
+    """(display name, addr-spec) of each address in ``text``, or None unless ``text`` is an
+    address list the parser read without an invalid part, and without groups."""
+    try:
+        header = _HEADERS("To", text)
+    except Exception:  # noqa: BLE001 - the parser gives up on some broken input by raising
+        return None
+    if any(isinstance(d, InvalidHeaderDefect) for d in header.defects):
+        return None
+    if any(group.display_name is not None for group in header.groups):
+        return None
+    return [(a.display_name, a.addr_spec) for a in header.addresses]
 
 
 def header_addresses(values: list[str]) -> list[Address]:

@@ -9,6 +9,7 @@ from email.utils import format_datetime, formataddr
 
 from ..models import Message, RecipientRole, Ticket
 from ..services.storage import read_bytes
+from ..text import has_control_characters, one_line, safe_filename
 
 MAX_REFERENCES = 20
 
@@ -41,35 +42,55 @@ def text_to_html(text: str) -> str:
     return f'<!DOCTYPE html><html><body style="font-family:sans-serif">{body}</body></html>'
 
 
+class UncomposableMessage(ValueError):
+    """The stored message cannot become an email (an address that is not one); the reason is
+    shown to the agent on the thread."""
+
+
+def mailbox_header(name: str, address: str, what: str) -> str:
+    """One ``Name <address>`` for a header: the name flattened to one line (see
+    :mod:`helpdesk.text`); an address holding a line break or control character is refused,
+    since changing it would send to someone else."""
+    if has_control_characters(address) or "@" not in address:
+        raise UncomposableMessage(f"the {what} address {address!r} is not a valid address")
+    return formataddr((one_line(name), address))
+
+
 def build_email(message: Message, from_name: str) -> EmailMessage:
-    """The email for ``message`` as every recipient sees it (plugins may add headers later)."""
+    """The email for ``message`` as every recipient sees it (plugins may add headers later).
+
+    Every header is built from one-line text, whatever is stored: a subject or a name with a
+    line break or NUL (stored before forms refused them, or by another path) is flattened, and
+    an address that is not one raises :class:`UncomposableMessage`."""
     mail = EmailMessage()
-    mail["From"] = formataddr((from_name, message.from_address))
-    to = [r.display for r in message.recipients_with_role(RecipientRole.TO)]
-    cc = [r.display for r in message.recipients_with_role(RecipientRole.CC)]
+    mail["From"] = mailbox_header(from_name, message.from_address, "From")
+    to = [mailbox_header(r.name, r.address, "recipient") for r in message.recipients_with_role(RecipientRole.TO)]
+    cc = [mailbox_header(r.name, r.address, "recipient") for r in message.recipients_with_role(RecipientRole.CC)]
+    for bcc in message.recipients_with_role(RecipientRole.BCC):
+        mailbox_header(bcc.name, bcc.address, "recipient")
     if to:
         mail["To"] = ", ".join(to)
     elif not cc:
         mail["To"] = "undisclosed-recipients:;"
     if cc:
         mail["Cc"] = ", ".join(cc)
-    mail["Subject"] = message.subject
+    mail["Subject"] = one_line(message.subject)
     mail["Date"] = format_datetime(message.created_at)
-    mail["Message-ID"] = f"<{message.message_id}>"
+    mail["Message-ID"] = f"<{one_line(message.message_id)}>"
     if message.in_reply_to:
-        mail["In-Reply-To"] = f"<{message.in_reply_to}>"
+        mail["In-Reply-To"] = f"<{one_line(message.in_reply_to)}>"
     if message.references:
-        mail["References"] = message.references
+        mail["References"] = one_line(message.references)
     if message.auto_submitted:
         mail["Auto-Submitted"] = "auto-generated"
     mail.set_content(message.text_body or "")
     mail.add_alternative(message.html_body or text_to_html(message.text_body or ""), subtype="html")
     for attachment in message.attachments:
-        maintype, _, subtype = attachment.content_type.partition("/")
+        maintype, _, subtype = one_line(attachment.content_type).partition("/")
         mail.add_attachment(
             read_bytes(attachment.sha256),
             maintype=maintype or "application",
             subtype=subtype or "octet-stream",
-            filename=attachment.filename,
+            filename=safe_filename(attachment.filename),
         )
     return mail

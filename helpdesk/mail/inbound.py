@@ -18,10 +18,11 @@ from email.utils import getaddresses, parsedate_to_datetime
 
 import nh3
 
+from ..text import safe_filename
 from .addresses import Address, header_addresses, normalise
 
 MAX_TEXT_CHARS = 1_000_000
-_MSGID = re.compile(r"<([^<>\s]+)>")
+_MSGID = re.compile(r"<([^<>\s\x00-\x1f\x7f]+)>")
 _FALLBACK_CHARSETS = ("utf-8", "cp1252")
 _CHARSET_ALIASES = {"unknown-8bit": None, "x-unknown": None, "ks_c_5601-1987": "cp949",
                     "gb2312": "gb18030", "gbk": "gb18030", "iso-8859-8-i": "iso-8859-8"}
@@ -99,14 +100,23 @@ def decode_bytes(data: bytes, charset: str | None) -> str:
 def message_ids(value: str) -> list[str]:
     """Message-IDs in a header, without angle brackets (bare ids accepted when alone)."""
     found = _MSGID.findall(value or "")
-    if not found and value and "@" in value and " " not in value.strip():
+    if not found and value and "@" in value and not re.search(r"[\s\x00-\x1f\x7f]", value.strip()):
         found = [value.strip().strip("<>")]
     return found
 
 
 def sanitise_html(html: str) -> str:
-    """Markup safe to show agents: no scripts, styles, forms, event handlers or javascript: URLs."""
-    return nh3.clean(html, url_schemes={"http", "https", "mailto", "cid"}, link_rel="noopener noreferrer nofollow")
+    """Markup safe to show agents: no scripts, styles, forms, event handlers or javascript: URLs,
+    and no remote images: an image's web address is removed (its alt text stays), so opening a
+    mail never tells its sender (a tracking pixel) or anyone else when an agent read it."""
+    return nh3.clean(html, url_schemes={"http", "https", "mailto", "cid"}, link_rel="noopener noreferrer nofollow",
+                     attribute_filter=_without_remote_images)
+
+
+def _without_remote_images(element: str, attribute: str, value: str) -> str | None:
+    if element == "img" and attribute == "src" and not value.strip().lower().startswith("cid:"):
+        return None
+    return value
 
 
 def html_to_text(html: str) -> str:
@@ -128,7 +138,11 @@ def _part_text(part: EmailMessage, defects: list[str]) -> str:
     if len(payload) > MAX_TEXT_CHARS:
         defects.append(f"text part cut to {MAX_TEXT_CHARS} bytes")
         payload = payload[:MAX_TEXT_CHARS]
-    return decode_bytes(payload, part.get_content_charset())
+    text = decode_bytes(payload, part.get_content_charset())
+    if "\x00" in text:  # never meant to be read, and PostgreSQL cannot store it
+        defects.append("NUL characters removed")
+        text = text.replace("\x00", "")
+    return text
 
 
 def _filename(part: EmailMessage, index: int) -> str:
@@ -136,13 +150,9 @@ def _filename(part: EmailMessage, index: int) -> str:
         name = part.get_filename()
     except Exception:  # noqa: BLE001
         name = None
-    name = decode_text_header(name) if name else ""
-    name = re.sub(r"[\\/\x00-\x1f]", "_", name).strip(". ")
-    if not name:
-        extension = {"message/rfc822": ".eml", "text/plain": ".txt", "text/html": ".html"}.get(
-            part.get_content_type(), ".bin")
-        name = f"part-{index}{extension}"
-    return name[:255]
+    extension = {"message/rfc822": ".eml", "text/plain": ".txt", "text/html": ".html"}.get(
+        part.get_content_type(), ".bin")
+    return safe_filename(decode_text_header(name) if name else "", fallback=f"part-{index}{extension}")
 
 
 def _walk(mail: EmailMessage, defects: list[str]) -> tuple[str, str | None, list[InboundFile]]:

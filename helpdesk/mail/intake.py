@@ -36,6 +36,7 @@ from ..services.events import after_commit
 from ..services.storage import StorageError, store_bytes
 from ..signals import message_created, message_received, ticket_created
 from .automatic import automatic_reason
+from .addresses import header_addresses
 from .inbound import InboundMail, parse_inbound
 
 log = logging.getLogger(__name__)
@@ -134,30 +135,46 @@ def _is_our_own(mail: InboundMail) -> bool:
         func.lower(Department.email) == sender)) > 0
 
 
-def _find_ticket(mail: InboundMail) -> Ticket | None:
-    """The thread this mail answers: by In-Reply-To/References, then by "[HD-12]" in the
-    subject, the latter only when the sender already takes part in that ticket."""
+def _referenced_tickets(mail: InboundMail) -> list[Ticket]:
+    """The tickets this mail says it answers: by In-Reply-To/References, then by "[HD-12]"
+    in the subject."""
+    found: list[Ticket] = []
     ids = [*mail.in_reply_to, *reversed(mail.references)]
     if ids:
         ticket_id = db.session.scalar(select(Message.ticket_id).where(Message.message_id.in_(ids)).limit(1))
         if ticket_id is not None:
-            return db.session.get(Ticket, ticket_id)
+            found.append(db.session.get(Ticket, ticket_id))
     prefix = re.escape(current_app.config["TICKET_PREFIX"])
     match = re.search(rf"\[{prefix}-(\d+)\]", mail.subject, re.I)
-    if match:
-        ticket = db.session.get(Ticket, int(match.group(1)))
-        if ticket is not None and _takes_part(ticket, mail.sender.email):
-            return ticket
-    return None
+    if match and (ticket := db.session.get(Ticket, int(match.group(1)))) is not None and ticket not in found:
+        found.append(ticket)
+    return found
+
+
+def _find_ticket(mail: InboundMail) -> tuple[Ticket | None, Ticket | None]:
+    """(the thread to join, the ticket to link a new one to). A mail joins a ticket it answers
+    only when its sender takes part in it: anyone can copy a thread's Message-ID or reference,
+    so a stranger's answer opens a new ticket, linked to the one it named."""
+    referenced = _referenced_tickets(mail)
+    for ticket in referenced:
+        if _takes_part(ticket, mail.sender.email):
+            return ticket, None
+    return None, (referenced[0] if referenced else None)
 
 
 def _takes_part(ticket: Ticket, address: str) -> bool:
+    """The address is the ticket's requester, sent or received one of its messages, or was on
+    To or Cc of mail the customer sent it."""
     if ticket.requester.email == address:
         return True
-    return db.session.scalar(
-        select(func.count()).select_from(Message).outerjoin(MessageRecipient)
-        .where(Message.ticket_id == ticket.id,
-               or_(Message.from_address == address, MessageRecipient.address == address))) > 0
+    if db.session.scalar(
+            select(func.count()).select_from(Message).outerjoin(MessageRecipient)
+            .where(Message.ticket_id == ticket.id,
+                   or_(Message.from_address == address, MessageRecipient.address == address))) > 0:
+        return True
+    copied = db.session.execute(select(Message.to_header, Message.cc_header).where(
+        Message.ticket_id == ticket.id, Message.direction == MessageDirection.INBOUND)).all()
+    return address in {a.email for a in header_addresses([header for row in copied for header in row])}
 
 
 def _department_for(mail: InboundMail) -> Department:
@@ -175,11 +192,12 @@ def _department_for(mail: InboundMail) -> Department:
 def _add_to_thread(mail: InboundMail, digest: str) -> tuple[Message, bool]:
     sender = mail.sender
     contact = get_or_create_contact(sender.email, sender.name)
-    ticket = _find_ticket(mail)
+    ticket, linked = _find_ticket(mail)
     now = utcnow()
     new_ticket = ticket is None
     if new_ticket:
-        ticket = Ticket(subject=(mail.subject or "(no subject)")[:500], department=_department_for(mail),
+        ticket = Ticket(subject=(mail.subject or "(no subject)")[:500],
+                        department=linked.department if linked else _department_for(mail), linked_ticket=linked,
                         requester=contact, channel=Channel.EMAIL, created_at=now, updated_at=now)
         db.session.add(ticket)
     elif ticket.status in (TicketStatus.PENDING, TicketStatus.RESOLVED, TicketStatus.CLOSED):

@@ -7,6 +7,7 @@ that the relay already accepted or refused.
 """
 from __future__ import annotations
 
+import logging
 import random
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -14,13 +15,15 @@ from datetime import datetime, timedelta
 from flask import Flask, current_app
 from sqlalchemy import or_, select, update
 
-from ..extensions import db
+from ..extensions import db, is_database_outage
 from ..models import DeliveryState, Message, MessageRecipient, SendState, utcnow
 from ..services.contacts import mark_undeliverable
 from ..services.events import after_commit
 from ..signals import message_before_send, message_sent
 from .compose import build_email
 from .transport import DeliveryPlan, OutboxTransport, RecipientResult, SmtpSettings, SmtpTransport, Transport
+
+log = logging.getLogger(__name__)
 
 #: How long a claimed message is reserved for the worker that claimed it.
 CLAIM_LEASE = timedelta(minutes=5)
@@ -72,17 +75,35 @@ def send_message(message_id: int, now: datetime | None = None) -> AttemptReport 
     pending = [r for r in message.recipients if r.delivery_state is DeliveryState.PENDING]
     app = current_app._get_current_object()
     transport = transport_for(app)
-    results: list[RecipientResult] = []
-    if pending:
-        plan = DeliveryPlan(envelope_from=app.config.get("ENVELOPE_FROM") or message.from_address,
-                            recipients=[r.address for r in pending])
-        message_before_send.send(app, message=message, plan=plan)
-        results = transport.deliver(build_email(message, message.from_name), plan)
+    results = _attempt(app, transport, message, pending) if pending else []
     _record(message, pending, results, transport.name, now)
     state = message.send_state
     after_commit(lambda: message_sent.send(app, message=message, results=results, transport=transport.name))
     db.session.commit()
     return AttemptReport(message_id, state, tuple(results))
+
+
+def _attempt(app: Flask, transport: Transport, message: Message,
+             pending: list[MessageRecipient]) -> list[RecipientResult]:
+    """Compose the email and deliver it to the pending recipients. A message that cannot be
+    composed or handed over fails alone, with the reason for each of them (temporary only
+    when reading its stored files failed, as with a share not mounted yet), so the send job
+    goes on to the next message instead of stopping at this one for ever."""
+    plan = DeliveryPlan(envelope_from=app.config.get("ENVELOPE_FROM") or message.from_address,
+                        recipients=[r.address for r in pending])
+    stage = "composed"
+    try:
+        message_before_send.send(app, message=message, plan=plan)
+        mail = build_email(message, message.from_name)
+        stage = "sent"
+        return transport.deliver(mail, plan)
+    except Exception as exc:  # noqa: BLE001 - one bad message must not stop the others
+        if is_database_outage(exc):
+            raise
+        log.warning("message %s could not be %s: %s", message.id, stage, exc, exc_info=True)
+        reason = f"could not be {stage}: {exc}"
+        return [RecipientResult(r.address, False, temporary=isinstance(exc, OSError), response=reason)
+                for r in pending]
 
 
 def _record(message: Message, pending: list[MessageRecipient], results: list[RecipientResult],

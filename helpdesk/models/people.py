@@ -11,6 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..extensions import db
+from ..mail.addresses import mailbox_text
 from .base import UTCDateTime, str_enum, utcnow
 
 
@@ -80,10 +81,15 @@ class Agent(UserMixin, db.Model):
     def is_active(self) -> bool:  # Flask-Login: inactive agents cannot sign in
         return self.active
 
+    #: The key of the signed-in session this object was loaded for (not stored; see
+    #: :mod:`helpdesk.services.sessions`).
+    session_key = ""
+
     def get_id(self) -> str:
-        """What a signed-in session remembers (Flask-Login): the id and a fingerprint of the
-        password hash, so a new password signs out every session of the old one."""
-        return f"{self.id}:{self.password_fingerprint}"
+        """What a signed-in session and its remember cookie name (Flask-Login): the id, a
+        fingerprint of the password hash, so a new password signs out every session of the old
+        one, and the session's key, so signing out ends this session wherever it was copied."""
+        return f"{self.id}:{self.password_fingerprint}:{self.session_key}"
 
     @property
     def password_fingerprint(self) -> str:
@@ -97,6 +103,20 @@ class Agent(UserMixin, db.Model):
 
     def __repr__(self) -> str:
         return f"<Agent {self.email}>"
+
+
+class AgentSession(db.Model):
+    """One signed-in browser. Only the hash of its key is stored; the key itself travels in
+    the session cookie (and the remember cookie), so deleting the row ends the session for
+    every copy of those cookies."""
+
+    __tablename__ = "agent_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    agent_id: Mapped[int] = mapped_column(ForeignKey("agents.id", ondelete="CASCADE"), index=True)
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
 
 
 class Contact(db.Model):
@@ -117,7 +137,7 @@ class Contact(db.Model):
 
     @property
     def display(self) -> str:
-        return f"{self.name} <{self.email}>" if self.name else self.email
+        return mailbox_text(self.name, self.email)
 
     def __repr__(self) -> str:
         return f"<Contact {self.email}>"

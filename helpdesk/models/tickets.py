@@ -8,6 +8,7 @@ from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, Unique
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
+from ..mail.addresses import mailbox_text
 from .base import UTCDateTime, str_enum, utcnow
 from .people import Agent, Contact, Department
 
@@ -87,6 +88,10 @@ class Ticket(db.Model):
     department_id: Mapped[int] = mapped_column(ForeignKey("departments.id"), index=True)
     requester_id: Mapped[int] = mapped_column(ForeignKey("contacts.id"), index=True)
     assignee_id: Mapped[int | None] = mapped_column(ForeignKey("agents.id", ondelete="SET NULL"))
+    #: The ticket whose thread this one's first mail answered although its sender took no part
+    #: in it (a stranger's mail naming that thread's Message-ID, or its reference): kept apart,
+    #: and linked, shown on both.
+    linked_ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id", ondelete="SET NULL"), index=True)
     #: Why the ticket needs attention (e.g. "A reply bounced for every recipient"); None when fine.
     attention: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -95,6 +100,7 @@ class Ticket(db.Model):
     department: Mapped[Department] = relationship()
     requester: Mapped[Contact] = relationship()
     assignee: Mapped[Agent | None] = relationship()
+    linked_ticket: Mapped[Ticket | None] = relationship(remote_side=[id])
     messages: Mapped[list[Message]] = relationship(
         back_populates="ticket", order_by="(Message.created_at, Message.id)", cascade="all, delete-orphan"
     )
@@ -136,7 +142,7 @@ class Message(db.Model):
     ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"), index=True)
     direction: Mapped[MessageDirection] = mapped_column(str_enum(MessageDirection, "message_direction"))
     author_id: Mapped[int | None] = mapped_column(ForeignKey("agents.id", ondelete="SET NULL"))
-    contact_id: Mapped[int | None] = mapped_column(ForeignKey("contacts.id"))
+    contact_id: Mapped[int | None] = mapped_column(ForeignKey("contacts.id"), index=True)
     from_address: Mapped[str] = mapped_column(String(320))
     from_name: Mapped[str] = mapped_column(String(200), default="")
     #: Inbound only: the To and Cc headers as received (outbound keeps MessageRecipient rows).
@@ -176,6 +182,12 @@ class Message(db.Model):
     def is_outbound(self) -> bool:
         return self.direction is MessageDirection.OUTBOUND
 
+    @property
+    def has_hidden_images(self) -> bool:
+        """The HTML had images, which are not shown: remote ones were removed at intake
+        (:func:`helpdesk.mail.inbound.sanitise_html`), inline ones are listed as attachments."""
+        return "<img" in (self.html_body or "")
+
     def recipients_with_role(self, role: RecipientRole) -> list[MessageRecipient]:
         return [r for r in self.recipients if r.role is role]
 
@@ -188,7 +200,7 @@ class MessageRecipient(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     message_id: Mapped[int] = mapped_column(ForeignKey("messages.id", ondelete="CASCADE"), index=True)
-    contact_id: Mapped[int | None] = mapped_column(ForeignKey("contacts.id"))
+    contact_id: Mapped[int | None] = mapped_column(ForeignKey("contacts.id"), index=True)
     role: Mapped[RecipientRole] = mapped_column(str_enum(RecipientRole, "recipient_role"))
     address: Mapped[str] = mapped_column(String(320))
     name: Mapped[str] = mapped_column(String(200), default="")
@@ -205,7 +217,7 @@ class MessageRecipient(db.Model):
 
     @property
     def display(self) -> str:
-        return f"{self.name} <{self.address}>" if self.name else self.address
+        return mailbox_text(self.name, self.address)
 
 
 class Attachment(db.Model):

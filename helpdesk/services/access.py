@@ -1,12 +1,14 @@
 """Who may see what: an agent sees the tickets of their departments; an admin sees all."""
 from __future__ import annotations
 
-from sqlalchemy import Select, select
+from collections.abc import Iterable
+
+from sqlalchemy import ColumnElement, Select, exists, or_, select
 from sqlalchemy.orm import contains_eager
 from werkzeug.exceptions import NotFound
 
 from ..extensions import db
-from ..models import Agent, Department, Message, Ticket, agent_departments
+from ..models import Agent, Contact, Department, Message, MessageRecipient, Ticket, agent_departments
 
 
 def department_ids(agent: Agent) -> list[int] | None:
@@ -54,3 +56,39 @@ def message_for(agent: Agent, message_id: int) -> Message:
 def can_use_department(agent: Agent, department_id: int) -> bool:
     allowed = department_ids(agent)
     return allowed is None or department_id in allowed
+
+
+def _appears_in(allowed: list[int]) -> ColumnElement[bool]:
+    """The contact takes part in a ticket of these departments: its requester, or the sender
+    or a recipient of one of its messages."""
+    tickets = select(Ticket.id).where(Ticket.department_id.in_(allowed))
+    return or_(
+        exists().where(Ticket.requester_id == Contact.id, Ticket.department_id.in_(allowed)),
+        exists().where(Message.contact_id == Contact.id, Message.ticket_id.in_(tickets)),
+        exists().where(MessageRecipient.contact_id == Contact.id, MessageRecipient.message_id == Message.id,
+                       Message.ticket_id.in_(tickets)),
+    )
+
+
+def restrict_contacts(query: Select, agent: Agent) -> Select:
+    """Contacts ``agent`` may see and change: those taking part in a ticket of their
+    departments (admins: all), so an agent cannot read or clear other departments' people."""
+    allowed = department_ids(agent)
+    return query if allowed is None else query.where(_appears_in(allowed))
+
+
+def contact_for(agent: Agent, contact_id: int) -> Contact:
+    """The contact if ``agent`` may see it (:func:`restrict_contacts`); otherwise 404, the
+    same as a contact that does not exist."""
+    contact = db.session.scalar(restrict_contacts(select(Contact).where(Contact.id == contact_id), agent))
+    if contact is None:
+        raise NotFound()
+    return contact
+
+
+def visible_contact_ids(agent: Agent, contact_ids: Iterable[int]) -> set[int]:
+    """Which of ``contact_ids`` ``agent`` may see, in one query."""
+    wanted = set(contact_ids)
+    if not wanted:
+        return set()
+    return set(db.session.scalars(restrict_contacts(select(Contact.id).where(Contact.id.in_(wanted)), agent)))

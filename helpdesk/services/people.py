@@ -1,11 +1,14 @@
 """Departments and agents, as admins set them up."""
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass, field
 from datetime import time
+from functools import cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import func, select
+from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..extensions import db
 from ..mail.addresses import AddressError, validate_address
@@ -15,10 +18,21 @@ from .errors import ValidationError
 MIN_PASSWORD_LENGTH = 10
 
 
+@cache
+def _dummy_password_hash() -> str:
+    """Checked against when no agent has the address, so that an unknown address costs the
+    same password hashing as a known one and the answer's timing tells no address exists."""
+    return generate_password_hash(secrets.token_urlsafe(16))
+
+
 def authenticate(email: str, password: str) -> Agent | None:
-    """The active agent with these credentials, or None (same answer for every failure)."""
+    """The active agent with these credentials, or None (the same answer, after the same one
+    password hash, for every failure: unknown address, inactive agent, wrong password)."""
     agent = db.session.scalar(select(Agent).where(Agent.email == email.strip().lower()))
-    if agent is None or not agent.active or not agent.check_password(password):
+    if agent is None:
+        check_password_hash(_dummy_password_hash(), password)
+        return None
+    if not agent.check_password(password) or not agent.active:
         return None
     return agent
 

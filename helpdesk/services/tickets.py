@@ -9,7 +9,7 @@ from types import EllipsisType
 
 from flask import current_app
 from markupsafe import Markup
-from sqlalchemy import Select, func, select, tuple_
+from sqlalchemy import Select, func, or_, select, tuple_
 
 from ..extensions import db
 from ..mail.addresses import (
@@ -41,6 +41,7 @@ from ..models import (
 from ..plugins import plugin_own_addresses
 from ..signals import message_created, ticket_created
 from . import assignment, history
+from ..text import one_line, safe_filename
 from .access import can_use_department, restrict_tickets
 from .contacts import get_or_create_contact, undeliverable_among
 from .errors import ValidationError
@@ -180,6 +181,16 @@ def thread_messages(ticket_id: int) -> list[Message]:
                  db.joinedload(Message.author), db.joinedload(Message.ticket))))
 
 
+def linked_tickets(ticket: Ticket) -> list[Ticket]:
+    """The tickets linked to ``ticket`` either way (see ``Ticket.linked_ticket_id``), of its
+    department: whoever may see ``ticket`` may see them (a linked ticket is opened in the
+    department of the one it names)."""
+    return list(db.session.scalars(
+        select(Ticket).where(or_(Ticket.id == ticket.linked_ticket_id, Ticket.linked_ticket_id == ticket.id),
+                             Ticket.department_id == ticket.department_id)
+        .options(db.joinedload(Ticket.requester)).order_by(Ticket.id)))
+
+
 def _store_attachments(message: Message, files: Sequence[UploadedFile]) -> None:
     limit = int(current_app.config["MAX_ATTACHMENT_BYTES"])
     too_big = [f.filename for f in files if len(f.data) > limit]
@@ -193,7 +204,7 @@ def _store_attachments(message: Message, files: Sequence[UploadedFile]) -> None:
             raise ValidationError({"attachments": [
                 f"{upload.filename} could not be saved ({exc.strerror}); nothing was saved, try again later."]}) from exc
         message.attachments.append(Attachment(
-            filename=upload.filename[:255] or "attachment", content_type=upload.content_type[:255],
+            filename=safe_filename(upload.filename), content_type=one_line(upload.content_type)[:255],
             size=len(upload.data), sha256=digest))
 
 

@@ -1,7 +1,6 @@
 """Core blueprints, error pages, and the login loader."""
 from __future__ import annotations
 
-import hmac
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -11,9 +10,10 @@ from flask import Flask, jsonify, render_template, request, url_for
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 
-from ..extensions import db, login_manager
+from ..extensions import login_manager
 from ..formats import file_size
 from ..models import Agent
+from ..services import sessions
 from ..services.history import describe
 
 
@@ -35,13 +35,9 @@ def init_app(app: Flask) -> None:
 
 
 @login_manager.user_loader
-def _load_agent(session_id: str) -> Agent | None:
-    """The signed-in agent, while active and while the password is the one signed in with."""
-    agent_id, _, fingerprint = session_id.partition(":")
-    agent = db.session.get(Agent, int(agent_id)) if agent_id.isdigit() else None
-    if agent is None or not agent.active or not hmac.compare_digest(agent.password_fingerprint, fingerprint):
-        return None
-    return agent
+def _load_agent(identity: str) -> Agent | None:
+    """The signed-in agent, while the session is open (see :mod:`helpdesk.services.sessions`)."""
+    return sessions.agent_for(identity)
 
 
 @login_manager.unauthorized_handler

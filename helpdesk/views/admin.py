@@ -10,7 +10,7 @@ from sqlalchemy import select
 from ..extensions import db
 from ..forms import AgentForm, DepartmentForm, options, show_errors
 from ..models import Agent, AgentRole, Department, InboundRecord
-from ..services import people
+from ..services import people, sessions
 from ..services.contacts import undeliverable_contacts
 from ..services.errors import ValidationError
 from ..services.storage import path_for
@@ -90,8 +90,10 @@ def agent(agent_id: int | None):
         except ValidationError as error:
             show_errors(form, error)
         else:
+            if data.password or not saved.active:  # a new password or deactivation: signed out everywhere
+                sessions.end_all_sessions(saved, keep_current=saved.id == current_user.id)
             if saved.id == current_user.id and data.password:
-                login_user(saved)  # a new password ends the other sessions, not this one
+                login_user(saved)  # ... but here, for an admin changing their own password
             flash("Agent saved.", "success")
             return redirect(url_for(".agents"))
     return render_template("admin/agent_form.html", form=form, agent=item), 400 if request.method == "POST" else 200

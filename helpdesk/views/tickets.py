@@ -5,15 +5,16 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask_login import current_user, login_required
 
 from ..extensions import db
-from ..mail.addresses import header_addresses
+from ..mail.addresses import AddressError, parse_address_list
 from ..forms import BulkAssignForm, NewTicketForm, NoteForm, ReplyForm, TicketUpdateForm, options, show_errors
 from ..mail.outgoing import send_message
-from ..models import Attachment, Channel, Contact, Department, Message, TicketPriority, TicketStatus
+from ..models import Attachment, Channel, Department, Message, TicketPriority, TicketStatus
 from ..services import access, assignment, history, tickets as ticket_service
 from ..services.contacts import clear_undeliverable, undeliverable_among
 from ..services.errors import ValidationError
 from ..services.storage import path_for
 from ..services.tickets import ReplyDraft, UploadedFile
+from ..text import safe_filename
 
 from . import safe_next
 
@@ -132,17 +133,28 @@ def _thread_page(ticket, reply_form=None, note_form=None, update_form=None, stat
     choices = {"all": ticket_service.reply_defaults(ticket, messages),
                "requester": ticket_service.reply_defaults(ticket, messages, requester_only=True)}
     reply_form = reply_form or ReplyForm(formdata=None, obj=choices["requester" if requester_only else "all"])
-    addresses = [a.strip() for text in (reply_form.to.data, reply_form.cc.data, reply_form.bcc.data)
-                 for a in (text or "").replace(";", ",").split(",") if "@" in a]
-    warnings = undeliverable_among([a.email for a in header_addresses(addresses)])
+    warnings = undeliverable_among(_typed_addresses(reply_form))
     timeline = sorted([*(("message", m.created_at, m) for m in messages), *(("event", e.at, e) for e in events)],
                       key=lambda item: item[1])
     return render_template("tickets/thread.html", ticket=ticket, messages=messages, timeline=timeline,
                            reply_form=reply_form, note_form=note_form or NoteForm(formdata=None),
                            update_form=update_form or _update_form(ticket), undeliverable=warnings,
                            requester_only=requester_only, reply_choices=choices,
+                           linked=ticket_service.linked_tickets(ticket),
+                           clearable=access.visible_contact_ids(current_user, [c.id for c in warnings]),
                            may_take=assignment.works_in(current_user, ticket.department_id)
                            and ticket.assignee_id != current_user.id), status
+
+
+def _typed_addresses(form: ReplyForm) -> list[str]:
+    """The addresses in the composer's fields that parse (a field with an error shows it instead)."""
+    found: list[str] = []
+    for text in (form.to.data, form.cc.data, form.bcc.data):
+        try:
+            found += [address.email for address in parse_address_list(text or "")]
+        except AddressError:
+            pass
+    return found
 
 
 @bp.route("/tickets/<int:ticket_id>")
@@ -228,7 +240,7 @@ def attachment(attachment_id: int):
     item = db.session.get(Attachment, attachment_id) or abort(404)
     access.ticket_for(current_user, item.message.ticket_id)
     response = send_file(path_for(item.sha256), mimetype="application/octet-stream", as_attachment=True,
-                         download_name=item.filename)
+                         download_name=safe_filename(item.filename))
     response.headers["X-Content-Type-Options"] = "nosniff"
     return response
 
@@ -236,7 +248,7 @@ def attachment(attachment_id: int):
 @bp.route("/contacts/<int:contact_id>/clear-undeliverable", methods=["POST"])
 @login_required
 def clear_contact_mark(contact_id: int):
-    contact = db.session.get(Contact, contact_id) or abort(404)
+    contact = access.contact_for(current_user, contact_id)
     clear_undeliverable(contact, current_user)
     flash(f"{contact.email} is no longer marked as undeliverable.", "success")
     return redirect(safe_next(request.form.get("next")))

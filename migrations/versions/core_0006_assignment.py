@@ -2,7 +2,7 @@
 an index for the assignee views, and each ticket's history of changes.
 
 Revision ID: core_0006
-Revises: core_0004
+Revises: core_0005
 Create Date: 2026-11-24 10:00:00.000000
 
 """
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'core_0006'
-down_revision = 'core_0004'
+down_revision = 'core_0005'
 branch_labels = None
 depends_on = None
 

@@ -36,13 +36,15 @@ from flask import Flask, current_app, render_template
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from helpdesk.extensions import db
+from helpdesk.extensions import db, is_database_outage
 from helpdesk.jobs import Job
+from helpdesk.mail.compose import mailbox_header
 from helpdesk.mail.outgoing import retry_delay, transport_for
 from helpdesk.mail.transport import DeliveryPlan, RecipientResult, Transport
 from helpdesk.models import Agent, Message, MessageRecipient
 from helpdesk.services.errors import ValidationError
 from helpdesk.services.locks import exclusive
+from helpdesk.text import one_line
 from helpdesk.urls import external_url
 
 from ..models import RecipientStatusRow
@@ -308,6 +310,15 @@ def unsent_batches(now: datetime) -> list[NotificationBatch]:
         .order_by(NotificationBatch.id)))
 
 
+def undelivered_notice(agent_id: int) -> NotificationBatch | None:
+    """The agent's newest notification email, when it could not be sent (shown on their page)."""
+    newest = db.session.scalar(select(NotificationBatch).where(
+        NotificationBatch.agent_id == agent_id, NotificationBatch.items.any(),
+        (NotificationBatch.sent_at.is_not(None)) | (NotificationBatch.failed_at.is_not(None)))
+        .order_by(NotificationBatch.id.desc()).limit(1))
+    return newest if newest is not None and newest.failed_at is not None else None
+
+
 def notify_from() -> str:
     return current_app.config.get("RECEIPTS_NOTIFY_FROM") or f"notify@{current_app.config['MAIL_DOMAIN']}"
 
@@ -326,13 +337,23 @@ def send_due_notifications(now: datetime, transport: Transport | None = None) ->
                 batch.failed_at, batch.last_error = now, "nothing to send"
                 db.session.commit()
                 continue
-            mail = compose(batch, now)
-            result = transport.deliver(mail, DeliveryPlan(envelope_from=notify_from(),
-                                                          recipients=[batch.agent.email]))[0]
-            outcome = mark_outcome(batch, result, now)
+            outcome = mark_outcome(batch, _deliver(batch, transport, now), now)
             setattr(summary, outcome, getattr(summary, outcome) + 1)
             lock.renew()
     return summary
+
+
+def _deliver(batch: NotificationBatch, transport: Transport, now: datetime) -> RecipientResult:
+    """Compose and send one batch. One that cannot be composed (an agent's address that is
+    not one) fails alone with the reason: the job goes on to the other agents."""
+    try:
+        mail = compose(batch, now)
+        return transport.deliver(mail, DeliveryPlan(envelope_from=notify_from(), recipients=[batch.agent.email]))[0]
+    except Exception as exc:  # noqa: BLE001 - one bad notification must not stop the others
+        if is_database_outage(exc):
+            raise
+        log.warning("notification %s could not be composed: %s", batch.id, exc, exc_info=True)
+        return RecipientResult(batch.agent.email, False, response=f"could not be composed: {exc}")
 
 
 def notification_job() -> NotifySummary:
@@ -398,8 +419,8 @@ def compose(batch: NotificationBatch, now: datetime) -> EmailMessage:
     notices = [_notice(item, zone) for item in batch.items]
     mail = EmailMessage()
     mail["From"] = formataddr(("Help desk notifications", notify_from()))
-    mail["To"] = formataddr((agent.name, agent.email))
-    mail["Subject"] = _subject(batch, notices, zone)
+    mail["To"] = mailbox_header(agent.name, agent.email, "agent's")
+    mail["Subject"] = one_line(_subject(batch, notices, zone))
     mail["Date"] = format_datetime(now)
     mail["Message-ID"] = f"<{batch.mail_message_id}>"
     mail["Auto-Submitted"] = "auto-generated"

@@ -15,6 +15,7 @@ from helpdesk.models import Department
 from helpdesk.services import access
 from helpdesk.services.errors import ValidationError
 from helpdesk.services.storage import path_for
+from helpdesk.text import safe_filename
 from helpdesk.views.admin import admin_required
 
 from ..settings import all_settings, receipts_enabled
@@ -22,7 +23,8 @@ from .clock import now as clock_now
 from .forms import LinkOptionsForm, PreferencesForm
 from .links import (LinkProblem, check_download, link_options, record_download, revoke_links,
                     revoke_recipient_links, save_link_options)
-from .notifications import PreferencesInput, agent_zone, next_digest_text, preferences_for, save_preferences
+from .notifications import (PreferencesInput, agent_zone, next_digest_text, preferences_for, save_preferences,
+                            undelivered_notice)
 from .panel import tracking_json, tracking_panel
 from .pixel import TRANSPARENT_GIF, Fetch, record_open
 
@@ -47,7 +49,7 @@ def download(token: str):
     record_download(check, _fetch(), clock_now())
     db.session.commit()
     response = send_file(path_for(check.attachment.sha256), mimetype="application/octet-stream",
-                         as_attachment=True, download_name=check.attachment.filename, max_age=0)
+                         as_attachment=True, download_name=safe_filename(check.attachment.filename), max_age=0)
     response.headers.update({"X-Content-Type-Options": "nosniff", "Cache-Control": PRIVATE_NO_STORE,
                              "Content-Security-Policy": "default-src 'none'; sandbox",
                              "Referrer-Policy": "no-referrer"})
@@ -114,7 +116,8 @@ def preferences():
             return redirect(url_for(".preferences"))
     status = 400 if request.method == "POST" else 200
     return render_template("receipts/tracking/preferences.html", form=form, zone=agent_zone(current_user).key,
-                           next_digest=next_digest_text(current_user, prefs, clock_now())), status
+                           next_digest=next_digest_text(current_user, prefs, clock_now()),
+                           undelivered=undelivered_notice(current_user.id)), status
 
 
 def _link_rows(forms: dict[int, LinkOptionsForm] | None = None):

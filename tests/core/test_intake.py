@@ -9,7 +9,8 @@ from helpdesk.mail.intake import process_inbound, quarantine_oversize
 from helpdesk.models import InboundRecord, Message, MessageDirection, Ticket, TicketStatus
 from helpdesk.services.storage import read_bytes
 from helpdesk.signals import message_received
-from tests.helpers import make_agent, make_department, make_reply
+from helpdesk.services.tickets import linked_tickets
+from tests.helpers import login, make_agent, make_department, make_reply
 
 SOURCE = "test"
 
@@ -81,6 +82,50 @@ def test_a_stranger_cannot_join_a_ticket_by_its_subject_reference(support):
     first = process_inbound(mail(), SOURCE)
     other = process_inbound(mail(subject=f"[HD-{first.ticket_id}] hijack", sender="mallory@evil.test"), SOURCE)
     assert other.outcome == "ticket" and other.ticket_id != first.ticket_id
+    assert db.session.get(Ticket, other.ticket_id).linked_ticket_id == first.ticket_id
+
+
+def test_a_stranger_naming_a_threads_message_id_gets_a_new_ticket_linked_to_it(support):
+    """Every recipient, forwardee and later reader of a thread has its Message-IDs: they join
+    it only if they take part in the ticket."""
+    agent = make_agent(departments=[support])
+    first = process_inbound(mail(), SOURCE)
+    ticket = db.session.get(Ticket, first.ticket_id)
+    ours = make_reply(ticket, agent)
+    stranger = process_inbound(mail(subject="Re: Help with my order", sender="mallory@evil.test",
+                                    to="billing@example.test", In_Reply_To=f"<{ours.message_id}>"), SOURCE)
+    assert stranger.outcome == "ticket" and stranger.ticket_id != ticket.id
+    kept_apart = db.session.get(Ticket, stranger.ticket_id)
+    assert kept_apart.linked_ticket_id == ticket.id and kept_apart.department is support  # the thread's department
+    assert [m.from_address for m in ticket.messages] == ["alice@customer.test", "support@example.test"]
+    assert ticket.status is TicketStatus.PENDING  # not reopened by a stranger
+
+
+def test_people_on_the_ticket_join_by_headers(support):
+    agent = make_agent(departments=[support])
+    first = process_inbound(mail(Cc="Carol <carol@customer.test>"), SOURCE)
+    ticket = db.session.get(Ticket, first.ticket_id)
+    ours = make_reply(ticket, agent, to="alice@customer.test", cc="bob@customer.test")
+    for sender in ("bob@customer.test", "carol@customer.test", "alice@customer.test"):  # a recipient; on Cc; requester
+        answer = process_inbound(mail(sender=sender, References=f"<{ours.message_id}>"), SOURCE)
+        assert (answer.outcome, answer.ticket_id) == ("thread", ticket.id), sender
+
+
+def test_both_linked_tickets_show_the_link(support, client):
+    agent = make_agent(departments=[support])
+    first = process_inbound(mail(message_id="<m1@customer.test>"), SOURCE)
+    stranger = process_inbound(mail(sender="mallory@evil.test", In_Reply_To="<m1@customer.test>"), SOURCE)
+    login(client, agent)
+    original = client.get(f"/tickets/{first.ticket_id}").get_data(as_text=True)
+    assert f'href="/tickets/{stranger.ticket_id}">HD-{stranger.ticket_id}</a>' in original
+    assert "opened by a mail from mallory@evil.test answering this ticket" in original
+    kept_apart = client.get(f"/tickets/{stranger.ticket_id}").get_data(as_text=True)
+    assert f'href="/tickets/{first.ticket_id}">HD-{first.ticket_id}</a>' in kept_apart
+    assert "was answered by this ticket" in kept_apart
+    elsewhere = db.session.get(Ticket, stranger.ticket_id)
+    elsewhere.department = db.session.scalar(db.select(type(support)).filter_by(name="Billing"))
+    db.session.commit()
+    assert linked_tickets(db.session.get(Ticket, first.ticket_id)) == []  # only its own department's
 
 
 @pytest.mark.parametrize("headers, reason", [
@@ -189,3 +234,20 @@ def test_a_database_outage_defers_the_mail_instead_of_quarantining_it(support, m
     with pytest.raises(intake.IntakeDeferred, match="database unavailable"):
         process_inbound(mail(), SOURCE)
     assert db.session.query(InboundRecord).count() == 0  # nothing quarantined: it stays on the server
+
+
+def test_remote_images_are_removed_from_html_mail_and_the_page_says_so(support, client):
+    """A tracking pixel or a remote logo would tell the sender when an agent read the mail."""
+    message = EmailMessage()
+    message["From"], message["To"], message["Subject"] = "alice@customer.test", support.email, "Newsletter"
+    message.set_content("Hello")
+    message.add_alternative('<p>Hello <img src="https://tracker.example/p.gif?u=1" alt="Logo">'
+                            '<img src="//cdn.example/x.png"> <a href="https://customer.test/help">help</a></p>',
+                            subtype="html")
+    result = process_inbound(bytes(message), SOURCE)
+    [stored] = db.session.get(Ticket, result.ticket_id).messages
+    assert "tracker.example" not in stored.html_body and "cdn.example" not in stored.html_body
+    assert '<img alt="Logo">' in stored.html_body and 'href="https://customer.test/help"' in stored.html_body
+    login(client, make_agent(departments=[support]))
+    page = client.get(f"/tickets/{result.ticket_id}").get_data(as_text=True)
+    assert "images from the web were removed" in " ".join(page.split())

@@ -29,6 +29,57 @@ def test_sign_in_is_throttled_per_account_across_requests(app, client):
     assert attempt(client, other.email, PASSWORD).status_code == 302  # other accounts are not locked out
 
 
+def from_address(app, address: str):
+    client = app.test_client()
+    client.environ_base["REMOTE_ADDR"] = address
+    return client
+
+
+def test_failures_from_one_address_do_not_lock_the_account_out_elsewhere(app):
+    """Anyone could otherwise lock the admin out with five tries every 15 minutes."""
+    agent = make_agent(departments=[make_department()])
+    attacker, agents_own = from_address(app, "203.0.113.66"), from_address(app, "198.51.100.7")
+    for _ in range(5):
+        assert attempt(attacker, agent.email, "guess").status_code == 400
+    assert attempt(attacker, agent.email, PASSWORD).status_code == 429  # that address waits, even when right
+    assert attempt(agents_own, agent.email, PASSWORD).status_code == 302  # an address that has not failed: in
+    assert attempt(from_address(app, "203.0.113.66"), agent.email, PASSWORD).status_code == 429  # still waits
+
+
+def test_an_address_that_fails_for_many_accounts_is_throttled(app):
+    department = make_department()
+    agents = [make_agent(f"a{i}@example.test", departments=[department]) for i in range(5)]
+    sprayer = from_address(app, "203.0.113.66")
+    for i in range(20):
+        attempt(sprayer, agents[i % 5].email, "Winter2026!")
+    assert attempt(sprayer, agents[0].email, PASSWORD).status_code == 429
+
+
+def test_unknown_addresses_cost_the_same_password_hashing_as_real_ones(app, client, monkeypatch):
+    """Sign-in time must not tell which addresses have an account: every failure, an unknown
+    address included, hashes the password once (timing itself is not tested here)."""
+    from werkzeug import security as werkzeug_security
+
+    from helpdesk.models import people as people_models
+    from helpdesk.services import people as people_service
+
+    hashed: list[str] = []
+
+    def counting(pwhash: str, password: str) -> bool:
+        hashed.append(password)
+        return werkzeug_security.check_password_hash(pwhash, password)
+
+    monkeypatch.setattr(people_models, "check_password_hash", counting)
+    monkeypatch.setattr(people_service, "check_password_hash", counting)
+    agent = make_agent(departments=[make_department()])
+    gone = make_agent("gone@example.test", departments=agent.departments, active=False)
+    for email, password in ((agent.email, "wrong"), ("nobody@example.test", "wrong"), (gone.email, PASSWORD),
+                            (agent.email, PASSWORD)):
+        hashed.clear()
+        people_service.authenticate(email, password)
+        assert hashed == [password], email
+
+
 def test_a_successful_sign_in_clears_the_failures(app, client):
     agent = make_agent(departments=[make_department()])
     for _ in range(3):
@@ -128,3 +179,28 @@ def test_a_new_password_signs_out_the_sessions_of_the_old_one(app):
     assert post_form(admins, f"/admin/agents/{admin.id}", own, page=f"/admin/agents/{admin.id}").status_code == 302
     assert admins.get("/").status_code == 200
     assert other_window.get("/").status_code == 302
+
+
+def test_a_new_sqlite_database_file_is_readable_by_its_owner_only(app_config, tmp_path):
+    """It holds every ticket and password hash: 0600, like the secret key (and so its WAL)."""
+    import os
+    import stat
+
+    from flask_migrate import upgrade
+
+    from helpdesk import create_app
+
+    path = tmp_path / "private" / "helpdesk.sqlite3"
+    path.parent.mkdir()
+    umask = os.umask(0o022)  # the usual umask, which gives new files 0644
+    try:
+        app = create_app({**app_config, "DATABASE_URL": f"sqlite:///{path}"})
+        with app.app_context():
+            upgrade(revision="heads")
+            make_department()
+            assert stat.S_IMODE(path.stat().st_mode) == 0o600
+            assert stat.S_IMODE(path.with_name(path.name + "-wal").stat().st_mode) == 0o600
+            db.session.remove()
+            db.engine.dispose()
+    finally:
+        os.umask(umask)

@@ -358,6 +358,35 @@ def test_a_temporary_relay_failure_is_retried_later(app, desk, clock):
     assert relay.sent[0]["Message-ID"] == deferring.sent[0]["Message-ID"]
 
 
+def test_a_notification_that_cannot_be_composed_fails_alone_and_the_others_go_out(app, client, desk, clock, relay):
+    """One agent's broken address (stored by another path) fails their notice, shown on their
+    page; a name with a line break is flattened; every other agent still hears."""
+    support, _, agent = desk
+    broken = make_agent("broken@example.test", [support])
+    odd = make_agent("odd@example.test", [support], name="Odd\r\nBcc: mallory@evil.test")
+    for someone in (broken, agent, odd):
+        want(someone, clock)
+        read_by(reply_by(someone, support, cc=""), "alice@customer.test")
+    broken.email = "broken@example.test\r\nBcc: mallory@evil.test"
+    db.session.commit()
+    summary = run(clock, relay, seconds=30)
+    assert (summary.sent, summary.failed) == (2, 1)
+    assert sorted(m["To"].addresses[0].addr_spec for m in relay.sent) == ["agent@example.test", "odd@example.test"]
+    assert [str(m["To"]) for m in relay.sent if "odd" in str(m["To"])] == ['"Odd Bcc: mallory@evil.test" <odd@example.test>']
+    assert all(plan.recipients != [broken.email] for plan in relay.plans)
+    failed = db.session.scalars(db.select(NotificationBatch).where(NotificationBatch.failed_at.is_not(None))).one()
+    assert failed.agent_id == broken.id and failed.last_error.startswith("could not be composed: the agent's address")
+    assert run(clock, relay, minutes=5).sent == 0  # the failed one is not retried for ever
+    broken.email = "broken@example.test"
+    db.session.commit()
+    login(client, broken)
+    page = client.get("/me/notifications").get_data(as_text=True)
+    assert "A notification to you could not be sent" in page and "could not be composed" in page
+    others = app.test_client()
+    login(others, agent)
+    assert "could not be sent" not in others.get("/me/notifications").get_data(as_text=True)
+
+
 # --------------------------------------------------------------------------- the preferences page
 
 def test_preferences_are_off_by_default(app, client, desk):

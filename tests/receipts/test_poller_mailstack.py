@@ -294,7 +294,7 @@ def test_a_mail_filters_rejection_is_a_problem_with_its_reason(stack, desk, clie
     login(client, desk[2])
     info = client.get(f"/api/v1/messages/{reply.id}/read-info").get_json()
     assert info["state"]["label"] == "Delivered" and info["state"]["partial_problem"] is True
-    assert "Delivered to 1 of 2." in info["state"]["tooltip"]
+    assert "Delivered to 1 of 2: alice@customer.test (To)." in info["state"]["tooltip"]
     assert "Not delivered to 1 of 2: bob@customer.test." in info["state"]["tooltip"]
     bob = next(r for r in info["recipients"] if r["address"] == "bob@customer.test")
     assert bob["status"] == "rejected" and bob["problem"]["kind"] == "mdn-rejected"

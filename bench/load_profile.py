@@ -53,6 +53,7 @@ def main() -> None:
     parser.add_argument("--database", default=DATABASE)
     parser.add_argument("--rounds", type=int, default=5, help="passes over each group's URLs")
     parser.add_argument("--profile", action="store_true", help="cProfile's top functions")
+    parser.add_argument("--only", choices=["list", "thread", "read-info"], help="one of the three")
     args = parser.parse_args()
     logging.disable(logging.WARNING)
     app = create_app(app_config(Path(tempfile.mkdtemp(prefix="load-profile.")), args.database))
@@ -68,6 +69,8 @@ def main() -> None:
                                        "password": ADMIN_PASSWORD}).status_code == 302
     profiler = cProfile.Profile() if args.profile else None
     for name, paths in groups.items():
+        if args.only and name != args.only:
+            continue
         for path in paths:  # warm-up
             assert client.get(path).status_code == 200, path
         cpu, counts, sizes = [], [], []
@@ -89,6 +92,7 @@ def main() -> None:
     if profiler:
         stats = pstats.Stats(profiler)
         stats.sort_stats("cumulative").print_stats(45)
+        stats.sort_stats("cumulative").print_stats(r"helpdesk|receipts_plugin|wtforms|flask_login|flask_wtf", 40)
         stats.sort_stats("tottime").print_stats(30)
 
 

@@ -143,7 +143,8 @@ class Browser:
         return "; ".join(f"{k}={v}" for k, v in self.cookies.items())
 
     def request(self, method: str, path: str, form: dict | None = None) -> tuple[int, str]:
-        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=120)  # the backlog an overloaded step leaves
+        # 120 s: an overloaded open-loop step leaves a backlog that the checks after it wait out
+        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=120)
         headers = {"User-Agent": USER_AGENT}
         if self.cookies:
             headers["Cookie"] = self.cookie

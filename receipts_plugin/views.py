@@ -18,7 +18,7 @@ from helpdesk.views.admin import admin_required
 
 from . import mailboxes as mailbox_service
 from .forms import MailboxForm
-from .ingest import reapply
+from .inbound.pipeline import reapply
 from .models import Mailbox, StoredReport
 from .live import change_marker
 from .read_info import PROBLEM_LABELS, STATUS_LABELS, event_label, message_read_info, states_for

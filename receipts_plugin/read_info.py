@@ -19,7 +19,7 @@ from .models import DeliveryEventRow, RecipientStatusRow, TrackedMessage
 from .settings import enabled_department_ids
 from .state import RecipientStatus, RecipientView, ReplyState, missing_receipt_reasons, reply_state
 from .tracking.pixel import read_detail
-from .trust import UNVERIFIED
+from .vocabulary import UNVERIFIED
 
 
 @dataclass(frozen=True, slots=True)

@@ -120,8 +120,8 @@ def _poll_locked(mailbox: Mailbox, summary: PollSummary, lock: Lock) -> None:
     try:
         settings = imap_settings(mailbox)
         with session(settings) as client:
-            stats = poll_folder_in_batches(client, settings, lambda: _Chunk(mailbox, summary, settings), checkpoint_key=f"receipts:{mailbox.id}",
-                                           after_batch=lock.renew)
+            stats = poll_folder_in_batches(client, settings, lambda: _Chunk(mailbox, summary, settings),
+                                           checkpoint_key=f"receipts:{mailbox.id}", after_batch=lock.renew)
     except (ImapLoginError, *IMAP_ERRORS) as exc:
         db.session.rollback()
         secret = settings.password if settings else ""

@@ -32,7 +32,7 @@ from flask import current_app
 from helpdesk.models import MessageRecipient
 
 from .authentication import AuthenticatedFrom, aligned, authenticated_from
-from .reports import RecipientResult, Report
+from .reports import RecipientLine, Report
 from .vocabulary import RECEIPT_REPORT_KINDS
 
 #: Asked only when a report lacks a token, and at most once per report.
@@ -44,7 +44,7 @@ class Doubt:
     """A recipient a report speaks of without evidence bound to them, and why."""
 
     recipient: MessageRecipient
-    result: RecipientResult
+    result: RecipientLine
     why: str
 
 

@@ -21,10 +21,10 @@ from .forms import MailboxForm
 from .inbound.pipeline import reapply
 from .models import Mailbox, StoredReport
 from .live import change_marker
-from .read_info import PROBLEM_LABELS, STATUS_LABELS, event_label, message_read_info, states_for
+from .read_info import PROBLEM_LABELS, event_label, message_read_info, states_for
 from .serialise import read_info_json, state_json
 from .settings import all_settings, receipts_enabled, save_switches
-from .state import ROLE_NAMES
+from .state import ROLE_NAMES, STATUS_LABELS
 
 bp = Blueprint("receipts", __name__, template_folder="templates", static_folder="static",
                static_url_path="/receipts-static")

@@ -20,7 +20,7 @@ from helpdesk.extensions import db
 from helpdesk.models import Message, MessageDirection, MessageRecipient
 
 from ..models import TrackedMessage
-from ..reports import Report, RecipientResult
+from ..reports import Report, RecipientLine
 from ..tokens import read_verp_token
 from ..trust import Doubt, SenderCheck, doubt
 from ..vocabulary import RECEIPT_REPORT_KINDS
@@ -29,7 +29,7 @@ from ..vocabulary import RECEIPT_REPORT_KINDS
 @dataclass(frozen=True, slots=True)
 class Match:
     recipient: MessageRecipient
-    result: RecipientResult
+    result: RecipientLine
 
 
 @dataclass
@@ -37,7 +37,7 @@ class Correlation:
     message: Message | None = None
     method: str | None = None
     matches: list[Match] = field(default_factory=list)
-    unmatched: list[RecipientResult] = field(default_factory=list)
+    unmatched: list[RecipientLine] = field(default_factory=list)
     suspect: str | None = None
     #: Recipients the report speaks of without evidence bound to them (see :mod:`.trust`).
     doubts: list[Doubt] = field(default_factory=list)
@@ -120,7 +120,7 @@ def _weigh(report: Report, correlation: Correlation, sender: SenderCheck) -> Non
             correlation.doubts.append(Doubt(match.recipient, match.result, why))
 
 
-def _addresses(result: RecipientResult) -> list[str]:
+def _addresses(result: RecipientLine) -> list[str]:
     return [a.lower() for a in (result.original_recipient, result.recipient) if a]
 
 
@@ -154,7 +154,7 @@ def _by_token(report: Report, lookup: Lookup) -> Correlation | None:
         recipient = lookup.recipient(ids[1])
         if recipient is None or recipient.message_id != ids[0]:
             continue
-        results = report.recipients or (RecipientResult(recipient=recipient.address, action="failed"),)
+        results = report.recipients or (RecipientLine(recipient=recipient.address, action="failed"),)
         # The token names the recipient: forwarding may have changed the final address.
         return Correlation(message=recipient.message, method="verp-token",
                            matches=[Match(recipient, results[0])], unmatched=list(results[1:]))

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 
 from helpdesk.models import Message, MessageRecipient
 
-from ..reports import RecipientResult, Report
+from ..reports import RecipientLine, Report
 from ..trust import Doubt
 from ..vocabulary import RECEIPT_REPORT_KINDS, REPORT_KINDS, UNVERIFIED, EventKind, EventSource, Outcome, ReportKind
 from .consequences import EventInput
@@ -61,7 +61,7 @@ def report_events(report: Report, judged: Verdict, identity: str, now: datetime)
     return [event for event in (*trusted, *unverified) if event is not None]
 
 
-def _event(report: Report, recipient: MessageRecipient, result: RecipientResult, identity: str, now: datetime,
+def _event(report: Report, recipient: MessageRecipient, result: RecipientLine, identity: str, now: datetime,
            doubted: Doubt | None = None) -> EventInput | None:
     kind, source = event_kind(report, result)
     if kind is None:
@@ -77,7 +77,7 @@ def _event(report: Report, recipient: MessageRecipient, result: RecipientResult,
                       remote_mta=result.remote_mta, hard=result.hard, detail=detail)
 
 
-def event_kind(report: Report, result: RecipientResult) -> tuple[EventKind | None, EventSource]:
+def event_kind(report: Report, result: RecipientLine) -> tuple[EventKind | None, EventSource]:
     """The state machine's event kind for one recipient line of a report, and its source."""
     if report.kind in RECEIPT_REPORT_KINDS:
         disposition = (report.mdn.disposition if report.mdn else None) or "displayed"

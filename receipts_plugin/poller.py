@@ -20,6 +20,7 @@ from flask import Flask, current_app
 from imapclient import IMAPClient
 from sqlalchemy import select
 
+from helpdesk.config import read_secret_file
 from helpdesk.extensions import db
 from helpdesk.mail.imap import (
     IMAP_ERRORS,
@@ -79,7 +80,7 @@ def password_of(mailbox: Mailbox) -> str:
     """Its password, read from its file at each poll (checked again: a mailbox saved before
     files were confined to the secrets directory, or edited in the database, gets no further)."""
     if mailbox.password_file:
-        return secret_file(mailbox.password_file).read_text().strip()
+        return read_secret_file(secret_file(mailbox.password_file))
     return mailbox.password or ""
 
 

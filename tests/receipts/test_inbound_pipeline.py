@@ -95,14 +95,13 @@ def test_a_chunk_that_fails_is_retried_mail_by_mail_without_parsing_again(app, d
         read_notice(sender="bob@customer.test", subject="poison", in_reply_to="whatever@example.test")]
     mails = [read_mail(raw, Origin("test")) for raw in raws]
     assert len(parses) == len(raws)
-    real_summarise = pipeline.summarise
+    real_verdict = pipeline.verdict
 
-    def summarise(report):
-        if "poison" in (report.subject or ""):
-            raise ValueError("a parser result nobody expected")
-        return real_summarise(report)
+    def verdict(report, correlation):
+        assert "poison" not in (report.subject or ""), "a report nobody expected"
+        return real_verdict(report, correlation)
 
-    monkeypatch.setattr(pipeline, "summarise", summarise)
+    monkeypatch.setattr(pipeline, "verdict", verdict)
 
     done = record(mails)
 
@@ -111,7 +110,7 @@ def test_a_chunk_that_fails_is_retried_mail_by_mail_without_parsing_again(app, d
     assert [r.outcome for r in done.results][-1] == "quarantined"
     assert "quarantined" not in [r.outcome for r in done.results][:-1]
     quarantined = db.session.scalars(select(StoredReport).where(StoredReport.outcome == "quarantined")).one()
-    assert quarantined.reason == "processing failed: ValueError: a parser result nobody expected"
+    assert quarantined.reason.startswith("processing failed: AssertionError: a report nobody expected")
     assert quarantined.source == "test" and quarantined.kind == "unknown"
     assert count(DeliveryEventRow) == 4
 

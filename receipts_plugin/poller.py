@@ -40,7 +40,7 @@ from helpdesk.services.locks import Lock, exclusive
 from .inbound.pipeline import IngestDeferred, IngestResult, Mail, Origin, failure_reason, quarantine, read_mail, record
 from .mailboxes import secret_file
 from .models import Mailbox
-from .vocabulary import ReportKind
+from .vocabulary import Outcome, ReportKind
 
 log = logging.getLogger(__name__)
 
@@ -195,9 +195,9 @@ def _record_health(mailbox: Mailbox, summary: PollSummary, now: datetime) -> Non
         mailbox.last_success_at = now
         mailbox.last_outcome = summary.line()
     mailbox.total_fetched += summary.fetched
-    mailbox.total_matched += summary.outcomes["matched"] + summary.outcomes["partial"]
-    mailbox.total_unmatched += summary.outcomes["unmatched"] + summary.outcomes["suspect"]
-    mailbox.total_quarantined += summary.outcomes["quarantined"]
+    mailbox.total_matched += summary.outcomes[Outcome.MATCHED] + summary.outcomes[Outcome.PARTIAL]
+    mailbox.total_unmatched += summary.outcomes[Outcome.UNMATCHED] + summary.outcomes[Outcome.SUSPECT]
+    mailbox.total_quarantined += summary.outcomes[Outcome.QUARANTINED]
     db.session.commit()
 
 

@@ -98,7 +98,12 @@ def _read_secret_files(app: Flask) -> None:
     for key in SECRET_FILE_KEYS:
         path = app.config.get(f"{key}_FILE")
         if path:
-            app.config[key] = Path(path).read_text().strip()
+            app.config[key] = read_secret_file(path)
+
+
+def read_secret_file(path: Path | str) -> str:
+    """A secret kept in a file (a password, a key): its text without the newline editors add."""
+    return Path(path).read_text().strip()
 
 
 def _derive_paths(app: Flask) -> None:
@@ -137,7 +142,7 @@ def _instance_secret(instance: Path) -> str:
     """A random key kept in the instance folder, so sessions and signed links survive restarts."""
     key_file = instance / "secret_key"
     if key_file.exists():
-        return key_file.read_text().strip()
+        return read_secret_file(key_file)
     instance.mkdir(parents=True, exist_ok=True)
     key = secrets.token_urlsafe(48)
     fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)

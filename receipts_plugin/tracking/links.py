@@ -24,7 +24,7 @@ from helpdesk.models import Agent, Attachment, Message, MessageRecipient
 from helpdesk.services.errors import ValidationError
 from helpdesk.urls import external_url
 
-from ..events import EventInput, record_events
+from ..inbound.consequences import EventInput, record_events
 from ..tokens import make_link_token, read_link_token
 from .models import LinkOptions, LinkRevocation, MessageTracking
 from .pixel import Fetch, FetchVerdict, classify_request

@@ -48,7 +48,7 @@ from helpdesk.text import one_line
 from helpdesk.urls import external_url
 
 from ..models import RecipientStatusRow
-from ..outcomes import reply_outcome
+from ..inbound.consequences import reply_outcome
 from ..state import DEAD
 from .clock import now as clock_now
 from .models import NotificationBatch, NotificationItem, NotificationPreferences

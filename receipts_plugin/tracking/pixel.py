@@ -29,7 +29,7 @@ from helpdesk.extensions import db
 from helpdesk.models import MessageRecipient
 from helpdesk.urls import external_url
 
-from ..events import EventInput, record_events
+from ..inbound.consequences import EventInput, record_events
 from ..models import RecipientStatusRow
 from ..tokens import make_link_token, read_link_token
 

@@ -16,8 +16,8 @@ from .events import EventInput, record_events
 from .models import TrackedMessage
 from .outcomes import after_events
 from .settings import receipts_enabled
+from .signals import receipts_requested
 from .tokens import make_verp_token
-from .tracking.outgoing import add_personalisers
 
 
 def receipts_address(app: Flask) -> str:
@@ -75,7 +75,7 @@ def on_before_send(app: Flask, message: Message, plan: DeliveryPlan) -> None:
             if recipient.address in plan.recipients:
                 plan.envelope_senders[recipient.address] = verp_address(app, message.id, recipient.id)
         plan.personalisers.append(receipt_requester(app, message))
-    add_personalisers(app, message, plan)  # download links and the open image, when switched on
+    receipts_requested.send(app, message=message, plan=plan)  # tracking adds its links and image
 
 
 def on_sent(app: Flask, message: Message, results: list[RecipientResult], transport: str) -> None:

@@ -15,8 +15,8 @@ from helpdesk.models import Channel, Message, utcnow
 from .inbound.consequences import EventInput, record_events
 from .models import TrackedMessage
 from .settings import receipts_enabled
+from .signals import receipts_requested
 from .tokens import make_verp_token
-from .tracking.outgoing import add_personalisers
 from .vocabulary import EventKind, EventSource
 
 
@@ -75,7 +75,7 @@ def on_before_send(app: Flask, message: Message, plan: DeliveryPlan) -> None:
             if recipient.address in plan.recipients:
                 plan.envelope_senders[recipient.address] = verp_address(app, message.id, recipient.id)
         plan.personalisers.append(receipt_requester(app, message))
-    add_personalisers(app, message, plan)  # download links and the open image, when switched on
+    receipts_requested.send(app, message=message, plan=plan)  # tracking adds its links and image
 
 
 def on_sent(app: Flask, message: Message, results: list[RecipientResult], transport: str) -> None:

@@ -13,9 +13,11 @@ from werkzeug.exceptions import NotFound
 
 from helpdesk import create_app
 from helpdesk.extensions import db
+from helpdesk.mail import intake
 from helpdesk.mail.intake import process_inbound
 from helpdesk.models import AgentRole, Department, Ticket, TicketEvent, TicketStatus
 from helpdesk.services import assignment
+from helpdesk.services import tickets as tickets_service
 from helpdesk.services.contacts import get_or_create_contact
 from helpdesk.services.errors import ValidationError
 from helpdesk.services.tickets import list_tickets, update_ticket, view_counts
@@ -187,7 +189,8 @@ def test_round_robin_is_off_by_default_and_resumes_after_a_restart(team, app_con
 
 def test_round_robin_applies_to_mail_and_to_tickets_agents_record(team, monkeypatch):
     support, (ann, ben, cat, dan) = team
-    monkeypatch.setattr(assignment, "utcnow", lambda: at(15))
+    for module in (assignment, intake, tickets_service):  # the clocks new tickets are stamped with
+        monkeypatch.setattr(module, "utcnow", lambda: at(15))
     raw = b"From: alice@customer.test\r\nTo: support@example.test\r\nSubject: hi\r\nMessage-ID: <rr@customer.test>\r\n\r\nhi\r\n"
     mailed = db.session.get(Ticket, process_inbound(raw, "test").ticket_id)
     recorded = make_ticket(ann, support, subject="phone call")

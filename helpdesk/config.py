@@ -21,7 +21,8 @@ DEFAULTS: dict[str, Any] = {
     "DATABASE_URL": None,
     "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
     # Plugins loaded from the helpdesk.plugins entry-point group; anything else is refused.
-    "PLUGINS": ["receipts"],
+    # None by default: the core runs alone; wsgi.py and make run switch the receipts plugin on.
+    "PLUGINS": [],
     # Outgoing mail. With no SMTP_HOST, mail is written to OUTBOX_DIR as .eml files.
     "SMTP_HOST": None,
     "SMTP_PORT": 25,
@@ -94,11 +95,16 @@ def load_config(app: Flask, overrides: dict[str, Any] | None) -> None:
     _require_base_url(app)
 
 
+def read_secret(path: str | Path) -> str:
+    """A secret kept in a file (a password, a key), without the newline editors add."""
+    return Path(path).read_text().strip()
+
+
 def _read_secret_files(app: Flask) -> None:
     for key in SECRET_FILE_KEYS:
         path = app.config.get(f"{key}_FILE")
         if path:
-            app.config[key] = Path(path).read_text().strip()
+            app.config[key] = read_secret(path)
 
 
 def _derive_paths(app: Flask) -> None:

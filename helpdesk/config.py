@@ -37,6 +37,10 @@ DEFAULTS: dict[str, Any] = {
     # Where agents and recipients reach the web app; links in emails are built from it.
     # Required in production; debug and testing fall back to DEV_BASE_URL.
     "BASE_URL": None,
+    # Replies are queued and sent by the worker, which looks for new ones this often; the web
+    # request waits at most SEND_WAIT_SECONDS for its answer (reading the database, never SMTP).
+    "SEND_INTERVAL_SECONDS": 2,
+    "SEND_WAIT_SECONDS": 3,
     "SEND_RETRY_BASE_SECONDS": 60,
     "SEND_RETRY_MAX_SECONDS": 3600,
     "SEND_MAX_ATTEMPTS": 48,

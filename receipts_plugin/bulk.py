@@ -18,10 +18,8 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import Insert, insert, select, update
 
-from helpdesk.extensions import db
-from helpdesk.models import Message, MessageRecipient, utcnow
-from helpdesk.services.contacts import mark_all_undeliverable, record_reached
-from helpdesk.services.storage import store_bytes
+from helpdesk.plugin_api import (db, mark_all_undeliverable, Message, MessageRecipient, record_reached, store_bytes,
+                                 utcnow)
 
 from .events import STATE_COLUMNS, EventInput, event_values, state_event, status_values
 from .ingest import REPORT_KINDS, IngestResult, PrefetchedLookup, StagedMail, correlate, judge, report_events

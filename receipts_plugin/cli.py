@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 from flask.cli import AppGroup
 
-from helpdesk.cli import worker
+from helpdesk.plugin_api import worker
 
 receipts_cli = AppGroup("receipts", help="Delivery reports and read receipts.")
 #: ``flask receipts worker`` is the core's ``flask worker`` (one command, kept under its old name too).

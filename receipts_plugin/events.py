@@ -13,8 +13,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from helpdesk.extensions import db
-from helpdesk.models import MessageRecipient
+from helpdesk.plugin_api import db, MessageRecipient
 
 from .models import DeliveryEventRow, RecipientStatusRow, StoredReport
 from .state import DeliveryEvent, RecipientState, fold

@@ -21,9 +21,8 @@ from sqlalchemy import and_, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload, selectinload
 
-from helpdesk.extensions import db
-from helpdesk.models import Message, MessageDirection, MessageRecipient, utcnow
-from helpdesk.services.storage import StorageError, read_bytes, store_bytes
+from helpdesk.plugin_api import (db, Message, MessageDirection, MessageRecipient, read_bytes, StorageError,
+                                 store_bytes, utcnow)
 
 from .events import EventInput, record_events
 from .models import StoredReport, TrackedMessage

@@ -12,10 +12,8 @@ from blinker import Namespace
 from flask import current_app
 from sqlalchemy import select
 
-from helpdesk.extensions import db
-from helpdesk.models import Message, MessageRecipient, TicketStatus
-from helpdesk.services.contacts import mark_all_undeliverable, record_reached
-from helpdesk.services.events import after_commit
+from helpdesk.plugin_api import (after_commit, db, mark_all_undeliverable, Message, MessageRecipient, record_reached,
+                                 TicketStatus)
 
 from .explanations import explain_reason
 from .models import RecipientStatusRow

@@ -22,20 +22,9 @@ from imapclient import IMAPClient
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from helpdesk.extensions import db, is_database_outage
-from helpdesk.mail.imap import (
-    IMAP_ERRORS,
-    BatchDone,
-    Deferred,
-    ImapLoginError,
-    ImapSettings,
-    MailRef,
-    poll_folder_in_batches,
-    session,
-)
-from helpdesk.models import utcnow
-from helpdesk.services.locks import Lock, exclusive
-from helpdesk.services.storage import StorageError, store_bytes
+from helpdesk.plugin_api import (BatchDone, db, Deferred, exclusive, IMAP_ERRORS, ImapLoginError, ImapSettings,
+                                 is_database_outage, Lock, MailRef, poll_folder_in_batches, read_secret, session,
+                                 StorageError, store_bytes, utcnow)
 
 from .bulk import ReportBatch
 from .ingest import IngestDeferred, ingest
@@ -80,7 +69,7 @@ def password_of(mailbox: Mailbox) -> str:
     """Its password, read from its file at each poll (checked again: a mailbox saved before
     files were confined to the secrets directory, or edited in the database, gets no further)."""
     if mailbox.password_file:
-        return secret_file(mailbox.password_file).read_text().strip()
+        return read_secret(secret_file(mailbox.password_file))
     return mailbox.password or ""
 
 

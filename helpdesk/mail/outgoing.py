@@ -32,6 +32,8 @@ log = logging.getLogger(__name__)
 
 #: How long a claimed message is reserved for the worker that claimed it.
 CLAIM_LEASE = timedelta(minutes=5)
+#: How often :func:`hand_over` looks whether the worker has tried the reply yet.
+SEND_WAIT_STEP = 0.1
 
 
 def transport_for(app: Flask) -> Transport:
@@ -169,10 +171,6 @@ def hand_over(message_id: int) -> None:
         db.session.rollback()  # a fresh read of what the worker committed
         if db.session.scalar(select(Message.send_attempts).where(Message.id == message_id)):
             return
-
-
-#: How often :func:`hand_over` looks whether the worker has tried the reply yet.
-SEND_WAIT_STEP = 0.1
 
 
 def due_message_ids(now: datetime, limit: int = 100) -> list[int]:

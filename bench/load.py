@@ -35,6 +35,7 @@ import random
 import re
 import shutil
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -67,6 +68,7 @@ from tests.receipts.poller_support import (  # noqa: E402
     sent_replies,
 )
 
+import open_loop  # noqa: E402 - bench/ is the script's folder, first on the path
 from load_data import (  # noqa: E402 - bench/ is the script's folder, first on the path
     ADMIN_EMAIL,
     ADMIN_PASSWORD,
@@ -87,8 +89,8 @@ POLL_COMMAND = ["nice", "-n", "-5", str(ROOT / ".venv/bin/flask"), "--app", "wsg
                 "--mailbox", "bounces", "--force"]  # Nice=-5: as deploy/helpdesk-worker.service runs the worker
 
 
-def app_config(work: Path) -> dict:
-    return {"DATABASE_URL": f"{PG_SERVER}/{DATABASE}", "SECRET_KEY": SECRET_KEY, "PLUGINS": ["receipts"],
+def app_config(work: Path, database: str = DATABASE) -> dict:
+    return {"DATABASE_URL": f"{PG_SERVER}/{database}", "SECRET_KEY": SECRET_KEY, "PLUGINS": ["receipts"],
             "ALLOW_TEST_DOMAINS": True, "MAIL_DOMAIN": "example.test", "OUTBOX_DIR": str(work / "outbox"),
             "ATTACHMENT_DIR": str(work / "files"), "SECRETS_DIR": str(work / "secrets"), "RECEIPTS_ADDRESS": BOUNCES,
             "LOG_LEVEL": "WARNING", "BASE_URL": "http://127.0.0.1:5000"}
@@ -141,7 +143,8 @@ class Browser:
         return "; ".join(f"{k}={v}" for k, v in self.cookies.items())
 
     def request(self, method: str, path: str, form: dict | None = None) -> tuple[int, str]:
-        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
+        # 120 s: an overloaded open-loop step leaves a backlog that the checks after it wait out
+        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=120)
         headers = {"User-Agent": USER_AGENT}
         if self.cookies:
             headers["Cookie"] = self.cookie
@@ -311,6 +314,89 @@ class Wrk:
         return self.output
 
 
+# ------------------------------------------------------------------ open loop
+def worker_cpu_seconds(master: subprocess.Popen) -> float:
+    """The CPU time (user + system, all threads) of gunicorn's workers so far, from /proc."""
+    tick = os.sysconf("SC_CLK_TCK")
+    children = Path(f"/proc/{master.pid}/task/{master.pid}/children").read_text().split()
+    total = 0
+    for pid in children:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except FileNotFoundError:  # a worker restarted since
+            continue
+        total += int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15 of stat)
+    return total / tick
+
+
+@dataclass
+class Step:
+    rate: float
+    p50_ms: float
+    p99_ms: float
+    errors: int
+    requests: int
+    cpu_ms_per_request: float
+    ratio: float
+    lag_ms_p99: float
+    cpu_share: float
+
+    @property
+    def passed(self) -> bool:
+        return self.errors == 0 and self.p99_ms < P99_TARGET_MS
+
+    def line(self) -> str:
+        return (f"rate={self.rate:.0f}/s: p50_ms={self.p50_ms:.1f} p99_ms={self.p99_ms:.1f} errors={self.errors} "
+                f"requests={self.requests} cpu_ms_per_request={self.cpu_ms_per_request:.1f} "
+                f"poll_under_load/poll_idle={self.ratio:.2f} (generator: lag_ms_p99={self.lag_ms_p99:.1f} "
+                f"cpu_share={self.cpu_share:.0%}) {'pass' if self.passed else 'FAIL'}")
+
+
+P99_TARGET_MS = 250
+
+
+def open_step(server: subprocess.Popen, port: int, paths: list[str], headers: dict[str, str], rate: float,
+              env: dict[str, str], expected: int, idle: Poll) -> Step:
+    """The fixed rate for as long as the poll of ``expected`` reports runs (started 2 s in); the
+    figures are those of the requests scheduled while it ran."""
+    polled: list[Poll] = []
+    failure: list[BaseException] = []
+
+    def poll_later() -> None:
+        time.sleep(POLL_DELAY)
+        try:
+            polled.append(poll(env, expected))
+        except BaseException as error:  # noqa: BLE001 - raised again in the main thread
+            failure.append(error)
+
+    poller = threading.Thread(target=poll_later, daemon=True)
+    cpu = worker_cpu_seconds(server)
+    poller.start()
+    result = open_loop.run(port, paths, headers, rate, 600, until=lambda: not poller.is_alive())
+    cpu = worker_cpu_seconds(server) - cpu
+    poller.join()
+    if failure:
+        raise failure[0]
+    during = result.window(polled[0].started, polled[0].ended)
+    p50, p99, errors = open_loop.summary(during)
+    return Step(rate, p50, p99, errors, len(during), cpu * 1000 / len(result.samples),
+                polled[0].seconds / idle.seconds, result.lag_ms_p99, result.cpu_share)
+
+
+def cpu_rounds(server: subprocess.Popen, port: int, paths: list[str], headers: dict[str, str], rate: float,
+               seconds: float, rounds: int) -> list[float]:
+    """The workers' CPU per request at a fixed rate with the web tier alone, ``rounds`` times."""
+    figures = []
+    for _ in range(rounds):
+        cpu = worker_cpu_seconds(server)
+        result = open_loop.run(port, paths, headers, rate, seconds)
+        figures.append((worker_cpu_seconds(server) - cpu) * 1000 / len(result.samples))
+        _, p99, errors = open_loop.summary(result.samples)
+        print(f"web alone at {rate:.0f}/s for {seconds:.0f} s: cpu_ms_per_request={figures[-1]:.2f} "
+              f"p99_ms={p99:.1f} errors={errors}", flush=True)
+    return figures
+
+
 # ------------------------------------------------------------------ main
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -322,23 +408,35 @@ def main() -> None:
                         help="wrk on the web tier alone first (also its warm-up); 0: not at all")
     parser.add_argument("--contacts", type=int, default=2000)
     parser.add_argument("--agents", type=int, default=20)
-    parser.add_argument("--keep-database", action="store_true", help=f"leave {DATABASE} behind for a look")
+    parser.add_argument("--closed-loop", action=argparse.BooleanOptionalAction, default=True,
+                        help="the closed-loop (wrk) phases and their line")
+    parser.add_argument("--open-loop", action=argparse.BooleanOptionalAction, default=True,
+                        help="the open-loop capacity search and its line")
+    parser.add_argument("--start-rate", type=float, default=10, help="the open loop's first rate (requests/s)")
+    parser.add_argument("--step", type=float, default=1.25, help="each next rate: the last one times this")
+    parser.add_argument("--max-steps", type=int, default=8)
+    parser.add_argument("--cpu-rounds", type=int, default=3,
+                        help="rounds of the web tier alone at a fixed rate, for cpu_ms_per_request's median")
+    parser.add_argument("--cpu-rate", type=float, default=20)
+    parser.add_argument("--cpu-seconds", type=float, default=15)
+    parser.add_argument("--database", default=DATABASE, help="the PostgreSQL database to recreate and fill")
+    parser.add_argument("--keep-database", action="store_true", help="leave the database behind for a look")
     args = parser.parse_args()
     logging.disable(logging.WARNING)
 
     work = Path(tempfile.mkdtemp(prefix="load-bench."))
-    config = app_config(work)
+    config = app_config(work, args.database)
     env = process_env(config)
     app = create_app(config)
     stack = server = wrk = None
     try:
-        recreate_database()
+        recreate_database(args.database)
         with app.app_context():
             upgrade(revision="heads")
             started = time.perf_counter()
             generate(args.tickets, args.messages, args.contacts, args.agents)
             generation = time.perf_counter() - started
-            vacuum_analyze()
+            vacuum_analyze(args.database)
             print(f"generated in {generation:.1f} s (then VACUUM ANALYZE): {sizes()}", flush=True)
 
             desk = (db.session.get(Department, 1), None, db.session.get(Agent, 1))  # the admin, on Support
@@ -366,7 +464,16 @@ def main() -> None:
             print(f"gunicorn on 127.0.0.1:{port}, signed in; {len(targets.lists)} list pages, "
                   f"{len(targets.threads)} thread pages, {len(targets.apis)} read-info URLs: all 200", flush=True)
 
-            if args.alone_seconds:
+            headers = {"Cookie": browser.cookie, "User-Agent": USER_AGENT}
+            paths = targets.rotation()
+            if args.cpu_rounds:
+                open_loop.run(port, paths, headers, args.cpu_rate, 5)  # warm-up
+                figures = cpu_rounds(server, port, paths, headers, args.cpu_rate, args.cpu_seconds, args.cpu_rounds)
+                print(f"cpu-bench: cpu_ms_per_request={statistics.median(figures):.2f} (median of {len(figures)}; "
+                      f"load average {' '.join(f'{x:.2f}' for x in os.getloadavg())})", flush=True)
+            if not (args.closed_loop or args.open_loop):
+                return
+            if args.closed_loop and args.alone_seconds:
                 alone = parse_wrk(Wrk(port, args.alone_seconds, paths_file, browser.cookie).join())
                 print(f"web alone (no poll, {args.alone_seconds} s, also the warm-up): rps={alone.rps:.1f} "
                       f"p50_ms={alone.p50_ms:.1f} p99_ms={alone.p99_ms:.1f} errors={alone.errors}", flush=True)
@@ -375,6 +482,26 @@ def main() -> None:
             idle = poll(env, len(reports))
             print(f"poll_idle: {idle.seconds:.2f} s wall; {idle.line}", flush=True)
 
+            if args.open_loop:
+                steps = []
+                rate = args.start_rate
+                for _ in range(args.max_steps):
+                    reset_reports(app, stack, reports, reply_ids)
+                    steps.append(open_step(server, port, paths, headers, rate, env, len(reports), idle))
+                    print(f"open loop {steps[-1].line()}", flush=True)
+                    if not steps[-1].passed:
+                        break
+                    rate *= args.step
+                check_targets(browser, targets)
+                passed = [step for step in steps if step.passed]
+                best = passed[-1] if passed else Step(0, 0, 0, steps[0].errors, 0, steps[0].cpu_ms_per_request,
+                                                      steps[0].ratio, 0, 0)
+                open_line = (f"load-bench: capacity_rps={best.rate:.0f} p99_ms_at_capacity={best.p99_ms:.1f} "
+                             f"errors={best.errors} cpu_ms_per_request={best.cpu_ms_per_request:.1f} "
+                             f"poll_under_load/poll_idle={best.ratio:.2f}")
+                if not args.closed_loop:
+                    print(open_line)
+                    return
             reset_reports(app, stack, reports, reply_ids)
             wrk = Wrk(port, args.seconds, paths_file, browser.cookie)
             time.sleep(POLL_DELAY)
@@ -394,6 +521,8 @@ def main() -> None:
               f"ratio<2 {'met' if ratio < 2 else 'MISSED'}")
         print(f"load-bench: rps={result.rps:.1f} p50_ms={result.p50_ms:.1f} p99_ms={result.p99_ms:.1f} "
               f"errors={result.errors} poll_under_load/poll_idle={ratio:.2f}")
+        if args.open_loop:
+            print(open_line)
     finally:
         if wrk is not None and wrk.process.poll() is None:
             wrk.process.kill()
@@ -404,7 +533,7 @@ def main() -> None:
             db.session.remove()
             db.engine.dispose()
         if not args.keep_database:
-            drop_database()
+            drop_database(args.database)
         shutil.rmtree(work, ignore_errors=True)
 
 

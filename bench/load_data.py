@@ -31,7 +31,7 @@ from helpdesk.models import (
     agent_departments,
     utcnow,
 )
-from receipts_plugin.events import state_event, status_values
+from receipts_plugin.inbound.consequences import state_event, status_values
 from receipts_plugin.models import DeliveryEventRow, RecipientStatusRow, TrackedMessage
 from receipts_plugin.settings import save_switches
 from receipts_plugin.state import fold

@@ -147,7 +147,7 @@ def _instance_secret(instance: Path) -> str:
     """A random key kept in the instance folder, so sessions and signed links survive restarts."""
     key_file = instance / "secret_key"
     if key_file.exists():
-        return key_file.read_text().strip()
+        return read_secret(key_file)
     instance.mkdir(parents=True, exist_ok=True)
     key = secrets.token_urlsafe(48)
     fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)

@@ -19,7 +19,7 @@ from .jobs import Job
 from .mail.compose import mailbox_header
 from .mail.editing import append_to_bodies, remove_attachments
 from .mail.imap import (IMAP_ERRORS, BatchDone, Deferred, ImapLoginError, ImapSettings, MailRef,
-                        poll_folder_in_batches, session)
+                        poll_folder_in_batches, session, without_secret)
 from .mail.inbound import InboundMail
 from .mail.outgoing import retry_delay, transport_for
 from .mail.transport import DeliveryPlan, DsnRequest, Personaliser, RecipientResult, Transport
@@ -70,6 +70,7 @@ __all__ = [
     "InboundMail",            # a parsed inbound mail, as the core's intake hands it on
     "DeliveryPlan", "DsnRequest", "Personaliser", "RecipientResult", "Transport",  # sending, per recipient
     "transport_for",          # the configured relay (or the outbox), for the plugin's own notifications
+    "without_secret",         # an IMAP error's text with the password taken out, for logs and the health page
     "retry_delay",            # the core's backoff formula (a failing mailbox backs off like a failing relay)
     "mailbox_header",         # a From/To header from a name and an address, encoded as the core does
     "append_to_bodies", "remove_attachments",  # edit a composed reply (download links instead of files)

@@ -20,7 +20,7 @@ SLOTS = {
     "head": "nothing; extra <link> tags for a plugin's stylesheet",
     "nav": "nothing; extra links in the top navigation",
     "ticket-list-head": "tickets; an extra column header in the ticket list (and a chance to prefetch for the rows)",
-    "ticket-list-row": "ticket; an extra cell in the ticket list",
+    "ticket-list-row": "ticket, tickets (the whole page's); an extra cell in the ticket list",
     "thread-before": "ticket, messages; once before the thread (prefetch, banners)",
     "message-meta": "message, ticket; beside each message's header (e.g. delivery state)",
     "message-menu": "message, ticket; extra items in a message's menu",

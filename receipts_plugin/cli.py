@@ -37,16 +37,16 @@ def poll(name: str | None, force: bool) -> None:
 @click.option("--apply", "apply_", is_flag=True, help="Also record it, as if the poller had fetched it.")
 def inspect(files: tuple[Path, ...], apply_: bool) -> None:
     """Show what the parser reads in saved .eml files (and what it matches, with --apply)."""
-    from .ingest import correlate, ingest
-    from .reports import parse_report
+    from .inbound.correlate import PrefetchedLookup, correlate
+    from .inbound.pipeline import Origin, read_mail, record
     from .reports.cli import summary
     from .trust import sender_check
 
     for path in files:
-        raw = path.read_bytes()
-        report = parse_report(raw)
+        mail = read_mail(path.read_bytes(), Origin(f"cli:{path.name}"))
+        report = mail.report
         click.echo(summary(str(path), report))
-        correlation = correlate(report, sender=sender_check(raw))
+        correlation = correlate(report, PrefetchedLookup.for_reports([report]), sender_check(mail.raw))
         if correlation.message is not None:
             click.echo(f"  matches message {correlation.message.id} (ticket {correlation.message.ticket_id}) "
                        f"by {correlation.method}: {[m.recipient.address for m in correlation.matches]}"
@@ -55,5 +55,8 @@ def inspect(files: tuple[Path, ...], apply_: bool) -> None:
         else:
             click.echo("  matches no message of ours")
         if apply_:
-            result = ingest(raw, f"cli:{path.name}", report=report)
+            done = record([mail])
+            if done.stopped:
+                raise click.ClickException(f"not recorded: {done.stopped}")
+            result = done.results[0]
             click.echo(f"  recorded: {json.dumps({'outcome': result.outcome, 'report_id': result.report_id})}")

@@ -15,11 +15,9 @@ from sqlalchemy import select
 
 from helpdesk.plugin_api import db, Department, Message, MessageDirection, MessageRecipient, Ticket
 
-from .bulk import ReportBatch
-from .events import EventInput, record_events
-from .ingest import ingest
+from .inbound.consequences import EventInput, record_events
+from .inbound.pipeline import Origin, ingest, read_mail, record
 from .models import TrackedMessage
-from .outcomes import after_events
 from .report_mail import FILTER, mdn, postfix_dsn
 from .sending import receipt_address, verp_address
 from .settings import save_switches
@@ -102,17 +100,14 @@ def load_receipts_demo(app: Flask, seed: int = 11) -> None:
         db.session.add(TrackedMessage(message_id=reply.id, envid=f"hd{reply.id}.{secrets.token_hex(6)}"))
         accepted = [EventInput(r, "smtp-accepted", "smtp", "demo:smtp", reply.created_at, status_code="250")
                     for r in reply.recipients]
-        after_events(reply, record_events(accepted), accepted)
+        record_events(accepted, reply)
         for recipient in reply.recipients:
             at = reply.created_at
             for outcome in rng.choice(OUTCOMES):
                 at += timedelta(minutes=rng.randint(1, 240))
                 reports.append(demo_report(app, reply, recipient, outcome, at))
     db.session.commit()
-    batch = ReportBatch()  # the poller's way: one batch, recorded together
-    for raw in reports:
-        ingest(raw, "demo", batch=batch)
-    batch.record()
+    record([read_mail(raw, Origin("demo")) for raw in reports])  # the poller's way: one chunk
     if replies:
         ingest(UNMATCHED_BOUNCE, "demo")
         ingest(STRANGERS_RECEIPT.replace("{message_id}", replies[-1].message_id).encode(), "demo")

@@ -1,36 +1,61 @@
-"""What the plugin draws in the core's template slots. States are computed once per page
-(in the slot that precedes the rows) and kept on ``g`` for the per-message slots."""
+"""What the plugin draws in the core's template slots, from the plugin's templates.
+
+Slots may be drawn in any order: each receiver looks up the states it needs on first need
+and keeps them for the request (:func:`.slot_cache.per_request`), keyed by the ticket (a
+thread's check marks) or by the page's tickets (the list's column), never relying on a slot
+that ran before it."""
 from __future__ import annotations
 
-from flask import current_app, g, get_template_attribute, render_template, url_for
+from collections.abc import Sequence
+
+from flask import current_app, render_template
 from markupsafe import Markup
+
+from helpdesk.plugin_api import Message, thread_messages, Ticket
 
 from .live import change_marker
 from .read_info import latest_reply_states, states_for
 from .settings import enabled_department_ids
+from .slot_cache import per_request
+from .state import ReplyState
 
 
-def _state_markup(state, message_id: int) -> Markup:
-    """The check mark, from the cached template's macro (compiled once, not per reply)."""
-    return Markup(get_template_attribute("receipts/_state.html", "reply_state")(state, message_id))
+def _enabled() -> set[int]:
+    return per_request("enabled-departments", None, enabled_department_ids)
 
 
-def head() -> Markup:
-    css = url_for("receipts.static", filename="receipts.css")
-    js = url_for("receipts.static", filename="receipts.js")
-    return Markup(f'<link rel="stylesheet" href="{css}">\n  <script src="{js}" defer></script>')
+def thread_states(ticket: Ticket, messages: Sequence[Message] | None = None) -> dict[int, ReplyState]:
+    """Check-mark states of the ticket's replies, once per request; ``messages`` (the thread
+    as the page loaded it) spares loading them again when the caller has them."""
+    return per_request("thread-states", ticket.id,
+                       lambda: states_for(thread_messages(ticket.id) if messages is None else messages, _enabled()))
 
 
-def _shown_state(message_id: int):
+def list_states(tickets: Sequence[Ticket]) -> tuple[bool, dict[int, tuple[int, ReplyState]]]:
+    """Whether the ticket list shows the 'Last reply' column, and each ticket's newest reply
+    state, once per request for this page of tickets."""
+    def load():
+        enabled = _enabled()
+        if not any(t.department_id in enabled for t in tickets):
+            return False, {}
+        return True, latest_reply_states([t.id for t in tickets], enabled)
+
+    return per_request("list-states", tuple(t.id for t in tickets), load)
+
+
+def _shown_state(message: Message, ticket: Ticket) -> ReplyState | None:
     """The state drawn beside a reply; None for replies that show nothing."""
-    state = getattr(g, "rr_states", {}).get(message_id)
+    state = thread_states(ticket).get(message.id)
     return None if state is None or state.state.value == "none" else state
 
 
-def thread_before(ticket, messages) -> Markup | None:
-    enabled = enabled_department_ids()
-    g.rr_states = states_for(messages, enabled)
-    if ticket.department_id not in enabled:
+def head() -> Markup:
+    return Markup(render_template("receipts/slots/head.html"))
+
+
+def thread_before(ticket: Ticket, messages: Sequence[Message]) -> Markup | None:
+    thread_states(ticket, messages)  # the thread as the page has it, for the per-message slots
+    if ticket.department_id not in _enabled():
         return None
     config = current_app.config
     live = config.get("RECEIPTS_LIVE_UPDATES", True)
@@ -39,39 +64,33 @@ def thread_before(ticket, messages) -> Markup | None:
                                   check_seconds=config.get("RECEIPTS_LIVE_CHECK_SECONDS", 5.0)))
 
 
-def message_meta(message, ticket) -> Markup | None:
-    state = _shown_state(message.id)
+def message_meta(message: Message, ticket: Ticket) -> Markup | None:
+    state = _shown_state(message, ticket)
     if state is None:
         return None
-    return _state_markup(state, message.id)
+    return Markup(render_template("receipts/slots/state.html", state=state, message_id=message.id))
 
 
-def message_menu(message, ticket) -> Markup | None:
-    if _shown_state(message.id) is None:
+def message_menu(message: Message, ticket: Ticket) -> Markup | None:
+    if _shown_state(message, ticket) is None:
         return None
-    panel = url_for("receipts.panel", message_id=message.id)
-    fragment = url_for("receipts.panel", message_id=message.id, fragment=1)
-    return Markup(f'<a class="rr-track" href="{panel}" data-rr-message="{message.id}" '
-                  f'data-rr-fragment="{fragment}">Track delivery</a>')
+    return Markup(render_template("receipts/slots/track_link.html", message=message))
 
 
-def ticket_list_head(tickets) -> Markup | None:
+def ticket_list_head(tickets: Sequence[Ticket]) -> Markup | None:
     """The 'Last reply' column, only when some listed ticket's department shows read info."""
-    enabled = enabled_department_ids()
-    g.rr_list_column = any(t.department_id in enabled for t in tickets)
-    if not g.rr_list_column:
-        return None
-    g.rr_ticket_states = latest_reply_states([t.id for t in tickets], enabled)
-    return Markup("<th>Last reply</th>")
+    shown, _ = list_states(tickets)
+    return Markup(render_template("receipts/slots/list_head.html")) if shown else None
 
 
-def ticket_list_row(ticket) -> Markup | None:
-    if not getattr(g, "rr_list_column", False):
+def ticket_list_row(ticket: Ticket, tickets: Sequence[Ticket]) -> Markup | None:
+    shown, states = list_states(tickets)
+    if not shown:
         return None
-    message_id, state = getattr(g, "rr_ticket_states", {}).get(ticket.id, (None, None))
-    if state is None or state.state.value == "none":
-        return Markup("<td></td>")
-    return Markup("<td>") + _state_markup(state, message_id) + Markup("</td>")
+    message_id, state = states.get(ticket.id, (None, None))
+    if state is not None and state.state.value == "none":
+        state = None
+    return Markup(render_template("receipts/slots/list_cell.html", state=state, message_id=message_id))
 
 
 def admin_settings() -> Markup:

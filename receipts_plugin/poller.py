@@ -7,7 +7,6 @@ page shows. Passwords never appear in errors, logs or pages.
 """
 from __future__ import annotations
 
-import hashlib
 import logging
 import random
 import threading
@@ -20,16 +19,15 @@ from datetime import datetime, timedelta
 from flask import Flask, current_app
 from imapclient import IMAPClient
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 
-from helpdesk.plugin_api import (BatchDone, db, Deferred, exclusive, IMAP_ERRORS, ImapLoginError, ImapSettings,
-                                 is_database_outage, Lock, MailRef, poll_folder_in_batches, read_secret, session,
-                                 StorageError, store_bytes, utcnow)
+from helpdesk.plugin_api import (BatchDone, db, Deferred, exclusive, IMAP_ERRORS, ImapLoginError, ImapSettings, Lock,
+                                 MailRef, poll_folder_in_batches, read_secret, retry_delay, session, utcnow,
+                                 without_secret)
 
-from .bulk import ReportBatch
-from .ingest import IngestDeferred, ingest
+from .inbound.pipeline import IngestDeferred, IngestResult, Mail, Origin, failure_reason, quarantine, read_mail, record
 from .mailboxes import secret_file
-from .models import Mailbox, StoredReport
+from .models import Mailbox
+from .vocabulary import Outcome, ReportKind
 
 log = logging.getLogger(__name__)
 
@@ -84,29 +82,8 @@ def imap_settings(mailbox: Mailbox) -> ImapSettings:
 
 
 def backoff(failures: int, rng: random.Random | None = None) -> timedelta:
-    """Exponential backoff with jitter (15 s, 30 s, 60 s ... capped at 15 min)."""
-    ceiling = min(BACKOFF_MAX, BACKOFF_BASE * 2 ** max(failures - 1, 0))
-    return timedelta(seconds=ceiling * (0.5 + (rng or random).random() / 2))
-
-
-def _quarantine(mailbox: Mailbox, ref: MailRef, raw: bytes, reason: str) -> str:
-    db.session.rollback()
-    try:
-        digest = store_bytes(raw)
-    except StorageError as exc:
-        raise Deferred(str(exc)) from exc
-    identity = hashlib.sha256(b"quarantine:" + raw).hexdigest()
-    if db.session.scalar(select(StoredReport.id).where(StoredReport.identity == identity)) is not None:
-        return "duplicate"
-    db.session.add(StoredReport(identity=identity, raw_sha256=digest, size=len(raw), source=f"mailbox:{mailbox.name}",
-                                mailbox_id=mailbox.id, uidvalidity=ref.uidvalidity, uid=ref.uid, kind="unknown",
-                                outcome="quarantined", reason=reason[:2000]))
-    try:
-        db.session.commit()
-    except IntegrityError:  # this UID was already recorded (a poll cut short after its commit)
-        db.session.rollback()
-        return "duplicate"
-    return "quarantined"
+    """Exponential backoff with jitter (15 s, 30 s, 60 s ... capped at 15 min): the core's."""
+    return retry_delay(failures, BACKOFF_BASE, BACKOFF_MAX, rng)
 
 
 def poll_mailbox(mailbox: Mailbox, now: datetime | None = None, force: bool = False) -> PollSummary:
@@ -130,14 +107,13 @@ def _poll_locked(mailbox: Mailbox, summary: PollSummary, lock: Lock) -> None:
     settings = None
     try:
         settings = imap_settings(mailbox)
-        reader = _MailboxReader(mailbox, summary, settings)
         with session(settings) as client:
-            stats = poll_folder_in_batches(client, settings, reader.new_batch, checkpoint_key=f"receipts:{mailbox.id}",
-                                           after_batch=lock.renew)
+            stats = poll_folder_in_batches(client, settings, lambda: _Chunk(mailbox, summary, settings),
+                                           checkpoint_key=f"receipts:{mailbox.id}", after_batch=lock.renew)
     except (ImapLoginError, *IMAP_ERRORS) as exc:
         db.session.rollback()
         secret = settings.password if settings else ""
-        summary.error = _scrub(f"{type(exc).__name__}: {exc}", secret)
+        summary.error = without_secret(f"{type(exc).__name__}: {exc}", secret)
         return
     finally:
         summary.seconds = time.perf_counter() - started  # connecting and logging in included
@@ -145,105 +121,51 @@ def _poll_locked(mailbox: Mailbox, summary: PollSummary, lock: Lock) -> None:
         summary.error = f"stopped early: {stats.stopped_early}"
 
 
-class _MailboxReader:
-    """What one poll of a mailbox does with its mail, counted in ``summary`` as each mail's
-    outcome is committed (so a poll cut short still reports what it did)."""
+class _Chunk:
+    """A chunk of one poll's mail: each mail parsed as it is handed over (once), the chunk
+    recorded by :func:`.inbound.pipeline.record` (its fallback policy included) and each
+    outcome counted in ``summary`` as it is committed (so a poll cut short still reports
+    what it did)."""
 
     def __init__(self, mailbox: Mailbox, summary: PollSummary, settings: ImapSettings) -> None:
-        self.mailbox, self.summary, self.settings = mailbox, summary, settings
-        self.source = f"mailbox:{mailbox.name}"
-
-    def new_batch(self) -> _StagedChunk:
-        return _StagedChunk(self)
-
-    def counted(self, outcome: str, kind: str | None = None) -> str:
-        self.summary.fetched += 1
-        self.summary.outcomes[outcome] += 1
-        if kind is not None:
-            self.summary.kinds[kind] += 1
-        return outcome
-
-    def process(self, ref: MailRef, raw: bytes) -> str:
-        """One mail on its own (one commit); an unexpected error quarantines it."""
-        try:
-            result = ingest(raw, self.source, self.mailbox.id, ref.uidvalidity, ref.uid)
-        except IngestDeferred as exc:
-            raise Deferred(str(exc)) from exc
-        except Exception as exc:  # noqa: BLE001 - one bad mail never stops the poll
-            db.session.rollback()
-            if is_database_outage(exc):
-                raise Deferred(f"database unavailable: {type(exc).__name__}") from exc
-            return self.quarantine_failed(ref, raw, exc)
-        return self.counted(result.outcome, result.kind)
-
-    def quarantine_failed(self, ref: MailRef, raw: bytes, exc: Exception) -> str:
-        log.exception("report in %s uid %s could not be processed", self.mailbox.name, ref.uid)
-        return self.counted(_quarantine(self.mailbox, ref, raw, f"processing failed: {type(exc).__name__}: {exc}"))
-
-    def oversize(self, ref: MailRef, size: int, header: bytes) -> str:
-        return self.counted(_quarantine(self.mailbox, ref, header, f"too large: {size} bytes, the limit is "
-                                        f"{self.settings.max_bytes}; only its headers were downloaded and kept"))
-
-
-class _StagedChunk:
-    """A chunk of mail parsed as it is handed over and recorded at once (:class:`ReportBatch`);
-    if recording the whole fails, each mail is processed on its own, so that only the mail at
-    fault is quarantined."""
-
-    def __init__(self, reader: _MailboxReader) -> None:
-        self.reader = reader
-        self.reports = ReportBatch()
-        self.staged: list[tuple[MailRef, bytes]] = []
+        self.mailbox, self.summary, self.max_bytes = mailbox, summary, settings.max_bytes
+        self.mails: list[tuple[MailRef, Mail]] = []
         self.done = BatchDone()
 
+    def origin(self, ref: MailRef) -> Origin:
+        return Origin(f"mailbox:{self.mailbox.name}", self.mailbox.id, ref.uidvalidity, ref.uid)
+
     def add(self, ref: MailRef, raw: bytes) -> None:
-        reader = self.reader
         try:
-            ingest(raw, reader.source, reader.mailbox.id, ref.uidvalidity, ref.uid, batch=self.reports)
-        except Exception as exc:  # noqa: BLE001 - one bad mail never stops the poll
-            if is_database_outage(exc):
-                db.session.rollback()
-                raise Deferred(f"database unavailable: {type(exc).__name__}") from exc
-            self.done.outcomes.append((ref.uid, reader.quarantine_failed(ref, raw, exc)))
-            return
-        self.staged.append((ref, raw))
+            self.mails.append((ref, read_mail(raw, self.origin(ref))))
+        except Exception as exc:  # noqa: BLE001 - a mail the parser chokes on is quarantined, the poll goes on
+            log.exception("report in %s uid %s could not be parsed", self.mailbox.name, ref.uid)
+            self._quarantine(ref, raw, failure_reason(exc))
 
     def add_oversize(self, ref: MailRef, size: int, header: bytes) -> None:
-        self.done.outcomes.append((ref.uid, self.reader.oversize(ref, size, header)))
+        self._quarantine(ref, header, f"too large: {size} bytes, the limit is {self.max_bytes}; "
+                                      "only its headers were downloaded and kept")
+
+    def _quarantine(self, ref: MailRef, raw: bytes, reason: str) -> None:
+        try:
+            result = quarantine(self.origin(ref), raw, reason)
+        except IngestDeferred as exc:
+            raise Deferred(str(exc)) from exc
+        self._count(ref, result)
+
+    def _count(self, ref: MailRef, result: IngestResult) -> None:
+        self.summary.fetched += 1
+        self.summary.outcomes[result.outcome] += 1
+        if result.kind != ReportKind.UNKNOWN:
+            self.summary.kinds[result.kind] += 1
+        self.done.outcomes.append((ref.uid, result.outcome))
 
     def finish(self) -> BatchDone:
-        if not self.staged:
-            return self.done
-        try:
-            results = self.reports.record()
-        except StorageError as exc:  # e.g. disk full: one by one, the poll stops at the first mail it hits
-            db.session.rollback()
-            log.warning("reports in %s could not be stored (%s); one by one now", self.reader.mailbox.name, exc)
-            return self._one_by_one()
-        except Exception as exc:  # noqa: BLE001 - one by one, so that only the mail at fault is quarantined
-            db.session.rollback()
-            if is_database_outage(exc):  # not the mail's fault: stop here, it all stays on the server
-                self.done.stopped = f"database unavailable: {type(exc).__name__}"
-                return self.done
-            log.exception("a batch of %d reports in %s could not be recorded together; one by one now",
-                          len(self.staged), self.reader.mailbox.name)
-            return self._one_by_one()
-        for (ref, _), result in zip(self.staged, results):
-            self.done.outcomes.append((ref.uid, self.reader.counted(result.outcome, result.kind)))
+        done = record([mail for _, mail in self.mails])
+        for (ref, _), result in zip(self.mails, done.results):
+            self._count(ref, result)
+        self.done.stopped = done.stopped
         return self.done
-
-    def _one_by_one(self) -> BatchDone:
-        for ref, raw in self.staged:
-            try:
-                self.done.outcomes.append((ref.uid, self.reader.process(ref, raw)))
-            except Deferred as exc:
-                self.done.stopped = str(exc)
-                break
-        return self.done
-
-
-def _scrub(text: str, secret: str) -> str:
-    return text.replace(secret, "***") if secret else text
 
 
 def _record_health(mailbox: Mailbox, summary: PollSummary, now: datetime) -> None:
@@ -260,9 +182,9 @@ def _record_health(mailbox: Mailbox, summary: PollSummary, now: datetime) -> Non
         mailbox.last_success_at = now
         mailbox.last_outcome = summary.line()
     mailbox.total_fetched += summary.fetched
-    mailbox.total_matched += summary.outcomes["matched"] + summary.outcomes["partial"]
-    mailbox.total_unmatched += summary.outcomes["unmatched"] + summary.outcomes["suspect"]
-    mailbox.total_quarantined += summary.outcomes["quarantined"]
+    mailbox.total_matched += summary.outcomes[Outcome.MATCHED] + summary.outcomes[Outcome.PARTIAL]
+    mailbox.total_unmatched += summary.outcomes[Outcome.UNMATCHED] + summary.outcomes[Outcome.SUSPECT]
+    mailbox.total_quarantined += summary.outcomes[Outcome.QUARANTINED]
     db.session.commit()
 
 

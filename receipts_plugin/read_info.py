@@ -18,7 +18,7 @@ from .models import DeliveryEventRow, RecipientStatusRow, TrackedMessage
 from .settings import enabled_department_ids
 from .state import RecipientStatus, RecipientView, ReplyState, missing_receipt_reasons, reply_state
 from .tracking.pixel import read_detail
-from .trust import UNVERIFIED
+from .vocabulary import UNVERIFIED
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,10 +156,6 @@ def message_read_info(message: Message) -> MessageReadInfo | None:
 
 PROBLEM_LABELS = {"dsn-failed": "Bounced", "bounce-soft": "Temporary failure", "dsn-delayed": "Delayed",
                   "smtp-refused": "Refused by our mail server", "mdn-rejected": "Rejected by a mail filter"}
-STATUS_LABELS = {
-    "unknown": "Not sent yet", "sent": "Sent", "failed": "Failed", "delayed": "Delayed", "delivered": "Delivered",
-    "read": "Read", "deleted": "Deleted unread", "bounced": "Bounced", "rejected": "Rejected",
-}
 EVENT_LABELS = {
     "smtp-accepted": "Accepted by our mail server", "smtp-refused": "Refused by our mail server",
     "dsn-delivered": "Delivery report: delivered", "dsn-delayed": "Delivery report: delayed",

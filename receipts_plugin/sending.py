@@ -10,12 +10,12 @@ from flask import Flask
 
 from helpdesk.plugin_api import Channel, db, DeliveryPlan, DsnRequest, Message, Personaliser, RecipientResult, utcnow
 
-from .events import EventInput, record_events
+from .inbound.consequences import EventInput, record_events
 from .models import TrackedMessage
-from .outcomes import after_events
 from .settings import receipts_enabled
+from .signals import receipts_requested
 from .tokens import make_verp_token
-from .tracking.outgoing import add_personalisers
+from .vocabulary import EventKind, EventSource
 
 
 def receipts_address(app: Flask) -> str:
@@ -73,7 +73,7 @@ def on_before_send(app: Flask, message: Message, plan: DeliveryPlan) -> None:
             if recipient.address in plan.recipients:
                 plan.envelope_senders[recipient.address] = verp_address(app, message.id, recipient.id)
         plan.personalisers.append(receipt_requester(app, message))
-    add_personalisers(app, message, plan)  # download links and the open image, when switched on
+    receipts_requested.send(app, message=message, plan=plan)  # tracking adds its links and image
 
 
 def on_sent(app: Flask, message: Message, results: list[RecipientResult], transport: str) -> None:
@@ -86,13 +86,13 @@ def on_sent(app: Flask, message: Message, results: list[RecipientResult], transp
         recipient = by_address.get(result.address)
         if recipient is None or (not result.accepted and result.temporary):
             continue
-        kind = "smtp-accepted" if result.accepted else "smtp-refused"
+        kind = EventKind.SMTP_ACCEPTED if result.accepted else EventKind.SMTP_REFUSED
         at = (recipient.accepted_at if result.accepted else recipient.last_attempt_at) or utcnow()  # the attempt's time
-        inputs.append(EventInput(recipient=recipient, kind=kind, source="smtp", key=f"smtp:{kind}", at=at,
+        inputs.append(EventInput(recipient=recipient, kind=kind, source=EventSource.SMTP, key=f"smtp:{kind}", at=at,
                                  status_code=str(result.code) if result.code else None,
                                  diagnostic=result.summary or None))
     if inputs:
-        after_events(message, record_events(inputs), inputs)  # refused for everyone: the ticket is flagged
+        record_events(inputs, message)  # refused for everyone: the ticket is flagged
         db.session.commit()
 
 

@@ -9,7 +9,8 @@ from .read_info import MessageReadInfo, event_label
 from .state import ReplyState
 
 
-def _time(value: datetime | None) -> str | None:
+def iso_time(value: datetime | None) -> str | None:
+    """A time for JSON (ISO 8601), or None."""
     return value.isoformat() if value else None
 
 
@@ -29,11 +30,11 @@ def read_info_json(info: MessageReadInfo) -> dict:
         "missing_receipt_reasons": list(info.missing_receipt_reasons),
         "recipients": [{
             "role": r.role, "address": r.address, "name": r.name, "status": r.status,
-            "sent_at": _time(r.sent_at), "delivered_at": _time(r.delivered_at),
-            "first_read_at": _time(r.first_read_at), "last_read_at": _time(r.last_read_at),
-            "bounced_at": _time(r.bounced_at), "receipt_declined": r.receipt_declined,
-            "problem": {**r.problem, "at": _time(r.problem["at"]), "explanation": r.explanation} if r.problem else None,
-            "events": [{"kind": e.kind, "label": event_label(e), "source": e.source, "at": _time(e.at),
+            "sent_at": iso_time(r.sent_at), "delivered_at": iso_time(r.delivered_at),
+            "first_read_at": iso_time(r.first_read_at), "last_read_at": iso_time(r.last_read_at),
+            "bounced_at": iso_time(r.bounced_at), "receipt_declined": r.receipt_declined,
+            "problem": {**r.problem, "at": iso_time(r.problem["at"]), "explanation": r.explanation} if r.problem else None,
+            "events": [{"kind": e.kind, "label": event_label(e), "source": e.source, "at": iso_time(e.at),
                         "status_code": e.status_code,
                         "reason": e.reason, "diagnostic": e.diagnostic,
                         "report_url": url_for("receipts.raw_report", message_id=message.id, report_id=e.report_id)

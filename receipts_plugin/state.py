@@ -157,11 +157,21 @@ class ReplyStateKind(str, enum.Enum):
     FAILED = "failed"
 
 
+#: A recipient's status, as the panel names it (one table, shared with the check marks' labels).
+STATUS_LABELS = {
+    RecipientStatus.UNKNOWN: "Not sent yet", RecipientStatus.SENT: "Sent", RecipientStatus.FAILED: "Failed",
+    RecipientStatus.DELAYED: "Delayed", RecipientStatus.DELIVERED: "Delivered", RecipientStatus.READ: "Read",
+    RecipientStatus.DELETED: "Deleted unread", RecipientStatus.BOUNCED: "Bounced", RecipientStatus.REJECTED: "Rejected",
+}
 LABELS = {
-    ReplyStateKind.NONE: "", ReplyStateKind.NOT_SENT: "Not sent yet", ReplyStateKind.SENT: "Sent", ReplyStateKind.DELIVERED: "Delivered",
-    ReplyStateKind.READ: "Read", ReplyStateKind.READ_BY_CC: "Read by a CC/BCC recipient",
+    ReplyStateKind.NONE: "", ReplyStateKind.NOT_SENT: STATUS_LABELS[RecipientStatus.UNKNOWN],
+    ReplyStateKind.SENT: STATUS_LABELS[RecipientStatus.SENT],
+    ReplyStateKind.DELIVERED: STATUS_LABELS[RecipientStatus.DELIVERED],
+    ReplyStateKind.READ: STATUS_LABELS[RecipientStatus.READ],
+    ReplyStateKind.READ_BY_CC: "Read by a CC/BCC recipient",
     ReplyStateKind.READ_BY_TO: "Read by a To recipient", ReplyStateKind.READ_BY_ALL: "Read by all",
-    ReplyStateKind.BOUNCED: "Bounced", ReplyStateKind.FAILED: "Failed",
+    ReplyStateKind.BOUNCED: STATUS_LABELS[RecipientStatus.BOUNCED],
+    ReplyStateKind.FAILED: STATUS_LABELS[RecipientStatus.FAILED],
 }
 CHECKS = {ReplyStateKind.DELIVERED: 1, ReplyStateKind.READ: 2, ReplyStateKind.READ_BY_CC: 2,
           ReplyStateKind.READ_BY_TO: 2, ReplyStateKind.READ_BY_ALL: 2}

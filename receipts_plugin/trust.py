@@ -32,10 +32,8 @@ from flask import current_app
 from helpdesk.plugin_api import MessageRecipient
 
 from .authentication import AuthenticatedFrom, aligned, authenticated_from
-from .reports import RecipientResult, Report
-
-RECEIPT_KINDS = ("mdn", "read-notice")
-UNVERIFIED = "unverified-"
+from .reports import RecipientLine, Report
+from .vocabulary import RECEIPT_REPORT_KINDS
 
 #: Asked only when a report lacks a token, and at most once per report.
 SenderCheck = Callable[[], AuthenticatedFrom | None]
@@ -46,7 +44,7 @@ class Doubt:
     """A recipient a report speaks of without evidence bound to them, and why."""
 
     recipient: MessageRecipient
-    result: RecipientResult
+    result: RecipientLine
     why: str
 
 
@@ -76,7 +74,7 @@ def receipt_names(report: Report) -> set[str]:
 
 def doubt(report: Report, method: str | None, recipient: MessageRecipient, sender: SenderCheck) -> str | None:
     """Why ``report`` may not mark ``recipient`` (None: it may)."""
-    receipt = report.kind in RECEIPT_KINDS
+    receipt = report.kind in RECEIPT_REPORT_KINDS
     named = receipt_names(report) if receipt else set()
     address = recipient.address.lower()
     if named and address not in named:

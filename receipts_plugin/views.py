@@ -12,13 +12,14 @@ from helpdesk.plugin_api import access, admin_required, db, path_for, show_error
 
 from . import mailboxes as mailbox_service
 from .forms import MailboxForm
-from .ingest import reapply
+from .inbound.pipeline import reapply
 from .models import Mailbox, StoredReport
 from .live import change_marker
-from .read_info import PROBLEM_LABELS, STATUS_LABELS, event_label, message_read_info, states_for
+from .read_info import PROBLEM_LABELS, event_label, message_read_info, states_for
 from .serialise import read_info_json, state_json
 from .settings import all_settings, receipts_enabled, save_switches
-from .state import ROLE_NAMES
+from .state import ROLE_NAMES, STATUS_LABELS
+from .vocabulary import Outcome
 
 bp = Blueprint("receipts", __name__, template_folder="templates", static_folder="static",
                static_url_path="/receipts-static")
@@ -42,7 +43,7 @@ def settings():
 @admin_required
 def health():
     reports = db.session.scalars(
-        select(StoredReport).where(StoredReport.outcome.in_(("unmatched", "suspect", "quarantined")))
+        select(StoredReport).where(StoredReport.outcome.in_((Outcome.UNMATCHED, Outcome.SUSPECT, Outcome.QUARANTINED)))
         .order_by(StoredReport.received_at.desc(), StoredReport.id.desc()).limit(200)).all()
     boxes = db.session.scalars(select(Mailbox).order_by(Mailbox.name)).all()
     return render_template("receipts/health.html", mailboxes=boxes, reports=reports)
@@ -79,7 +80,7 @@ def reprocess(report_id: int):
     """Apply a stored report again (after a fix, or once its message exists)."""
     report = db.session.get(StoredReport, report_id) or abort(404)
     outcome = reapply(report)
-    flash(f"Reprocessed: {outcome}.", "success" if outcome in ("matched", "partial") else "warning")
+    flash(f"Reprocessed: {outcome}.", "success" if outcome in (Outcome.MATCHED, Outcome.PARTIAL) else "warning")
     return redirect(url_for(".health"))
 
 

@@ -16,7 +16,7 @@ from helpdesk.mail.intake import process_inbound
 from helpdesk.mail.outgoing import send_message
 from helpdesk.extensions import db
 from helpdesk.models import AgentRole, Attachment, Channel, Contact, InboundRecord, Message
-from receipts_plugin.ingest import ingest
+from receipts_plugin.inbound.pipeline import ingest
 from receipts_plugin.models import Mailbox
 from receipts_plugin.settings import save_switches
 from tests.helpers import login, make_agent, make_department, make_reply, make_ticket

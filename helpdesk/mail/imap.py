@@ -73,14 +73,15 @@ def connect(settings: ImapSettings) -> IMAPClient:
         try:
             client.login(settings.username, settings.password)
         except IMAPClientError as exc:
-            raise ImapLoginError(f"login refused for {settings.username}: {_without(str(exc), settings.password)}") from None
+            raise ImapLoginError(f"login refused for {settings.username}: {without_secret(str(exc), settings.password)}") from None
     except BaseException:
         _close(client)
         raise
     return client
 
 
-def _without(text: str, secret: str) -> str:
+def without_secret(text: str, secret: str) -> str:
+    """``text`` with ``secret`` (a password) masked, for errors, logs and pages."""
     return text.replace(secret, "***") if secret else text
 
 

@@ -2,7 +2,7 @@
 
 ``parse_report(raw_bytes)`` returns a :class:`Report`; it never raises.
 """
-from .model import KINDS, MdnInfo, OriginalRefs, RecipientResult, Report
+from .model import KINDS, MdnInfo, OriginalRefs, RecipientLine, Report
 from .parser import parse_report
 
-__all__ = ["KINDS", "MdnInfo", "OriginalRefs", "RecipientResult", "Report", "parse_report"]
+__all__ = ["KINDS", "MdnInfo", "OriginalRefs", "RecipientLine", "Report", "parse_report"]

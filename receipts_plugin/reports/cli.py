@@ -11,14 +11,14 @@ import json
 import sys
 from typing import Iterator, TextIO
 
-from .model import RecipientResult, Report
+from .model import RecipientLine, Report
 from .parser import parse_report
 
 
 def json_rows(path: str, report: Report) -> Iterator[dict[str, object]]:
     """The JSON objects for one file, recipients in the order the report lists them."""
     disposition = report.mdn.disposition if report.mdn else None
-    recipients: tuple[RecipientResult | None, ...] = report.recipients or (None,)
+    recipients: tuple[RecipientLine | None, ...] = report.recipients or (None,)
     for rcpt in recipients:
         yield {
             "file": path,

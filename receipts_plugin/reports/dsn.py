@@ -2,7 +2,7 @@
 
 Reads the ``message/delivery-status`` part (or, when a server mislabelled it,
 any text that carries its fields) into per-message and per-recipient fields,
-and turns each recipient group into a :class:`RecipientResult`.
+and turns each recipient group into a :class:`RecipientLine`.
 """
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import re
 from . import codes, reasons, rhost
 from .addresses import bare_recipient, is_internet_address, parse_date, split_typed
 from .fields import read_groups
-from .model import STRUCTURED, RecipientResult
+from .model import STRUCTURED, RecipientLine
 from .vendors import Verdicts
 
 PER_MESSAGE_FIELDS = frozenset(
@@ -105,7 +105,7 @@ def recipient_from_group(
     per_message: dict[str, str],
     context: str = "",
     vendor: Verdicts | None = None,
-) -> RecipientResult:
+) -> RecipientLine:
     """One recipient group -> result, with status and reason worked out as Sisimai does.
 
     A comment after the status code ("5.2.1 (mailbox disabled)") is part of the diagnostic.
@@ -181,7 +181,7 @@ def build_result(
     local_hosts: tuple[str, ...] = (),
     vendor: Verdicts | None = None,
     **extra,
-) -> RecipientResult:
+) -> RecipientLine:
     """Combine status field, diagnostic text and reply code into one verdict.
 
     ``context`` (the human-readable notice) is only read for the SMTP command
@@ -220,7 +220,7 @@ def build_result(
         reply = codes.find_reply(text, status[0])
     if not action and reason != "vacation" and reason != "feedback":
         action = "delivered" if reason == "delivered" else ("delayed" if status and status[0] == "4" and source == STRUCTURED else "failed")
-    return RecipientResult(
+    return RecipientLine(
         recipient=recipient,
         action=action,
         status=status,

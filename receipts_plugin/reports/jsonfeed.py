@@ -11,7 +11,7 @@ import re
 
 from . import dsn
 from .addresses import first_address, message_id
-from .model import STRUCTURED, RecipientResult
+from .model import STRUCTURED, RecipientLine
 
 _MARKER = re.compile(r'\\?"(?:notificationType|eventType)\\?"\s*:')
 _FOLD = re.compile(r"\r?\n ")
@@ -32,7 +32,7 @@ def _load(text: str) -> dict | None:
     return None
 
 
-def parse_event(text: str) -> tuple[str, list[RecipientResult], str | None, str | None] | None:
+def parse_event(text: str) -> tuple[str, list[RecipientLine], str | None, str | None] | None:
     """(kind, recipients, feedback type, original Message-ID) for an SES event, else None."""
     if not _MARKER.search(text[:20000]):
         return None
@@ -50,7 +50,7 @@ def parse_event(text: str) -> tuple[str, list[RecipientResult], str | None, str 
     if event == "complaint":
         complaint = data.get("complaint") or {}
         people = [first_address(str(r.get("emailAddress", ""))) for r in complaint.get("complainedRecipients") or [] if isinstance(r, dict)]
-        recipients = [RecipientResult(recipient=a, reason="feedback", hard=False, source=STRUCTURED) for a in people if a]
+        recipients = [RecipientLine(recipient=a, reason="feedback", hard=False, source=STRUCTURED) for a in people if a]
         return "feedback", recipients, str(complaint.get("complaintFeedbackType") or "abuse").lower(), original_id
     if event == "delivery":
         delivery = data.get("delivery") or {}
@@ -64,7 +64,7 @@ def parse_event(text: str) -> tuple[str, list[RecipientResult], str | None, str 
     return None
 
 
-def _bounced(bounce: dict) -> list[RecipientResult]:
+def _bounced(bounce: dict) -> list[RecipientLine]:
     temporary = str(bounce.get("bounceType", "")).lower() == "transient"
     results = []
     for entry in bounce.get("bouncedRecipients") or []:

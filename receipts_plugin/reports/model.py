@@ -25,8 +25,9 @@ def _no_sources() -> Mapping[str, str]:
 
 
 @dataclass(frozen=True, slots=True)
-class RecipientResult:
-    """What a report says about one recipient of the message we sent."""
+class RecipientLine:
+    """What a report says about one recipient of the message we sent (one recipient line;
+    not the core's ``transport.RecipientResult``, our relay's answer for a recipient)."""
 
     recipient: str | None = None
     original_recipient: str | None = None
@@ -82,7 +83,7 @@ class Report:
     """A parsed delivery report, read receipt, auto-reply or feedback report."""
 
     kind: str = "none"
-    recipients: tuple[RecipientResult, ...] = ()
+    recipients: tuple[RecipientLine, ...] = ()
     original: OriginalRefs = field(default_factory=OriginalRefs)
     original_message_id: str | None = None
     envid: str | None = None

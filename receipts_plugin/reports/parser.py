@@ -23,7 +23,7 @@ from .addresses import (
 )
 from .autoreply import auto_reply_sign, challenge_sign
 from .mime import Headers, Part, decode_words, parse_message
-from .model import HEADER, HEURISTIC, STRUCTURED, MdnInfo, OriginalRefs, RecipientResult, Report
+from .model import HEADER, HEURISTIC, STRUCTURED, MdnInfo, OriginalRefs, RecipientLine, Report
 from .original import (
     envelope_addresses,
     headers_of,
@@ -92,20 +92,20 @@ def _parse(raw: bytes, nested: bool = False) -> Report:
         # A challenge-response request: the message waits for the sender to confirm; nothing failed.
         addresses = [r.recipient for r in recipients if r.recipient] or [first_address(headers.get("reply-to")) or from_addr]
         kind = "auto-reply"
-        recipients = [RecipientResult(recipient=a, reason="vacation", hard=False, source=HEURISTIC) for a in addresses]
+        recipients = [RecipientLine(recipient=a, reason="vacation", hard=False, source=HEURISTIC) for a in addresses]
         sources["kind"] = HEURISTIC
     if kind == "none":
         mdn_info = mdn.read_notice(subject, notice.text)
         if mdn_info is not None:
             kind = "read-notice"
-            recipients = (RecipientResult(recipient=from_addr, source=HEURISTIC),)
+            recipients = (RecipientLine(recipient=from_addr, source=HEURISTIC),)
             mdn_info = _with_final_recipient(mdn_info, from_addr)
             sources["mdn"] = HEURISTIC
     if kind == "none":
         sign = auto_reply_sign(headers, subject)
         if sign is not None:
             kind = "auto-reply"
-            recipients = (RecipientResult(recipient=from_addr, reason="vacation", hard=False, source=HEURISTIC),)
+            recipients = (RecipientLine(recipient=from_addr, reason="vacation", hard=False, source=HEURISTIC),)
             sources["kind"] = HEADER if sign != "Subject" else HEURISTIC
 
     original = refs_from_headers(original_headers, original_source) if original_headers is not None else OriginalRefs()
@@ -196,7 +196,7 @@ def _structured(scan: _Scan, original: Headers | None, headers: Headers, notice:
         info = mdn.parse_mdn_fields(mdn_text, scan.defects)
         if info.disposition or info.original_message_id or info.final_recipient:
             sources.update(kind=STRUCTURED, mdn=STRUCTURED, recipients=STRUCTURED)
-            recipient = RecipientResult(
+            recipient = RecipientLine(
                 recipient=info.final_recipient,
                 original_recipient=info.original_recipient,
                 final_recipient_raw=None,
@@ -215,7 +215,7 @@ def _structured(scan: _Scan, original: Headers | None, headers: Headers, notice:
             addresses = arf.fallback_recipients(original) if arf_text else [first_address(headers.get("from")) or ""]
         sources.update(kind=STRUCTURED if arf_text else HEADER, recipients=STRUCTURED if arf_text else HEURISTIC)
         recipients = [
-            RecipientResult(recipient=a or None, reason="feedback", hard=False, source=STRUCTURED if arf_text else HEURISTIC)
+            RecipientLine(recipient=a or None, reason="feedback", hard=False, source=STRUCTURED if arf_text else HEURISTIC)
             for a in addresses or [""]
         ]
         per_message = {"reporting-mta": fields.get("reporting-mta", "")}
@@ -223,15 +223,15 @@ def _structured(scan: _Scan, original: Headers | None, headers: Headers, notice:
     return "none", [], None, None, per_message
 
 
-def _unique(recipients: list[RecipientResult]) -> list[RecipientResult]:
+def _unique(recipients: list[RecipientLine]) -> list[RecipientLine]:
     """One result per recipient and verdict (a DSN may list an expanded address many times)."""
-    seen: dict[tuple, RecipientResult] = {}
+    seen: dict[tuple, RecipientLine] = {}
     for result in recipients:
         seen.setdefault((result.recipient, result.action, result.status, result.reason), result)
     return list(seen.values())
 
 
-def _what_happened(recipients: list[RecipientResult], subject: str, notice: "_Notice") -> list[RecipientResult]:
+def _what_happened(recipients: list[RecipientLine], subject: str, notice: "_Notice") -> list[RecipientLine]:
     """``Action: delayed`` in a report that returns the message (a permanent status, or a notice
     saying the server gave up) is a failure: read what happened, not the word."""
     delayed = [r for r in recipients if r.action == "delayed"]
@@ -245,8 +245,8 @@ def _what_happened(recipients: list[RecipientResult], subject: str, notice: "_No
     ]
 
 
-def _internet_addresses(recipients: list[RecipientResult], notice: "_Notice", original: Headers | None,
-                        headers: Headers) -> list[RecipientResult]:
+def _internet_addresses(recipients: list[RecipientLine], notice: "_Notice", original: Headers | None,
+                        headers: Headers) -> list[RecipientLine]:
     """A recipient named only by a non-Internet address gets the one the notice or the returned
     original names instead (an address next to the failure, else the original's To)."""
     if all(is_internet_address(r.recipient) for r in recipients):
@@ -323,7 +323,7 @@ def _from_a_list(original: Headers) -> bool:
                 or original.get("mailing-list") or (original.get("precedence") or "").strip().lower() in ("list", "bulk"))
 
 
-def _bounce_inside(returned: Part) -> list[RecipientResult]:
+def _bounce_inside(returned: Part) -> list[RecipientLine]:
     """A notice that names nobody and returns a bounce (a bounce of a bounce): the returned one's recipients."""
     if returned.ctype not in ("message/rfc822", "message/global"):
         return []
@@ -353,9 +353,9 @@ def _values(headers: Headers, names: tuple[str, ...]) -> str:
     return ",".join(value for value in map(headers.get, names) if value)
 
 
-def _fill_from_notice(recipients: list[RecipientResult], notice: "_Notice", reporting_mta: str | None) -> list[RecipientResult]:
+def _fill_from_notice(recipients: list[RecipientLine], notice: "_Notice", reporting_mta: str | None) -> list[RecipientLine]:
     """A structured recipient with no diagnostic borrows its lines from the human-readable notice."""
-    filled: list[RecipientResult] = []
+    filled: list[RecipientLine] = []
     for result in recipients:
         if result.source == STRUCTURED and not result.diagnostic and result.recipient and result.reason not in (None, "feedback", "vacation"):
             snippet = _snippet_about(notice.text, result.recipient)

@@ -23,6 +23,7 @@ def init_app(app: Flask) -> None:
     from . import models  # noqa: F401 - the tables join the metadata
     from .clock import CLOCK_KEY, system_clock
     from .notifications import connect
+    from .outgoing import connect as connect_outgoing
     from .panel import tracking_panel
 
     for key, value in DEFAULTS.items():
@@ -30,3 +31,4 @@ def init_app(app: Flask) -> None:
     app.extensions.setdefault(CLOCK_KEY, system_clock)
     app.jinja_env.globals["tracking_panel"] = tracking_panel
     connect(app)
+    connect_outgoing(app)

@@ -1,25 +1,22 @@
-"""What the tracking extras draw in the core's template slots: a stylesheet, the agent's
-link to their notification preferences, and the admin tile for download links."""
+"""What the tracking extras draw in the core's template slots, from their templates: a
+stylesheet, the agent's link to their notification preferences, and the admin tile for
+download links."""
 from __future__ import annotations
 
-from flask import render_template_string, url_for
+from flask import render_template
 from markupsafe import Markup
 
 
 def head() -> Markup:
-    return Markup(f'<link rel="stylesheet" href="{url_for("receipts_tracking.static", filename="tracking.css")}">')
+    return Markup(render_template("receipts/tracking/slots/head.html"))
 
 
 def nav() -> Markup:
-    return Markup(f'<a href="{url_for("receipts_tracking.preferences")}">Notifications</a>')
+    return Markup(render_template("receipts/tracking/slots/nav.html"))
 
 
 def admin_settings() -> Markup:
-    return Markup(render_template_string(
-        '<a class="card tile" href="{{ url_for(\'receipts_tracking.link_settings\') }}">'
-        '<h2>Privacy Settings › Download links</h2>'
-        '<p>Whether files go out as personal download links instead of or beside attachments, '
-        'and how long the links work.</p></a>'))
+    return Markup(render_template("receipts/tracking/slots/admin_tile.html"))
 
 
 TRACKING_HOOKS = [

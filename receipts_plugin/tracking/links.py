@@ -21,7 +21,7 @@ from flask import current_app
 from helpdesk.plugin_api import (Agent, Attachment, db, external_url, file_size, Message, MessageRecipient,
                                  ValidationError)
 
-from ..events import EventInput, record_events
+from ..inbound.consequences import EventInput, record_events
 from ..tokens import make_link_token, read_link_token
 from .models import LinkOptions, LinkRevocation, MessageTracking
 from .pixel import Fetch, FetchVerdict, classify_request

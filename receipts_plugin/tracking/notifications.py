@@ -41,7 +41,7 @@ from helpdesk.plugin_api import (Agent, db, DeliveryPlan, exclusive, external_ur
                                  Transport, transport_for, ValidationError)
 
 from ..models import RecipientStatusRow
-from ..outcomes import reply_outcome
+from ..inbound.consequences import reply_outcome
 from ..state import DEAD
 from .clock import now as clock_now
 from .models import NotificationBatch, NotificationItem, NotificationPreferences

@@ -1,7 +1,7 @@
 """What a tracked reply goes out with: download links and the open-tracking image.
 
-Called from the receipts plugin's ``message_before_send`` receiver for replies that ask for
-receipts. The first attempt decides (department switches, link lifetime) and records it in
+Connected to the receipts plugin's ``receipts_requested`` signal (replies that ask for
+receipts). The first attempt decides (department switches, link lifetime) and records it in
 :class:`MessageTracking`; retries reuse that decision, so a link's expiry never moves. Each
 recipient's copy is then personalised: links that name that recipient, an image that does.
 """
@@ -61,9 +61,16 @@ def personaliser(message: Message, tracking: MessageTracking) -> Personaliser:
 
 
 def add_personalisers(app: Flask, message: Message, plan: DeliveryPlan) -> None:
-    """Personalise each recipient's copy when the reply's department wants links or the image."""
+    """``receipts_requested`` receiver: personalise each recipient's copy when the reply's department
+    wants links or the image."""
     tracking = decide_tracking(message, clock_now())
     if tracking is None:
         return
     plan.per_recipient = True  # personalised copies need one transaction per recipient
     plan.personalisers.append(personaliser(message, tracking))
+
+
+def connect(app: Flask) -> None:
+    from ..signals import receipts_requested
+
+    receipts_requested.connect(add_personalisers, app, weak=False)

@@ -13,6 +13,7 @@ from sqlalchemy import select
 from helpdesk.plugin_api import db, Message, MessageRecipient
 
 from ..models import DeliveryEventRow
+from ..serialise import iso_time as _time
 from .models import LinkRevocation, MessageTracking
 from .pixel import read_detail
 
@@ -113,10 +114,6 @@ def _links(tracking: MessageTracking | None,
                                     row.revoked_at if row else None,
                                     row.revoked_by.name if row and row.revoked_by else None))
     return tuple(lines)
-
-
-def _time(value: datetime | None) -> str | None:
-    return value.isoformat() if value else None
 
 
 def tracking_json(message: Message, panel: TrackingPanel | None) -> dict:

@@ -27,7 +27,7 @@ from flask import current_app
 
 from helpdesk.plugin_api import db, external_url, MessageRecipient
 
-from ..events import EventInput, record_events
+from ..inbound.consequences import EventInput, record_events
 from ..models import RecipientStatusRow
 from ..tokens import make_link_token, read_link_token
 

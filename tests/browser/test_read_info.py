@@ -13,7 +13,7 @@ from playwright.sync_api import expect
 
 from helpdesk.mail.outgoing import send_message
 from helpdesk.models import Channel, SendState
-from receipts_plugin.ingest import ingest
+from receipts_plugin.inbound.pipeline import ingest
 from receipts_plugin.sending import verp_address
 from receipts_plugin.settings import save_switches
 from tests.browser.conftest import ARTIFACTS, screenshot

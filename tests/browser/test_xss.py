@@ -11,7 +11,7 @@ from helpdesk.mail.intake import process_inbound
 from helpdesk.mail.outgoing import send_message
 from helpdesk.models import AgentRole, Ticket
 from helpdesk.services.tickets import ReplyDraft, UploadedFile, post_reply
-from receipts_plugin.ingest import ingest
+from receipts_plugin.inbound.pipeline import ingest
 from receipts_plugin.sending import verp_address
 from receipts_plugin.settings import save_switches
 from tests.browser.conftest import screenshot

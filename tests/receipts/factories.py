@@ -14,8 +14,8 @@ from helpdesk.mail.transport import RecipientResult
 from helpdesk.models import Agent, Channel, Department, Message, Ticket, utcnow
 from helpdesk.services.tickets import ReplyDraft, open_ticket, post_reply
 from helpdesk.signals import message_sent
-from receipts_plugin.events import EventInput, record_events
-from receipts_plugin.ingest import ingest
+from receipts_plugin.inbound.consequences import EventInput, record_events
+from receipts_plugin.inbound.pipeline import ingest
 from receipts_plugin.models import TrackedMessage
 from receipts_plugin.sending import receipt_address, verp_address
 from tests.receipts.builders import mdn, postfix_dsn

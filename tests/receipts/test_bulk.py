@@ -10,16 +10,15 @@ from datetime import datetime, timezone
 import pytest
 from sqlalchemy import delete, select, update
 
-import receipts_plugin.bulk as bulk
-import receipts_plugin.ingest as ingest_module
+import receipts_plugin.inbound.pipeline as bulk
+import receipts_plugin.inbound.pipeline as ingest_module
 from helpdesk.extensions import db
 from helpdesk.mail.outgoing import send_message
 from helpdesk.models import Channel, Contact, Ticket, TicketStatus
 from helpdesk.services.storage import StorageError
-from receipts_plugin.bulk import ReportBatch
-from receipts_plugin.ingest import ingest
+from receipts_plugin.inbound.pipeline import Origin, ingest, read_mail, record_chunk
 from receipts_plugin.models import DeliveryEventRow, RecipientStatusRow, StoredReport, TrackedMessage
-from receipts_plugin.outcomes import reply_outcome
+from receipts_plugin.inbound.consequences import reply_outcome
 from receipts_plugin.poller import poll_mailbox
 from receipts_plugin.sending import verp_address
 from tests.helpers import make_reply, make_ticket
@@ -134,10 +133,8 @@ def announced(app) -> set[tuple[int, int]]:
 def in_batches(raws: list[bytes], size: int) -> list[str]:
     outcomes = []
     for start in range(0, len(raws), size):
-        batch = ReportBatch()
-        for raw in raws[start:start + size]:
-            ingest(raw, "test", batch=batch)
-        outcomes += [result.outcome for result in batch.record()]
+        chunk = [read_mail(raw, Origin("test")) for raw in raws[start:start + size]]
+        outcomes += [result.outcome for result in record_chunk(chunk)]
     return outcomes
 
 
@@ -163,12 +160,10 @@ def test_a_batch_costs_the_same_statements_for_6_and_36_reports(app, desk):
     few, many = report_mix(app, sent_replies(desk, 1)), report_mix(app, sent_replies(desk, 6))
     counts = []
     for raws in (few, many):
-        batch = ReportBatch()
-        for raw in raws:
-            ingest(raw, "test", batch=batch)
+        chunk = [read_mail(raw, Origin("test")) for raw in raws]
         db.session.commit()
         with counted_statements() as statements:
-            batch.record()
+            record_chunk(chunk)
         counts.append(len(statements))
     assert count(StoredReport) == 5 + 30
     assert counts[0] == counts[1] and counts[0] <= 20, counts

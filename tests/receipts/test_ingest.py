@@ -8,7 +8,7 @@ import pytest
 from helpdesk.extensions import db
 from helpdesk.mail.outgoing import send_message
 from helpdesk.models import Channel, Contact, TicketStatus, utcnow
-from receipts_plugin.ingest import ingest, reapply
+from receipts_plugin.inbound.pipeline import ingest, reapply
 from receipts_plugin.models import RecipientStatusRow, StoredReport, TrackedMessage
 from receipts_plugin.read_info import message_read_info, states_for
 from receipts_plugin.sending import receipt_address, verp_address

@@ -8,7 +8,7 @@ from datetime import timedelta
 import psycopg
 import pytest
 
-import receipts_plugin.bulk as bulk
+import receipts_plugin.inbound.pipeline as bulk
 from helpdesk.extensions import db
 from helpdesk.models import utcnow
 from receipts_plugin.models import DeliveryEventRow, StoredReport
@@ -48,19 +48,19 @@ def test_the_database_restarting_mid_poll_loses_nothing_and_quarantines_nothing(
     raws = report_mix(app, sent_replies(desk, 5))  # 30 mails, 25 distinct reports
     append_all(stack, raws)
     mailbox = add_mailbox(stack)
-    real_record = bulk.ReportBatch.record
+    real_record = bulk.record_chunk
     batches = []
 
-    def record_with_a_restart(self):
+    def record_with_a_restart(mails):
         batches.append(1)
         if len(batches) == 2:  # the second batch: the first one is committed and moved
             assert kill_our_connections(app.config["DATABASE_URL"]) >= 1
-        return real_record(self)
+        return real_record(mails)
 
-    monkeypatch.setattr(bulk.ReportBatch, "record", record_with_a_restart)
+    monkeypatch.setattr(bulk, "record_chunk", record_with_a_restart)
     before = utcnow()
     first = poll_mailbox(mailbox)
-    monkeypatch.setattr(bulk.ReportBatch, "record", real_record)
+    monkeypatch.setattr(bulk, "record_chunk", real_record)
 
     assert first.error and "database unavailable" in first.error
     assert first.outcomes["quarantined"] == 0 and count(StoredReport) < len(raws) - 5

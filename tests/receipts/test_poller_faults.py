@@ -133,7 +133,7 @@ def test_dovecot_stopped_mid_poll_is_an_error_with_backoff_and_the_next_poll_com
     raws = report_mix(app, replies)  # 30 mails, 25 distinct reports
     append_all(stack, raws)
     mailbox = add_mailbox(stack)
-    real_ingest = poller.ingest
+    real_ingest = poller.read_mail
     calls = []
 
     def ingest_then_outage(*args, **kwargs):
@@ -143,13 +143,13 @@ def test_dovecot_stopped_mid_poll_is_an_error_with_backoff_and_the_next_poll_com
             stack.stop_dovecot()
         return result
 
-    monkeypatch.setattr(poller, "ingest", ingest_then_outage)
+    monkeypatch.setattr(poller, "read_mail", ingest_then_outage)
     before = utcnow()
     try:
         first = poll_mailbox(mailbox)
     finally:
         stack.start_dovecot()
-    monkeypatch.setattr(poller, "ingest", real_ingest)
+    monkeypatch.setattr(poller, "read_mail", real_ingest)
 
     db.session.refresh(mailbox)
     assert first.error and mailbox.last_error == first.error and mailbox.last_outcome == "error"

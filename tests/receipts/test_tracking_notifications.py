@@ -16,7 +16,7 @@ from helpdesk.mail.outgoing import send_message
 from helpdesk.mail.transport import RecipientResult
 from helpdesk.models import Channel
 from helpdesk.signals import message_sent
-from receipts_plugin.ingest import ingest
+from receipts_plugin.inbound.pipeline import ingest
 from receipts_plugin.sending import verp_address
 from receipts_plugin.tracking import notifications
 from receipts_plugin.tracking.models import NotificationBatch, NotificationItem, NotificationPreferences

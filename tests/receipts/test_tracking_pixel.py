@@ -7,7 +7,7 @@ import pytest
 from helpdesk.extensions import db
 from helpdesk.mail.outgoing import send_message
 from helpdesk.models import Channel
-from receipts_plugin.ingest import ingest
+from receipts_plugin.inbound.pipeline import ingest
 from receipts_plugin.models import DeliveryEventRow, RecipientStatusRow
 from receipts_plugin.read_info import states_for
 from receipts_plugin.sending import verp_address

@@ -13,7 +13,7 @@ import pytest
 
 from helpdesk.extensions import db
 from helpdesk.models import Contact
-from receipts_plugin.ingest import ingest, reapply
+from receipts_plugin.inbound.pipeline import ingest, reapply
 from receipts_plugin.models import DeliveryEventRow, StoredReport, TrackedMessage
 from receipts_plugin.read_info import message_read_info, states_for
 from receipts_plugin.sending import receipt_address, verp_address

@@ -10,7 +10,7 @@ import pytest
 
 from helpdesk.mail.outgoing import send_message
 from helpdesk.models import Channel
-from receipts_plugin.ingest import ingest
+from receipts_plugin.inbound.pipeline import ingest
 from receipts_plugin.sending import verp_address
 from receipts_plugin.settings import save_switches
 from tests.helpers import login, make_reply, make_ticket, post_form

@@ -12,7 +12,7 @@ from helpdesk.mail.outgoing import send_message
 from helpdesk.mail.transport import RecipientResult
 from helpdesk.models import Channel, Contact, TicketStatus
 from helpdesk.signals import message_sent
-from receipts_plugin.ingest import ingest
+from receipts_plugin.inbound.pipeline import ingest
 from receipts_plugin.models import DeliveryEventRow, StoredReport, TrackedMessage
 from receipts_plugin.sending import verp_address
 from receipts_plugin.settings import receipts_enabled, save_switches

@@ -26,7 +26,7 @@ ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from receipts_plugin.reports import RecipientResult, Report, parse_report  # noqa: E402
+from receipts_plugin.reports import RecipientLine, Report, parse_report  # noqa: E402
 from tests.receipts import builders  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
@@ -167,7 +167,7 @@ def as_report(rows: list[dict]) -> Report:
     """Sisimai's rows for one file shaped as our Report, so the corpus tallies can score it."""
     kind = {"none": "none", "feedback": "feedback", "auto-reply": "auto-reply"}.get(sisimai_kind(rows), "bounce")
     recipients = tuple(
-        RecipientResult(recipient=row["recipient"].lower() or None, action=row["action"] or None,
+        RecipientLine(recipient=row["recipient"].lower() or None, action=row["action"] or None,
                         status=row["status"] or None, reason=row["reason"] or None, hard=row["hard"])
         for row in rows
     )

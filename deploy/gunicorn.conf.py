@@ -5,7 +5,7 @@ import os
 bind = os.environ.get("HELPDESK_BIND", "127.0.0.1:8000")
 workers = int(os.environ.get("WEB_CONCURRENCY", min(4, multiprocessing.cpu_count() * 2)))
 worker_class = "gthread"
-threads = int(os.environ.get("HELPDESK_THREADS", 4))  # a reply waiting on a slow SMTP relay holds one thread, not the worker
+threads = int(os.environ.get("HELPDESK_THREADS", 4))  # a slow request holds one thread, not the process (replies are sent by the worker, never here)
 timeout = 60
 graceful_timeout = 30
 keepalive = 5

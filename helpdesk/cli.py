@@ -93,7 +93,8 @@ def mail_send_queued() -> None:
 @click.command("worker")
 @with_appcontext
 def worker() -> None:
-    """Run the scheduled jobs (sending, mail intake, plugin jobs) until stopped."""
+    """Run every scheduled job and watcher, the core's (sending, mail intake) and the plugins'
+    (report polls, IMAP IDLE, notifications), until stopped."""
     from .jobs import run_app_worker
 
     run_app_worker(current_app._get_current_object())

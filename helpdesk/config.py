@@ -21,7 +21,8 @@ DEFAULTS: dict[str, Any] = {
     "DATABASE_URL": None,
     "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
     # Plugins loaded from the helpdesk.plugins entry-point group; anything else is refused.
-    "PLUGINS": ["receipts"],
+    # None by default: the core runs alone; wsgi.py and make run switch the receipts plugin on.
+    "PLUGINS": [],
     # Outgoing mail. With no SMTP_HOST, mail is written to OUTBOX_DIR as .eml files.
     "SMTP_HOST": None,
     "SMTP_PORT": 25,
@@ -36,6 +37,10 @@ DEFAULTS: dict[str, Any] = {
     # Where agents and recipients reach the web app; links in emails are built from it.
     # Required in production; debug and testing fall back to DEV_BASE_URL.
     "BASE_URL": None,
+    # Replies are queued and sent by the worker, which looks for new ones this often; the web
+    # request waits at most SEND_WAIT_SECONDS for its answer (reading the database, never SMTP).
+    "SEND_INTERVAL_SECONDS": 2,
+    "SEND_WAIT_SECONDS": 3,
     "SEND_RETRY_BASE_SECONDS": 60,
     "SEND_RETRY_MAX_SECONDS": 3600,
     "SEND_MAX_ATTEMPTS": 48,
@@ -94,16 +99,16 @@ def load_config(app: Flask, overrides: dict[str, Any] | None) -> None:
     _require_base_url(app)
 
 
+def read_secret(path: str | Path) -> str:
+    """A secret kept in a file (a password, a key), without the newline editors add."""
+    return Path(path).read_text().strip()
+
+
 def _read_secret_files(app: Flask) -> None:
     for key in SECRET_FILE_KEYS:
         path = app.config.get(f"{key}_FILE")
         if path:
-            app.config[key] = read_secret_file(path)
-
-
-def read_secret_file(path: Path | str) -> str:
-    """A secret kept in a file (a password, a key): its text without the newline editors add."""
-    return Path(path).read_text().strip()
+            app.config[key] = read_secret(path)
 
 
 def _derive_paths(app: Flask) -> None:
@@ -142,7 +147,7 @@ def _instance_secret(instance: Path) -> str:
     """A random key kept in the instance folder, so sessions and signed links survive restarts."""
     key_file = instance / "secret_key"
     if key_file.exists():
-        return read_secret_file(key_file)
+        return read_secret(key_file)
     instance.mkdir(parents=True, exist_ok=True)
     key = secrets.token_urlsafe(48)
     fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)

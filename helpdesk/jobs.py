@@ -31,7 +31,7 @@ def core_jobs(app: Flask) -> list[Job]:
     from .mail.fetch import fetch_support_mailbox
     from .mail.outgoing import send_due
 
-    jobs = [Job("send-queued-mail", send_due, float(app.config.get("SEND_INTERVAL_SECONDS", 30)))]
+    jobs = [Job("send-queued-mail", send_due, float(app.config["SEND_INTERVAL_SECONDS"]))]
     if app.config.get("IMAP_HOST"):
         jobs.append(Job("fetch-support-mailbox", fetch_support_mailbox, float(app.config["FETCH_INTERVAL_SECONDS"])))
     return jobs

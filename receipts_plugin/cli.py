@@ -6,10 +6,13 @@ import sys
 from pathlib import Path
 
 import click
-from flask import current_app
 from flask.cli import AppGroup
 
+from helpdesk.plugin_api import worker
+
 receipts_cli = AppGroup("receipts", help="Delivery reports and read receipts.")
+#: ``flask receipts worker`` is the core's ``flask worker`` (one command, kept under its old name too).
+receipts_cli.add_command(worker)
 
 
 @receipts_cli.command("poll")
@@ -27,14 +30,6 @@ def poll(name: str | None, force: bool) -> None:
         click.echo(summary.line())
     if any(s.error for s in summaries):
         sys.exit(2)
-
-
-@receipts_cli.command("worker")
-def worker() -> None:
-    """Run every scheduled job (polls, IDLE watchers, sending, intake) until stopped."""
-    from helpdesk.jobs import run_app_worker
-
-    run_app_worker(current_app._get_current_object())
 
 
 @receipts_cli.command("inspect")

@@ -13,8 +13,7 @@ from email.utils import formataddr
 from flask import Flask
 from sqlalchemy import select
 
-from helpdesk.extensions import db
-from helpdesk.models import Department, Message, MessageDirection, MessageRecipient, Ticket
+from helpdesk.plugin_api import db, Department, Message, MessageDirection, MessageRecipient, Ticket
 
 from .inbound.consequences import EventInput, record_events
 from .inbound.pipeline import Origin, ingest, read_mail, record
@@ -115,6 +114,6 @@ def load_receipts_demo(app: Flask, seed: int = 11) -> None:
 
 
 def connect(app: Flask) -> None:
-    from helpdesk.signals import demo_data_loaded
+    from helpdesk.plugin_api import demo_data_loaded
 
     demo_data_loaded.connect(load_receipts_demo, app, weak=False)

@@ -1,7 +1,7 @@
 """The mailbox form (shape only; the mailbox service checks the meaning)."""
 from __future__ import annotations
 
-from helpdesk.forms import Form, options
+from helpdesk.plugin_api import Form, options
 from wtforms import BooleanField, IntegerField, PasswordField, SelectField, StringField
 from wtforms.validators import Length, NumberRange, Optional
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask import Flask
 
-from helpdesk.mail.inbound import InboundMail
+from helpdesk.plugin_api import InboundMail
 
 from .inbound.pipeline import Origin, read_mail, record
 from .vocabulary import CLAIMED_KINDS
@@ -22,6 +22,6 @@ def on_message_received(app: Flask, mail: InboundMail, raw: bytes) -> str | None
 
 
 def connect(app: Flask) -> None:
-    from helpdesk.signals import message_received
+    from helpdesk.plugin_api import message_received
 
     message_received.connect(on_message_received, app, weak=False)

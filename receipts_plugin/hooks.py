@@ -11,8 +11,7 @@ from collections.abc import Sequence
 from flask import current_app, render_template
 from markupsafe import Markup
 
-from helpdesk.models import Message, Ticket
-from helpdesk.services.tickets import thread_messages
+from helpdesk.plugin_api import Message, thread_messages, Ticket
 
 from .live import change_marker
 from .read_info import latest_reply_states, states_for

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask import Flask
 
-from helpdesk.jobs import Job
+from helpdesk.plugin_api import Job
 
 
 def receipt_jobs(app: Flask) -> list[Job]:

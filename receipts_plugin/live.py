@@ -5,8 +5,7 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
-from helpdesk.extensions import db
-from helpdesk.models import Message
+from helpdesk.plugin_api import db, Message
 
 from .models import RecipientStatusRow
 

@@ -8,9 +8,7 @@ from pathlib import Path
 from flask import current_app
 from sqlalchemy import select
 
-from helpdesk.config import SECRET_FILE_KEYS
-from helpdesk.extensions import db
-from helpdesk.services.errors import ValidationError
+from helpdesk.plugin_api import db, SECRET_FILE_KEYS, ValidationError
 
 from .models import Mailbox
 

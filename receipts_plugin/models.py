@@ -6,9 +6,7 @@ from datetime import datetime
 from sqlalchemy import BigInteger, Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from helpdesk.extensions import db
-from helpdesk.models import Department, Message, MessageRecipient
-from helpdesk.models.base import UTCDateTime, utcnow
+from helpdesk.plugin_api import db, Department, Message, MessageRecipient, UTCDateTime, utcnow
 
 
 class DepartmentSettings(db.Model):

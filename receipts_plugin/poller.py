@@ -20,22 +20,9 @@ from flask import Flask, current_app
 from imapclient import IMAPClient
 from sqlalchemy import select
 
-from helpdesk.config import read_secret_file
-from helpdesk.extensions import db
-from helpdesk.mail.imap import (
-    IMAP_ERRORS,
-    BatchDone,
-    Deferred,
-    ImapLoginError,
-    ImapSettings,
-    MailRef,
-    poll_folder_in_batches,
-    session,
-    without_secret,
-)
-from helpdesk.mail.outgoing import retry_delay
-from helpdesk.models import utcnow
-from helpdesk.services.locks import Lock, exclusive
+from helpdesk.plugin_api import (BatchDone, db, Deferred, exclusive, IMAP_ERRORS, ImapLoginError, ImapSettings, Lock,
+                                 MailRef, poll_folder_in_batches, read_secret, retry_delay, session, utcnow,
+                                 without_secret)
 
 from .inbound.pipeline import IngestDeferred, IngestResult, Mail, Origin, failure_reason, quarantine, read_mail, record
 from .mailboxes import secret_file
@@ -80,7 +67,7 @@ def password_of(mailbox: Mailbox) -> str:
     """Its password, read from its file at each poll (checked again: a mailbox saved before
     files were confined to the secrets directory, or edited in the database, gets no further)."""
     if mailbox.password_file:
-        return read_secret_file(secret_file(mailbox.password_file))
+        return read_secret(secret_file(mailbox.password_file))
     return mailbox.password or ""
 
 

@@ -11,8 +11,7 @@ from datetime import datetime
 
 from sqlalchemy import select
 
-from helpdesk.extensions import db
-from helpdesk.models import Message, MessageDirection, MessageRecipient, Ticket
+from helpdesk.plugin_api import db, Message, MessageDirection, MessageRecipient, Ticket
 
 from .explanations import explain_problem
 from .models import DeliveryEventRow, RecipientStatusRow, TrackedMessage

@@ -5,7 +5,7 @@ from pathlib import Path
 
 from flask import Flask
 
-from helpdesk.plugins import HelpdeskPlugin
+from helpdesk.plugin_api import HelpdeskPlugin
 
 DEFAULTS = {
     "RECEIPTS_ADDRESS": None,  # where read receipts go; default receipts@MAIL_DOMAIN

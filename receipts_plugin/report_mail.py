@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import datetime
 from email.utils import format_datetime, make_msgid
 
-from helpdesk.models import utcnow
+from helpdesk.plugin_api import utcnow
 
 PERSON = "manual-action/MDN-sent-manually"
 FILTER = "automatic-action/MDN-sent-automatically"

@@ -8,9 +8,7 @@ from email.message import EmailMessage
 
 from flask import Flask
 
-from helpdesk.extensions import db
-from helpdesk.mail.transport import DeliveryPlan, DsnRequest, Personaliser, RecipientResult
-from helpdesk.models import Channel, Message, utcnow
+from helpdesk.plugin_api import Channel, db, DeliveryPlan, DsnRequest, Message, Personaliser, RecipientResult, utcnow
 
 from .inbound.consequences import EventInput, record_events
 from .models import TrackedMessage
@@ -99,7 +97,7 @@ def on_sent(app: Flask, message: Message, results: list[RecipientResult], transp
 
 
 def connect(app: Flask) -> None:
-    from helpdesk.signals import message_before_send, message_sent
+    from helpdesk.plugin_api import message_before_send, message_sent
 
     message_before_send.connect(on_before_send, app, weak=False)
     message_sent.connect(on_sent, app, weak=False)

@@ -3,8 +3,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from helpdesk.extensions import db
-from helpdesk.models import Department
+from helpdesk.plugin_api import db, Department
 
 from .models import DepartmentSettings
 

@@ -29,7 +29,7 @@ from dataclasses import dataclass
 
 from flask import current_app
 
-from helpdesk.models import MessageRecipient
+from helpdesk.plugin_api import MessageRecipient
 
 from .authentication import AuthenticatedFrom, aligned, authenticated_from
 from .reports import RecipientLine, Report

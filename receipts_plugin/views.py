@@ -8,13 +8,7 @@ from flask import (Blueprint, abort, flash, jsonify, redirect, render_template, 
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
-from helpdesk.extensions import db
-from helpdesk.forms import show_errors
-from helpdesk.services import access
-from helpdesk.services.errors import ValidationError
-from helpdesk.services.storage import path_for
-from helpdesk.services.tickets import thread_messages
-from helpdesk.views.admin import admin_required
+from helpdesk.plugin_api import access, admin_required, db, path_for, show_errors, thread_messages, ValidationError
 
 from . import mailboxes as mailbox_service
 from .forms import MailboxForm

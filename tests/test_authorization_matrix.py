@@ -38,6 +38,7 @@ POLICIES = {
     "receipts_tracking.preferences": "signed-in",
     "tickets.thread": "department", "tickets.reply": "department", "tickets.note": "department",
     "tickets.update": "department", "tickets.clear_attention": "department", "tickets.attachment": "department", "api.ticket": "department",
+    "tickets.send_states": "department",  # the replies' sending states, asked for by an open thread
     "receipts.panel": "department", "receipts.raw_report": "department", "receipts.api_read_info": "department",
     "receipts.api_read_states": "department", "receipts.live_marker": "department",
     "receipts.states_fragment": "department", "receipts_tracking.api_tracking": "department",

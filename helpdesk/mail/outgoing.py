@@ -1,5 +1,9 @@
 """Sending stored outbound messages: one attempt, retries with backoff, never twice per recipient.
 
+A reply is stored queued and the worker's send job (:func:`send_due`) sends it: a web request
+never talks to an SMTP relay (:func:`hand_over`), so a slow relay holds no web thread, and a
+reply is never lost while the worker is down (the queue is the ``message`` table).
+
 A message is claimed before an attempt (a compare-and-set on ``next_attempt_at``), so two
 workers never send it at once; only recipients still pending are attempted, and each
 recipient's outcome is committed with the attempt, so a retry never repeats a recipient
@@ -9,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import random
+import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -27,6 +32,8 @@ log = logging.getLogger(__name__)
 
 #: How long a claimed message is reserved for the worker that claimed it.
 CLAIM_LEASE = timedelta(minutes=5)
+#: How often :func:`hand_over` looks whether the worker has tried the reply yet.
+SEND_WAIT_STEP = 0.1
 
 
 def transport_for(app: Flask) -> Transport:
@@ -146,6 +153,24 @@ def _record(message: Message, pending: list[MessageRecipient], results: list[Rec
 def _is_bad_mailbox(result: RecipientResult) -> bool:
     """A permanent refusal that says the mailbox does not exist (RFC 3463 X.1.x)."""
     return result.code in (550, 551, 553) and " 5.1." in f" {result.response}"
+
+
+def hand_over(message_id: int) -> None:
+    """What the web request does with the reply it has just stored. With no relay (the outbox
+    folder: a local file, nothing to wait for) it is written at once. Otherwise it stays queued
+    for the worker, whose first attempt this waits for at most ``SEND_WAIT_SECONDS`` by reading
+    the row (never the relay), so that a prompt worker's answer is on the page the agent
+    comes back to; past that the page says "Sending..." and shows the answer when it comes."""
+    config = current_app.config
+    if not config.get("SMTP_HOST"):
+        send_message(message_id)
+        return
+    deadline = time.monotonic() + float(config["SEND_WAIT_SECONDS"])
+    while time.monotonic() < deadline:
+        time.sleep(SEND_WAIT_STEP)
+        db.session.rollback()  # a fresh read of what the worker committed
+        if db.session.scalar(select(Message.send_attempts).where(Message.id == message_id)):
+            return
 
 
 def due_message_ids(now: datetime, limit: int = 100) -> list[int]:

@@ -181,6 +181,13 @@ def thread_messages(ticket_id: int) -> list[Message]:
                  db.joinedload(Message.author), db.joinedload(Message.ticket))))
 
 
+def outbound_messages(ticket_id: int) -> list[Message]:
+    """A ticket's replies with their recipients: what their sending states are drawn from."""
+    return list(db.session.scalars(
+        select(Message).where(Message.ticket_id == ticket_id, Message.direction == MessageDirection.OUTBOUND)
+        .order_by(Message.created_at, Message.id).options(db.selectinload(Message.recipients))))
+
+
 def linked_tickets(ticket: Ticket) -> list[Ticket]:
     """The tickets linked to ``ticket`` either way (see ``Ticket.linked_ticket_id``), of its
     department: whoever may see ``ticket`` may see them (a linked ticket is opened in the
@@ -303,8 +310,8 @@ def post_reply(ticket: Ticket, agent: Agent, draft: ReplyDraft) -> Message:
 
     A recipient whose contact is marked undeliverable (mail to it failed permanently) is
     refused unless ``draft.send_to_undeliverable`` says the agent chose to send anyway.
-    The caller then asks :func:`helpdesk.mail.outgoing.send_message` for the first
-    attempt; storing first means a relay outage never loses a reply."""
+    The worker sends it (:func:`helpdesk.mail.outgoing.hand_over`); storing first means a
+    relay outage or a stopped worker never loses a reply."""
     recipients = _parse_recipients(draft)
     config = current_app.config
     now = utcnow()

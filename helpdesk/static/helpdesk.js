@@ -2,6 +2,9 @@
 // The ticket list's bulk action: a box ticking every row and a count of the ticked ones.
 // The composer's "Reply all" / "Reply to requester only": switch To and Cc in place (without
 // the script, each is a link that renders the composer again).
+// A reply being sent: its state is asked for again every few seconds until the worker has
+// sent it, and swapped in, so "Sending..." becomes the result without a reload (announced
+// through the state's live region).
 (function () {
   "use strict";
 
@@ -42,6 +45,31 @@
     });
   }
 
+  function sendStates(thread) {
+    var url = thread.getAttribute("data-send-states");
+    var every = 2000, wait = every;
+    function ask() {
+      if (!thread.querySelector("[data-send-state][data-sending]")) { return; }
+      fetch(url, {credentials: "same-origin", headers: {"Accept": "text/html"}}).then(function (r) {
+        if (!r.ok) { throw new Error("HTTP " + r.status); }
+        return r.text();
+      }).then(function (html) {
+        var box = document.createElement("div");
+        box.innerHTML = html;
+        Array.prototype.forEach.call(box.querySelectorAll("template[data-send-state-for]"), function (template) {
+          var id = template.getAttribute("data-send-state-for");
+          var old = thread.querySelector('[data-send-state="' + id + '"]');
+          var fresh = template.content.querySelector("[data-send-state]");
+          if (old && fresh && old.innerHTML !== fresh.innerHTML) { old.replaceWith(fresh.cloneNode(true)); }
+        });
+        wait = every;
+      }).catch(function () { wait = Math.min(wait * 2, 60000); })
+        .then(function () { window.setTimeout(ask, wait); });
+    }
+    window.setTimeout(ask, every);
+  }
+
   Array.prototype.forEach.call(document.querySelectorAll("form[data-bulk]"), bulkSelection);
+  Array.prototype.forEach.call(document.querySelectorAll(".thread[data-send-states]"), sendStates);
   Array.prototype.forEach.call(document.querySelectorAll(".composer"), replyModes);
 })();

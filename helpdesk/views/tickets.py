@@ -7,7 +7,7 @@ from flask_login import current_user, login_required
 from ..extensions import db
 from ..mail.addresses import AddressError, parse_address_list
 from ..forms import BulkAssignForm, NewTicketForm, NoteForm, ReplyForm, TicketUpdateForm, options, show_errors
-from ..mail.outgoing import send_message
+from ..mail.outgoing import hand_over
 from ..models import Attachment, Channel, Department, Message, TicketPriority, TicketStatus
 from ..services import access, assignment, history, tickets as ticket_service
 from ..services.contacts import clear_undeliverable, undeliverable_among
@@ -178,13 +178,24 @@ def reply(ticket_id: int):
     except ValidationError as error:
         show_errors(form, error)
         return _thread_page(ticket, reply_form=form, status=400)
-    report = send_message(message.id)
-    flash(_send_summary(message, report), "success" if message.send_state.value in ("sent", "outbox") else "warning")
+    hand_over(message.id)
+    db.session.refresh(message)
+    flash(_send_summary(message), "success" if message.send_state.value in ("sent", "outbox") else "warning")
     return redirect(url_for(".thread", ticket_id=ticket.id, _anchor=f"message-{message.id}"))
 
 
-def _send_summary(message: Message, report) -> str:
+@bp.route("/tickets/<int:ticket_id>/send-states")
+@login_required
+def send_states(ticket_id: int):
+    """The replies' sending states alone, which the thread page asks for while one is queued."""
+    ticket = access.ticket_for(current_user, ticket_id)
+    return render_template("tickets/send_states.html", messages=ticket_service.outbound_messages(ticket.id))
+
+
+def _send_summary(message: Message) -> str:
     state = message.send_state.value
+    if state == "queued" and not message.send_attempts:
+        return "Reply queued: sending it now."
     if state == "outbox":
         return "Reply saved to the outbox folder (no SMTP relay is configured, so nothing was sent)."
     if state == "sent":

@@ -21,10 +21,8 @@ from flask import current_app
 from sqlalchemy import Insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
-from helpdesk.extensions import db
-from helpdesk.models import Message, MessageRecipient, TicketStatus, utcnow
-from helpdesk.services.contacts import mark_all_undeliverable, record_reached
-from helpdesk.services.events import after_commit
+from helpdesk.plugin_api import (after_commit, db, mark_all_undeliverable, Message, MessageRecipient, record_reached,
+                                 TicketStatus, utcnow)
 
 from ..explanations import explain_reason
 from ..models import DeliveryEventRow, RecipientStatusRow

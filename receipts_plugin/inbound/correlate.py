@@ -16,8 +16,7 @@ from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
 
-from helpdesk.extensions import db
-from helpdesk.models import Message, MessageDirection, MessageRecipient
+from helpdesk.plugin_api import db, Message, MessageDirection, MessageRecipient
 
 from ..models import TrackedMessage
 from ..reports import Report, RecipientLine

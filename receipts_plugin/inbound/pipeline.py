@@ -22,9 +22,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from helpdesk.extensions import db, is_database_outage
-from helpdesk.models import utcnow
-from helpdesk.services.storage import StorageError, read_bytes, store_bytes
+from helpdesk.plugin_api import db, is_database_outage, read_bytes, StorageError, store_bytes, utcnow
 
 from ..models import StoredReport
 from ..reports import Report, parse_report

@@ -6,7 +6,7 @@ import hashlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from helpdesk.models import Message, MessageRecipient
+from helpdesk.plugin_api import Message, MessageRecipient
 
 from ..reports import RecipientLine, Report
 from ..trust import Doubt

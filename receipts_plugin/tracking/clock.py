@@ -10,7 +10,7 @@ from datetime import datetime
 
 from flask import current_app
 
-from helpdesk.models import utcnow
+from helpdesk.plugin_api import utcnow
 
 CLOCK_KEY = "receipts_clock"
 

@@ -1,7 +1,7 @@
 """Forms of the tracking pages: shape and CSRF only; the services check the meaning."""
 from __future__ import annotations
 
-from helpdesk.forms import Form, options
+from helpdesk.plugin_api import Form, options
 from wtforms import BooleanField, IntegerField, RadioField
 from wtforms.validators import Optional
 

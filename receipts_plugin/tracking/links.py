@@ -18,11 +18,8 @@ from datetime import datetime
 
 from flask import current_app
 
-from helpdesk.extensions import db
-from helpdesk.formats import file_size
-from helpdesk.models import Agent, Attachment, Message, MessageRecipient
-from helpdesk.services.errors import ValidationError
-from helpdesk.urls import external_url
+from helpdesk.plugin_api import (Agent, Attachment, db, external_url, file_size, Message, MessageRecipient,
+                                 ValidationError)
 
 from ..inbound.consequences import EventInput, record_events
 from ..tokens import make_link_token, read_link_token

@@ -13,9 +13,7 @@ from datetime import date, datetime
 from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from helpdesk.extensions import db
-from helpdesk.models import Agent, Department, Message, MessageRecipient
-from helpdesk.models.base import UTCDateTime, utcnow
+from helpdesk.plugin_api import Agent, db, Department, Message, MessageRecipient, UTCDateTime, utcnow
 
 
 class LinkOptions(db.Model):

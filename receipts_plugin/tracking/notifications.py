@@ -36,16 +36,9 @@ from flask import Flask, current_app, render_template
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from helpdesk.extensions import db, is_database_outage
-from helpdesk.jobs import Job
-from helpdesk.mail.compose import mailbox_header
-from helpdesk.mail.outgoing import retry_delay, transport_for
-from helpdesk.mail.transport import DeliveryPlan, RecipientResult, Transport
-from helpdesk.models import Agent, Message, MessageRecipient
-from helpdesk.services.errors import ValidationError
-from helpdesk.services.locks import exclusive
-from helpdesk.text import one_line
-from helpdesk.urls import external_url
+from helpdesk.plugin_api import (Agent, db, DeliveryPlan, exclusive, external_url, is_database_outage, Job,
+                                 mailbox_header, Message, MessageRecipient, one_line, RecipientResult, retry_delay,
+                                 Transport, transport_for, ValidationError)
 
 from ..models import RecipientStatusRow
 from ..inbound.consequences import reply_outcome

@@ -12,10 +12,7 @@ from email.message import EmailMessage
 
 from flask import Flask
 
-from helpdesk.extensions import db
-from helpdesk.mail.editing import append_to_bodies, remove_attachments
-from helpdesk.mail.transport import DeliveryPlan, Personaliser
-from helpdesk.models import Message
+from helpdesk.plugin_api import append_to_bodies, db, DeliveryPlan, Message, Personaliser, remove_attachments
 
 from ..settings import settings_for
 from .clock import now as clock_now

@@ -10,8 +10,7 @@ from datetime import datetime
 
 from sqlalchemy import select
 
-from helpdesk.extensions import db
-from helpdesk.models import Message, MessageRecipient
+from helpdesk.plugin_api import db, Message, MessageRecipient
 
 from ..models import DeliveryEventRow
 from ..serialise import iso_time as _time

@@ -25,9 +25,7 @@ from functools import lru_cache
 
 from flask import current_app
 
-from helpdesk.extensions import db
-from helpdesk.models import MessageRecipient
-from helpdesk.urls import external_url
+from helpdesk.plugin_api import db, external_url, MessageRecipient
 
 from ..inbound.consequences import EventInput, record_events
 from ..models import RecipientStatusRow

@@ -9,14 +9,8 @@ from flask import (Blueprint, Response, abort, flash, jsonify, redirect, render_
                    url_for)
 from flask_login import current_user, login_required
 
-from helpdesk.extensions import db
-from helpdesk.forms import show_errors
-from helpdesk.models import Department
-from helpdesk.services import access
-from helpdesk.services.errors import ValidationError
-from helpdesk.services.storage import path_for
-from helpdesk.text import safe_filename
-from helpdesk.views.admin import admin_required
+from helpdesk.plugin_api import (access, admin_required, db, Department, path_for, safe_filename, show_errors,
+                                 ValidationError)
 
 from ..settings import all_settings, receipts_enabled
 from .clock import now as clock_now

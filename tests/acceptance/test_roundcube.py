@@ -10,10 +10,12 @@ Roundcube (served by PHP's built-in server), the desk's own web server and worke
 Screenshots of Roundcube's prompt and of the desk's panel afterwards go to artifacts/."""
 from __future__ import annotations
 
+import re
 import time
 from email.message import EmailMessage
 
 import pytest
+from playwright.sync_api import expect
 from sqlalchemy import func, select
 
 from helpdesk.extensions import db
@@ -104,7 +106,8 @@ def test_a_reply_to_five_recipients_through_real_mail_servers_and_roundcube(app,
     reply_id = wait_for("the reply was stored", lambda: db.session.scalar(select(Message.id).where(
         Message.ticket_id == ticket_id, Message.direction == MessageDirection.OUTBOUND)), stack)
     state = desk.locator(f'article#message-{reply_id} a.rr-state[data-rr-message="{reply_id}"]')
-    assert state.locator(".rr-label").inner_text() in ("Sent", "Delivered")
+    # The worker sends it; the page shows its answer live (no reload), as an agent sees it.
+    expect(state.locator(".rr-label")).to_have_text(re.compile(r"^(Sent|Delivered)$"), timeout=WAIT * 1000)
 
     # Alice opens it in Roundcube and sends the receipt; Bob opens it and clicks Ignore.
     alice = customer_page(browser)

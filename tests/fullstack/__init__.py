@@ -46,7 +46,7 @@ def desk_config(mail: MailStack, database_url: str, workdir: Path, base_url: str
         "IMAP_HOST": mail.imap_host, "IMAP_PORT": mail.imaps_port, "IMAP_SECURITY": "ssl",
         "IMAP_CAFILE": mail.cafile, "IMAP_USERNAME": SUPPORT, "IMAP_PASSWORD": mail.password,
         "IMAP_PROCESSED_FOLDER": "Processed",
-        "FETCH_INTERVAL_SECONDS": 3, "SEND_INTERVAL_SECONDS": 5,  # customers' mail becomes tickets quickly
+        "FETCH_INTERVAL_SECONDS": 3, "SEND_INTERVAL_SECONDS": 1, "SEND_WAIT_SECONDS": 20,  # replies go out at once; customers' mail becomes tickets quickly
         "RECEIPTS_ADDRESS": RECEIPTS, "RECEIPTS_POLL_SECONDS": 30,  # IDLE brings reports at once anyway
         "ATTACHMENT_DIR": str(workdir / "files"), "OUTBOX_DIR": str(workdir / "outbox"),
         "SECRETS_DIR": str(workdir / "secrets"), "LOG_LEVEL": "INFO",

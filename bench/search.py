@@ -112,7 +112,8 @@ def _cumulative(weights):
 
 def make_app(url: str, work: Path):
     return create_app({"DATABASE_URL": url, "SECRET_KEY": "search-bench", "PLUGINS": [], "LOG_LEVEL": "WARNING",
-                       "OUTBOX_DIR": str(work / "outbox"), "ATTACHMENT_DIR": str(work / "files")})
+                       "OUTBOX_DIR": str(work / "outbox"), "ATTACHMENT_DIR": str(work / "files"),
+                       "BASE_URL": "http://127.0.0.1:5000"})
 
 
 def generate(corpus: Corpus, tickets: int, messages: int, contacts: int = 2000) -> list[tuple[str, str]]:

@@ -21,7 +21,7 @@ DEFAULTS: dict[str, Any] = {
     "DATABASE_URL": None,
     "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
     # Plugins loaded from the helpdesk.plugins entry-point group; anything else is refused.
-    # None by default: the core runs alone; wsgi.py and make run switch the receipts plugin on.
+    # Empty by default: the core runs alone; wsgi.py and make run switch the receipts plugin on.
     "PLUGINS": [],
     # Outgoing mail. With no SMTP_HOST, mail is written to OUTBOX_DIR as .eml files.
     "SMTP_HOST": None,

@@ -7,6 +7,6 @@ from helpdesk.plugin_api import Job
 
 
 def receipt_jobs(app: Flask) -> list[Job]:
-    from .poller import poll_all
+    from .poller import scheduled_polls
 
-    return [Job("receipts-poll", poll_all, float(app.config["RECEIPTS_POLL_SECONDS"]))]
+    return [Job("receipts-poll", scheduled_polls(app), float(app.config["RECEIPTS_POLL_SECONDS"]))]

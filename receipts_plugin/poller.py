@@ -87,18 +87,22 @@ def backoff(failures: int, rng: random.Random | None = None) -> timedelta:
 
 
 def poll_mailbox(mailbox: Mailbox, now: datetime | None = None, force: bool = False) -> PollSummary:
-    """Poll one mailbox once, unless another worker holds it or it is backing off."""
-    now = now or utcnow()
+    """Poll one mailbox once, unless another worker holds it or it is backing off. The poll is
+    stamped with the time it got the lock: the wait for a lock (a busy database, a dead holder's
+    lease to take over) is not part of the poll, and a takeover stamped before the holder died
+    would look as if it had not happened."""
     summary = PollSummary(mailbox.name)
-    if not force and mailbox.retry_at and mailbox.retry_at > now:
+    checked_at = now or utcnow()
+    if not force and mailbox.retry_at and mailbox.retry_at > checked_at:
         summary.skipped = f"backing off until {mailbox.retry_at:%H:%M:%S} after: {mailbox.last_error}"
         return summary
     with exclusive(f"receipts-poll:{mailbox.id}") as lock:
         if lock is None:
             summary.skipped = "another worker is polling this mailbox"
             return summary
+        started_at = now or utcnow()
         _poll_locked(mailbox, summary, lock)
-    _record_health(mailbox, summary, now)
+    _record_health(mailbox, summary, started_at)
     return summary
 
 
@@ -196,6 +200,7 @@ def enabled_mailboxes(name: str | None = None) -> list[Mailbox]:
 
 
 def poll_all(name: str | None = None, force: bool = False) -> list[PollSummary]:
+    """Every enabled mailbox polled once, one after the other (``flask receipts poll``)."""
     return [poll_mailbox(mailbox, force=force) for mailbox in enabled_mailboxes(name)]
 
 
@@ -242,17 +247,45 @@ def _settings_if_enabled(app: Flask, mailbox_id: int) -> ImapSettings | None:
 
 
 def _poll_now(app: Flask, mailbox_id: int) -> None:
-    """One poll for the IDLE watcher; its failures are the poll's own (recorded, backed off),
-    never the end of the watch."""
+    """One poll on a worker thread (an IDLE watcher's or the scheduled job's); its failures are
+    the poll's own (recorded, backed off), never the end of the thread's loop."""
     with app.app_context():
         try:
             mailbox = db.session.get(Mailbox, mailbox_id)
             if mailbox is not None:
                 poll_mailbox(mailbox)
         except Exception:  # noqa: BLE001 - e.g. the database briefly away
-            log.exception("poll of mailbox %s after IDLE failed", mailbox_id)
+            log.exception("poll of mailbox %s failed", mailbox_id)
         finally:
             db.session.remove()
+
+
+def scheduled_polls(app: Flask) -> Callable[[], None]:
+    """The worker's poll job: each tick starts, on a thread of its own, the poll of every enabled
+    mailbox this process is not polling already. A slow or hung mailbox (a large backlog, an
+    IMAP server that accepts and never answers) then delays no other mailbox's poll, and one
+    whose holder died is taken over at the next tick whatever this worker is busy with; a
+    one-after-the-other loop held them all up to the slow poll's end (the job does not overlap
+    itself). The threads are not daemons: a stopping worker lets a poll under way finish."""
+    running: set[int] = set()
+    guard = threading.Lock()
+
+    def poll_then_forget(mailbox_id: int) -> None:
+        try:
+            _poll_now(app, mailbox_id)
+        finally:
+            with guard:
+                running.discard(mailbox_id)
+
+    def tick() -> None:
+        for mailbox_id in [m.id for m in enabled_mailboxes()]:
+            with guard:
+                if mailbox_id in running:
+                    continue
+                running.add(mailbox_id)
+            threading.Thread(target=poll_then_forget, args=(mailbox_id,), name=f"poll-{mailbox_id}").start()
+
+    return tick
 
 
 def _idle_loop(app: Flask, client: IMAPClient, settings: ImapSettings, mailbox_id: int, stop: threading.Event,

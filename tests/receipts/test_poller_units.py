@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import socket
 import subprocess
 import threading
 import time
@@ -27,6 +28,7 @@ from helpdesk.services.errors import ValidationError
 from helpdesk.services import locks
 from helpdesk.services.storage import path_for, store_bytes
 from helpdesk.services.locks import HOST, advisory_key, exclusive, holder_is_gone, holder_name
+from receipts_plugin.jobs import receipt_jobs
 from receipts_plugin.mailboxes import MailboxInput, save_mailbox
 from receipts_plugin.models import Mailbox
 from receipts_plugin.poller import BACKOFF_BASE, BACKOFF_MAX, backoff, password_of, poll_mailbox
@@ -358,6 +360,77 @@ def test_a_backing_off_mailbox_is_skipped_until_its_retry_time(app):
     summary = poll_mailbox(mailbox, now=now)
     assert summary.skipped.startswith("backing off until") and "login refused" in summary.skipped
     assert db.session.get(Mailbox, mailbox.id).last_poll_at is None  # not even tried
+
+
+def test_a_hung_imap_server_delays_no_other_mailboxs_scheduled_poll(app):
+    """The worker's poll job polls each mailbox on its own thread: a server that accepts and
+    never answers (it holds its poll up to the 30 s IMAP timeout) leaves the other mailboxes'
+    polls on time; polled one after the other, they all waited for it."""
+    with socket.socket() as hung_server, socket.socket() as closed:
+        hung_server.bind(("127.0.0.1", 0))
+        hung_server.listen()
+        closed.bind(("127.0.0.1", 0))  # bound, never listening: connections to it are refused
+        plain = dict(host="127.0.0.1", security="none", username="u", password="p")
+        hung = Mailbox(name="a-hung", port=hung_server.getsockname()[1], **plain)
+        refused = Mailbox(name="b-refused", port=closed.getsockname()[1], **plain)
+        db.session.add_all([hung, refused])
+        db.session.commit()
+        [job] = [job for job in receipt_jobs(app) if job.id == "receipts-poll"]
+        ticking = threading.Thread(target=_in_app_context, args=(app, job.func))
+        ticking.start()
+        deadline = time.monotonic() + 5
+        while _last_poll(refused.id) is None and time.monotonic() < deadline:
+            time.sleep(0.02)
+        polled = {box.id: _last_poll(box.id) for box in (hung, refused)}
+        ticking.join(timeout=1)
+        assert not ticking.is_alive()  # the job only starts the polls
+    _wait_for_polls_to_end()  # the hung poll ends (with an error) once its server is gone
+    assert polled[refused.id] is not None and polled[hung.id] is None, polled
+    assert "ConnectionRefusedError" in db.session.get(Mailbox, refused.id).last_error
+    assert db.session.get(Mailbox, hung.id).last_poll_at is not None
+
+
+def test_a_poll_is_stamped_when_it_got_the_lock_not_when_it_began_to_wait(app):
+    """A takeover that waited for the database is dated after the wait: stamped at the first
+    try, a poll that took over a dead worker's mailbox looked older than the death."""
+    if db.engine.dialect.name != "sqlite":
+        pytest.skip("taking a PostgreSQL advisory lock never waits")
+    with socket.socket() as closed:
+        closed.bind(("127.0.0.1", 0))
+        mailbox = Mailbox(name="box", host="127.0.0.1", port=closed.getsockname()[1], security="none",
+                          username="u", password="p")
+        db.session.add(mailbox)
+        db.session.commit()
+        writer = db.engine.raw_connection()
+        writer.execute("BEGIN IMMEDIATE")  # another process writing: the lease waits for it
+        released_at = []
+        holding = threading.Thread(target=lambda: (time.sleep(0.5), released_at.append(utcnow()), writer.rollback()))
+        holding.start()
+        poll_mailbox(mailbox)
+        holding.join()
+        writer.close()
+    assert db.session.get(Mailbox, mailbox.id).last_poll_at >= released_at[0]
+
+
+def _in_app_context(app, func) -> None:
+    with app.app_context():
+        try:
+            func()
+        finally:
+            db.session.remove()
+
+
+def _last_poll(mailbox_id: int):
+    db.session.rollback()  # see what the poll threads committed
+    return db.session.get(Mailbox, mailbox_id).last_poll_at
+
+
+def _wait_for_polls_to_end(timeout: float = 10) -> None:
+    deadline = time.monotonic() + timeout
+    while any(t.name.startswith("poll-") for t in threading.enumerate()):
+        assert time.monotonic() < deadline, "a poll thread never ended"
+        time.sleep(0.02)
+    db.session.rollback()
 
 
 def test_mailbox_settings_are_checked_before_saving(app):

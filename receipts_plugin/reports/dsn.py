@@ -207,6 +207,8 @@ def build_result(
     reason = _decide_reason(where, status, text, reply, action, command, diagnostic_type, hint)
     if reason == "hostunknown" and "unrouteable address" in text.lower() and _local(recipient, local_hosts):
         reason = "userunknown"  # Exim's router found no such user on the reporting host's own domain
+    elif reason == "hostunknown" and not codes.reason_for_status(status) and _names_local_domain(text, recipient, local_hosts):
+        reason = "rejected"  # "<our domain> does not exist": the remote refused the sender's domain, not the recipient's
     if reason in ("delivered", "vacation", "feedback"):
         hard: bool | None = False
     else:
@@ -233,6 +235,19 @@ def build_result(
         status_derived=derived,
         **extra,
     )
+
+
+_MISSING_DOMAIN = re.compile(r"([a-z0-9][a-z0-9.-]*\.[a-z]{2,})\.?:? (?:does not exist|domain does not exist)|no such domain:? ([a-z0-9][a-z0-9.-]*\.[a-z]{2,})")
+
+
+def _names_local_domain(text: str, recipient: str | None, hosts: tuple[str, ...]) -> bool:
+    """Does a missing-domain sentence name the reporting side's own domain rather than the recipient's?"""
+    domain = (recipient or "").rpartition("@")[2].lower()
+    for match in _MISSING_DOMAIN.finditer(text.lower()):
+        named = match.group(1) or match.group(2)
+        if named != domain and not domain.endswith("." + named) and _local("x@" + named, hosts):
+            return True
+    return False
 
 
 def _local(recipient: str | None, hosts: tuple[str, ...]) -> bool:

@@ -132,13 +132,19 @@ def _lines_matching(lines: list[str], shapes: tuple[re.Pattern[str], ...], exclu
         address = find_addresses(match.group(1))
         if not address:
             continue
-        address = address[0]
+        angle = _ANGLE_AFTER.match(line, match.end(1))
+        address = find_addresses(angle.group(1))[0] if angle and find_addresses(angle.group(1)) else address[0]
         if address in excluded or is_daemon_address(address) or not is_internet_address(address):
             continue
         if hits and hits[-1][1] == address and index - hits[-1][0] < 3:
             continue
         hits.append((index, address))
     return hits
+
+
+#: ``x@y <a@b>``: what stands before an angle address is its display name (RFC 5322), even when it looks
+#: like an address (Exim's "malformed recipient address" notices quote such headers).
+_ANGLE_AFTER = re.compile(r">?[ \t]+<([^<>\s]+@[^<>\s]+)>")
 
 
 def _blocks(lines: list[str], hits: list[tuple[int, str]]) -> list[tuple[str, str, str]]:

@@ -244,3 +244,22 @@ def test_a_missing_domain_that_is_the_senders_own_is_a_refused_sender_not_a_dead
         "    553 example.com: domain does not exist\n",
         subject="Mail delivery failed: returning message to sender"))
     assert (elsewhere.reason, elsewhere.hard) == ("hostunknown", True)
+
+
+def test_the_paragraph_after_additional_information_follows_is_the_error_text():
+    report = parse_report(notice(
+        "This is a delivery failure notification. Your message addressed to:\n-- customer@example.com\n"
+        "-- sales@example.com\ncould not be delivered. The problem appears to be :\n-- Something went wrong\n\n"
+        "Additional information follows :\n-- 552 5.2.2 Mailbox over quota, please contact the recipient\n\n"
+        "Please do not reply to this message.\n",
+        subject="Delivery failure"))
+    assert [(r.recipient, r.status, r.reason) for r in report.recipients] == [
+        ("customer@example.com", "5.2.2", "mailboxfull"), ("sales@example.com", "5.2.2", "mailboxfull")]
+
+
+def test_attempts_over_a_period_across_a_line_break_is_a_returned_expired_message():
+    report = parse_report(notice(
+        "Your message to:\n-- customer@example.com\n-- sales@example.com\ncould not be delivered. The problem appears to be :\n"
+        "-- Recipient server not answering\n\nThis happened after 12\nattempts to deliver over\na period of 3 day(s).\n",
+        subject="Delivery failure"))
+    assert [(r.action, r.reason) for r in report.recipients] == [("failed", "expired"), ("failed", "expired")]

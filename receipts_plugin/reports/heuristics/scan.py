@@ -155,10 +155,11 @@ def _blocks(lines: list[str], hits: list[tuple[int, str]]) -> list[tuple[str, st
     reply) gets the lines of every listing.
     """
     shared = "\n".join(lines[: hits[0][0]])
+    for_all = _for_every_recipient(lines)
     results: dict[str, tuple[str, str]] = {}
     for position, (index, address) in enumerate(hits):
         end = hits[position + 1][0] if position + 1 < len(hits) else len(lines)
-        block = _server_replies_before(lines, index) + _own_lines(lines, index, min(end, index + MAX_BLOCK_LINES))
+        block = _server_replies_before(lines, index) + _own_lines(lines, index, min(end, index + MAX_BLOCK_LINES)) + for_all
         context = "\n".join(lines[max(0, index - _CONTEXT_LINES):index])
         if not _says_something(block, address):
             # Nothing stated by the address: a notice about one recipient states it anywhere.
@@ -172,6 +173,36 @@ def _blocks(lines: list[str], hits: list[tuple[int, str]]) -> list[tuple[str, st
         else:
             results[address] = (block, context)
     return [(address, block, context) for address, (block, context) in results.items()]
+
+
+#: "Additional information follows:" introduces the error text itself (the paragraph after it).
+_ADDITIONAL = re.compile(r"^[ \t]*additional information follows[ \t]*:?[ \t]*$", re.I)
+#: "This condition occurred after 30 attempt(s) to deliver over a period of 92 hour(s)": how long the
+#: server tried, said once for the whole message, often across a line break.
+_ATTEMPTS_OVER = re.compile(
+    r"[^.]*\bafter \d+ (?:unsuccessful )?(?:delivery )?attempt(?:s|\(s\))?\b[^.]{0,60}?\bover (?:a period of )?\d+ ?"
+    r"(?:minute|hour|day|week)[^.]*\.?", re.I,
+)
+
+
+def _for_every_recipient(lines: list[str]) -> str:
+    """Text a notice states once for all its recipients: the paragraph after "Additional information
+    follows:" (the error itself), and how long delivery was tried (the server gave up)."""
+    found = ""
+    for index, line in enumerate(lines):
+        if "dditional information" in line and _ADDITIONAL.match(line):
+            paragraph = []
+            for following in lines[index + 1:index + 1 + MAX_BLOCK_LINES]:
+                if not following.strip():
+                    if paragraph:
+                        break
+                    continue
+                paragraph.append(following)
+            found += "\n" + "\n".join(paragraph)
+            break
+    joined = " ".join(" ".join(lines).split()) if "attempt" in "".join(lines) else ""
+    tried = _ATTEMPTS_OVER.search(joined) if joined else None
+    return found + ("\n" + tried.group(0).strip() if tried else "")
 
 
 def _server_replies_before(lines: list[str], index: int) -> str:

@@ -290,6 +290,10 @@ def _non_standard(
         return "none", []
     excluded = _excluded_addresses(headers, original)
     blocks = heuristics.recipient_blocks(notice, excluded)
+    if not blocks and not failed:
+        # A message its sender also sent to itself: the report's To is listed as the failed recipient.
+        own = set(find_addresses(headers.get("to") or ""))
+        blocks = [b for b in heuristics.recipient_blocks(notice, excluded - own, listed_only=True) if b[0] in own]
     if failed:
         by_address = {address: (text, context) for address, text, context in blocks}
         blocks = [(address, *by_address.get(address, (notice, ""))) for address in failed]

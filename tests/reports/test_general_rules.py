@@ -263,3 +263,17 @@ def test_attempts_over_a_period_across_a_line_break_is_a_returned_expired_messag
         "-- Recipient server not answering\n\nThis happened after 12\nattempts to deliver over\na period of 3 day(s).\n",
         subject="Delivery failure"))
     assert [(r.action, r.reason) for r in report.recipients] == [("failed", "expired"), ("failed", "expired")]
+
+
+def test_a_message_its_sender_also_sent_to_itself_reports_that_address():
+    raw = (b"From: MAILER-DAEMON@mx.example.org\r\nTo: agent@help.example.org\r\nSubject: failure notice\r\n\r\n"
+           b"Hi. This is the qmail-send program at mx.example.org.\r\nI'm afraid I wasn't able to deliver your message "
+           b"to the following addresses.\r\nThis is a permanent error; I've given up. Sorry it didn't work out.\r\n\r\n"
+           b"<agent@help.example.org>:\r\n198.51.100.4 does not like recipient.\r\nRemote host said: 552 Mailbox quota exceeded\r\n")
+    result = only(raw)
+    assert (result.recipient, result.reason) == ("agent@help.example.org", "mailboxfull")
+
+
+def test_the_reports_own_addressee_named_only_in_a_sentence_is_no_failed_recipient():
+    raw = notice("Your message could not be delivered.\nIt was sent by bounces@help.example.org to a list that no longer exists.\n")
+    assert parse_report(raw).recipients == ()

@@ -79,20 +79,19 @@ def notice_text(texts: list[str]) -> str:
     return joined[:cut]
 
 
-def recipient_blocks(notice: str, excluded: set[str]) -> list[tuple[str, str, str]]:
+def recipient_blocks(notice: str, excluded: set[str], listed_only: bool = False) -> list[tuple[str, str, str]]:
     """(recipient, its diagnostic text, the lines just before it) in the order the notice lists them.
 
     The lines before are context only: transcripts name the SMTP command
-    (``>>> RCPT To:<x>``) just above the error.
+    (``>>> RCPT To:<x>``) just above the error. ``listed_only``: only addresses that start a
+    recipient line (no sentences, no addresses merely near failure words).
     """
     if contains_any(notice, _SMTP_PREFIX_ANCHORS):
         notice = _SMTP_PREFIX.sub(" ", notice)
     lines = notice.split("\n")
-    hits = (
-        _lines_matching(lines, RECIPIENT_LINES[:2], excluded)
-        or _lines_matching(lines, RECIPIENT_LINES[2:], excluded)
-        or _addresses_near_failure(lines, excluded)
-    )
+    hits = _lines_matching(lines, RECIPIENT_LINES[:2], excluded)
+    if not hits and not listed_only:
+        hits = _lines_matching(lines, RECIPIENT_LINES[2:], excluded) or _addresses_near_failure(lines, excluded)
     return _blocks(lines, hits) if hits else []
 
 

@@ -32,6 +32,7 @@ _FIELDS_PRESENT = re.compile(r"^[ \t]*(?:final-recipient|original-recipient)[ \t
 _ACTION_PRESENT = re.compile(r"^[ \t]*(?:action|status)[ \t]*:", re.M)
 _CONTEXT_CHARS = 8000
 _STATUS_COMMENT = re.compile(r"\((.{4,})\)")
+_WORDS = re.compile(r"[A-Za-z]{3,} [A-Za-z]{3,}")
 _DIAGNOSTIC_TYPE = re.compile(r"[a-z][a-z0-9-]*")
 #: PowerMTA's own bounce category field (X-PowerMTA-BounceCategory) -> tentative reason.
 POWERMTA_CATEGORIES = {
@@ -118,9 +119,12 @@ def recipient_from_group(
     supplement = (group.get("x400-supplementary-info") or "").strip('" ')
     if supplement:
         diagnostic = f"{diagnostic} {supplement}" if diagnostic else supplement
-    comment = _STATUS_COMMENT.search(group.get("status") or "")
-    if comment and comment.group(1) not in (diagnostic or ""):
-        diagnostic = f"{diagnostic} ({comment.group(1)})" if diagnostic else comment.group(1)
+    written = (group.get("status") or "").strip()
+    comment = _STATUS_COMMENT.search(written)
+    # A comment after the code, or a status written as a reply and words ("553 Exceeded maximum size").
+    note = comment.group(1) if comment else (written if _WORDS.search(written) and not normalise_status(written) else "")
+    if note and note not in (diagnostic or ""):
+        diagnostic = f"{diagnostic} ({note})" if diagnostic else note
     category = (group.get("x-powermta-bouncecategory") or "").strip().lower()
     remote_mta = split_typed(group.get("remote-mta"))[1]
     reporting_mta = split_typed(per_message.get("reporting-mta"))[1]

@@ -362,7 +362,7 @@ def _fill_from_notice(recipients: list[RecipientLine], notice: "_Notice", report
     filled: list[RecipientLine] = []
     for result in recipients:
         if result.source == STRUCTURED and not result.diagnostic and result.recipient and result.reason not in (None, "feedback", "vacation"):
-            snippet = _snippet_about(notice.text, result.recipient)
+            snippet = _snippet_about(notice.text, result.recipient, also=result.original_recipient)
             if snippet:
                 better = dsn.build_result(
                     recipient=result.recipient,
@@ -439,9 +439,11 @@ def _command_context(group: dict[str, str], notice: _Notice) -> str:
     return "\n".join([paragraph, *naming])
 
 
-def _snippet_about(notice: str, address: str, lowered: str | None = None) -> str:
+def _snippet_about(notice: str, address: str, lowered: str | None = None, also: str | None = None) -> str:
     """The notice's paragraph about ``address``: the line that names it (and the line before, unless that
-    names someone else) up to a blank line or the next recipient's line."""
+    names someone else) up to a blank line or the next recipient's line. ``also`` (its original
+    address) names the same recipient; an address alone on its line is followed past one blank line,
+    to the sentence that says what happened to it."""
     if lowered is None:
         lowered = notice[:_RECIPIENT_IN_TEXT * 4].lower()
     index = lowered.find(address) if address else -1
@@ -452,8 +454,14 @@ def _snippet_about(notice: str, address: str, lowered: str | None = None) -> str
     start = previous_start if "@" not in lowered[previous_start:line_start] else line_start
     lines = lowered[line_start:line_start + 600].split("\n")
     taken = lines[:1]
+    alone = lines[0].strip(" \t<>:") == address
     for line in lines[1:]:
-        if not line.strip() or ("@" in line and address not in line):
+        if not line.strip():
+            if alone and len(taken) == 1:
+                taken.append(line)
+                continue
+            break
+        if "@" in line and address not in line and not (also and also in line):
             break
         taken.append(line)
     end = line_start + len("\n".join(taken))

@@ -277,3 +277,25 @@ def test_a_message_its_sender_also_sent_to_itself_reports_that_address():
 def test_the_reports_own_addressee_named_only_in_a_sentence_is_no_failed_recipient():
     raw = notice("Your message could not be delivered.\nIt was sent by bounces@help.example.org to a list that no longer exists.\n")
     assert parse_report(raw).recipients == ()
+
+
+def test_a_status_field_written_as_a_reply_and_words_is_read_as_the_diagnostic():
+    result = only(dsn("Final-Recipient: rfc822; customer@example.com\r\nAction: failed\r\n"
+                      "Status: 552 Message size exceeds fixed maximum message size\r\n"))
+    assert (result.reason, result.status) == ("mesgtoobig", "5.0.934")
+
+
+def test_a_dsn_recipient_without_diagnostic_borrows_the_sentence_after_its_line():
+    result = only(dsn("Final-Recipient: rfc822; customer@example.com\r\nAction: failed\r\nStatus: 5.0.0\r\n",
+                      notice="Your message could not be delivered to:\r\n\r\n    customer@example.com\r\n\r\n"
+                             "The recipient's mailbox is full and cannot accept messages now.\r\n"))
+    assert result.reason == "mailboxfull"
+
+
+def test_a_dsn_recipients_original_address_in_the_notice_is_the_same_recipient():
+    result = only(dsn("Final-Recipient: rfc822; c.ustomer@mailhost.example.com\r\nOriginal-Recipient: rfc822; customer@example.com\r\n"
+                      "Action: failed\r\nStatus: 5.0.0\r\n",
+                      notice="Your message cannot be delivered to the following recipients:\r\n\r\n"
+                             "  Recipient address: c.ustomer@mailhost.example.com\r\n  Original address: customer@example.com\r\n"
+                             "%MAIL-E-OPENOUT, error opening file\r\n-SYSTEM-F-EXDISKQUOTA, disk quota exceeded\r\n"))
+    assert result.reason == "mailboxfull"

@@ -299,3 +299,27 @@ def test_a_dsn_recipients_original_address_in_the_notice_is_the_same_recipient()
                              "  Recipient address: c.ustomer@mailhost.example.com\r\n  Original address: customer@example.com\r\n"
                              "%MAIL-E-OPENOUT, error opening file\r\n-SYSTEM-F-EXDISKQUOTA, disk quota exceeded\r\n"))
     assert result.reason == "mailboxfull"
+
+
+def _mdn(disposition: str, text: str, auto_submitted: str = "auto-replied") -> bytes:
+    return (
+        "From: Mail Delivery Subsystem <postmaster@mail.example.com>\r\nTo: support@help.example.org\r\n"
+        f"Subject: Message status\r\nAuto-Submitted: {auto_submitted}\r\nMIME-Version: 1.0\r\n"
+        'Content-Type: multipart/report; report-type=disposition-notification; boundary="M"\r\n\r\n'
+        f"--M\r\nContent-Type: text/plain\r\n\r\n{text}\r\n--M\r\nContent-Type: message/disposition-notification\r\n\r\n"
+        "Reporting-UA: mail.example.com; Sieve filter\r\nFinal-Recipient: rfc822; customer@example.com\r\n"
+        f"Original-Message-ID: <t-1@help.example.org>\r\nDisposition: {disposition}\r\n--M--\r\n"
+    ).encode()
+
+
+def test_a_sieve_reject_sent_as_an_automatic_deleted_mdn_is_a_bounce():
+    report = parse_report(_mdn("automatic-action/MDN-sent-automatically; deleted",
+                               "Your message to <customer@example.com> was rejected by the recipient's filter:\r\nMailbox quota exceeded"))
+    assert report.kind == "bounce"
+    assert [(r.recipient, r.action, r.reason) for r in report.recipients] == [("customer@example.com", "failed", "mailboxfull")]
+
+
+def test_a_receipt_for_a_message_deleted_unread_stays_a_receipt():
+    report = parse_report(_mdn("automatic-action/MDN-sent-automatically; deleted",
+                               "Your message to customer@example.com was deleted without being read."))
+    assert report.kind == "mdn"

@@ -410,6 +410,8 @@ def classify(
 
 
 def _first_pass_hit(reason, status_decides, found: _Phrases, status, by_status, reply_code, command) -> bool:
+    if reason in ("userunknown", "filtered") and by_status is None and " or domain " in found.text and found["hostunknown"]:
+        return False  # "the account or domain may not exist": the domain's own sentence decides (hostunknown)
     if reason == "userunknown":
         return command != "MAIL" and _is_user_unknown(found, by_status, command)
     if reason == "filtered":

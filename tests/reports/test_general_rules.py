@@ -323,3 +323,8 @@ def test_a_receipt_for_a_message_deleted_unread_stays_a_receipt():
     report = parse_report(_mdn("automatic-action/MDN-sent-automatically; deleted",
                                "Your message to customer@example.com was deleted without being read."))
     assert report.kind == "mdn"
+
+
+def test_a_sentence_naming_the_account_or_the_domain_as_missing_is_a_missing_domain():
+    assert reasons.classify(None, "We could not hand your mail to customer@example.com: the user or domain does not exist.") == "hostunknown"
+    assert reasons.classify(None, "550 User customer@example.com does not exist") != "hostunknown"

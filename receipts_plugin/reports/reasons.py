@@ -95,6 +95,7 @@ PHRASES: dict[str, re.Pattern[str]] = {
         r"no mail ?box (?:here|available)", r"<[^>\s]*> not found", r"rcpt[^.\n]{0,30}t exist",
         r"in name directory", r"was not found in", r"recipients was undeliverable",
         r"this spectator does not exist", r"account unavailable", r"recipient name is not recognized",
+        r"did not (?:exactly )?match (?:an? |any )?[^.\n]{0,40}(?:e-?mail address|directory entry|user)",
     ),
     "filtered": _rx(
         r"message filtered", r"user refuses to receive", r"user reject", r"refused due to recipient preferences",

@@ -328,3 +328,22 @@ def test_a_receipt_for_a_message_deleted_unread_stays_a_receipt():
 def test_a_sentence_naming_the_account_or_the_domain_as_missing_is_a_missing_domain():
     assert reasons.classify(None, "We could not hand your mail to customer@example.com: the user or domain does not exist.") == "hostunknown"
     assert reasons.classify(None, "550 User customer@example.com does not exist") != "hostunknown"
+
+
+def test_an_address_that_did_not_match_a_directory_entry_is_an_unknown_user_at_no_stated_stage():
+    report = parse_report(notice(
+        "Our staff addresses follow one standard form. The mailbox your message was addressed, customer@example.com,\n"
+        "did not match any employee email address.\n",
+        subject='FAILED MAIL to "customer" regarding "Your ticket"', sender="postmaster@example.com"))
+    assert report.kind == "bounce"
+    assert [(r.recipient, r.reason) for r in report.recipients] == [("customer@example.com", "filtered")]
+
+
+def test_listserv_error_for_blocks_and_a_boundary_named_only_in_a_report_header():
+    raw = (b"From: postmaster@mail.example.com\r\nTo: bounces@help.example.org\r\nSubject: Undelivered mail\r\n"
+           b'X-Report-Type: Nondelivery; boundary="> Error description:"\r\n\r\n'
+           b"An error was detected while processing the enclosed message. A list of the affected recipients follows.\r\n\r\n"
+           b"--> Error description:\r\nError-for:  customer@example.com\r\nError-Code: 0\r\n"
+           b"Error-Text: Mailer mx.example.com said:\r\n            \"550 Mailbox quota exceeded\"\r\n\r\nError-End:  One error reported.\r\n")
+    result = only(raw)
+    assert (result.recipient, result.reason) == ("customer@example.com", "mailboxfull")

@@ -37,7 +37,7 @@ RECIPIENT_LINES: tuple[re.Pattern[str], ...] = (
         rf"original[- ]recipient|final[- ]recipient|rcpt to|delivered to|deliver(?:ed|ing)? (?:your )?(?:mail|message)? ?to|"
         rf"could not be delivered to|not be delivered to|was not delivered to|failed to deliver to|unable to deliver to|"
         rf"delivery to|undeliverable to|member of this (?:mailing )?list|following (?:address|recipient)[^:\n]{{0,40}}|"
-        rf"(?:message|mail)[^\n]{{0,30}}addressed to|intended recipient|originally addressed to|generated from|"
+        rf"(?:message|mail)[^\n]{{0,30}}addressed(?: to|,)|error-for|intended recipient|originally addressed to|generated from|"
         rf"undeliverable address|invalid final delivery userid|delivery failed \d+ attempts)[ \t]*:?[ \t]*'?{_ADDR}",
     ),
 )

@@ -23,7 +23,7 @@ SUBJECT = re.compile(
     r"(?:undeliver|undelivered|not (?:be )?delivered|delivery (?:status|fail|failure|problem|notification|report)|"
     r"returned mail|return(?:ed|ing)? to sender|not (?:a )?member|mail delivery fail|failure notice|delivery has failed|"
     r"non[- ]?deliver|nondeliver|could not send|mail system error|message not delivered|"
-    r"warning: could not|delayed mail|delivery delayed|mail failure|rejected|bounce|not yet been delivered|"
+    r"warning: could not|failed mail|delayed mail|delivery delayed|mail failure|rejected|bounce|not yet been delivered|"
     r"warning: message|delivery warning|message delayed|has been delayed|user unknown|processing error|"
     r"传输失败|投递失败|退信|发送失败|"
     r"permanent error|delivery notification|can't deliver|unable to deliver|unzustellbar|"

@@ -132,7 +132,7 @@ def _lines_matching(lines: list[str], shapes: tuple[re.Pattern[str], ...], exclu
         if not address:
             continue
         angle = _ANGLE_AFTER.match(line, match.end(1))
-        address = find_addresses(angle.group(1))[0] if angle and find_addresses(angle.group(1)) else address[0]
+        address = ((find_addresses(angle.group(1)) if angle else []) or address)[0]
         if address in excluded or is_daemon_address(address) or not is_internet_address(address):
             continue
         if hits and hits[-1][1] == address and index - hits[-1][0] < 3:

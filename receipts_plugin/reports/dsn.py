@@ -32,6 +32,7 @@ _FIELDS_PRESENT = re.compile(r"^[ \t]*(?:final-recipient|original-recipient)[ \t
 _ACTION_PRESENT = re.compile(r"^[ \t]*(?:action|status)[ \t]*:", re.M)
 _CONTEXT_CHARS = 8000
 _STATUS_COMMENT = re.compile(r"\((.{4,})\)")
+_WORDS = re.compile(r"[A-Za-z]{3,} [A-Za-z]{3,}")
 _DIAGNOSTIC_TYPE = re.compile(r"[a-z][a-z0-9-]*")
 #: PowerMTA's own bounce category field (X-PowerMTA-BounceCategory) -> tentative reason.
 POWERMTA_CATEGORIES = {
@@ -118,9 +119,12 @@ def recipient_from_group(
     supplement = (group.get("x400-supplementary-info") or "").strip('" ')
     if supplement:
         diagnostic = f"{diagnostic} {supplement}" if diagnostic else supplement
-    comment = _STATUS_COMMENT.search(group.get("status") or "")
-    if comment and comment.group(1) not in (diagnostic or ""):
-        diagnostic = f"{diagnostic} ({comment.group(1)})" if diagnostic else comment.group(1)
+    written = (group.get("status") or "").strip()
+    comment = _STATUS_COMMENT.search(written)
+    # A comment after the code, or a status written as a reply and words ("553 Exceeded maximum size").
+    note = comment.group(1) if comment else (written if _WORDS.search(written) and not normalise_status(written) else "")
+    if note and note not in (diagnostic or ""):
+        diagnostic = f"{diagnostic} ({note})" if diagnostic else note
     category = (group.get("x-powermta-bouncecategory") or "").strip().lower()
     remote_mta = split_typed(group.get("remote-mta"))[1]
     reporting_mta = split_typed(per_message.get("reporting-mta"))[1]
@@ -207,6 +211,8 @@ def build_result(
     reason = _decide_reason(where, status, text, reply, action, command, diagnostic_type, hint)
     if reason == "hostunknown" and "unrouteable address" in text.lower() and _local(recipient, local_hosts):
         reason = "userunknown"  # Exim's router found no such user on the reporting host's own domain
+    elif reason == "hostunknown" and not codes.reason_for_status(status) and _names_local_domain(text, recipient, local_hosts):
+        reason = "rejected"  # "<our domain> does not exist": the remote refused the sender's domain, not the recipient's
     if reason in ("delivered", "vacation", "feedback"):
         hard: bool | None = False
     else:
@@ -233,6 +239,19 @@ def build_result(
         status_derived=derived,
         **extra,
     )
+
+
+_MISSING_DOMAIN = re.compile(r"([a-z0-9][a-z0-9.-]*\.[a-z]{2,})\.?:? (?:does not exist|domain does not exist)|no such domain:? ([a-z0-9][a-z0-9.-]*\.[a-z]{2,})")
+
+
+def _names_local_domain(text: str, recipient: str | None, hosts: tuple[str, ...]) -> bool:
+    """Does a missing-domain sentence name the reporting side's own domain rather than the recipient's?"""
+    domain = (recipient or "").rpartition("@")[2].lower()
+    for match in _MISSING_DOMAIN.finditer(text.lower()):
+        named = match.group(1) or match.group(2)
+        if named != domain and not domain.endswith("." + named) and _local("x@" + named, hosts):
+            return True
+    return False
 
 
 def _local(recipient: str | None, hosts: tuple[str, ...]) -> bool:

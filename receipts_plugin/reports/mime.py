@@ -249,7 +249,7 @@ def _boundary_for(headers: Headers, head: bytes, body: bytes, params: dict[str, 
     if declared and b"--" + declared.encode("latin-1", "replace") in body:
         return declared
     sniffed = _SNIFFED_BOUNDARY.search(head) if not declared else None
-    if sniffed is None or b"--" + sniffed.group(1) not in body:
+    if sniffed is None or body.count(b"--" + sniffed.group(1)) < 2:  # one "--x" line is text, not a part
         sniffed = _LEADING_BOUNDARY.search(body, 0, 4000)
         if sniffed is None or body.count(b"--" + sniffed.group(1)) < 2 or _QUOTED_HEADER.search(body, 0, sniffed.start()):
             return declared  # none, or the boundary of a message quoted inline further down

@@ -194,6 +194,13 @@ def _structured(scan: _Scan, original: Headers | None, headers: Headers, notice:
         mdn_text = _mislabelled(scan, mdn.looks_like_mdn_fields, "disposition-notification")
     if mdn_text:
         info = mdn.parse_mdn_fields(mdn_text, scan.defects)
+        if info.final_recipient and _rejected_by_filter(info, headers, notice.first_part_lower):
+            # A Sieve "reject" (RFC 5429) answers with an MDN "deleted": the message was refused, a bounce.
+            sources.update(kind=HEURISTIC, recipients=STRUCTURED)
+            failed = dsn.build_result(recipient=info.final_recipient, action="failed", field_status=None,
+                                      diagnostic=notice.first_part[:_RECIPIENT_IN_TEXT * 4], source=STRUCTURED,
+                                      original_recipient=info.original_recipient)
+            return "bounce", [failed], None, None, per_message
         if info.disposition or info.original_message_id or info.final_recipient:
             sources.update(kind=STRUCTURED, mdn=STRUCTURED, recipients=STRUCTURED)
             recipient = RecipientLine(
@@ -221,6 +228,14 @@ def _structured(scan: _Scan, original: Headers | None, headers: Headers, notice:
         per_message = {"reporting-mta": fields.get("reporting-mta", "")}
         return "feedback", recipients, None, feedback_type, per_message
     return "none", [], None, None, per_message
+
+
+def _rejected_by_filter(info: MdnInfo, headers: Headers, notice_lower: str) -> bool:
+    """An automatic "deleted" disposition whose notice (or Auto-Submitted field) says the message was
+    rejected; a receipt for a message deleted unread says nothing of the kind."""
+    if info.disposition != "deleted" or (info.action_mode or "").lower() != "automatic-action":
+        return False
+    return "rejected" in (headers.get("auto-submitted") or "").lower() or "rejected" in notice_lower
 
 
 def _unique(recipients: list[RecipientLine]) -> list[RecipientLine]:
@@ -290,6 +305,10 @@ def _non_standard(
         return "none", []
     excluded = _excluded_addresses(headers, original)
     blocks = heuristics.recipient_blocks(notice, excluded)
+    if not blocks and not failed:
+        # A message its sender also sent to itself: the report's To is listed as the failed recipient.
+        own = set(find_addresses(headers.get("to") or ""))
+        blocks = [b for b in heuristics.recipient_blocks(notice, excluded - own, listed_only=True) if b[0] in own]
     if failed:
         by_address = {address: (text, context) for address, text, context in blocks}
         blocks = [(address, *by_address.get(address, (notice, ""))) for address in failed]
@@ -358,7 +377,7 @@ def _fill_from_notice(recipients: list[RecipientLine], notice: "_Notice", report
     filled: list[RecipientLine] = []
     for result in recipients:
         if result.source == STRUCTURED and not result.diagnostic and result.recipient and result.reason not in (None, "feedback", "vacation"):
-            snippet = _snippet_about(notice.text, result.recipient)
+            snippet = _snippet_about(notice.text, result.recipient, also=result.original_recipient)
             if snippet:
                 better = dsn.build_result(
                     recipient=result.recipient,
@@ -435,9 +454,11 @@ def _command_context(group: dict[str, str], notice: _Notice) -> str:
     return "\n".join([paragraph, *naming])
 
 
-def _snippet_about(notice: str, address: str, lowered: str | None = None) -> str:
+def _snippet_about(notice: str, address: str, lowered: str | None = None, also: str | None = None) -> str:
     """The notice's paragraph about ``address``: the line that names it (and the line before, unless that
-    names someone else) up to a blank line or the next recipient's line."""
+    names someone else) up to a blank line or the next recipient's line. ``also`` (its original
+    address) names the same recipient; an address alone on its line is followed past one blank line,
+    to the sentence that says what happened to it."""
     if lowered is None:
         lowered = notice[:_RECIPIENT_IN_TEXT * 4].lower()
     index = lowered.find(address) if address else -1
@@ -448,8 +469,14 @@ def _snippet_about(notice: str, address: str, lowered: str | None = None) -> str
     start = previous_start if "@" not in lowered[previous_start:line_start] else line_start
     lines = lowered[line_start:line_start + 600].split("\n")
     taken = lines[:1]
+    alone = lines[0].strip(" \t<>:") == address
     for line in lines[1:]:
-        if not line.strip() or ("@" in line and address not in line):
+        if not line.strip():
+            if alone and len(taken) == 1:
+                taken.append(line)
+                continue
+            break
+        if "@" in line and address not in line and not (also and also in line):
             break
         taken.append(line)
     end = line_start + len("\n".join(taken))

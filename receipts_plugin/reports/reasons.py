@@ -74,7 +74,7 @@ PHRASES: dict[str, re.Pattern[str]] = {
         r"(?:user|recipient|mailbox|address|account|addressee)(?: name)? (?:is )?(?:unknown|not (?:found|known|exist|active|local|ok|valid))",
         r"(?:unknown|invalid|bad|non-?existent|illegal) (?:local ?part|user|recipient|mailbox|e-?mail address|addressee)",
         r"(?:invalid|bad|non-?existent|illegal) address",
-        r"no (?:such(?! domain| host)|mail ?box by that name|account by that name|mailbox found|valid recipients)",
+        r"no (?:such(?! domain| host| file or directory)|mail ?box by that name|account by that name|mailbox found|valid recipients)",
         r"bad[_ ]recipient", r"(?:user|recipient|mailbox|address|account) [\[<(\"'][^\]>)\"'\n]{1,120}[\]>)\"'] (?:does(?: not|n't)|not) exist",
         r"(?:user|recipient|mailbox|address|account)[^.\n]{0,60}(?:does(?: not|n't|n.t)|not) exist",
         r"doesn't have an? \S+ account", r"not listed in (?:domino directory|public name & address book)",
@@ -95,6 +95,7 @@ PHRASES: dict[str, re.Pattern[str]] = {
         r"no mail ?box (?:here|available)", r"<[^>\s]*> not found", r"rcpt[^.\n]{0,30}t exist",
         r"in name directory", r"was not found in", r"recipients was undeliverable",
         r"this spectator does not exist", r"account unavailable", r"recipient name is not recognized",
+        r"did not (?:exactly )?match (?:an? |any )?[^.\n]{0,40}(?:e-?mail address|directory entry|user)",
     ),
     "filtered": _rx(
         r"message filtered", r"user refuses to receive", r"user reject", r"refused due to recipient preferences",
@@ -123,7 +124,7 @@ PHRASES: dict[str, re.Pattern[str]] = {
     ),
     "rejected": _rx(
         r"sender (?:address |email address )?(?:rejected|was rejected|verify failed|not pre-approved|domain is empty|is spammer|is in my black list)",
-        r"sender address has been blacklisted", r"your email address has been blacklisted", r"address(?<!recipient address)(?<!sender ip address)(?<!5\.1\.0 address) rejected",
+        r"sender address has been blacklisted", r"your email address has been blacklisted", r"(?:from|to/from) an address that (?:has been|is) black ?listed", r"address(?<!recipient address)(?<!sender ip address)(?<!5\.1\.0 address) rejected",
         r"administrative prohibition", r"batv\b", r"invalid sender", r"bogus mail from", r"null sender is not allowed",
         r"empty envelope senders", r"domain of sender address ", r"returned mail not accepted here",
         r"unroutable sender address", r"is not a registered gateway user", r"mail from not owned by user",
@@ -410,6 +411,8 @@ def classify(
 
 
 def _first_pass_hit(reason, status_decides, found: _Phrases, status, by_status, reply_code, command) -> bool:
+    if reason in ("userunknown", "filtered") and by_status is None and " or domain " in found.text and found["hostunknown"]:
+        return False  # "the account or domain may not exist": the domain's own sentence decides (hostunknown)
     if reason == "userunknown":
         return command != "MAIL" and _is_user_unknown(found, by_status, command)
     if reason == "filtered":

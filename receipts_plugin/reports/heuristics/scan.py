@@ -37,7 +37,7 @@ RECIPIENT_LINES: tuple[re.Pattern[str], ...] = (
         rf"original[- ]recipient|final[- ]recipient|rcpt to|delivered to|deliver(?:ed|ing)? (?:your )?(?:mail|message)? ?to|"
         rf"could not be delivered to|not be delivered to|was not delivered to|failed to deliver to|unable to deliver to|"
         rf"delivery to|undeliverable to|member of this (?:mailing )?list|following (?:address|recipient)[^:\n]{{0,40}}|"
-        rf"(?:message|mail)[^\n]{{0,30}}addressed to|intended recipient|originally addressed to|generated from|"
+        rf"(?:message|mail)[^\n]{{0,30}}addressed(?: to|,)|error-for|intended recipient|originally addressed to|generated from|"
         rf"undeliverable address|invalid final delivery userid|delivery failed \d+ attempts)[ \t]*:?[ \t]*'?{_ADDR}",
     ),
 )
@@ -79,20 +79,19 @@ def notice_text(texts: list[str]) -> str:
     return joined[:cut]
 
 
-def recipient_blocks(notice: str, excluded: set[str]) -> list[tuple[str, str, str]]:
+def recipient_blocks(notice: str, excluded: set[str], listed_only: bool = False) -> list[tuple[str, str, str]]:
     """(recipient, its diagnostic text, the lines just before it) in the order the notice lists them.
 
     The lines before are context only: transcripts name the SMTP command
-    (``>>> RCPT To:<x>``) just above the error.
+    (``>>> RCPT To:<x>``) just above the error. ``listed_only``: only addresses that start a
+    recipient line (no sentences, no addresses merely near failure words).
     """
     if contains_any(notice, _SMTP_PREFIX_ANCHORS):
         notice = _SMTP_PREFIX.sub(" ", notice)
     lines = notice.split("\n")
-    hits = (
-        _lines_matching(lines, RECIPIENT_LINES[:2], excluded)
-        or _lines_matching(lines, RECIPIENT_LINES[2:], excluded)
-        or _addresses_near_failure(lines, excluded)
-    )
+    hits = _lines_matching(lines, RECIPIENT_LINES[:2], excluded)
+    if not hits and not listed_only:
+        hits = _lines_matching(lines, RECIPIENT_LINES[2:], excluded) or _addresses_near_failure(lines, excluded)
     return _blocks(lines, hits) if hits else []
 
 
@@ -132,13 +131,19 @@ def _lines_matching(lines: list[str], shapes: tuple[re.Pattern[str], ...], exclu
         address = find_addresses(match.group(1))
         if not address:
             continue
-        address = address[0]
+        angle = _ANGLE_AFTER.match(line, match.end(1))
+        address = ((find_addresses(angle.group(1)) if angle else []) or address)[0]
         if address in excluded or is_daemon_address(address) or not is_internet_address(address):
             continue
         if hits and hits[-1][1] == address and index - hits[-1][0] < 3:
             continue
         hits.append((index, address))
     return hits
+
+
+#: ``x@y <a@b>``: what stands before an angle address is its display name (RFC 5322), even when it looks
+#: like an address (Exim's "malformed recipient address" notices quote such headers).
+_ANGLE_AFTER = re.compile(r">?[ \t]+<([^<>\s]+@[^<>\s]+)>")
 
 
 def _blocks(lines: list[str], hits: list[tuple[int, str]]) -> list[tuple[str, str, str]]:
@@ -149,10 +154,11 @@ def _blocks(lines: list[str], hits: list[tuple[int, str]]) -> list[tuple[str, st
     reply) gets the lines of every listing.
     """
     shared = "\n".join(lines[: hits[0][0]])
+    for_all = _for_every_recipient(lines)
     results: dict[str, tuple[str, str]] = {}
     for position, (index, address) in enumerate(hits):
         end = hits[position + 1][0] if position + 1 < len(hits) else len(lines)
-        block = _server_replies_before(lines, index) + _own_lines(lines, index, min(end, index + MAX_BLOCK_LINES))
+        block = _server_replies_before(lines, index) + _own_lines(lines, index, min(end, index + MAX_BLOCK_LINES)) + for_all
         context = "\n".join(lines[max(0, index - _CONTEXT_LINES):index])
         if not _says_something(block, address):
             # Nothing stated by the address: a notice about one recipient states it anywhere.
@@ -166,6 +172,36 @@ def _blocks(lines: list[str], hits: list[tuple[int, str]]) -> list[tuple[str, st
         else:
             results[address] = (block, context)
     return [(address, block, context) for address, (block, context) in results.items()]
+
+
+#: "Additional information follows:" introduces the error text itself (the paragraph after it).
+_ADDITIONAL = re.compile(r"^[ \t]*additional information follows[ \t]*:?[ \t]*$", re.I)
+#: "This condition occurred after 30 attempt(s) to deliver over a period of 92 hour(s)": how long the
+#: server tried, said once for the whole message, often across a line break.
+_ATTEMPTS_OVER = re.compile(
+    r"[^.]*\bafter \d+ (?:unsuccessful )?(?:delivery )?attempt(?:s|\(s\))?\b[^.]{0,60}?\bover (?:a period of )?\d+ ?"
+    r"(?:minute|hour|day|week)[^.]*\.?", re.I,
+)
+
+
+def _for_every_recipient(lines: list[str]) -> str:
+    """Text a notice states once for all its recipients: the paragraph after "Additional information
+    follows:" (the error itself), and how long delivery was tried (the server gave up)."""
+    found = ""
+    for index, line in enumerate(lines):
+        if "dditional information" in line and _ADDITIONAL.match(line):
+            paragraph = []
+            for following in lines[index + 1:index + 1 + MAX_BLOCK_LINES]:
+                if not following.strip():
+                    if paragraph:
+                        break
+                    continue
+                paragraph.append(following)
+            found += "\n" + "\n".join(paragraph)
+            break
+    joined = " ".join(" ".join(lines).split()) if "attempt" in "".join(lines) else ""
+    tried = _ATTEMPTS_OVER.search(joined) if joined else None
+    return found + ("\n" + tried.group(0).strip() if tried else "")
 
 
 def _server_replies_before(lines: list[str], index: int) -> str:

@@ -23,7 +23,7 @@ SUBJECT = re.compile(
     r"(?:undeliver|undelivered|not (?:be )?delivered|delivery (?:status|fail|failure|problem|notification|report)|"
     r"returned mail|return(?:ed|ing)? to sender|not (?:a )?member|mail delivery fail|failure notice|delivery has failed|"
     r"non[- ]?deliver|nondeliver|could not send|mail system error|message not delivered|"
-    r"warning: could not|delayed mail|delivery delayed|mail failure|rejected|bounce|not yet been delivered|"
+    r"warning: could not|failed mail|delayed mail|delivery delayed|mail failure|rejected|bounce|not yet been delivered|"
     r"warning: message|delivery warning|message delayed|has been delayed|user unknown|processing error|"
     r"传输失败|投递失败|退信|发送失败|"
     r"permanent error|delivery notification|can't deliver|unable to deliver|unzustellbar|"
@@ -82,7 +82,8 @@ GAVE_UP = re.compile(
     r"will not be (?:retried|delivered)|no further (?:attempts|retries)|no more (?:attempts|retries)|retry timeout exceeded|"
     r"removed from the (?:mail )?queue|returning message to sender|returned mail|mail returned|"
     r"could not be delivered for|was not delivered within|not been collected after|delivery failed \d+ attempts|"
-    r"maximum (?:delivery )?attempts|after \d+ (?:unsuccessful )?(?:delivery )?attempts?|envelope expired|message expired"
+    r"maximum (?:delivery )?attempts|after \d+ (?:unsuccessful )?(?:delivery )?attempts?|envelope expired|message expired|"
+    r"attempt(?:s|\(s\))? to deliver over (?:a period of )?\d+"
 )
 
 
@@ -95,7 +96,7 @@ _GAVE_UP_ANCHORS = literal_anchors(GAVE_UP)
 def outcome(subject: str, notice: str) -> str:
     """What the report says happened to the message: ``delayed`` (a warning, delivery goes on),
     ``returned`` (the server gave up) or ``""`` (it does not say)."""
-    text = f"{subject}\n{notice[:_OUTCOME_CHARS]}".lower()
+    text = " ".join(f"{subject}\n{notice[:_OUTCOME_CHARS]}".lower().split())  # sentences run across line breaks
     trying = _found(STILL_TRYING, _STILL_TRYING_ANCHORS, text)
     given_up = _found(GAVE_UP, _GAVE_UP_ANCHORS, text)
     if trying != given_up:

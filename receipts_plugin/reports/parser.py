@@ -194,13 +194,6 @@ def _structured(scan: _Scan, original: Headers | None, headers: Headers, notice:
         mdn_text = _mislabelled(scan, mdn.looks_like_mdn_fields, "disposition-notification")
     if mdn_text:
         info = mdn.parse_mdn_fields(mdn_text, scan.defects)
-        if info.final_recipient and _rejected_by_filter(info, headers, notice.first_part_lower):
-            # A Sieve "reject" (RFC 5429) answers with an MDN "deleted": the message was refused, a bounce.
-            sources.update(kind=HEURISTIC, recipients=STRUCTURED)
-            failed = dsn.build_result(recipient=info.final_recipient, action="failed", field_status=None,
-                                      diagnostic=notice.first_part[:_RECIPIENT_IN_TEXT * 4], source=STRUCTURED,
-                                      original_recipient=info.original_recipient)
-            return "bounce", [failed], None, None, per_message
         if info.disposition or info.original_message_id or info.final_recipient:
             sources.update(kind=STRUCTURED, mdn=STRUCTURED, recipients=STRUCTURED)
             recipient = RecipientLine(
@@ -228,14 +221,6 @@ def _structured(scan: _Scan, original: Headers | None, headers: Headers, notice:
         per_message = {"reporting-mta": fields.get("reporting-mta", "")}
         return "feedback", recipients, None, feedback_type, per_message
     return "none", [], None, None, per_message
-
-
-def _rejected_by_filter(info: MdnInfo, headers: Headers, notice_lower: str) -> bool:
-    """An automatic "deleted" disposition whose notice (or Auto-Submitted field) says the message was
-    rejected; a receipt for a message deleted unread says nothing of the kind."""
-    if info.disposition != "deleted" or (info.action_mode or "").lower() != "automatic-action":
-        return False
-    return "rejected" in (headers.get("auto-submitted") or "").lower() or "rejected" in notice_lower
 
 
 def _unique(recipients: list[RecipientLine]) -> list[RecipientLine]:

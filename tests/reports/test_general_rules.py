@@ -312,11 +312,14 @@ def _mdn(disposition: str, text: str, auto_submitted: str = "auto-replied") -> b
     ).encode()
 
 
-def test_a_sieve_reject_sent_as_an_automatic_deleted_mdn_is_a_bounce():
+def test_a_sieve_reject_sent_as_an_automatic_deleted_mdn_stays_an_mdn_with_its_notice():
+    """RFC 5429's reject answers with a "deleted" MDN: the desk shows it as a problem with the
+    notice's reason (an 'mdn-rejected' event), not as a bounce; a deliberate difference from
+    flufl.bounce, which returns its recipient as failed (README, Agreement)."""
     report = parse_report(_mdn("automatic-action/MDN-sent-automatically; deleted",
                                "Your message to <customer@example.com> was rejected by the recipient's filter:\r\nMailbox quota exceeded"))
-    assert report.kind == "bounce"
-    assert [(r.recipient, r.action, r.reason) for r in report.recipients] == [("customer@example.com", "failed", "mailboxfull")]
+    assert (report.kind, report.mdn.disposition) == ("mdn", "deleted")
+    assert [r.recipient for r in report.recipients] == ["customer@example.com"]
 
 
 def test_a_receipt_for_a_message_deleted_unread_stays_a_receipt():

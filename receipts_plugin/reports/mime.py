@@ -22,7 +22,6 @@ MAX_DEPTH = 5
 MAX_TEXT_BYTES = 256 * 1024
 
 _HEADER_LINE = re.compile(r"([!-9;-~]{1,76})[ \t]*:[ \t]*(.*)")
-_HEAD_END = re.compile(rb"\r?\n\r?\n")
 _FIELD_RUN = re.compile(r"^([!-9;-~]{1,76})[ \t]*:[ \t]*([^\n]*(?:\n[ \t][^\n]*)*)", re.M)
 _FOLD = re.compile(r"\r?\n[ \t]+|\r")
 _STRAY_LINE = re.compile(r"^(?![ \t\r\n])(?![!-9;-~]{1,76}[ \t]*:)[^\n]", re.M)
@@ -168,12 +167,28 @@ def split_head_body(raw: bytes) -> tuple[bytes, bytes]:
     if not _HEADER_LINE.match(first_line.decode("latin-1")) and not raw[:1] in (b" ", b"\t"):
         if not first_line.startswith(b"From "):
             return b"", raw
-    match = _HEAD_END.search(raw, 0, MAX_HEADER_BYTES + 4)
-    if match is None:
+    blank = _blank_line(raw, MAX_HEADER_BYTES + 4)
+    if blank is None:
         if len(raw) > MAX_HEADER_BYTES:
             return raw[:MAX_HEADER_BYTES], raw[MAX_HEADER_BYTES:]
         return raw, b""
-    return raw[: match.start()], raw[match.end():]
+    return raw[: blank[0]], raw[blank[1]:]
+
+
+def _blank_line(raw: bytes, limit: int) -> tuple[int, int] | None:
+    """Start and end of the first line break followed by an empty line (``\\r?\\n\\r?\\n``) ending
+    within ``limit`` bytes. ``bytes.find`` rather than that regex: sre cannot skip ahead to a
+    pattern that opens with an optional byte, and steps through every header byte."""
+    lf_lf = raw.find(b"\n\n", 0, limit)
+    lf_crlf = raw.find(b"\n\r\n", 0, lf_lf + 2 if lf_lf != -1 else limit)
+    if lf_crlf != -1 and (lf_lf == -1 or lf_crlf < lf_lf):
+        newline, end = lf_crlf, lf_crlf + 3
+    elif lf_lf != -1:
+        newline, end = lf_lf, lf_lf + 2
+    else:
+        return None
+    start = newline - 1 if newline and raw[newline - 1] == 13 else newline
+    return start, end
 
 
 def parse_headers(head: bytes) -> Headers:

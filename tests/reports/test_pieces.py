@@ -2,10 +2,13 @@
 from __future__ import annotations
 
 import json
+import re
 from datetime import datetime, timezone
 from io import StringIO
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from receipts_plugin.reports import Report, parse_report
 from receipts_plugin.reports import codes, reasons
@@ -376,3 +379,35 @@ def test_phrase_prefilter_never_hides_a_match():
         for text in texts:
             for line in text.splitlines()[:400]:
                 assert reasons.matches(reason, line) == bool(pattern.search(line)), (reason, line)
+
+
+# --- shortcuts that replace a regex: the same answer on any input ----------------------------
+
+_BREAKS = st.text(alphabet="\r\nab: \t", max_size=40)
+
+
+@given(_BREAKS.map(str.encode))
+@settings(max_examples=500, deadline=None)
+def test_the_blank_line_found_with_find_is_the_one_the_regex_finds(raw):
+    from receipts_plugin.reports.mime import _blank_line
+
+    match = re.compile(rb"\r?\n\r?\n").search(raw, 0, 30)
+    assert _blank_line(raw, 30) == ((match.start(), match.end()) if match else None)
+
+
+@given(st.text(alphabet="after 3 attempts over 2 hours.xy", max_size=120))
+@settings(max_examples=500, deadline=None)
+def test_the_sentence_around_a_phrase_is_what_a_leading_not_a_full_stop_run_matched(text):
+    from receipts_plugin.reports.heuristics.scan import _ATTEMPTS_OVER, _sentence_around
+
+    whole = re.compile(r"[^.]*(?:" + _ATTEMPTS_OVER.pattern + r")[^.]*\.?", re.I).search(text)
+    core = _ATTEMPTS_OVER.search(text)
+    assert (whole.group(0).strip() if whole else None) == (_sentence_around(text, core.start(), core.end()) if core else None)
+
+
+def test_a_notice_that_gave_up_after_attempts_over_hours_carries_that_sentence_for_every_recipient():
+    from receipts_plugin.reports.heuristics.scan import _for_every_recipient
+
+    lines = ["Delivery to the following recipients failed.", "", "  bob@example.com",
+             "The server gave up. It tried after 5 attempts over 2 hours without", "success. Sorry."]
+    assert _for_every_recipient(lines) == "\nIt tried after 5 attempts over 2 hours without success."

@@ -108,7 +108,7 @@ def _addresses_near_failure(lines: list[str], excluded: set[str]) -> list[tuple[
         if "@" not in line or len(line) > 1000:
             continue
         nearby = "\n".join(lines[max(0, index - 2):index + 3]).lower()
-        if not _FAILURE_NEAR.search(_ANY_ADDRESS.sub(" ", nearby)):
+        if not _FAILURE_NEAR.search(_without_addresses(nearby)):
             continue
         lowered = line.lower()
         for address in find_addresses(line):
@@ -179,8 +179,8 @@ _ADDITIONAL = re.compile(r"^[ \t]*additional information follows[ \t]*:?[ \t]*$"
 #: "This condition occurred after 30 attempt(s) to deliver over a period of 92 hour(s)": how long the
 #: server tried, said once for the whole message, often across a line break.
 _ATTEMPTS_OVER = re.compile(
-    r"[^.]*\bafter \d+ (?:unsuccessful )?(?:delivery )?attempt(?:s|\(s\))?\b[^.]{0,60}?\bover (?:a period of )?\d+ ?"
-    r"(?:minute|hour|day|week)[^.]*\.?", re.I,
+    r"\bafter \d+ (?:unsuccessful )?(?:delivery )?attempt(?:s|\(s\))?\b[^.]{0,60}?\bover (?:a period of )?\d+ ?"
+    r"(?:minute|hour|day|week)", re.I,
 )
 
 
@@ -201,7 +201,16 @@ def _for_every_recipient(lines: list[str]) -> str:
             break
     joined = " ".join(" ".join(lines).split()) if "attempt" in "".join(lines) else ""
     tried = _ATTEMPTS_OVER.search(joined) if joined else None
-    return found + ("\n" + tried.group(0).strip() if tried else "")
+    return found + ("\n" + _sentence_around(joined, tried.start(), tried.end()) if tried else "")
+
+
+def _sentence_around(text: str, start: int, end: int) -> str:
+    """The sentence (between full stops) holding ``text[start:end]``, its full stop included.
+
+    Found with ``str.rfind``/``find`` rather than a leading ``[^.]*`` in the pattern, which would
+    rescan the text from every position: quadratic on a long notice without full stops."""
+    stop = text.find(".", end)
+    return text[text.rfind(".", 0, start) + 1:len(text) if stop == -1 else stop + 1].strip()
 
 
 def _server_replies_before(lines: list[str], index: int) -> str:
@@ -222,19 +231,16 @@ def _own_lines(lines: list[str], start: int, end: int) -> str:
     this one's error.
     """
     own = [lines[start]]
-    stated = _is_specific(lines[start])
-    coded = bool(_CODE.search(_ANY_ADDRESS.sub(" ", lines[start])))
+    coded = _quotes_a_code(lines[start])
+    stated = coded or _says_an_error(lines[start])
     for line in lines[start + 1:end]:
-        continues = (
-            line[:1] in _CONTINUATION
-            or (not coded and bool(_CODE.search(_ANY_ADDRESS.sub(" ", line))))
-            or bool(_SAME_PARAGRAPH.match(line))
-        )
+        line_coded = _quotes_a_code(line)
+        continues = line[:1] in _CONTINUATION or (not coded and line_coded) or bool(_SAME_PARAGRAPH.match(line))
         if stated and (not line.strip() or not continues):
             break
         own.append(line)
-        stated = stated or _is_specific(line)
-        coded = coded or bool(_CODE.search(_ANY_ADDRESS.sub(" ", line)))
+        stated = stated or line_coded or _says_an_error(line)
+        coded = coded or line_coded
     return "\n".join(own)
 
 
@@ -253,16 +259,28 @@ _ERROR_WORDS = re.compile(
 _CONTENT = re.compile(r"\b[245]\d\d\b|\b[245]\.\d{1,3}\.\d{1,3}\b|[A-Za-z]{3,}[^\n]{12,}")
 
 
+def _without_addresses(text: str) -> str:
+    """The text with its addresses blanked (their digits are no SMTP code); most lines have none."""
+    return _ANY_ADDRESS.sub(" ", text) if "@" in text else text
+
+
+def _quotes_a_code(line: str) -> bool:
+    """Does a line quote an SMTP reply or enhanced status code (outside its addresses)?"""
+    return bool(_CODE.search(_without_addresses(line)))
+
+
+def _says_an_error(line: str) -> bool:
+    """Does a line use an error word (outside its addresses)?"""
+    return bool(_ERROR_WORDS.search(_without_addresses(line).lower()))
+
+
 def _is_specific(line: str) -> bool:
     """Does a line state the error itself (an SMTP code, or an error word)?"""
-    line = _ANY_ADDRESS.sub(" ", line)
-    if _CODE.search(line):
-        return True
-    return bool(_ERROR_WORDS.search(line.lower()))
+    return _quotes_a_code(line) or _says_an_error(line)
 
 
 def _says_something(block: str, address: str) -> bool:
     """Does a block carry more than the address itself (an error code or a sentence)?"""
     rest = block.replace(address, " ", 1) if address else block
-    rest = _ANY_ADDRESS.sub(" ", rest)
+    rest = _without_addresses(rest)
     return bool(_CONTENT.search(rest)) or _is_specific(rest)

@@ -77,7 +77,7 @@ def find_status(text: str | None, klass: str | None = None) -> str | None:
     """
     if not text or "." not in text:
         return None
-    if _IPV4.search(text):
+    if text.count(".") >= 3:
         text = _IPV4.sub("#", text)
     found = None
     fallback = None

@@ -137,9 +137,23 @@ def parse_header_text(text: str, defects: list[str] | None = None) -> Headers:
     block, because re-flowed or wrapped headers occur in forwarded reports.
     """
     defects = defects if defects is not None else []
-    if _STRAY_LINE.search(text):
+    fields = _FIELD_RUN.findall(text, 0, MAX_HEADER_BYTES)
+    if (len(text) > MAX_HEADER_BYTES or not _every_line_a_field_or_continuation(text, len(fields))) and _STRAY_LINE.search(text):
         return Headers(_fields_with_strays(text, defects), defects)
-    return Headers(_FIELD_RUN.findall(text, 0, MAX_HEADER_BYTES)[:MAX_HEADERS], defects)
+    return Headers(fields[:MAX_HEADERS], defects)
+
+
+def _every_line_a_field_or_continuation(text: str, field_count: int) -> bool:
+    """True only if no line of ``text`` is a stray (see ``_STRAY_LINE``), counted with ``str.count``.
+
+    Every line that opens with neither a blank nor a CR starts a field or is a stray, so when
+    their number equals the fields found there is none. Blocks with an empty line inside are
+    left to the regex (the count of empty lines would overlap)."""
+    if "\n\n" in text:
+        return False
+    lines = text.count("\n") + 1 - text.startswith("\n") - text.endswith("\n") - (not text)
+    continuations = text.count("\n ") + text.count("\n\t") + text.count("\n\r") + (text[:1] in (" ", "\t", "\r") and text != "")
+    return lines - continuations == field_count
 
 
 def _fields_with_strays(text: str, defects: list[str]) -> list[tuple[str, str]]:

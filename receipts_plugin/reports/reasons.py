@@ -24,8 +24,14 @@ REASONS = (
 )
 
 
+#: Each table's phrases as written, so :func:`matches` can search them one by one.
+_PHRASES_OF: dict[str, tuple[str, ...]] = {}
+
+
 def _rx(*phrases: str) -> re.Pattern[str]:
-    return re.compile("|".join(phrases))
+    pattern = re.compile("|".join(phrases))
+    _PHRASES_OF[pattern.pattern] = phrases
+    return pattern
 
 
 #: Phrase patterns per reason, matched against the lower-cased diagnostic.
@@ -322,18 +328,32 @@ def literal_anchors(pattern: re.Pattern[str]) -> tuple[str, ...] | None:
     return tuple(a for a in unique if not any(b != a and b in a for b in unique))
 
 
-_ANCHORS: dict[str, tuple[str, ...] | None] = {reason: literal_anchors(pattern) for reason, pattern in PHRASES.items()}
+_Guard = tuple[tuple[str, ...] | None, re.Pattern[str]]
+
+
+def _guarded(pattern: re.Pattern[str]) -> tuple[tuple[str, ...] | None, tuple[_Guard, ...]]:
+    """A table's literal anchors, and its phrases one by one, each with its own anchors.
+
+    Most texts hold none of a table's anchors and are turned away at once. Otherwise only the
+    phrases whose anchor the text holds are searched, each alone: one phrase mostly opens with
+    a literal or a choice of literals, which sre skips to in C, where the table's whole
+    alternation tries every phrase at every position."""
+    phrases = _PHRASES_OF.get(pattern.pattern, (pattern.pattern,))
+    return literal_anchors(pattern), tuple((literal_anchors(p), p) for p in map(re.compile, phrases))
+
+
+_GUARDED = {reason: _guarded(pattern) for reason, pattern in PHRASES.items()}
 
 
 def matches(reason: str, text: str) -> bool:
     """Does the lower-cased text use one of the phrases of ``reason``?"""
-    pattern = PHRASES.get(reason)
-    if pattern is None:
+    table = _GUARDED.get(reason)
+    if table is None or (table[0] is not None and not contains_any(text, table[0])):
         return False
-    anchors = _ANCHORS[reason]
-    if anchors is not None and not contains_any(text, anchors):
-        return False
-    return bool(pattern.search(text))
+    for anchors, phrase in table[1]:
+        if (anchors is None or contains_any(text, anchors)) and phrase.search(text):
+            return True
+    return False
 
 
 def contains_any(text: str, needles: tuple[str, ...]) -> bool:

@@ -411,3 +411,23 @@ def test_a_notice_that_gave_up_after_attempts_over_hours_carries_that_sentence_f
     lines = ["Delivery to the following recipients failed.", "", "  bob@example.com",
              "The server gave up. It tried after 5 attempts over 2 hours without", "success. Sorry."]
     assert _for_every_recipient(lines) == "\nIt tried after 5 attempts over 2 hours without success."
+
+
+@given(st.text(alphabet="\r\n \tab:\x80", max_size=40))
+@settings(max_examples=1000, deadline=None)
+def test_a_header_block_counted_stray_free_has_no_stray_line(text):
+    from receipts_plugin.reports.mime import _FIELD_RUN, _STRAY_LINE, _every_line_a_field_or_continuation
+
+    fields = len(_FIELD_RUN.findall(text))
+    if _every_line_a_field_or_continuation(text, fields):
+        assert not _STRAY_LINE.search(text)
+    elif "\n\n" not in text:
+        assert _STRAY_LINE.search(text)
+
+
+@given(st.text(alphabet="ab@ \n\t.", max_size=40))
+@settings(max_examples=1000, deadline=None)
+def test_blanking_addresses_from_word_starts_blanks_what_any_position_did(text):
+    from receipts_plugin.reports.heuristics.scan import _ANY_ADDRESS
+
+    assert _ANY_ADDRESS.sub(" ", text) == re.compile(r"\S+@\S+").sub(" ", text)

@@ -249,7 +249,9 @@ _SUMMARY_FIELD = re.compile(r"^[ \t]+[A-Za-z][A-Za-z ()-]{0,30}:[ \t].*$", re.M)
 #: A sentence that carries on the recipient's paragraph (qmail's "I'm not going to try again; ...").
 _SAME_PARAGRAPH = re.compile(r"^/?[A-Z][a-z']+ [^@\n]*[.;]$")
 _CODE = re.compile(r"(?<![\d.])[245]\d\d(?![\d]|\.\d)|\b[245]\.\d{1,3}\.\d{1,3}\b")
-_ANY_ADDRESS = re.compile(r"\S+@\S+")
+#: A word with an "@" inside. Tried only where a word starts (``(?<!\S)``, which changes no match:
+#: a word that has one matches from its start), or every position of a long word rescans it.
+_ANY_ADDRESS = re.compile(r"(?<!\S)\S+@\S+")
 #: Words that state an error (a cheap stand-in for the full phrase tables).
 _ERROR_WORDS = re.compile(
     r"unknown|full|quota|denied|blocked|spam|invalid|not found|not exist|expired|timed out|disabled|suspend|no such|"

@@ -1,8 +1,8 @@
 """Bounce reason classification, as data.
 
 The vocabulary is Sisimai's, so results compare with it. The decision is a
-short ordered walk over phrase tables: each reason has one compiled regex of
-the phrases servers use for it (generalised from what real servers write,
+short ordered walk over phrase tables: each reason has a table of the
+regular expressions of the phrases servers use for it (generalised from what real servers write,
 many languages folded in), and a few reasons may also be implied by the
 status code (see :data:`codes.STATUS_REASONS`). The order follows what is most
 specific first: a full mailbox stays a full mailbox even when the server
@@ -11,6 +11,8 @@ wrapped it in a generic 5.1.1.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
+from functools import cached_property
 
 from . import codes
 
@@ -24,18 +26,50 @@ REASONS = (
 )
 
 
-#: Each table's phrases as written, so :func:`matches` can search them one by one.
-_PHRASES_OF: dict[str, tuple[str, ...]] = {}
+@dataclass(frozen=True)
+class PhraseTable:
+    """One reason's phrases (regular expressions over the lower-cased text), searched one by one.
+
+    Each phrase is compiled on its own, on the table's first use (the one-file CLI starts
+    without the tables), with the literal strings every match of it contains: most texts hold
+    none of a table's and are turned away by ``str in`` checks; a phrase whose anchor is there
+    is searched alone, and one phrase mostly opens with a literal or a choice of literals, which
+    sre skips to in C, where the table's whole alternation would try every phrase at every
+    position.
+    """
+
+    phrases: tuple[str, ...]
+
+    @property
+    def pattern(self) -> str:
+        """The table as one alternation (what it matches is what any of its phrases matches)."""
+        return "|".join(self.phrases)
+
+    @cached_property
+    def _guarded(self) -> tuple[tuple[str, ...] | None, tuple[tuple[tuple[str, ...] | None, re.Pattern[str]], ...]]:
+        compiled = [re.compile(phrase) for phrase in self.phrases]
+        guards = tuple((literal_anchors(phrase), phrase) for phrase in compiled)
+        every = [anchors for anchors, _ in guards]
+        table_anchors = None if None in every else _fewest(a for anchors in every for a in anchors)
+        return table_anchors, guards
+
+    def search(self, text: str) -> bool:
+        """Does the text use one of the phrases?"""
+        table_anchors, guards = self._guarded
+        if table_anchors is not None and not contains_any(text, table_anchors):
+            return False
+        for anchors, phrase in guards:
+            if (anchors is None or contains_any(text, anchors)) and phrase.search(text):
+                return True
+        return False
 
 
-def _rx(*phrases: str) -> re.Pattern[str]:
-    pattern = re.compile("|".join(phrases))
-    _PHRASES_OF[pattern.pattern] = phrases
-    return pattern
+def _rx(*phrases: str) -> PhraseTable:
+    return PhraseTable(phrases)
 
 
 #: Phrase patterns per reason, matched against the lower-cased diagnostic.
-PHRASES: dict[str, re.Pattern[str]] = {
+PHRASES: dict[str, PhraseTable] = {
     "mailboxfull": _rx(
         r"mailbox[^.\n]{0,40}(?:full|quota|exceeded[^.\n]{0,30}limit|exceeds allowed size|size limit exceeded)",
         r"(?:over|exceed)[^.\n]{0,20}quota", r"quota[^.\n]{0,30}exceeded", r"disk[^.\n]{0,20}quota",
@@ -323,37 +357,20 @@ def literal_anchors(pattern: re.Pattern[str]) -> tuple[str, ...] | None:
         if found is None:
             return None
         anchors.extend(found)
+    return _fewest(anchors)
+
+
+def _fewest(anchors) -> tuple[str, ...]:
+    """The anchors without repeats and without those containing another one (wherever such
+    an anchor occurs, the shorter one does too, so it adds nothing)."""
     unique = list(dict.fromkeys(anchors))
-    # An anchor that contains another one adds nothing: wherever it occurs, the shorter one does too.
     return tuple(a for a in unique if not any(b != a and b in a for b in unique))
-
-
-_Guard = tuple[tuple[str, ...] | None, re.Pattern[str]]
-
-
-def _guarded(pattern: re.Pattern[str]) -> tuple[tuple[str, ...] | None, tuple[_Guard, ...]]:
-    """A table's literal anchors, and its phrases one by one, each with its own anchors.
-
-    Most texts hold none of a table's anchors and are turned away at once. Otherwise only the
-    phrases whose anchor the text holds are searched, each alone: one phrase mostly opens with
-    a literal or a choice of literals, which sre skips to in C, where the table's whole
-    alternation tries every phrase at every position."""
-    phrases = _PHRASES_OF.get(pattern.pattern, (pattern.pattern,))
-    return literal_anchors(pattern), tuple((literal_anchors(p), p) for p in map(re.compile, phrases))
-
-
-_GUARDED = {reason: _guarded(pattern) for reason, pattern in PHRASES.items()}
 
 
 def matches(reason: str, text: str) -> bool:
     """Does the lower-cased text use one of the phrases of ``reason``?"""
-    table = _GUARDED.get(reason)
-    if table is None or (table[0] is not None and not contains_any(text, table[0])):
-        return False
-    for anchors, phrase in table[1]:
-        if (anchors is None or contains_any(text, anchors)) and phrase.search(text):
-            return True
-    return False
+    table = PHRASES.get(reason)
+    return table is not None and table.search(text)
 
 
 def contains_any(text: str, needles: tuple[str, ...]) -> bool:

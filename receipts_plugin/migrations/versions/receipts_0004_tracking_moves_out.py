@@ -3,10 +3,11 @@
 The open_tracking and download_links switches move to tracking_department_settings, and the
 image fetches and downloads (pixel-open, pixel-automated, download) from receipts_events to
 tracking_events, both tables of the tracking branch. The two branches may run in either
-order in one ``upgrade heads``: whichever of receipts_0004 and tracking_0001 runs second
-moves the data (this one only when the tracking tables exist). Upgraded without the
-tracking plugin, the switches go (nothing reads them then) and the fetches stay in
-receipts_events until tracking_0001 takes them.
+order in one ``upgrade heads``, and the tracking branch may come later or never: when the
+tracking tables exist (tracking_0001 ran first) this one moves the data into them; when they
+do not, it keeps the switches that were on in receipts_moved_tracking_switches and leaves the
+fetches in receipts_events, and tracking_0001 takes both when it runs. Nothing is lost
+either way, and the downgrade puts everything back.
 
 Revision ID: receipts_0004
 Revises: receipts_0003
@@ -24,6 +25,7 @@ branch_labels = None
 depends_on = None
 
 FETCH_KINDS = "('pixel-open', 'pixel-automated', 'download')"
+HOLDING = "receipts_moved_tracking_switches"  # the switches, until tracking_0001 takes them
 EVENT_COLUMNS = "recipient_id, message_id, kind, source, key, at, detail, recorded_at"
 
 
@@ -43,6 +45,9 @@ def upgrade():
                    f"WHERE e.kind IN {FETCH_KINDS} AND NOT EXISTS (SELECT 1 FROM tracking_events t "
                    "WHERE t.recipient_id = e.recipient_id AND t.key = e.key)")
         op.execute(f"DELETE FROM receipts_events WHERE kind IN {FETCH_KINDS}")
+    else:
+        op.execute(f"CREATE TABLE {HOLDING} AS SELECT department_id, open_tracking, download_links, updated_at "
+                   "FROM receipts_department_settings WHERE open_tracking OR download_links")
     with op.batch_alter_table('receipts_department_settings', schema=None) as batch_op:
         batch_op.drop_column('download_links')
         batch_op.drop_column('open_tracking')
@@ -53,15 +58,18 @@ def downgrade():
         batch_op.add_column(sa.Column('open_tracking', sa.Boolean(), nullable=False, server_default=sa.false()))
         batch_op.add_column(sa.Column('download_links', sa.Boolean(), nullable=False, server_default=sa.false()))
     tables = _tables()
-    if "tracking_department_settings" in tables:  # the switches come back where they were
+    for source in ("tracking_department_settings", HOLDING):  # the switches come back where they were
+        if source not in tables:
+            continue
         op.execute("INSERT INTO receipts_department_settings (department_id, receipts_enabled, open_tracking, "
-                   "download_links, updated_at) SELECT department_id, false, false, false, updated_at "
-                   "FROM tracking_department_settings t WHERE NOT EXISTS (SELECT 1 FROM receipts_department_settings r "
+                   f"download_links, updated_at) SELECT department_id, false, false, false, updated_at FROM {source} t "
+                   "WHERE NOT EXISTS (SELECT 1 FROM receipts_department_settings r "
                    "WHERE r.department_id = t.department_id)")
         for column in ("open_tracking", "download_links"):
             op.execute(f"UPDATE receipts_department_settings SET {column} = COALESCE((SELECT t.{column} "
-                       "FROM tracking_department_settings t "
-                       "WHERE t.department_id = receipts_department_settings.department_id), false)")
+                       f"FROM {source} t WHERE t.department_id = receipts_department_settings.department_id), false)")
+    if HOLDING in tables:
+        op.drop_table(HOLDING)
     if "tracking_events" in tables:  # and the fetches become receipt events again
         op.execute(f"INSERT INTO receipts_events ({EVENT_COLUMNS}) SELECT {EVENT_COLUMNS} FROM tracking_events t "
                    "WHERE NOT EXISTS (SELECT 1 FROM receipts_events e "

@@ -2,8 +2,10 @@
 
 tracking_department_settings takes the open_tracking and download_links switches that were
 columns of receipts_department_settings, and tracking_events the image fetches and downloads
-that were receipt events (see receipts_0004: whichever of the two runs second moves the data;
-this one when the receipts columns are still there, and any fetches left in receipts_events).
+that were receipt events. The two branches may run in either order (see receipts_0004): this
+one copies the switches from the receipts columns while they are still there, or from the
+receipts_moved_tracking_switches table receipts_0004 kept them in, and moves any fetches
+still in receipts_events.
 
 Revision ID: tracking_0001
 Revises: 
@@ -21,6 +23,7 @@ branch_labels = ('tracking',)
 depends_on = 'receipts_0003'
 
 FETCH_KINDS = "('pixel-open', 'pixel-automated', 'download')"
+HOLDING = "receipts_moved_tracking_switches"  # where receipts_0004 keeps the switches when it ran first
 EVENT_COLUMNS = "recipient_id, message_id, kind, source, key, at, detail, recorded_at"
 
 
@@ -54,8 +57,14 @@ def upgrade():
 
     inspector = sa.inspect(op.get_bind())
     if "open_tracking" in {c["name"] for c in inspector.get_columns("receipts_department_settings")}:
+        source = "receipts_department_settings"
+    else:
+        source = HOLDING if HOLDING in inspector.get_table_names() else None
+    if source:
         op.execute("INSERT INTO tracking_department_settings (department_id, open_tracking, download_links, updated_at) "
-                   "SELECT department_id, open_tracking, download_links, updated_at FROM receipts_department_settings")
+                   f"SELECT department_id, open_tracking, download_links, updated_at FROM {source}")
+    if source == HOLDING:
+        op.drop_table(HOLDING)
     op.execute(f"INSERT INTO tracking_events ({EVENT_COLUMNS}) SELECT {EVENT_COLUMNS} FROM receipts_events "
                f"WHERE kind IN {FETCH_KINDS}")
     op.execute(f"DELETE FROM receipts_events WHERE kind IN {FETCH_KINDS}")

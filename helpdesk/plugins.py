@@ -30,7 +30,9 @@ class HelpdeskPlugin:
     A plugin may own: a blueprint (``blueprints()``), models and an Alembic branch
     (``migrations_dir``), template slot receivers (``template_hooks()``), signal
     receivers (connected in ``init_app``), scheduled jobs (``jobs()``), long-running
-    worker tasks (``watchers()``) and CLI commands (``cli_group``).
+    worker tasks (``watchers()``) and CLI commands (``cli_group``). A plugin built on another
+    names it in ``requires``; a plugin whose pages offer slots to such plugins names them in
+    ``slots``.
     """
 
     name: ClassVar[str] = ""

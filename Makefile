@@ -19,8 +19,8 @@ $(VENV)/.installed: $(BIN)/python setup.cfg pyproject.toml
 
 # Links in the mail the desk writes point at the address it serves, unless HELPDESK_BASE_URL says otherwise.
 run: export HELPDESK_BASE_URL ?= http://127.0.0.1:$(PORT)
-# The core's default is no plugin; the demo desk runs with the receipts plugin.
-run: export HELPDESK_PLUGINS ?= receipts
+# The core's default is no plugin; the demo desk runs with the receipts plugin and the tracking plugin built on it.
+run: export HELPDESK_PLUGINS ?= receipts,tracking
 run: $(VENV)/.installed
 	$(FLASK) init-db
 	$(FLASK) demo-data

@@ -38,7 +38,7 @@ def worker(workdir: Path) -> None:
 
     app = create_app({"DATABASE_URL": f"sqlite:///{workdir / 'fuzz.sqlite3'}", "SECRET_KEY": "fuzz",
                       "ATTACHMENT_DIR": str(workdir / "files"), "OUTBOX_DIR": str(workdir / "outbox"),
-                      "PLUGINS": ["receipts"], "LOG_LEVEL": "CRITICAL", "BASE_URL": "http://127.0.0.1:5000"})
+                      "PLUGINS": ["receipts", "tracking"], "LOG_LEVEL": "CRITICAL", "BASE_URL": "http://127.0.0.1:5000"})
     context = app.app_context()
     context.push()
     upgrade(revision="heads")

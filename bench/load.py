@@ -90,7 +90,7 @@ POLL_COMMAND = ["nice", "-n", "-5", str(ROOT / ".venv/bin/flask"), "--app", "wsg
 
 
 def app_config(work: Path, database: str = DATABASE) -> dict:
-    return {"DATABASE_URL": f"{PG_SERVER}/{database}", "SECRET_KEY": SECRET_KEY, "PLUGINS": ["receipts"],
+    return {"DATABASE_URL": f"{PG_SERVER}/{database}", "SECRET_KEY": SECRET_KEY, "PLUGINS": ["receipts", "tracking"],
             "ALLOW_TEST_DOMAINS": True, "MAIL_DOMAIN": "example.test", "OUTBOX_DIR": str(work / "outbox"),
             "ATTACHMENT_DIR": str(work / "files"), "SECRETS_DIR": str(work / "secrets"), "RECEIPTS_ADDRESS": BOUNCES,
             "LOG_LEVEL": "WARNING", "BASE_URL": "http://127.0.0.1:5000"}

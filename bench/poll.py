@@ -107,7 +107,7 @@ def main() -> None:
     stack = MailStack.start()
     work = Path(tempfile.mkdtemp(prefix="poll-bench."))
     app = create_app({"DATABASE_URL": f"sqlite:///{work / 'bench.sqlite3'}", "SECRET_KEY": "bench",
-                      "PLUGINS": ["receipts"], "ALLOW_TEST_DOMAINS": True, "MAIL_DOMAIN": "example.test",
+                      "PLUGINS": ["receipts", "tracking"], "ALLOW_TEST_DOMAINS": True, "MAIL_DOMAIN": "example.test",
                       "OUTBOX_DIR": str(work / "outbox"), "ATTACHMENT_DIR": str(work / "files"),
                       "SECRETS_DIR": str(work / "secrets"), "RECEIPTS_ADDRESS": BOUNCES, "LOG_LEVEL": "WARNING",
                       "BASE_URL": "http://127.0.0.1:5000"})

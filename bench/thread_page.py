@@ -43,7 +43,7 @@ def make_app(root: Path, plugins: list[str]):
 
 
 def build(root: Path, replies: int, recipients: int) -> tuple[int, int]:
-    app = make_app(root, ["receipts"])
+    app = make_app(root, ["receipts", "tracking"])
     with app.app_context():
         upgrade(directory=str(ROOT / "migrations"), revision="heads")
         from receipts_plugin.settings import save_switches
@@ -110,7 +110,7 @@ def main() -> None:
         ticket_id, agent_id = build(root, args.replies, args.recipients)
         print(f"built: 1 ticket, {args.replies} replies x {args.recipients} recipients with events "
               f"in {time.perf_counter() - start:.1f} s")
-        baseline, page = Page(root, [], ticket_id, agent_id), Page(root, ["receipts"], ticket_id, agent_id)
+        baseline, page = Page(root, [], ticket_id, agent_id), Page(root, ["receipts", "tracking"], ticket_id, agent_id)
         for _ in range(args.rounds):  # interleaved, so that both see the same machine load
             baseline.render()
             page.render()

@@ -44,10 +44,17 @@ class TemplateHooks:
     def __init__(self) -> None:
         self._receivers: dict[str, list[_Registration]] = defaultdict(list)
         self._count = 0
+        #: The core's slots and those the loaded plugins declared (``HelpdeskPlugin.slots``).
+        self.slots: dict[str, str] = dict(SLOTS)
+
+    def declare(self, slot: str, description: str) -> None:
+        if slot in self.slots:
+            raise ValueError(f"template slot {slot!r} is declared twice")
+        self.slots[slot] = description
 
     def register(self, slot: str, receiver: SlotReceiver, priority: int = 50) -> None:
-        if slot not in SLOTS:
-            raise ValueError(f"unknown template slot {slot!r}; known slots: {', '.join(SLOTS)}")
+        if slot not in self.slots:
+            raise ValueError(f"unknown template slot {slot!r}; known slots: {', '.join(self.slots)}")
         self._count += 1
         self._receivers[slot].append(_Registration(priority, self._count, receiver))
         self._receivers[slot].sort(key=lambda r: (r.priority, r.order))
@@ -68,6 +75,11 @@ def init_app(app: Flask) -> None:
 def template_hook(slot: str, **context: object) -> Markup:
     """Render every receiver of ``slot`` with ``context`` (a Jinja global)."""
     return current_app.extensions["template_hooks"].render(slot, **context)
+
+
+def declare_template_slot(app: Flask, slot: str, description: str) -> None:
+    """A slot a plugin's templates offer (``HelpdeskPlugin.slots``); others may then fill it."""
+    app.extensions["template_hooks"].declare(slot, description)
 
 
 def register_template_hook(app: Flask, slot: str, receiver: SlotReceiver, priority: int = 50) -> None:

@@ -10,15 +10,12 @@ from helpdesk.plugin_api import db, Department, Message, MessageRecipient, UTCDa
 
 
 class DepartmentSettings(db.Model):
-    """Per-department privacy switches. No row means everything off."""
+    """Per-department read receipts switch. No row means off."""
 
     __tablename__ = "receipts_department_settings"
 
     department_id: Mapped[int] = mapped_column(ForeignKey("departments.id", ondelete="CASCADE"), primary_key=True)
     receipts_enabled: Mapped[bool] = mapped_column(Boolean, default=False)
-    #: Encyro-style extras (separate switches, off by default for privacy).
-    open_tracking: Mapped[bool] = mapped_column(Boolean, default=False)
-    download_links: Mapped[bool] = mapped_column(Boolean, default=False)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
     department: Mapped[Department] = relationship()

@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from flask import current_app
 from sqlalchemy import select
 
 from helpdesk.plugin_api import db, Message, MessageDirection, MessageRecipient, Ticket
@@ -16,9 +17,25 @@ from helpdesk.plugin_api import db, Message, MessageDirection, MessageRecipient,
 from .explanations import explain_problem
 from .models import DeliveryEventRow, RecipientStatusRow, TrackedMessage
 from .settings import enabled_department_ids
+from .signals import history_requested
 from .state import RecipientStatus, RecipientView, ReplyState, missing_receipt_reasons, reply_state
-from .tracking.pixel import read_detail
 from .vocabulary import UNVERIFIED
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryLine:
+    """A line another plugin adds to a recipient's history (``history_requested``): shown
+    like a delivery event, with the plugin's own words; it never changes a status."""
+
+    at: datetime
+    kind: str
+    source: str
+    label: str
+    detail: str | None = None
+    status_code: str | None = None
+    reason: str | None = None
+    diagnostic: str | None = None
+    report_id: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,7 +53,7 @@ class RecipientInfo:
     receipt_declined: bool
     problem: dict | None
     explanation: str | None
-    events: tuple[DeliveryEventRow, ...] = ()
+    events: tuple[DeliveryEventRow | HistoryLine, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,6 +153,10 @@ def message_read_info(message: Message) -> MessageReadInfo | None:
     for event in db.session.scalars(select(DeliveryEventRow).where(DeliveryEventRow.message_id == message.id)
                                     .order_by(DeliveryEventRow.at, DeliveryEventRow.id)):
         events[event.recipient_id].append(event)
+    for _, lines in history_requested.send(current_app._get_current_object(), message=message,
+                                           recipients=list(message.recipients)):
+        for recipient_id, extra in (lines or {}).items():
+            events[recipient_id] = sorted([*events[recipient_id], *extra], key=lambda e: e.at)  # stable
     recipients = []
     for r in message.recipients:
         row = rows.get(r.id)
@@ -166,8 +187,6 @@ EVENT_LABELS = {
     "mdn-denied": "Receipt: the recipient declined to confirm reading",
     "mdn-failed": "Receipt: the recipient's system failed to confirm",
     "read-notice": "Read notice", "read-notice-not-read": "Notice: not read",
-    "pixel-open": "Opened (estimate)", "pixel-automated": "Image fetched by an automated service (not an open)",
-    "download": "File downloaded",
 }
 #: What a report said of a recipient without evidence bound to them: shown, counted nowhere.
 EVENT_LABELS.update({f"{UNVERIFIED}{kind}": f"Not counted, unverified: {label[0].lower()}{label[1:]}"
@@ -175,17 +194,9 @@ EVENT_LABELS.update({f"{UNVERIFIED}{kind}": f"Not counted, unverified: {label[0]
                      if kind.startswith(("dsn-", "bounce-", "mdn-", "read-notice"))})
 
 
-def event_label(event: DeliveryEventRow) -> str:
-    """One line of a recipient's history. A download says which file and whether the fetch
-    looked automated (and why); an image fetch by an automated service says which."""
-    label = EVENT_LABELS.get(event.kind, event.kind)
-    if event.kind not in ("download", "pixel-automated"):
-        return label
-    detail = read_detail(event.detail)
-    reason = detail.get("label") or "an automated service"
-    if event.kind == "pixel-automated":
-        return f"{label}: {reason}"
-    filename = detail.get("filename") or "a file"
-    if detail.get("automated"):
-        return f"{filename} fetched by an automated client, not a person: {reason}"
-    return f"{label}: {filename} (by a person, an estimate)"
+def event_label(event: DeliveryEventRow | HistoryLine) -> str:
+    """One line of a recipient's history: a delivery event's words, or the line another
+    plugin added with its own."""
+    if isinstance(event, HistoryLine):
+        return event.label
+    return EVENT_LABELS.get(event.kind, event.kind)

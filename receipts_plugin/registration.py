@@ -32,33 +32,35 @@ class ReceiptsPlugin(HelpdeskPlugin):
     name = "receipts"
     migrations_dir = Path(__file__).resolve().parent / "migrations" / "versions"
 
+    @property
+    def slots(self):  # what plugins built on this one may fill (see plugin_api.SLOTS)
+        from .plugin_api import SLOTS
+
+        return SLOTS
+
     def init_app(self, app: Flask) -> None:
-        from . import demo, handlers, models, sending, tracking  # noqa: F401 - models join the metadata
+        from . import demo, handlers, models, sending  # noqa: F401 - models join the metadata
 
         for key, value in DEFAULTS.items():
             app.config.setdefault(key, value)
         sending.connect(app)
         handlers.connect(app)
         demo.connect(app)
-        tracking.init_app(app)
 
     def blueprints(self):
-        from .tracking.views import bp as tracking_bp
         from .views import bp
 
-        return [bp, tracking_bp]
+        return [bp]
 
     def template_hooks(self):
         from .hooks import TEMPLATE_HOOKS
-        from .tracking.hooks import TRACKING_HOOKS
 
-        return [*TEMPLATE_HOOKS, *TRACKING_HOOKS]
+        return TEMPLATE_HOOKS
 
     def jobs(self, app: Flask):
         from .jobs import receipt_jobs
-        from .tracking.notifications import notification_jobs
 
-        return [*receipt_jobs(app), *notification_jobs(app)]
+        return receipt_jobs(app)
 
     def watchers(self, app: Flask):
         from .poller import idle_supervisor

@@ -1,11 +1,17 @@
-"""Per-department switches: read receipts (and, separately, open tracking and download links)."""
+"""Per-department switches: read receipts. Other plugins' switches (tracking's open image
+and download links) live in their own tables, drawn on the same admin page through its slots
+and saved through :data:`..signals.department_switches_saved`."""
 from __future__ import annotations
 
+from collections.abc import Set
+
+from flask import current_app
 from sqlalchemy import select
 
 from helpdesk.plugin_api import db, Department
 
 from .models import DepartmentSettings
+from .signals import department_switches_saved
 
 
 def settings_for(department_id: int) -> DepartmentSettings | None:
@@ -28,18 +34,18 @@ def all_settings() -> list[tuple[Department, DepartmentSettings | None]]:
     return [(d, by_id.get(d.id)) for d in departments]
 
 
-def save_switches(receipts: set[int], open_tracking: set[int] | None = None,
-                  download_links: set[int] | None = None) -> None:
-    """Set the switches for every department at once (what the admin page saves).
+def save_switches(receipts: Set[int], **others: Set[int]) -> None:
+    """Set the switches for every department at once (what the admin page saves): the
+    receipts switch here, ``others`` (e.g. ``open_tracking=...``) by the plugins that own them,
+    through ``department_switches_saved``; one commit.
 
     Turning receipts off keeps all recorded data; it only stops asking and hides it."""
-    for department, settings in all_settings():
+    rows = all_settings()
+    for department, settings in rows:
         if settings is None:
             settings = DepartmentSettings(department_id=department.id)
             db.session.add(settings)
         settings.receipts_enabled = department.id in receipts
-        if open_tracking is not None:
-            settings.open_tracking = department.id in open_tracking
-        if download_links is not None:
-            settings.download_links = department.id in download_links
+    department_switches_saved.send(current_app._get_current_object(), departments=[d for d, _ in rows],
+                                   switches={name: set(ids) for name, ids in others.items()})
     db.session.commit()

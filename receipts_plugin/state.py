@@ -22,7 +22,8 @@ the highest-ranked fact we hold:
 - failed: our relay refused the recipient at send time (the mail never left); ranks below
   delivered because later evidence of delivery (after a retry) is the newer truth.
 - delayed: a DSN delayed, or a temporary (4.x.x) bounce; the sender's server keeps trying.
-- sent: our relay accepted it. Open-tracking pixels and downloads never change the status.
+- sent: our relay accepted it. Open-tracking image fetches and downloads are no events here at all (the tracking
+  plugin keeps them in its own table), so they never change the status.
 
 A reply whose recipients our relay has not accepted yet (all unknown or refused, not all
 refused) is "not sent yet", never "sent": queued for a retry, or only written to the outbox.

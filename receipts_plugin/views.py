@@ -33,7 +33,8 @@ def _ids(name: str) -> set[int]:
 @admin_required
 def settings():
     if request.method == "POST":
-        save_switches(_ids("receipts"), _ids("open_tracking"), _ids("download_links"))
+        others = set(request.form.getlist("switches")) - {"receipts"}  # named by the plugins' columns
+        save_switches(_ids("receipts"), **{name: _ids(name) for name in others})
         flash("Read receipt settings saved.", "success")
         return redirect(url_for(".settings"))
     return render_template("receipts/settings.html", rows=all_settings())

@@ -58,9 +58,6 @@ class EventKind(StrEnum):
     MDN_REJECTED = "mdn-rejected"
     READ_NOTICE = "read-notice"
     READ_NOTICE_NOT_READ = "read-notice-not-read"
-    PIXEL_OPEN = "pixel-open"
-    PIXEL_AUTOMATED = "pixel-automated"
-    DOWNLOAD = "download"
 
 
 class EventSource(StrEnum):
@@ -71,8 +68,6 @@ class EventSource(StrEnum):
     BOUNCE = "bounce"
     MDN = "mdn"
     READ_NOTICE = "read-notice"
-    PIXEL = "pixel"
-    LINK = "link"
 
 
 #: The prefix of an event a report stated without evidence bound to its recipient (:mod:`..trust`).

@@ -20,7 +20,7 @@ from helpdesk.extensions import db
 
 pytest_plugins = ["tests.mailstack.fixtures"]
 
-ALL_PLUGINS = ["receipts"]
+ALL_PLUGINS = ["receipts", "tracking"]
 
 
 def database_url(tmp_root: Path) -> str:

@@ -54,7 +54,7 @@ STATIC_FILES = {"static": "style.css", "receipts.static": "receipts.css", "recei
 
 @pytest.fixture
 def plugins():
-    return ["receipts"]
+    return ["receipts", "tracking"]
 
 
 @pytest.fixture

@@ -6,8 +6,9 @@ flag (and reopening) when a reply bounced or was refused for every recipient, an
 ``reply_outcome`` signal after the commit (notifications hang off it).
 
 Events are append-only and unique per (recipient, key): recording the same report twice adds
-nothing. Everything that writes events goes through here: the inbound pipeline (reports), our
-relay's answers (:mod:`..sending`) and tracking.
+nothing. Everything that writes events goes through here: the inbound pipeline (reports) and our
+relay's answers (:mod:`..sending`). The tracking plugin's image fetches and downloads are not
+delivery events: they go to its own table and never recompute a status.
 """
 from __future__ import annotations
 
@@ -16,7 +17,6 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from datetime import datetime
 
-from blinker import Namespace
 from flask import current_app
 from sqlalchemy import Insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -26,15 +26,9 @@ from helpdesk.plugin_api import (after_commit, db, mark_all_undeliverable, Messa
 
 from ..explanations import explain_reason
 from ..models import DeliveryEventRow, RecipientStatusRow
+from ..signals import reply_outcome
 from ..state import DEAD, DELIVERED_KINDS, DeliveryEvent, RecipientState, fold
 from ..vocabulary import EventKind
-
-_signals = Namespace()
-reply_outcome = _signals.signal("receipts-reply-outcome", doc="""
-Sent after a commit in which recipients of outbound messages changed status (once for a
-chunk of reports, once for a relay's answer). Keyword argument: ``outcomes``, a list of
-(message, the changed MessageRecipient rows), one per message.
-""")
 
 BOUNCED_FOR_EVERYONE = "A reply bounced for every recipient"
 
@@ -166,7 +160,7 @@ def load_known(recipients: Iterable[MessageRecipient]) -> Known:
 
 def record(groups: Sequence[Group], follow: bool = True) -> list[MessageRecipient]:
     """Compute and apply the consequences of ``groups`` (does not commit); the recipients whose
-    events changed. ``follow=False`` records events and statuses only (tracking's fetches)."""
+    events changed. ``follow=False`` records events and statuses only."""
     known = load_known(event.recipient for group in groups for event in group.events)
     result = consequences(groups, known, follow)
     apply(result)
@@ -174,7 +168,7 @@ def record(groups: Sequence[Group], follow: bool = True) -> list[MessageRecipien
 
 
 def record_events(inputs: Sequence[EventInput], message: Message | None = None) -> list[MessageRecipient]:
-    """Record events from outside a report (our relay's answer, a tracked fetch); with
+    """Record events from outside a report (our relay's answer); with
     ``message``, what follows for its contacts and ticket too. Does not commit."""
     return record([Group(message, inputs)], follow=message is not None)
 

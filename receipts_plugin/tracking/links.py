@@ -21,8 +21,9 @@ from flask import current_app
 from helpdesk.plugin_api import (Agent, Attachment, db, external_url, file_size, Message, MessageRecipient,
                                  ValidationError)
 
-from ..inbound.consequences import EventInput, record_events
-from ..tokens import make_link_token, read_link_token
+from receipts_plugin.plugin_api import make_link_token, read_link_token
+
+from .events import FetchKind, FetchSource, record_fetch
 from .models import LinkOptions, LinkRevocation, MessageTracking
 from .pixel import Fetch, FetchVerdict, classify_request
 
@@ -84,8 +85,8 @@ def record_download(check: DownloadCheck, fetch: Fetch, now: datetime) -> FetchV
     verdict = classify_request(check.recipient, fetch, now)
     detail = json.dumps({"attachment_id": check.attachment.id, "filename": check.attachment.filename,
                          "automated": verdict.automated, "rule": verdict.rule, "label": verdict.label})
-    record_events([EventInput(recipient=check.recipient, kind="download", source="link",
-                              key=f"download:{check.attachment.id}:{uuid.uuid4().hex}", at=now, detail=detail)])
+    record_fetch(check.recipient, FetchKind.DOWNLOAD, FetchSource.LINK,
+                 f"download:{check.attachment.id}:{uuid.uuid4().hex}", now, detail)
     return verdict
 
 

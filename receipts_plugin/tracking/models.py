@@ -1,4 +1,6 @@
-"""Tables for download links, open estimates and agents' notifications (revisions receipts_0002, _0003).
+"""Tables of the tracking plugin: its switches and its events (its own Alembic branch,
+``tracking``), and the download links, message tracking and notification tables that date
+from before it was a plugin of its own (created by receipts_0002 and _0003, hence their names).
 
 What a reply went out with is decided at its first send attempt and kept
 (:class:`MessageTracking`), so retries and the panel agree. Notifications go through an
@@ -16,8 +18,40 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from helpdesk.plugin_api import Agent, db, Department, Message, MessageRecipient, UTCDateTime, utcnow
 
 
+class TrackingSettings(db.Model):
+    """A department's tracking switches (off by default, for privacy). No row means both off."""
+
+    __tablename__ = "tracking_department_settings"
+
+    department_id: Mapped[int] = mapped_column(ForeignKey("departments.id", ondelete="CASCADE"), primary_key=True)
+    open_tracking: Mapped[bool] = mapped_column(Boolean, default=False)
+    download_links: Mapped[bool] = mapped_column(Boolean, default=False)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    department: Mapped[Department] = relationship()
+
+
+class TrackingEvent(db.Model):
+    """One fetch of a recipient's tracking image or download link. Append-only and unique per
+    (recipient, key); no delivery event, so recording one recomputes no status."""
+
+    __tablename__ = "tracking_events"
+    __table_args__ = (UniqueConstraint("recipient_id", "key", name="uq_tracking_events_recipient_key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    recipient_id: Mapped[int] = mapped_column(ForeignKey("message_recipients.id", ondelete="CASCADE"), index=True)
+    message_id: Mapped[int] = mapped_column(ForeignKey("messages.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(40))  # pixel-open | pixel-automated | download
+    source: Mapped[str] = mapped_column(String(20))  # pixel | link
+    key: Mapped[str] = mapped_column(String(200))
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    #: JSON: the fetch's verdict (automated, rule, label) and, for a download, the file.
+    detail: Mapped[str | None] = mapped_column(Text)
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
 class LinkOptions(db.Model):
-    """How a department's download links work (the on/off switch is ``DepartmentSettings.download_links``)."""
+    """How a department's download links work (the on/off switch is ``TrackingSettings.download_links``)."""
 
     __tablename__ = "receipts_link_options"
 

@@ -40,9 +40,8 @@ from helpdesk.plugin_api import (Agent, db, DeliveryPlan, exclusive, external_ur
                                  mailbox_header, Message, MessageRecipient, one_line, RecipientResult, retry_delay,
                                  Transport, transport_for, ValidationError)
 
-from ..models import RecipientStatusRow
-from ..inbound.consequences import reply_outcome
-from ..state import DEAD
+from receipts_plugin.plugin_api import DEAD, RecipientStatusRow, reply_outcome
+
 from .clock import now as clock_now
 from .models import NotificationBatch, NotificationItem, NotificationPreferences
 

@@ -14,18 +14,20 @@ from flask import Flask
 
 from helpdesk.plugin_api import append_to_bodies, db, DeliveryPlan, Message, Personaliser, remove_attachments
 
-from ..settings import settings_for
+from receipts_plugin.plugin_api import receipts_requested
+
 from .clock import now as clock_now
 from .links import LinkedFile, download_urls, link_options, links_block
 from .models import MessageTracking
 from .pixel import pixel_expiry, pixel_html
+from .settings import tracking_settings_for
 
 def decide_tracking(message: Message, now: datetime) -> MessageTracking | None:
     """The reply's tracking, decided at its first attempt (added to the session, not committed)."""
     tracking = db.session.get(MessageTracking, message.id)
     if tracking is not None:
         return tracking
-    settings = settings_for(message.ticket.department_id)
+    settings = tracking_settings_for(message.ticket.department_id)
     links = bool(settings and settings.download_links and message.attachments)
     opens = bool(settings and settings.open_tracking)
     if not (links or opens):
@@ -71,6 +73,4 @@ def add_personalisers(app: Flask, message: Message, plan: DeliveryPlan) -> None:
 
 
 def connect(app: Flask) -> None:
-    from ..signals import receipts_requested
-
     receipts_requested.connect(add_personalisers, app, weak=False)

@@ -2,22 +2,26 @@
 
 Opens are shown per recipient as an estimate ("opened (estimate)") or as "opened by an
 automated fetch"; they never change the recipient's status or the reply's check marks.
+The receipts plugin draws this in its ``receipts-panel`` slot (:func:`panel_slot`) and asks
+for each recipient's history lines through ``history_requested`` (:func:`history_lines`).
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from flask import Flask, render_template
+from markupsafe import Markup
 from sqlalchemy import select
 
 from helpdesk.plugin_api import db, Message, MessageRecipient
+from receipts_plugin.plugin_api import HistoryLine, history_requested, iso_time as _time
 
-from ..models import DeliveryEventRow
-from ..serialise import iso_time as _time
-from .models import LinkRevocation, MessageTracking
+from .events import FetchKind
+from .models import LinkRevocation, MessageTracking, TrackingEvent
 from .pixel import read_detail
 
-OPEN_KINDS = ("pixel-open", "pixel-automated")
+OPEN_KINDS = (FetchKind.PIXEL_OPEN.value, FetchKind.PIXEL_AUTOMATED.value)
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,17 +72,21 @@ class TrackingPanel:
         return bool((self.tracking and self.tracking.open_tracking) or any(o.opens or o.automated for o in self.opens))
 
 
+def fetches(message_id: int) -> list[TrackingEvent]:
+    """The reply's image fetches and downloads, in time order (one query)."""
+    return db.session.scalars(select(TrackingEvent).where(TrackingEvent.message_id == message_id)
+                              .order_by(TrackingEvent.at, TrackingEvent.id)).all()
+
+
 def tracking_panel(message: Message) -> TrackingPanel | None:
     """Downloads and open estimates of one reply; None when it had neither links nor the image."""
     tracking = db.session.get(MessageTracking, message.id)
-    rows = db.session.scalars(select(DeliveryEventRow).where(
-        DeliveryEventRow.message_id == message.id, DeliveryEventRow.kind.in_(("download", *OPEN_KINDS)))
-        .order_by(DeliveryEventRow.at, DeliveryEventRow.id)).all()
+    rows = fetches(message.id)
     if tracking is None and not rows:
         return None
     recipients = {r.id: r for r in message.recipients}
     downloads = []
-    by_recipient: dict[int, list[DeliveryEventRow]] = {r: [] for r in recipients}
+    by_recipient: dict[int, list[TrackingEvent]] = {r: [] for r in recipients}
     for row in rows:
         recipient = recipients.get(row.recipient_id)
         if recipient is None:
@@ -136,3 +144,45 @@ def tracking_json(message: Message, panel: TrackingPanel | None) -> dict:
                    "automated_fetches": [{"at": _time(at), "label": label} for at, label in o.automated]}
                   for o in (panel.opens if panel else ())],
     }
+
+
+LABELS = {"pixel-open": "Opened (estimate)", "pixel-automated": "Image fetched by an automated service (not an open)",
+          "download": "File downloaded"}
+
+
+def fetch_label(event: TrackingEvent) -> str:
+    """One line of a recipient's history. A download says which file and whether the fetch
+    looked automated (and why); an image fetch by an automated service says which."""
+    label = LABELS.get(event.kind, event.kind)
+    if event.kind == FetchKind.PIXEL_OPEN.value:
+        return label
+    detail = read_detail(event.detail)
+    reason = detail.get("label") or "an automated service"
+    if event.kind == FetchKind.PIXEL_AUTOMATED.value:
+        return f"{label}: {reason}"
+    filename = detail.get("filename") or "a file"
+    if detail.get("automated"):
+        return f"{filename} fetched by an automated client, not a person: {reason}"
+    return f"{label}: {filename} (by a person, an estimate)"
+
+
+def history_lines(app: Flask, message: Message, recipients: list[MessageRecipient]) -> dict[int, list[HistoryLine]]:
+    """``history_requested`` receiver: each recipient's fetches as lines of their history."""
+    lines: dict[int, list[HistoryLine]] = {}
+    for event in fetches(message.id):
+        lines.setdefault(event.recipient_id, []).append(
+            HistoryLine(at=event.at, kind=event.kind, source=event.source, label=fetch_label(event),
+                        detail=event.detail))
+    return lines
+
+
+def panel_slot(message: Message) -> Markup | None:
+    """The ``receipts-panel`` slot: downloads, links and open estimates of the reply."""
+    panel = tracking_panel(message)
+    if panel is None:
+        return None
+    return Markup(render_template("receipts/tracking/_panel_extras.html", message=message, tracking=panel))
+
+
+def connect(app: Flask) -> None:
+    history_requested.connect(history_lines, app, weak=False)

@@ -6,7 +6,8 @@ proxies and privacy features fetch them without anyone reading, and scanners fet
 everything. So every fetch is classified by :func:`classify_fetch`, a pure function over
 the user agent, the network it came from and the time since delivery, with the ordered
 rule table :data:`RULES` (first match wins; the README documents it). An open never marks a
-reply as read: only a read receipt does (``state.py`` ignores these events).
+reply as read: only a read receipt does (fetches go to the plugin's own table, :mod:`.events`,
+never to the receipts plugin's delivery events).
 
 The image is always served, whatever the token, so a bad or expired link never shows a
 broken image; only a genuine token records anything. The IP address is used to classify
@@ -27,9 +28,9 @@ from flask import current_app
 
 from helpdesk.plugin_api import db, external_url, MessageRecipient
 
-from ..inbound.consequences import EventInput, record_events
-from ..models import RecipientStatusRow
-from ..tokens import make_link_token, read_link_token
+from receipts_plugin.plugin_api import make_link_token, read_link_token, RecipientStatusRow
+
+from .events import FetchKind, FetchSource, record_fetch
 
 OPEN_PURPOSE = "open"
 TRANSPARENT_GIF = base64.b64decode("R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7")
@@ -206,8 +207,7 @@ def record_open(token: str, fetch: Fetch, now: datetime) -> FetchVerdict | None:
     if recipient is None or recipient.message_id != message_id:
         return None
     verdict = classify_request(recipient, fetch, now)
-    kind = "pixel-automated" if verdict.automated else "pixel-open"
+    kind = FetchKind.PIXEL_AUTOMATED if verdict.automated else FetchKind.PIXEL_OPEN
     minute = int(now.timestamp()) // 60
-    record_events([EventInput(recipient=recipient, kind=kind, source="pixel", key=f"open:{minute}:{verdict.rule}",
-                              at=now, detail=verdict.as_detail())])
+    record_fetch(recipient, kind, FetchSource.PIXEL, f"open:{minute}:{verdict.rule}", now, verdict.as_detail())
     return verdict

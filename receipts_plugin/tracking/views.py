@@ -12,7 +12,8 @@ from flask_login import current_user, login_required
 from helpdesk.plugin_api import (access, admin_required, db, Department, path_for, safe_filename, show_errors,
                                  ValidationError)
 
-from ..settings import all_settings, receipts_enabled
+from receipts_plugin.plugin_api import receipts_enabled
+
 from .clock import now as clock_now
 from .forms import LinkOptionsForm, PreferencesForm
 from .links import (LinkProblem, check_download, link_options, record_download, revoke_links,
@@ -21,8 +22,10 @@ from .notifications import (PreferencesInput, agent_zone, next_digest_text, pref
                             undelivered_notice)
 from .panel import tracking_json, tracking_panel
 from .pixel import TRANSPARENT_GIF, Fetch, record_open
+from .settings import all_tracking_settings
 
-bp = Blueprint("receipts_tracking", __name__, static_folder="static", static_url_path="/receipts-tracking-static")
+bp = Blueprint("receipts_tracking", __name__, template_folder="templates", static_folder="static",
+               static_url_path="/receipts-tracking-static")
 
 PRIVATE_NO_STORE = "private, no-store, max-age=0"
 PROBLEM_STATUS = {LinkProblem.INVALID: 404, LinkProblem.EXPIRED: 410, LinkProblem.REVOKED: 410}
@@ -117,7 +120,9 @@ def preferences():
 def _link_rows(forms: dict[int, LinkOptionsForm] | None = None):
     forms = forms or {}
     rows = []
-    for department, settings in all_settings():
+    switches = all_tracking_settings()
+    for department in db.session.scalars(db.select(Department).order_by(Department.name)):
+        settings = switches.get(department.id)
         options = link_options(department.id)
         form = forms.get(department.id) or LinkOptionsForm(
             formdata=None, prefix=f"d{department.id}", mode="beside" if options.keep_attachments else "instead",

@@ -38,7 +38,7 @@ WAIT = 60.0
 
 @pytest.fixture
 def plugins():
-    return ["receipts"]
+    return ["receipts", "tracking"]
 
 
 @pytest.fixture

@@ -9,17 +9,18 @@ from playwright.sync_api import expect
 
 from helpdesk.extensions import db
 from helpdesk.models import AgentRole, Ticket, TicketPriority, TicketStatus
-from receipts_plugin.settings import save_switches, settings_for
+from receipts_plugin.settings import save_switches
 from tests.browser.test_read_info import desk, email_ticket, open_thread, sent, state_of  # noqa: F401 (fixture)
 from tests.browser.test_smoke import sign_in
 from tests.helpers import PASSWORD, make_agent, make_department
+from tests.receipts.tracking_helpers import department_switches as settings_for  # both plugins' switches
 
 pytestmark = pytest.mark.browser
 
 
 @pytest.fixture
 def plugins():
-    return ["receipts"]
+    return ["receipts", "tracking"]
 
 
 @pytest.fixture

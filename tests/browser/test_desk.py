@@ -27,7 +27,7 @@ NO_SIDEWAYS_SCROLL = "document.documentElement.scrollWidth <= window.innerWidth"
 
 @pytest.fixture
 def plugins():
-    return ["receipts"]  # as deployed: the plugin's list column and its own addresses
+    return ["receipts", "tracking"]  # as deployed: the plugin's list column and its own addresses
 
 
 def at_phone_width(page, name: str) -> None:

@@ -73,7 +73,7 @@ CHECK = """() => {
 
 @pytest.fixture
 def plugins():
-    return ["receipts"]
+    return ["receipts", "tracking"]
 
 
 @pytest.fixture

@@ -27,7 +27,7 @@ pytestmark = pytest.mark.browser
 
 @pytest.fixture
 def plugins():
-    return ["receipts"]
+    return ["receipts", "tracking"]
 
 
 @pytest.fixture

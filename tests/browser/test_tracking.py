@@ -16,7 +16,7 @@ pytestmark = pytest.mark.browser
 
 @pytest.fixture
 def plugins():
-    return ["receipts"]
+    return ["receipts", "tracking"]
 
 
 def test_the_panel_shows_downloads_and_the_labelled_open_estimate(app, live_server, page):

@@ -38,7 +38,7 @@ HANDLERS = """[...document.querySelectorAll('*')].flatMap(
 
 @pytest.fixture
 def plugins():
-    return ["receipts"]
+    return ["receipts", "tracking"]
 
 
 def hostile_mail(support_email: str) -> bytes:

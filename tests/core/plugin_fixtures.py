@@ -27,3 +27,24 @@ class BrokenPlugin(HelpdeskPlugin):
 greeting = GreetingPlugin()
 broken = BrokenPlugin()
 not_a_plugin = object()
+
+
+class BasePlugin(HelpdeskPlugin):
+    """A plugin others build on: it offers a slot of its own."""
+
+    name = "base"
+    slots = {"base-box": "nothing; lines in the base plugin's box"}
+
+
+class AddonPlugin(HelpdeskPlugin):
+    """Builds on ``base``: fills the slot it declared."""
+
+    name = "addon"
+    requires = ("base",)
+
+    def template_hooks(self):
+        return [("base-box", lambda: "<p>from the add-on</p>", 50)]
+
+
+base = BasePlugin()
+addon = AddonPlugin()

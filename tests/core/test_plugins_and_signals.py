@@ -15,6 +15,8 @@ FAKE_ENTRY_POINTS = [
     EntryPoint("greeting", "tests.core.plugin_fixtures:greeting", ENTRY_POINT_GROUP),
     EntryPoint("broken", "tests.core.plugin_fixtures:broken", ENTRY_POINT_GROUP),
     EntryPoint("bogus", "tests.core.plugin_fixtures:not_a_plugin", ENTRY_POINT_GROUP),
+    EntryPoint("base", "tests.core.plugin_fixtures:base", ENTRY_POINT_GROUP),
+    EntryPoint("addon", "tests.core.plugin_fixtures:addon", ENTRY_POINT_GROUP),
 ]
 
 
@@ -47,6 +49,28 @@ def test_no_plugins_means_empty_slots(fake_entry_points, app_config):
 def test_a_listed_plugin_that_fails_stops_start_up(fake_entry_points, app_config, name, message):
     with pytest.raises(PluginLoadError, match=message):
         create_app({**app_config, "PLUGINS": ["greeting", name]})
+
+
+def test_a_plugin_whose_required_plugin_is_not_listed_stops_start_up(fake_entry_points, app_config):
+    with pytest.raises(PluginLoadError, match=r"plugin 'addon' requires the plugin\(s\) 'base', which are not in "
+                                              r"PLUGINS: add them"):
+        create_app({**app_config, "PLUGINS": ["addon"]})
+
+
+@pytest.mark.parametrize("listed", [["base", "addon"], ["addon", "base"]])
+def test_a_required_plugin_loads_first_and_its_own_slots_can_be_filled(fake_entry_points, app_config, listed):
+    app = create_app({**app_config, "PLUGINS": listed})
+    assert list(app.extensions["helpdesk_plugins"]) == ["base", "addon"]
+    with app.test_request_context():
+        assert str(template_hook("base-box")) == "<p>from the add-on</p>"
+
+
+def test_a_plugins_slot_does_not_exist_without_that_plugin(fake_entry_points, app_config):
+    from helpdesk.templating import register_template_hook
+
+    app = create_app({**app_config, "PLUGINS": ["greeting"]})
+    with pytest.raises(ValueError, match="unknown template slot 'base-box'"):
+        register_template_hook(app, "base-box", lambda: "x")
 
 
 def test_plugins_allowlist_from_the_environment(fake_entry_points, app_config, monkeypatch):

@@ -16,7 +16,7 @@ from tests.helpers import login, make_agent, make_department, make_reply, make_t
 
 @pytest.fixture
 def plugins():
-    return ["receipts"]  # the receipts address and its return paths are the desk's own too
+    return ["receipts", "tracking"]  # the receipts address and its return paths are the desk's own too
 
 
 @pytest.fixture

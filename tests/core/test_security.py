@@ -102,7 +102,7 @@ def test_passwords_are_hashed_with_scrypt(app):
     assert agent.password_hash.startswith("scrypt:") and PASSWORD not in agent.password_hash
 
 
-@pytest.mark.parametrize("plugins", [["receipts"]])
+@pytest.mark.parametrize("plugins", [["receipts", "tracking"]])
 def test_health_and_readiness(client):
     assert client.get("/healthz").get_json() == {"status": "ok"}
     assert client.get("/readyz").get_json() == {"status": "ok"}
@@ -113,7 +113,7 @@ def test_readiness_names_revisions_of_a_plugin_that_is_not_loaded(client):
     assert response.status_code == 503 and "plugin missing" in response.get_json()["reason"]
 
 
-@pytest.mark.parametrize("plugins", [["receipts"]])
+@pytest.mark.parametrize("plugins", [["receipts", "tracking"]])
 def test_readiness_fails_when_the_schema_is_behind(app, client):
     from sqlalchemy import text
 

@@ -40,7 +40,7 @@ def desk_config(mail: MailStack, database_url: str, workdir: Path, base_url: str
     in-process app that seeds or inspects the database)."""
     return {
         "DATABASE_URL": database_url, "SECRET_KEY": secret_key, "BASE_URL": base_url,
-        "MAIL_DOMAIN": DESK_DOMAIN, "ALLOW_TEST_DOMAINS": True, "PLUGINS": ["receipts"],
+        "MAIL_DOMAIN": DESK_DOMAIN, "ALLOW_TEST_DOMAINS": True, "PLUGINS": ["receipts", "tracking"],
         "SMTP_HOST": mail.smtp_host, "SMTP_PORT": mail.smtp_port, "SMTP_SECURITY": "starttls",
         "SMTP_CAFILE": mail.cafile, "SMTP_TIMEOUT": 10,
         "IMAP_HOST": mail.imap_host, "IMAP_PORT": mail.imaps_port, "IMAP_SECURITY": "ssl",

@@ -23,7 +23,7 @@ pytestmark = pytest.mark.mailstack
 
 @pytest.fixture
 def plugins():
-    return ["receipts"]
+    return ["receipts", "tracking"]
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ from tests.receipts.factories import relay_accepts, report_on
 
 @pytest.fixture
 def plugins():
-    return ["receipts"]
+    return ["receipts", "tracking"]
 
 
 @pytest.fixture

@@ -50,7 +50,7 @@ def child_env(app, **extra: str) -> dict[str, str]:
     """The test app's configuration for a separate process (same database, files, secret)."""
     config = app.config
     return {**os.environ, "PYTHONPATH": str(ROOT), "SECRET_KEY": config["SECRET_KEY"],
-            "HELPDESK_DATABASE_URL": config["DATABASE_URL"], "HELPDESK_PLUGINS": '["receipts"]',
+            "HELPDESK_DATABASE_URL": config["DATABASE_URL"], "HELPDESK_PLUGINS": '["receipts", "tracking"]',
             "HELPDESK_ATTACHMENT_DIR": config["ATTACHMENT_DIR"], "HELPDESK_OUTBOX_DIR": config["OUTBOX_DIR"],
             "HELPDESK_SECRETS_DIR": config["SECRETS_DIR"], "HELPDESK_BASE_URL": config["BASE_URL"],
             "HELPDESK_MAIL_DOMAIN": config["MAIL_DOMAIN"], "HELPDESK_LOG_LEVEL": "WARNING", **extra}

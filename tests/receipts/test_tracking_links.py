@@ -10,10 +10,10 @@ import pytest
 from helpdesk.extensions import db
 from helpdesk.mail.outgoing import send_message
 from helpdesk.models import AgentRole
-from receipts_plugin.models import DeliveryEventRow, RecipientStatusRow
+from receipts_plugin.models import RecipientStatusRow
 from receipts_plugin.tokens import make_link_token, read_link_token
 from receipts_plugin.tracking.links import DOWNLOAD_PURPOSE
-from receipts_plugin.tracking.models import LinkOptions, LinkRevocation, MessageTracking
+from receipts_plugin.tracking.models import LinkOptions, LinkRevocation, MessageTracking, TrackingEvent
 from tests.helpers import login, make_agent, post_form
 from tests.receipts.tracking_helpers import (DESKTOP_CHROME, PDF, download_paths, install_clock, outbox_copies,
                                              pixel_paths, reply_with_file, switch_on)
@@ -74,7 +74,7 @@ def test_a_link_serves_the_file_with_safe_headers_and_records_who_downloaded_it(
     assert response.headers["X-Content-Type-Options"] == "nosniff"
     assert response.headers["Content-Type"] == "application/octet-stream"
     assert "no-store" in response.headers["Cache-Control"]
-    events = db.session.scalars(db.select(DeliveryEventRow).where(DeliveryEventRow.kind == "download")).all()
+    events = db.session.scalars(db.select(TrackingEvent).where(TrackingEvent.kind == "download")).all()
     assert [(e.recipient_id, e.at) for e in events] == [(alice.id, clock.now)]
     assert db.session.get(RecipientStatusRow, alice.id) is None or \
         db.session.get(RecipientStatusRow, alice.id).status == "unknown"  # a download never changes the status
@@ -116,7 +116,7 @@ def bad_link_page(client, path):
 
 
 def no_downloads():
-    return db.session.scalars(db.select(DeliveryEventRow).where(DeliveryEventRow.kind == "download")).all() == []
+    return db.session.scalars(db.select(TrackingEvent).where(TrackingEvent.kind == "download")).all() == []
 
 
 def test_a_tampered_link_gets_a_clear_page(app, client, sent):
@@ -320,8 +320,8 @@ def test_every_fetch_is_recorded_and_a_persons_download_is_never_swallowed_by_a_
         clock.set(sent_at + timedelta(seconds=seconds))
         assert client.get(path, headers={"User-Agent": agent_string}).status_code == 200
 
-    events = db.session.scalars(db.select(DeliveryEventRow).where(DeliveryEventRow.kind == "download")
-                                .order_by(DeliveryEventRow.at)).all()
+    events = db.session.scalars(db.select(TrackingEvent).where(TrackingEvent.kind == "download")
+                                .order_by(TrackingEvent.at)).all()
     assert [(e.at - sent_at).total_seconds() for e in events] == [15, 33, 52, 88]
     assert [json.loads(e.detail)["rule"] for e in events] == ["seconds-after-delivery", "person", "person", "person"]
     login(client, agent)

@@ -8,9 +8,10 @@ from helpdesk.extensions import db
 from helpdesk.mail.outgoing import send_message
 from helpdesk.models import Channel
 from receipts_plugin.inbound.pipeline import ingest
-from receipts_plugin.models import DeliveryEventRow, RecipientStatusRow
+from receipts_plugin.models import RecipientStatusRow
 from receipts_plugin.read_info import states_for
 from receipts_plugin.sending import verp_address
+from receipts_plugin.tracking.models import TrackingEvent
 from receipts_plugin.tracking.pixel import TRANSPARENT_GIF, open_token
 from tests.helpers import login, make_reply, make_ticket
 from tests.receipts.builders import postfix_dsn
@@ -42,9 +43,9 @@ def pixel_of(app, address):
 
 
 def events(kind=None):
-    query = db.select(DeliveryEventRow).order_by(DeliveryEventRow.id)
+    query = db.select(TrackingEvent).order_by(TrackingEvent.id)
     if kind:
-        query = query.where(DeliveryEventRow.kind == kind)
+        query = query.where(TrackingEvent.kind == kind)
     return db.session.scalars(query).all()
 
 

@@ -6,11 +6,12 @@ from datetime import datetime, timedelta
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 from pathlib import Path
+from types import SimpleNamespace
 
 from helpdesk.mail.transport import RecipientResult
 from helpdesk.models import Channel, Department, utcnow
 from helpdesk.services.tickets import ReplyDraft, UploadedFile, post_reply
-from receipts_plugin.models import DepartmentSettings
+from receipts_plugin.tracking.models import TrackingSettings
 from receipts_plugin.tracking.clock import CLOCK_KEY
 from tests.helpers import make_ticket
 
@@ -49,7 +50,8 @@ def install_clock(app, start: datetime | None = None) -> MovableClock:
 def switch_on(department: Department, links: bool = True, opens: bool = True) -> None:
     from helpdesk.extensions import db
 
-    settings = db.session.get(DepartmentSettings, department.id)
+    settings = db.session.get(TrackingSettings, department.id) or TrackingSettings(department_id=department.id)
+    db.session.add(settings)
     settings.download_links, settings.open_tracking = links, opens
     db.session.commit()
 
@@ -98,3 +100,15 @@ class RecordingTransport:
         self.sent.append(mail)
         self.plans.append(plan)
         return [RecipientResult(r, True, code=250, response="2.0.0 Ok: queued") for r in plan.recipients]
+
+
+def department_switches(department_id: int) -> SimpleNamespace:
+    """A department's read receipts switch and its tracking switches together, as they were
+    read from one settings row before tracking kept its own (``tracking_department_settings``)."""
+    from receipts_plugin.settings import receipts_enabled
+    from receipts_plugin.tracking.settings import tracking_settings_for
+
+    tracking = tracking_settings_for(department_id)
+    return SimpleNamespace(receipts_enabled=receipts_enabled(department_id),
+                           open_tracking=bool(tracking and tracking.open_tracking),
+                           download_links=bool(tracking and tracking.download_links))

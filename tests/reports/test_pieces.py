@@ -432,3 +432,26 @@ def test_blanking_addresses_from_word_starts_blanks_what_any_position_did(text):
     from receipts_plugin.reports.heuristics.scan import _ANY_ADDRESS
 
     assert _ANY_ADDRESS.sub(" ", text) == re.compile(r"\S+@\S+").sub(" ", text)
+
+
+_CODE_TEXT = st.text(alphabet="0245.:-+#/a ;,)\n", max_size=30)
+
+
+@pytest.mark.parametrize("module, name, original, flags", [
+    ("codes", "_STATUS", r"(?<![0-9A-Za-z.])([245])\.([0-7])\.(\d{1,3})(?![0-9]|\.\d)", 0),
+    ("codes", "_REPLY", r"(?<![0-9A-Za-z.\-+#/])(?<![0-9A-Za-z]:)([245][0-5][0-9])(?=[ \-]|$|\.?\s*$|[,;\]\)])", re.M),
+    ("codes", "_IPV4", r"\b\d{1,3}(?:\.\d{1,3}){3}\b", 0),
+    ("heuristics.scan", "_CODE", r"(?<![\d.])[245]\d\d(?![\d]|\.\d)|\b[245]\.\d{1,3}\.\d{1,3}\b", 0),
+])
+def test_code_patterns_that_open_with_a_digit_match_what_their_lookbehind_first_forms_matched(module, name, original, flags):
+    import importlib
+
+    pattern = getattr(importlib.import_module(f"receipts_plugin.reports.{module}"), name)
+    reference = re.compile(original, flags)
+
+    @given(_CODE_TEXT)
+    @settings(max_examples=1500, deadline=None)
+    def same(text):
+        assert [(m.span(), m.groups()) for m in pattern.finditer(text)] == [(m.span(), m.groups()) for m in reference.finditer(text)]
+
+    same()

@@ -248,7 +248,8 @@ def _own_lines(lines: list[str], start: int, end: int) -> str:
 _SUMMARY_FIELD = re.compile(r"^[ \t]+[A-Za-z][A-Za-z ()-]{0,30}:[ \t].*$", re.M)
 #: A sentence that carries on the recipient's paragraph (qmail's "I'm not going to try again; ...").
 _SAME_PARAGRAPH = re.compile(r"^/?[A-Z][a-z']+ [^@\n]*[.;]$")
-_CODE = re.compile(r"(?<![\d.])[245]\d\d(?![\d]|\.\d)|\b[245]\.\d{1,3}\.\d{1,3}\b")
+#: An SMTP reply or enhanced status code; opens with its first digit, as codes.py's patterns do.
+_CODE = re.compile(r"[245](?:(?<![\d.][245])\d\d(?![\d]|\.\d)|(?<!\w[245])\.\d{1,3}\.\d{1,3}\b)")
 #: A word with an "@" inside. Tried only where a word starts (``(?<!\S)``, which changes no match:
 #: a word that has one matches from its start), or every position of a long word rescans it.
 _ANY_ADDRESS = re.compile(r"(?<!\S)\S+@\S+")

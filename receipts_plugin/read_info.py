@@ -19,7 +19,7 @@ from .models import DeliveryEventRow, RecipientStatusRow, TrackedMessage
 from .settings import enabled_department_ids
 from .signals import history_requested
 from .state import RecipientStatus, RecipientView, ReplyState, missing_receipt_reasons, reply_state
-from .vocabulary import UNVERIFIED
+from .vocabulary import UNVERIFIED, EventKind
 
 
 @dataclass(frozen=True, slots=True)
@@ -175,18 +175,19 @@ def message_read_info(message: Message) -> MessageReadInfo | None:
                            tuple(missing_receipt_reasons()) if tracked else ())
 
 
-PROBLEM_LABELS = {"dsn-failed": "Bounced", "bounce-soft": "Temporary failure", "dsn-delayed": "Delayed",
-                  "smtp-refused": "Refused by our mail server", "mdn-rejected": "Rejected by a mail filter"}
+PROBLEM_LABELS = {EventKind.DSN_FAILED: "Bounced", EventKind.BOUNCE_SOFT: "Temporary failure",
+                  EventKind.DSN_DELAYED: "Delayed", EventKind.SMTP_REFUSED: "Refused by our mail server",
+                  EventKind.MDN_REJECTED: "Rejected by a mail filter"}
 EVENT_LABELS = {
-    "smtp-accepted": "Accepted by our mail server", "smtp-refused": "Refused by our mail server",
-    "dsn-delivered": "Delivery report: delivered", "dsn-delayed": "Delivery report: delayed",
-    "dsn-failed": "Bounced (permanent failure)", "bounce-soft": "Bounced (temporary failure)",
-    "mdn-displayed": "Read receipt: displayed", "mdn-deleted": "Read receipt: deleted without being read",
-    "mdn-rejected": "Receipt: rejected by the recipient's mail filter, unread",
-    "mdn-dispatched": "Receipt: sent on elsewhere", "mdn-processed": "Receipt: processed (not shown to a person)",
-    "mdn-denied": "Receipt: the recipient declined to confirm reading",
-    "mdn-failed": "Receipt: the recipient's system failed to confirm",
-    "read-notice": "Read notice", "read-notice-not-read": "Notice: not read",
+    EventKind.SMTP_ACCEPTED: "Accepted by our mail server", EventKind.SMTP_REFUSED: "Refused by our mail server",
+    EventKind.DSN_DELIVERED: "Delivery report: delivered", EventKind.DSN_DELAYED: "Delivery report: delayed",
+    EventKind.DSN_FAILED: "Bounced (permanent failure)", EventKind.BOUNCE_SOFT: "Bounced (temporary failure)",
+    EventKind.MDN_DISPLAYED: "Read receipt: displayed", EventKind.MDN_DELETED: "Read receipt: deleted without being read",
+    EventKind.MDN_REJECTED: "Receipt: rejected by the recipient's mail filter, unread",
+    EventKind.MDN_DISPATCHED: "Receipt: sent on elsewhere", EventKind.MDN_PROCESSED: "Receipt: processed (not shown to a person)",
+    EventKind.MDN_DENIED: "Receipt: the recipient declined to confirm reading",
+    EventKind.MDN_FAILED: "Receipt: the recipient's system failed to confirm",
+    EventKind.READ_NOTICE: "Read notice", EventKind.READ_NOTICE_NOT_READ: "Notice: not read",
 }
 #: What a report said of a recipient without evidence bound to them: shown, counted nowhere.
 EVENT_LABELS.update({f"{UNVERIFIED}{kind}": f"Not counted, unverified: {label[0].lower()}{label[1:]}"

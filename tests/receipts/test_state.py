@@ -209,3 +209,14 @@ def test_a_delivered_tooltip_names_who_got_it():
 def test_several_recipients_label_says_how_many_without_a_tooltip(recipients, counts):
     state = reply_state([RecipientView(r, s, f"r{i}@x") for i, (r, s) in enumerate(recipients)], True)
     assert state.counts == counts
+
+
+def test_every_event_kind_has_words_for_agents_and_an_unverified_form():
+    """A new event kind without words would show agents its raw name in a recipient's history."""
+    from receipts_plugin.read_info import EVENT_LABELS, PROBLEM_LABELS
+    from receipts_plugin.vocabulary import UNVERIFIED, EventKind
+
+    assert set(EventKind) <= set(EVENT_LABELS)
+    assert set(PROBLEM_LABELS) <= set(EventKind)
+    reported = [kind for kind in EventKind if not kind.startswith("smtp-")]
+    assert all(f"{UNVERIFIED}{kind}" in EVENT_LABELS for kind in reported)

@@ -350,3 +350,60 @@ def test_listserv_error_for_blocks_and_a_boundary_named_only_in_a_report_header(
            b"Error-Text: Mailer mx.example.com said:\r\n            \"550 Mailbox quota exceeded\"\r\n\r\nError-End:  One error reported.\r\n")
     result = only(raw)
     assert (result.recipient, result.reason) == ("customer@example.com", "mailboxfull")
+
+
+# --- round 3: classes of wording from the blind sisimai-extra2 misses ---------------------------
+
+
+@pytest.mark.parametrize("reply, reason", [
+    # Gmail-style multi-line replies: the codes repeat on every line, wrapped into the sentence.
+    ("550-5.2.1 The user you are trying to contact is receiving mail at a rate that 550-5.2.1 prevents "
+     "additional messages from being delivered. 550 5.2.1 https://support.example/?p=Rate", "speeding"),
+    ("550-5.7.1 [192.0.2.1 13] Messages with multiple 550 5.7.1 addresses in From: header are not accepted.",
+     "notcompliantrfc"),
+    ("451-4.7.0 Temporarily rate limited 451-4.7.0 due to IP reputation 451 4.7.0 see the help page", "badreputation"),
+])
+def test_a_multi_line_replys_repeated_codes_do_not_split_its_phrase(reply, reason):
+    assert reasons.classify(reply[4:9], reply, reply_code=reply[:3]) == reason
+
+
+def test_joining_reply_lines_keeps_the_first_code():
+    joined = reasons.join_reply_lines("550-5.7.1 words here 550-5.7.1 more words 550 5.7.1 end")
+    assert joined == "550 5.7.1 words here more words end"
+
+
+@pytest.mark.parametrize("agent", ["mail.local: unknown user: customer", "lmtp: customer: User unknown",
+                                   "procmail: Unknown user customer", "dovecot-lda[123]: no such user"])
+def test_a_local_delivery_agents_unknown_user_is_userunknown_at_any_stage(agent):
+    # No SMTP stage and a vague status: user-unknown wording alone would be read as 'filtered'.
+    assert reasons.classify("5.5.0", f"{agent} 554 <customer@example.net>... Service unavailable") == "userunknown"
+
+
+def test_a_stated_network_cause_beats_the_giving_up_sentence():
+    text = ("<customer@example.com>... Deferred: Name server: example.com.: host name lookup failure\n"
+            "Message could not be delivered for 8 hours\nMessage will be deleted from queue")
+    assert reasons.classify("4.4.7", text) == "networkerror"
+    assert reasons.classify("4.4.7", "Message could not be delivered for 8 hours") == "expired"
+
+
+@pytest.mark.parametrize("reply", [
+    "554 IP=192.0.2.254 - A problem occurred. (Ask your postmaster for help.) (BL)",
+    "550 Rejected: ip=198.51.100.7 is not welcome here",
+])
+def test_a_refusal_that_names_the_clients_ip_or_a_blocklist_mark_is_blocked(reply):
+    assert reasons.classify("5.5.0", reply, reply_code=reply[:3]) == "blocked"
+
+
+def test_all_recipient_addresses_rejected_is_a_refused_sender():
+    reply = "550 5.4.1 All recipient addresses rejected : Access denied [mx.example.net]"
+    assert reasons.classify("5.4.1", reply, reply_code="550", command="DATA") == "rejected"
+
+
+@pytest.mark.parametrize("text, reason", [
+    ('554 "|/usr/local/bin/procmail -f- || exit 75 #customer"... Service unavailable', "systemerror"),
+    ("554 5.0.0 Service unavailable", "systemerror"),
+    # Sendmail's closing "Service unavailable" after a stated cause is no verdict of its own.
+    ("<<< 554 Access denied: DMARC policy of reject\n554 5.0.0 Service unavailable", "authfailure"),
+])
+def test_a_bare_service_unavailable_answer_is_a_system_error(text, reason):
+    assert reasons.classify("5.5.0", text) == reason

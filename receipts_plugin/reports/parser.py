@@ -361,8 +361,16 @@ def _fill_from_notice(recipients: list[RecipientLine], notice: "_Notice", report
     """A structured recipient with no diagnostic borrows its lines from the human-readable notice."""
     filled: list[RecipientLine] = []
     for result in recipients:
-        if result.source == STRUCTURED and not result.diagnostic and result.recipient and result.reason not in (None, "feedback", "vacation"):
+        # A diagnostic that is only a number (a local program's exit status, "X-Unix; 255") says nothing either.
+        silent = not result.diagnostic or result.diagnostic.strip().isdigit()
+        if result.source == STRUCTURED and silent and result.recipient and result.reason not in (None, "feedback", "vacation"):
             snippet = _snippet_about(notice.text, result.recipient, also=result.original_recipient)
+            if result.diagnostic and _NUMERIC_REASON.search(snippet.lower()):
+                snippet = ""  # the listing repeats the bare number ("(reason: 255)"): read the transcript
+            if not snippet and len(recipients) == 1:
+                # One recipient, and the notice names it only in another form (a program it was
+                # expanded to): the transcript of the session is about that recipient.
+                snippet = _transcript(notice.text)
             if snippet:
                 better = dsn.build_result(
                     recipient=result.recipient,
@@ -439,6 +447,22 @@ def _command_context(group: dict[str, str], notice: _Notice) -> str:
     return "\n".join([paragraph, *naming])
 
 
+_NUMERIC_REASON = re.compile(r"\(reason: \d+\)")
+_RECIPIENT_FIELDS = ("final-recipient:", "original-recipient:", "x-actual-recipient:")
+_TRANSCRIPT_HEAD = "transcript of session follows"
+
+
+def _transcript(notice: str) -> str:
+    """The session transcript a Sendmail-style notice quotes (up to its first blank line)."""
+    lowered = notice.lower()
+    at = lowered.find(_TRANSCRIPT_HEAD)
+    if at < 0:
+        return ""
+    start = lowered.find("\n", at) + 1
+    end = lowered.find("\n\n", start)
+    return notice[start:end if end >= 0 else start + 600].strip() if start > 0 else ""
+
+
 def _snippet_about(notice: str, address: str, lowered: str | None = None, also: str | None = None) -> str:
     """The notice's paragraph about ``address``: the line that names it (and the line before, unless that
     names someone else) up to a blank line or the next recipient's line. ``also`` (its original
@@ -447,6 +471,9 @@ def _snippet_about(notice: str, address: str, lowered: str | None = None, also: 
     if lowered is None:
         lowered = notice[:_RECIPIENT_IN_TEXT * 4].lower()
     index = lowered.find(address) if address else -1
+    # A report whose delivery-status fields sit in its text names the address in its own fields first.
+    while index >= 0 and lowered.startswith(_RECIPIENT_FIELDS, lowered.rfind("\n", 0, index) + 1):
+        index = lowered.find(address, index + len(address))
     if index < 0:
         return ""
     line_start = lowered.rfind("\n", 0, index) + 1

@@ -407,3 +407,45 @@ def test_all_recipient_addresses_rejected_is_a_refused_sender():
 ])
 def test_a_bare_service_unavailable_answer_is_a_system_error(text, reason):
     assert reasons.classify("5.5.0", text) == reason
+
+
+_PIPE_NOTICE = (
+    "   ----- The following addresses had permanent fatal errors -----\r\n"
+    "\"|/home/customer/bin/filter.pl\"\r\n    (reason: 255)\r\n    (expanded from: <customer@example.com>)\r\n\r\n"
+    "   ----- Transcript of session follows -----\r\n"
+    "filter.pl: cannot open database\r\n554 5.3.0 unknown mailer error 255\r\n"
+)
+
+
+def test_a_bare_exit_number_as_diagnostic_gives_way_to_the_single_recipients_transcript():
+    raw = dsn("Final-Recipient: rfc822; customer@example.com\r\nAction: failed\r\nStatus: 5.0.0\r\n"
+              "Diagnostic-Code: X-Unix; 255\r\n", notice=_PIPE_NOTICE)
+    result = only(raw)
+    assert (result.status, result.reason) == ("5.3.0", "mailererror")
+
+
+def test_a_listing_with_its_own_reason_still_decides_over_the_transcript():
+    notice = _PIPE_NOTICE.replace('"|/home/customer/bin/filter.pl"', "<customer@example.com>").replace(
+        "(reason: 255)", "(reason: Insufficient permission)").replace(
+        "filter.pl: cannot open database", "maildrop: maildir over quota.")
+    raw = dsn("Final-Recipient: rfc822; customer@example.com\r\nAction: failed\r\nStatus: 5.3.0\r\n"
+              "Diagnostic-Code: X-Unix; 77\r\n", notice=notice)
+    assert only(raw).reason == "systemerror"
+
+
+def test_delivery_status_fields_quoted_in_the_text_are_no_sentence_about_the_recipient():
+    # No MIME boundary in the body: the report's fields stand in its text, and the recipient, a
+    # program it was expanded to, is named in the transcript only.
+    raw = (
+        "From: MAILER-DAEMON@relay.example.net\r\nTo: bounces@help.example.org\r\n"
+        "Subject: Returned mail: Service unavailable\r\nMIME-Version: 1.0\r\n"
+        'Content-Type: multipart/report; report-type=delivery-status; boundary="X"\r\n\r\n'
+        "   ----- The following addresses had permanent fatal errors -----\r\n"
+        "\"|exec /usr/bin/procmail #customer\"\r\n    (expanded from: <customer@example.com>)\r\n\r\n"
+        "   ----- Transcript of session follows -----\r\n"
+        "554 \"|exec /usr/bin/procmail #customer\"... Service unavailable\r\n\r\n"
+        "Reporting-MTA: dns; relay.example.net\r\n\r\n"
+        "Final-Recipient: RFC822; customer@relay.example.net\r\nAction: failed\r\nStatus: 5.5.0\r\n"
+    ).encode()
+    result = only(raw)
+    assert (result.recipient, result.status, result.reason) == ("customer@relay.example.net", "5.5.0", "systemerror")

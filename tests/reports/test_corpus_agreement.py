@@ -54,14 +54,14 @@ def test_non_bounces_are_none(name):
     assert parse_report((CORPUS / "sisimai" / name).read_bytes()).kind == "none"
 
 
-#: sisimai-extra2 (tests/corpus/sisimai-extra2): 40 held-out rows fetched and scored before any
-#: rule of this round was written. The floor is the score measured then (34/40), so a rule may
-#: never bring a held-out row back below its blind reading.
-SISIMAI_EXTRA2_HOLDOUT_FLOOR = 34 / 40
+#: sisimai-extra2 (tests/corpus/sisimai-extra2): 40 held-out rows scored before any rule of round 3
+#: was written (34/40), and 8 more scored once after those rules (6/8). The floor is the sum of
+#: those blind readings, so a rule may never bring the folder back below them.
+SISIMAI_EXTRA2_HOLDOUT_FLOOR = (34 + 6) / 48
 
 
 def test_sisimai_extra2_held_out_floor(tallies):
     tally = tallies["sisimai-extra2 (holdout)"]
-    assert tally.total["status+reason"] == 40
+    assert tally.total["status+reason"] == 48
     assert tally.ratio("status+reason") >= SISIMAI_EXTRA2_HOLDOUT_FLOOR, tally.misses
     assert tally.ratio("recipient") == 1.0 and tally.ratio("kind") == 1.0, tally.misses

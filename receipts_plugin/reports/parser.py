@@ -377,6 +377,8 @@ def _fill_from_notice(recipients: list[RecipientLine], notice: "_Notice", report
                     action=result.action,
                     field_status=None if result.status_derived else result.status,
                     diagnostic=snippet,
+                    # A local program's exit number read through its transcript is still a local program's failure.
+                    diagnostic_type=result.diagnostic_type if result.diagnostic else None,
                     source=STRUCTURED,
                     context=snippet,
                     original_recipient=result.original_recipient,

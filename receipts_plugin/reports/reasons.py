@@ -163,7 +163,7 @@ PHRASES: dict[str, re.Pattern[str]] = {
         r"blacklisted by", r"is (?:in|on) (?:a|our|the) black ?list", r"(?:ip|domain|host|sender|email|address)[^.\n]{0,60} is black ?listed", r"black ?list(?:ed)? (?:ip|host|server|sender|domain)", r"block ?list", r"(?:rbl|dnsbl)\b", r"spamhaus", r"spamcop",
         r"blocked (?:using|by|- see)", r"was blocked by ", r"(?:ip|client host|network)\b[^.\n]{0,40}(?:blocked|rejected|not allowed|listed)",
         r"(?:access|service) (?:denied|refused)[^.\n]{0,30}(?:\bip\b|see http)", r"refused - see http", r"dynamic ?ips?\b",
-        r"connection (?:refused|dropped|reset|was dropped)", r"go away", r"helo command rejected",
+        r"(?<!deferred: )connection (?:refused|dropped|reset|was dropped)", r"go away", r"helo command rejected",
         r"not accepting connections", r"not allowed to connect", r"not allowed to send mail from",
         r"currently sending spam", r"you are sending spam", r"open proxy", r"suspiciously like spammer",
         r"please use the smtp server of your isp", r"service not available, closing transmission channel",
@@ -442,7 +442,9 @@ def classify(
     if hint and hint not in ("onhold", "undefined"):
         return hint
     if by_status is None or by_status in RETRY:
-        phrase_reason = next((r for r in _SECOND_PASS if found[r]), None)
+        # A local program's failure (X-Unix) is its own cause: the notice's giving-up or still-trying
+        # sentence around it says what happened, not why.
+        phrase_reason = next((r for r in _SECOND_PASS if found[r] and (smtp_like or r != "expired")), None)
         if phrase_reason:
             return phrase_reason
     return _implied(status, by_status, found, reply_code, action, command, diagnostic_type)

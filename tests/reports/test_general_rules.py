@@ -449,3 +449,20 @@ def test_delivery_status_fields_quoted_in_the_text_are_no_sentence_about_the_rec
     ).encode()
     result = only(raw)
     assert (result.recipient, result.status, result.reason) == ("customer@relay.example.net", "5.5.0", "systemerror")
+
+
+def test_a_local_programs_failure_stays_a_mailer_error_in_a_delay_warning():
+    notice = ("    **      THIS IS A WARNING MESSAGE ONLY      **\r\n\r\n"
+              "   ----- Transcript of session follows -----\r\n451 4.0.0 Operating system error\r\n"
+              "Warning: message still undelivered after 4 hours\r\nWill keep trying until message is 8 hours old\r\n")
+    raw = dsn("Final-Recipient: RFC822; customer@example.com\r\nX-Actual-Recipient: X-Unix; |/usr/local/bin/filter\r\n"
+              "Action: delayed\r\nStatus: 4.5.0\r\nDiagnostic-Code: X-Unix; 71\r\n", notice=notice)
+    result = only(raw)
+    assert (result.action, result.reason) == ("delayed", "mailererror")
+
+
+def test_a_connection_refused_while_deferring_is_no_block_when_the_message_expires():
+    text = ("customer... Deferred: Connection refused by [192.0.2.1]\nMessage could not be delivered for 5 days\n"
+            "Message will be deleted from queue")
+    assert reasons.classify("4.4.7", text) == "expired"
+    assert reasons.classify("5.0.0", "554 5.7.1 Connection refused - see http://block.example/") == "blocked"

@@ -363,8 +363,9 @@ def _fill_from_notice(recipients: list[RecipientLine], notice: "_Notice", report
     for result in recipients:
         # A diagnostic that is only a number (a local program's exit status, "X-Unix; 255") says nothing either.
         silent = not result.diagnostic or result.diagnostic.strip().isdigit()
-        if result.source == STRUCTURED and silent and result.recipient and result.reason not in (None, "feedback", "vacation"):
-            snippet = _snippet_about(notice.text, result.recipient, also=result.original_recipient)
+        reply = _truncated_reply(result.diagnostic, notice.text) if not silent and result.source == STRUCTURED else ""
+        if result.source == STRUCTURED and (silent or reply) and result.recipient and result.reason not in (None, "feedback", "vacation"):
+            snippet = reply or _snippet_about(notice.text, result.recipient, also=result.original_recipient)
             if result.diagnostic and _NUMERIC_REASON.search(snippet.lower()):
                 snippet = ""  # the listing repeats the bare number ("(reason: 255)"): read the transcript
             if not snippet and len(recipients) == 1:
@@ -447,6 +448,23 @@ def _command_context(group: dict[str, str], notice: _Notice) -> str:
         return paragraph
     naming = [line for line in text[:_RECIPIENT_IN_TEXT * 4].split("\n") if line.startswith(">>> ") and address in line.lower()]
     return "\n".join([paragraph, *naming])
+
+
+_REPLY_START = re.compile(r"\s*([245]\d\d)-([245]\.\d{1,3}\.\d{1,3})\b")
+
+
+def _truncated_reply(diagnostic: str | None, notice: str) -> str:
+    """The whole multi-line reply of a diagnostic that kept only its first line (Sendmail writes
+    ``550-5.7.1 ...`` and no last ``550 5.7.1`` line), from the transcript the notice quotes it in."""
+    start = _REPLY_START.match(diagnostic or "")
+    if not start or "<<< " not in notice:
+        return ""
+    code, status = start.groups()
+    if f"{code} {status}" in diagnostic:
+        return ""
+    prefix = re.compile(r"^<<< " + code + r"[- ]", re.M)
+    lines = [line[4:].strip() for line in notice.split("\n") if prefix.match(line)]
+    return " ".join(lines) if len(lines) > 1 else ""
 
 
 _NUMERIC_REASON = re.compile(r"\(reason: \d+\)")

@@ -68,7 +68,8 @@ PHRASES: dict[str, re.Pattern[str]] = {
         r"dmarc\b[^.\n]{0,20}(?:policy|fail|reject)",
         r"//spf\.pobox\.com", r"required authentication level", r"doesn't meet the authentication requirements",
         r"is not allowed to send from <[^>]*> per it's spf", r"please inspect your spf settings",
-        r"dkim[^.\n]{0,30}(?:fail|invalid|not pass)",
+        r"dkim[^.\n]{0,30}(?:fail|invalid|not pass)", r"(?:does not have|without) authentication information",
+        r"fails? to pass authentication checks",
     ),
     "userunknown": _rx(
         r"(?:user|recipient|mailbox|address|account|addressee)(?: name)? (?:is )?(?:unknown|not (?:found|known|exist|active|local|ok|valid))",

@@ -466,3 +466,23 @@ def test_a_connection_refused_while_deferring_is_no_block_when_the_message_expir
             "Message will be deleted from queue")
     assert reasons.classify("4.4.7", text) == "expired"
     assert reasons.classify("5.0.0", "554 5.7.1 Connection refused - see http://block.example/") == "blocked"
+
+
+def test_a_diagnostic_that_kept_only_a_replys_first_line_is_read_whole_from_the_transcript():
+    notice = ("   ----- The following addresses had permanent fatal errors -----\r\n<customer@example.com>\r\n"
+              "    (reason: 550-5.7.1 Unauthenticated email from example.net is not accepted due to domain's)\r\n\r\n"
+              "   ----- Transcript of session follows -----\r\n... while talking to mx.example.com.:\r\n>>> DATA\r\n"
+              "<<< 550-5.7.1 Unauthenticated email from example.net is not accepted due to domain's\r\n"
+              "<<< 550-5.7.1 DMARC policy. Please contact the administrator of example.net\r\n"
+              "<<< 550 5.7.1 domain if this was a legitimate mail.\r\n554 5.0.0 Service unavailable\r\n")
+    raw = dsn("Final-Recipient: RFC822; customer@example.com\r\nAction: failed\r\nStatus: 5.7.1\r\n"
+              "Diagnostic-Code: SMTP; 550-5.7.1 Unauthenticated email from example.net is not accepted due to domain's\r\n",
+              notice=notice)
+    result = only(raw)
+    assert (result.status, result.reason) == ("5.7.1", "authfailure")
+
+
+def test_a_message_without_authentication_information_is_an_authentication_failure():
+    reply = ("550-5.7.1 This message does not have authentication information or fails to pass 550-5.7.1 "
+             "authentication checks. 550 5.7.1 See the help page.")
+    assert reasons.classify("5.7.1", reply, reply_code="550") == "authfailure"

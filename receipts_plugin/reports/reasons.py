@@ -62,6 +62,8 @@ PHRASES: dict[str, re.Pattern[str]] = {
         r"not a gateway", r"not local host", r"relaying mail to ", r"this system is not configured to relay",
         r"isn't in my list of allowed rcpthost", r"we don't handle mail for", r"specified domain is not allowed",
         r"requires authentication when attempting to send to a non-local",
+        # A sending service that relays only for identities it has verified (Amazon SES).
+        r"email address is not verified",
     ),
     "authfailure": _rx(
         r"spf\b[^.\n]{0,20}(?:fail|violation)", r"bad spf records", r"spf settings", r"sender policy framework",
@@ -136,7 +138,7 @@ PHRASES: dict[str, re.Pattern[str]] = {
         r"access denied \((?:in reply to mail from command|sender blacklisted)\)", r"no third-party dsns",
         r"unsigned dsn for", r"sending this from a different address", r"isn't on the recipient's list of senders",
         r"can't determine purported responsible address", r"from: domain is invalid", r"mx records for ",
-        r"email address is not verified", r"senderfilterconfig", r"rule imposed mailbox access for",
+        r"senderfilterconfig", r"rule imposed mailbox access for",
         r"valid sender domain", r"syntax error: empty email address", r"backscatter protection",
         r"all recipient addresses rejected",
     ),

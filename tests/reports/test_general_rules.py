@@ -486,3 +486,9 @@ def test_a_message_without_authentication_information_is_an_authentication_failu
     reply = ("550-5.7.1 This message does not have authentication information or fails to pass 550-5.7.1 "
              "authentication checks. 550 5.7.1 See the help page.")
     assert reasons.classify("5.7.1", reply, reply_code="550") == "authfailure"
+
+
+def test_a_sending_service_refusing_an_unverified_identity_does_not_relay_for_it():
+    reply = ("554 Message rejected: Email address is not verified. The following identities failed the check "
+             "in region EU-WEST-1: sender@example.org")
+    assert reasons.classify("5.0.0", reply, reply_code="554", command="DATA") == "norelaying"

@@ -361,14 +361,25 @@ def _fill_from_notice(recipients: list[RecipientLine], notice: "_Notice", report
     """A structured recipient with no diagnostic borrows its lines from the human-readable notice."""
     filled: list[RecipientLine] = []
     for result in recipients:
-        if result.source == STRUCTURED and not result.diagnostic and result.recipient and result.reason not in (None, "feedback", "vacation"):
-            snippet = _snippet_about(notice.text, result.recipient, also=result.original_recipient)
+        # A diagnostic that is only a number (a local program's exit status, "X-Unix; 255") says nothing either.
+        silent = not result.diagnostic or result.diagnostic.strip().isdigit()
+        reply = _truncated_reply(result.diagnostic, notice.text) if not silent and result.source == STRUCTURED else ""
+        if result.source == STRUCTURED and (silent or reply) and result.recipient and result.reason not in (None, "feedback", "vacation"):
+            snippet = reply or _snippet_about(notice.text, result.recipient, also=result.original_recipient)
+            if result.diagnostic and _NUMERIC_REASON.search(snippet.lower()):
+                snippet = ""  # the listing repeats the bare number ("(reason: 255)"): read the transcript
+            if not snippet and len(recipients) == 1:
+                # One recipient, and the notice names it only in another form (a program it was
+                # expanded to): the transcript of the session is about that recipient.
+                snippet = _transcript(notice.text)
             if snippet:
                 better = dsn.build_result(
                     recipient=result.recipient,
                     action=result.action,
                     field_status=None if result.status_derived else result.status,
                     diagnostic=snippet,
+                    # A local program's exit number read through its transcript is still a local program's failure.
+                    diagnostic_type=result.diagnostic_type if result.diagnostic else None,
                     source=STRUCTURED,
                     context=snippet,
                     original_recipient=result.original_recipient,
@@ -439,6 +450,39 @@ def _command_context(group: dict[str, str], notice: _Notice) -> str:
     return "\n".join([paragraph, *naming])
 
 
+_REPLY_START = re.compile(r"\s*([245]\d\d)-([245]\.\d{1,3}\.\d{1,3})\b")
+
+
+def _truncated_reply(diagnostic: str | None, notice: str) -> str:
+    """The whole multi-line reply of a diagnostic that kept only its first line (Sendmail writes
+    ``550-5.7.1 ...`` and no last ``550 5.7.1`` line), from the transcript the notice quotes it in."""
+    start = _REPLY_START.match(diagnostic or "")
+    if not start or "<<< " not in notice:
+        return ""
+    code, status = start.groups()
+    if f"{code} {status}" in diagnostic:
+        return ""
+    prefix = re.compile(r"^<<< " + code + r"[- ]", re.M)
+    lines = [line[4:].strip() for line in notice.split("\n") if prefix.match(line)]
+    return " ".join(lines) if len(lines) > 1 else ""
+
+
+_NUMERIC_REASON = re.compile(r"\(reason: \d+\)")
+_RECIPIENT_FIELDS = ("final-recipient:", "original-recipient:", "x-actual-recipient:")
+_TRANSCRIPT_HEAD = "transcript of session follows"
+
+
+def _transcript(notice: str) -> str:
+    """The session transcript a Sendmail-style notice quotes (up to its first blank line)."""
+    lowered = notice.lower()
+    at = lowered.find(_TRANSCRIPT_HEAD)
+    if at < 0:
+        return ""
+    start = lowered.find("\n", at) + 1
+    end = lowered.find("\n\n", start)
+    return notice[start:end if end >= 0 else start + 600].strip() if start > 0 else ""
+
+
 def _snippet_about(notice: str, address: str, lowered: str | None = None, also: str | None = None) -> str:
     """The notice's paragraph about ``address``: the line that names it (and the line before, unless that
     names someone else) up to a blank line or the next recipient's line. ``also`` (its original
@@ -447,6 +491,9 @@ def _snippet_about(notice: str, address: str, lowered: str | None = None, also: 
     if lowered is None:
         lowered = notice[:_RECIPIENT_IN_TEXT * 4].lower()
     index = lowered.find(address) if address else -1
+    # A report whose delivery-status fields sit in its text names the address in its own fields first.
+    while index >= 0 and lowered.startswith(_RECIPIENT_FIELDS, lowered.rfind("\n", 0, index) + 1):
+        index = lowered.find(address, index + len(address))
     if index < 0:
         return ""
     line_start = lowered.rfind("\n", 0, index) + 1

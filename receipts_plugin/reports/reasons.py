@@ -102,13 +102,16 @@ PHRASES: dict[str, PhraseTable] = {
         r"not a gateway", r"not local host", r"relaying mail to ", r"this system is not configured to relay",
         r"isn't in my list of allowed rcpthost", r"we don't handle mail for", r"specified domain is not allowed",
         r"requires authentication when attempting to send to a non-local",
+        # A sending service that relays only for identities it has verified (Amazon SES).
+        r"email address is not verified",
     ),
     "authfailure": _rx(
         r"spf\b[^.\n]{0,20}(?:fail|violation)", r"bad spf records", r"spf settings", r"sender policy framework",
         r"dmarc\b[^.\n]{0,20}(?:policy|fail|reject)",
         r"//spf\.pobox\.com", r"required authentication level", r"doesn't meet the authentication requirements",
         r"is not allowed to send from <[^>]*> per it's spf", r"please inspect your spf settings",
-        r"dkim[^.\n]{0,30}(?:fail|invalid|not pass)",
+        r"dkim[^.\n]{0,30}(?:fail|invalid|not pass)", r"(?:does not have|without) authentication information",
+        r"fails? to pass authentication checks",
     ),
     "userunknown": _rx(
         r"(?:user|recipient|mailbox|address|account|addressee)(?: name)? (?:is )?(?:unknown|not (?:found|known|exist|active|local|ok|valid))",
@@ -175,8 +178,9 @@ PHRASES: dict[str, PhraseTable] = {
         r"access denied \((?:in reply to mail from command|sender blacklisted)\)", r"no third-party dsns",
         r"unsigned dsn for", r"sending this from a different address", r"isn't on the recipient's list of senders",
         r"can't determine purported responsible address", r"from: domain is invalid", r"mx records for ",
-        r"email address is not verified", r"senderfilterconfig", r"rule imposed mailbox access for",
+        r"senderfilterconfig", r"rule imposed mailbox access for",
         r"valid sender domain", r"syntax error: empty email address", r"backscatter protection",
+        r"all recipient addresses rejected",
     ),
     "hostunknown": _rx(
         r"host(?: or domain name)? (?:unknown|not found|unreachable)", r"unknown host", r"no such domain",
@@ -202,7 +206,7 @@ PHRASES: dict[str, PhraseTable] = {
         r"blacklisted by", r"is (?:in|on) (?:a|our|the) black ?list", r"(?:ip|domain|host|sender|email|address)[^.\n]{0,60} is black ?listed", r"black ?list(?:ed)? (?:ip|host|server|sender|domain)", r"block ?list", r"(?:rbl|dnsbl)\b", r"spamhaus", r"spamcop",
         r"blocked (?:using|by|- see)", r"was blocked by ", r"(?:ip|client host|network)\b[^.\n]{0,40}(?:blocked|rejected|not allowed|listed)",
         r"(?:access|service) (?:denied|refused)[^.\n]{0,30}(?:\bip\b|see http)", r"refused - see http", r"dynamic ?ips?\b",
-        r"connection (?:refused|dropped|reset|was dropped)", r"go away", r"helo command rejected",
+        r"(?<!deferred: )connection (?:refused|dropped|reset|was dropped)", r"go away", r"helo command rejected",
         r"not accepting connections", r"not allowed to connect", r"not allowed to send mail from",
         r"currently sending spam", r"you are sending spam", r"open proxy", r"suspiciously like spammer",
         r"please use the smtp server of your isp", r"service not available, closing transmission channel",
@@ -212,7 +216,8 @@ PHRASES: dict[str, PhraseTable] = {
         r"has not passed validation", r"to submit messages to this e-mail system has been rejected",
         r"not currently accepting mail from your ip", r"banned sending ip", r"said: 550 blocked",
         r"error: no valid recipients from ", r"listed as abusive", r"mail from [^\n]{0,80} refused",
-        r"rejected based on blacklist", r"service refused, please try later", r"temporarily deferred due to user complaints", r"invalid ip for sending mail",
+        r"rejected based on blacklist", r"service refused, please try later", r"\(bl\)", r"\bip=\d{1,3}(?:\.\d{1,3}){3}\b",
+        r"temporarily deferred due to user complaints", r"invalid ip for sending mail",
     ),
     "virusdetected": _rx(
         r"virus(?:es)? (?:detected|or spam|phishing)", r"infected with a virus", r"potentially executable attachment",
@@ -232,6 +237,7 @@ PHRASES: dict[str, PhraseTable] = {
         r"service currently unavailable", r"temporary local problem", r"timeout waiting for input",
         r"transaction failed ", r"can't create user output file", r"temporary lookup failure", r"could not load drd", r"no mdb",
         r"encountered an error while being processed", r"unable to connect [^\n]{0,40}daemon", r"unable to contact ldap server",
+        r"^(?:[45]\d\d )?(?:[45]\.\d{1,3}\.\d{1,3} )?service unavailable\b",
     ),
     "networkerror": _rx(
         r"host name lookup failure", r"host not found, try again", r"no route to host", r"host is unreachable",
@@ -289,7 +295,7 @@ _FIRST_PASS: tuple[tuple[str, bool], ...] = (
 #: Second pass, when the status code says nothing definite: phrases only.
 _SECOND_PASS = (
     "mailboxfull", "authfailure", "badreputation", "speeding", "spamdetected", "virusdetected",
-    "policyviolation", "norelaying", "notaccept", "expired", "systemerror", "networkerror", "suspend", "contenterror",
+    "policyviolation", "norelaying", "notaccept", "networkerror", "expired", "systemerror", "suspend", "contenterror",
     "systemfull", "failedstarttls", "securityerror", "suppressed", "mailererror",
 )
 #: Reasons a status code only hints at: the text is read again for something better.
@@ -395,6 +401,40 @@ class _Phrases(dict):
 
 
 
+#: A multi-line SMTP reply repeats its codes on every line ("550-5.7.1 ... 550-5.7.1 ... 550 5.7.1"), and
+#: servers wrap them into the middle of their sentences.
+_CONTINUATION = re.compile(r"\b([245]\d\d)-([245]\.\d{1,3}\.\d{1,3})\b")
+_CONTINUATION_ANCHORS = ("-2.", "-4.", "-5.")
+#: A Sendmail transcript line names the address before its answer: ``554 <x@y>... Service unavailable``,
+#: ``554 "|/usr/bin/procmail"... text``. The address (often a program) is no part of what went wrong.
+_TRANSCRIPT_ADDRESS = re.compile(r'(?:<[^<>\n]{1,200}>|"[^"\n]{1,200}")\.\.\. ')
+
+
+def join_reply_lines(text: str) -> str:
+    """The lower-cased text with a multi-line reply read as one sentence: its continuation codes
+    (``550-5.7.1``) and the last line's repeated code are dropped after their first occurrence, so
+    phrases match across them; the addresses a Sendmail transcript line starts with are dropped too."""
+    if contains_any(text, _CONTINUATION_ANCHORS):
+        first = _CONTINUATION.search(text)
+        if first:
+            code, status = first.groups()
+            repeated = re.compile(r"\b" + code + r"[- ]" + re.escape(status) + r"\b ?")
+            head, tail = text[:first.start()], text[first.end():]
+            text = head + code + " " + status + repeated.sub("", tail)
+    if "..." in text:
+        text = _TRANSCRIPT_ADDRESS.sub("", text)
+    return text
+
+
+#: A local delivery agent that cannot find the user: no filter after DATA is involved, the mailbox
+#: does not exist (``mail.local: unknown user: x``, ``lmtp: ... user unknown``, ``procmail: Unknown user``).
+_LOCAL_AGENT_UNKNOWN = re.compile(
+    r"\b(?:mail\.local|local|lmtp|dovecot(?:-lda)?|deliver|maildrop|procmail|virtual)(?:\[\d+\])?: "
+    r"(?:[^:\n]{0,40}: )?(?:unknown user|user unknown|no such (?:user|mailbox)|invalid user)"
+)
+_LOCAL_AGENT_ANCHORS = ("unknown user", "user unknown", "no such user", "no such mailbox", "invalid user")
+
+
 def smtp_command(text: str) -> str | None:
     """The SMTP command a diagnostic says the failure happened at (RCPT, DATA, ...): the earliest mention wins."""
     lowered = text.lower()
@@ -429,6 +469,7 @@ def classify(
         return "delivered"
     # Servers wrap their sentences anywhere: read the words as one line.
     text = " ".join((diagnostic or "")[:MAX_CLASSIFIED_CHARS].lower().replace("\u2019", "'").split())
+    text = join_reply_lines(text)
     command = command or smtp_command(text)
     by_status = codes.reason_for_status(status)
     smtp_like = diagnostic_type != "X-UNIX"
@@ -441,7 +482,9 @@ def classify(
     if hint and hint not in ("onhold", "undefined"):
         return hint
     if by_status is None or by_status in RETRY:
-        phrase_reason = next((r for r in _SECOND_PASS if found[r]), None)
+        # A local program's failure (X-Unix) is its own cause: the notice's giving-up or still-trying
+        # sentence around it says what happened, not why.
+        phrase_reason = next((r for r in _SECOND_PASS if found[r] and (smtp_like or r != "expired")), None)
         if phrase_reason:
             return phrase_reason
     return _implied(status, by_status, found, reply_code, action, command, diagnostic_type)
@@ -479,6 +522,8 @@ def _is_user_unknown(found: _Phrases, by_status: str | None, command: str | None
     unknown stage when no status code says otherwise)."""
     if by_status == "userunknown":
         return not any(found[other] for other in _USER_CONFLICTS)
+    if contains_any(found.text, _LOCAL_AGENT_ANCHORS) and _LOCAL_AGENT_UNKNOWN.search(found.text):
+        return True
     if command != "RCPT":
         return False
     return found["userunknown"]

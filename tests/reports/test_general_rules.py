@@ -350,3 +350,145 @@ def test_listserv_error_for_blocks_and_a_boundary_named_only_in_a_report_header(
            b"Error-Text: Mailer mx.example.com said:\r\n            \"550 Mailbox quota exceeded\"\r\n\r\nError-End:  One error reported.\r\n")
     result = only(raw)
     assert (result.recipient, result.reason) == ("customer@example.com", "mailboxfull")
+
+
+# --- round 3: classes of wording from the blind sisimai-extra2 misses ---------------------------
+
+
+@pytest.mark.parametrize("reply, reason", [
+    # Gmail-style multi-line replies: the codes repeat on every line, wrapped into the sentence.
+    ("550-5.2.1 The user you are trying to contact is receiving mail at a rate that 550-5.2.1 prevents "
+     "additional messages from being delivered. 550 5.2.1 https://support.example/?p=Rate", "speeding"),
+    ("550-5.7.1 [192.0.2.1 13] Messages with multiple 550 5.7.1 addresses in From: header are not accepted.",
+     "notcompliantrfc"),
+    ("451-4.7.0 Temporarily rate limited 451-4.7.0 due to IP reputation 451 4.7.0 see the help page", "badreputation"),
+])
+def test_a_multi_line_replys_repeated_codes_do_not_split_its_phrase(reply, reason):
+    assert reasons.classify(reply[4:9], reply, reply_code=reply[:3]) == reason
+
+
+def test_joining_reply_lines_keeps_the_first_code():
+    joined = reasons.join_reply_lines("550-5.7.1 words here 550-5.7.1 more words 550 5.7.1 end")
+    assert joined == "550 5.7.1 words here more words end"
+
+
+@pytest.mark.parametrize("agent", ["mail.local: unknown user: customer", "lmtp: customer: User unknown",
+                                   "procmail: Unknown user customer", "dovecot-lda[123]: no such user"])
+def test_a_local_delivery_agents_unknown_user_is_userunknown_at_any_stage(agent):
+    # No SMTP stage and a vague status: user-unknown wording alone would be read as 'filtered'.
+    assert reasons.classify("5.5.0", f"{agent} 554 <customer@example.net>... Service unavailable") == "userunknown"
+
+
+def test_a_stated_network_cause_beats_the_giving_up_sentence():
+    text = ("<customer@example.com>... Deferred: Name server: example.com.: host name lookup failure\n"
+            "Message could not be delivered for 8 hours\nMessage will be deleted from queue")
+    assert reasons.classify("4.4.7", text) == "networkerror"
+    assert reasons.classify("4.4.7", "Message could not be delivered for 8 hours") == "expired"
+
+
+@pytest.mark.parametrize("reply", [
+    "554 IP=192.0.2.254 - A problem occurred. (Ask your postmaster for help.) (BL)",
+    "550 Rejected: ip=198.51.100.7 is not welcome here",
+])
+def test_a_refusal_that_names_the_clients_ip_or_a_blocklist_mark_is_blocked(reply):
+    assert reasons.classify("5.5.0", reply, reply_code=reply[:3]) == "blocked"
+
+
+def test_all_recipient_addresses_rejected_is_a_refused_sender():
+    reply = "550 5.4.1 All recipient addresses rejected : Access denied [mx.example.net]"
+    assert reasons.classify("5.4.1", reply, reply_code="550", command="DATA") == "rejected"
+
+
+@pytest.mark.parametrize("text, reason", [
+    ('554 "|/usr/local/bin/procmail -f- || exit 75 #customer"... Service unavailable', "systemerror"),
+    ("554 5.0.0 Service unavailable", "systemerror"),
+    # Sendmail's closing "Service unavailable" after a stated cause is no verdict of its own.
+    ("<<< 554 Access denied: DMARC policy of reject\n554 5.0.0 Service unavailable", "authfailure"),
+])
+def test_a_bare_service_unavailable_answer_is_a_system_error(text, reason):
+    assert reasons.classify("5.5.0", text) == reason
+
+
+_PIPE_NOTICE = (
+    "   ----- The following addresses had permanent fatal errors -----\r\n"
+    "\"|/home/customer/bin/filter.pl\"\r\n    (reason: 255)\r\n    (expanded from: <customer@example.com>)\r\n\r\n"
+    "   ----- Transcript of session follows -----\r\n"
+    "filter.pl: cannot open database\r\n554 5.3.0 unknown mailer error 255\r\n"
+)
+
+
+def test_a_bare_exit_number_as_diagnostic_gives_way_to_the_single_recipients_transcript():
+    raw = dsn("Final-Recipient: rfc822; customer@example.com\r\nAction: failed\r\nStatus: 5.0.0\r\n"
+              "Diagnostic-Code: X-Unix; 255\r\n", notice=_PIPE_NOTICE)
+    result = only(raw)
+    assert (result.status, result.reason) == ("5.3.0", "mailererror")
+
+
+def test_a_listing_with_its_own_reason_still_decides_over_the_transcript():
+    notice = _PIPE_NOTICE.replace('"|/home/customer/bin/filter.pl"', "<customer@example.com>").replace(
+        "(reason: 255)", "(reason: Insufficient permission)").replace(
+        "filter.pl: cannot open database", "maildrop: maildir over quota.")
+    raw = dsn("Final-Recipient: rfc822; customer@example.com\r\nAction: failed\r\nStatus: 5.3.0\r\n"
+              "Diagnostic-Code: X-Unix; 77\r\n", notice=notice)
+    assert only(raw).reason == "systemerror"
+
+
+def test_delivery_status_fields_quoted_in_the_text_are_no_sentence_about_the_recipient():
+    # No MIME boundary in the body: the report's fields stand in its text, and the recipient, a
+    # program it was expanded to, is named in the transcript only.
+    raw = (
+        "From: MAILER-DAEMON@relay.example.net\r\nTo: bounces@help.example.org\r\n"
+        "Subject: Returned mail: Service unavailable\r\nMIME-Version: 1.0\r\n"
+        'Content-Type: multipart/report; report-type=delivery-status; boundary="X"\r\n\r\n'
+        "   ----- The following addresses had permanent fatal errors -----\r\n"
+        "\"|exec /usr/bin/procmail #customer\"\r\n    (expanded from: <customer@example.com>)\r\n\r\n"
+        "   ----- Transcript of session follows -----\r\n"
+        "554 \"|exec /usr/bin/procmail #customer\"... Service unavailable\r\n\r\n"
+        "Reporting-MTA: dns; relay.example.net\r\n\r\n"
+        "Final-Recipient: RFC822; customer@relay.example.net\r\nAction: failed\r\nStatus: 5.5.0\r\n"
+    ).encode()
+    result = only(raw)
+    assert (result.recipient, result.status, result.reason) == ("customer@relay.example.net", "5.5.0", "systemerror")
+
+
+def test_a_local_programs_failure_stays_a_mailer_error_in_a_delay_warning():
+    notice = ("    **      THIS IS A WARNING MESSAGE ONLY      **\r\n\r\n"
+              "   ----- Transcript of session follows -----\r\n451 4.0.0 Operating system error\r\n"
+              "Warning: message still undelivered after 4 hours\r\nWill keep trying until message is 8 hours old\r\n")
+    raw = dsn("Final-Recipient: RFC822; customer@example.com\r\nX-Actual-Recipient: X-Unix; |/usr/local/bin/filter\r\n"
+              "Action: delayed\r\nStatus: 4.5.0\r\nDiagnostic-Code: X-Unix; 71\r\n", notice=notice)
+    result = only(raw)
+    assert (result.action, result.reason) == ("delayed", "mailererror")
+
+
+def test_a_connection_refused_while_deferring_is_no_block_when_the_message_expires():
+    text = ("customer... Deferred: Connection refused by [192.0.2.1]\nMessage could not be delivered for 5 days\n"
+            "Message will be deleted from queue")
+    assert reasons.classify("4.4.7", text) == "expired"
+    assert reasons.classify("5.0.0", "554 5.7.1 Connection refused - see http://block.example/") == "blocked"
+
+
+def test_a_diagnostic_that_kept_only_a_replys_first_line_is_read_whole_from_the_transcript():
+    notice = ("   ----- The following addresses had permanent fatal errors -----\r\n<customer@example.com>\r\n"
+              "    (reason: 550-5.7.1 Unauthenticated email from example.net is not accepted due to domain's)\r\n\r\n"
+              "   ----- Transcript of session follows -----\r\n... while talking to mx.example.com.:\r\n>>> DATA\r\n"
+              "<<< 550-5.7.1 Unauthenticated email from example.net is not accepted due to domain's\r\n"
+              "<<< 550-5.7.1 DMARC policy. Please contact the administrator of example.net\r\n"
+              "<<< 550 5.7.1 domain if this was a legitimate mail.\r\n554 5.0.0 Service unavailable\r\n")
+    raw = dsn("Final-Recipient: RFC822; customer@example.com\r\nAction: failed\r\nStatus: 5.7.1\r\n"
+              "Diagnostic-Code: SMTP; 550-5.7.1 Unauthenticated email from example.net is not accepted due to domain's\r\n",
+              notice=notice)
+    result = only(raw)
+    assert (result.status, result.reason) == ("5.7.1", "authfailure")
+
+
+def test_a_message_without_authentication_information_is_an_authentication_failure():
+    reply = ("550-5.7.1 This message does not have authentication information or fails to pass 550-5.7.1 "
+             "authentication checks. 550 5.7.1 See the help page.")
+    assert reasons.classify("5.7.1", reply, reply_code="550") == "authfailure"
+
+
+def test_a_sending_service_refusing_an_unverified_identity_does_not_relay_for_it():
+    reply = ("554 Message rejected: Email address is not verified. The following identities failed the check "
+             "in region EU-WEST-1: sender@example.org")
+    assert reasons.classify("5.0.0", reply, reply_code="554", command="DATA") == "norelaying"

@@ -363,7 +363,7 @@ def _fill_from_notice(recipients: list[RecipientLine], notice: "_Notice", report
     for result in recipients:
         # A diagnostic that is only a number (a local program's exit status, "X-Unix; 255") says nothing either.
         silent = not result.diagnostic or result.diagnostic.strip().isdigit()
-        reply = _truncated_reply(result.diagnostic, notice.text) if not silent and result.source == STRUCTURED else ""
+        reply = _truncated_reply(result.diagnostic, notice) if not silent and result.source == STRUCTURED else ""
         if result.source == STRUCTURED and (silent or reply) and result.recipient and result.reason not in (None, "feedback", "vacation"):
             snippet = reply or _snippet_about(notice.text, result.recipient, also=result.original_recipient)
             if result.diagnostic and _NUMERIC_REASON.search(snippet.lower()):
@@ -453,14 +453,18 @@ def _command_context(group: dict[str, str], notice: _Notice) -> str:
 _REPLY_START = re.compile(r"\s*([245]\d\d)-([245]\.\d{1,3}\.\d{1,3})\b")
 
 
-def _truncated_reply(diagnostic: str | None, notice: str) -> str:
+def _truncated_reply(diagnostic: str | None, notice_parts: "_Notice") -> str:
     """The whole multi-line reply of a diagnostic that kept only its first line (Sendmail writes
-    ``550-5.7.1 ...`` and no last ``550 5.7.1`` line), from the transcript the notice quotes it in."""
+    ``550-5.7.1 ...`` and no last ``550 5.7.1`` line), from the transcript the notice quotes it in.
+    The diagnostic is looked at first: most have no such line, and then the notice is never cut."""
     start = _REPLY_START.match(diagnostic or "")
-    if not start or "<<< " not in notice:
+    if not start:
         return ""
     code, status = start.groups()
     if f"{code} {status}" in diagnostic:
+        return ""
+    notice = notice_parts.text
+    if "<<< " not in notice:
         return ""
     prefix = re.compile(r"^<<< " + code + r"[- ]", re.M)
     lines = [line[4:].strip() for line in notice.split("\n") if prefix.match(line)]

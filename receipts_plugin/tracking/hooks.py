@@ -1,22 +1,26 @@
-"""What the tracking extras draw in the core's template slots, from their templates: a
+"""What the tracking extras draw in the core's template slots, from the macros of
+receipts/tracking/slots.html: a
 stylesheet, the agent's link to their notification preferences, and the admin tile for
 download links."""
 from __future__ import annotations
 
-from flask import render_template
 from markupsafe import Markup
+
+from ..slot_cache import slot_macros
+
+SLOTS = "receipts/tracking/slots.html"
 
 
 def head() -> Markup:
-    return Markup(render_template("receipts/tracking/slots/head.html"))
+    return Markup(slot_macros(SLOTS).head())
 
 
 def nav() -> Markup:
-    return Markup(render_template("receipts/tracking/slots/nav.html"))
+    return Markup(slot_macros(SLOTS).nav())
 
 
 def admin_settings() -> Markup:
-    return Markup(render_template("receipts/tracking/slots/admin_tile.html"))
+    return Markup(slot_macros(SLOTS).admin_tile())
 
 
 TRACKING_HOOKS = [

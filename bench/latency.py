@@ -7,8 +7,10 @@ arrived), and sends ``--replies`` replies one after another through the real Pos
 asking for DSNs and a read receipt. For each reply, two reports reach the mailbox: Postfix's
 own success DSN (to the reply's signed VERP address), then the recipient's read receipt,
 sent over SMTP by the bench to the Disposition-Notification-To of the recipient's copy. A
-second IMAP connection IDLEs on the same INBOX and stamps the moment Dovecot announces each
-arrival (``EXISTS``); the bench then asks the read-info API
+Sieve rule files a copy of each report, in the same delivery, in a folder the worker never
+touches (``Arrivals``): a second IMAP connection IDLEs there and stamps the moment Dovecot
+announces each arrival (``EXISTS``; on INBOX itself the worker may take a report out before
+the second connection is told of it, and Dovecot then never announces it). The bench then asks the read-info API
 (``/api/v1/messages/<id>/read-info``, signed in as the agent) every few milliseconds until
 it shows the new state (``delivered``, then ``read``). A report's latency runs from its
 arrival to the first answer that shows it: IDLE's notice, the poll (connect, fetch, parse,
@@ -52,6 +54,7 @@ from poll import drop_database, postgres_url, recreate_database  # noqa: E402 - 
 
 BOUNCES = "bounces@example.test"
 CUSTOMER = "alice@customer.test"
+ARRIVALS = "Arrivals"  # where each report's copy lands, with the original
 API_EVERY = 0.005  # seconds between two asks of the API
 WAIT = 30.0  # seconds a report may take before the bench gives up
 
@@ -60,9 +63,9 @@ class Arrivals:
     """Dovecot's announcements of new mail in a folder, stamped as they come (its own IDLE
     connection, as a second client of the mailbox)."""
 
-    def __init__(self, stack: MailStack, user: str) -> None:
+    def __init__(self, stack: MailStack, user: str, folder: str) -> None:
         self.client = stack.imap(user)
-        self.count = int(self.client.select_folder("INBOX", readonly=True)[b"EXISTS"])
+        self.count = int(self.client.select_folder(folder, readonly=True)[b"EXISTS"])
         self.times: list[float] = []
         self.changed = threading.Condition()
         self.stop = threading.Event()
@@ -75,9 +78,7 @@ class Arrivals:
             for response in self.client.idle_check(timeout=0.5):
                 if len(response) < 2 or not isinstance(response[0], int):
                     continue
-                if response[1] == b"EXPUNGE":
-                    self.count -= 1
-                elif response[1] == b"EXISTS" and response[0] > self.count:
+                if response[1] == b"EXISTS" and response[0] > self.count:
                     stamp = time.perf_counter()
                     with self.changed:
                         self.times += [stamp] * (response[0] - self.count)
@@ -162,7 +163,8 @@ def main() -> None:
         with app.app_context():
             login(client, db.session.get(Agent, agent_id))
             db.session.remove()
-        arrivals = Arrivals(stack, BOUNCES)
+        stack.copy_deliveries(BOUNCES, ARRIVALS)
+        arrivals = Arrivals(stack, BOUNCES, ARRIVALS)
         worker = threading.Thread(target=idle_watcher(app, mailbox_id), args=(stop,), name="idle-worker", daemon=True)
         worker.start()
         time.sleep(1.0)  # its first connection and poll (of an empty folder)

@@ -5,12 +5,14 @@ from __future__ import annotations
 
 from flask_wtf import FlaskForm
 from flask_wtf.file import MultipleFileField
-from wtforms import BooleanField, EmailField, PasswordField, SelectField, SelectMultipleField, StringField, TextAreaField
+from markupsafe import Markup, escape
+from wtforms import BooleanField, EmailField, PasswordField, SelectMultipleField, StringField, TextAreaField
+from wtforms import SelectField as WTFormsSelectField
 from wtforms import ValidationError as FieldError
 from wtforms.fields import TimeField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
-from wtforms.widgets import CheckboxInput, ListWidget
+from wtforms.widgets import CheckboxInput, ListWidget, Select
 
 from .models import AgentRole, Channel, TicketPriority, TicketStatus
 from .services.errors import ValidationError
@@ -76,6 +78,29 @@ def options(pairs) -> list[SelectChoice]:
 
 def _choices(enum_class) -> list[SelectChoice]:
     return options((m.value, m.value.capitalize()) for m in enum_class)
+
+
+class QuickSelect(Select):
+    """WTForms' select with the same markup, its plain options drawn directly: WTForms builds
+    each option's attributes through ``html_params`` and string formatting and looks up this
+    method's signature on every select it draws, which made the thread page's four selects
+    (about 30 options) and the list's (an option per colleague) a tenth of their CPU time."""
+
+    @classmethod
+    def render_option(cls, choice, **kwargs):
+        value = choice.value
+        if kwargs or choice.render_kw or isinstance(value, bool) or not isinstance(value, (str, int)):
+            return super().render_option(choice, **kwargs)
+        label = escape(choice.label or value)
+        return Markup(f'<option {"selected " if choice.selected else ""}value="{escape(value)}">{label}</option>')
+
+    @classmethod
+    def _dispatch_render_option(cls):
+        return cls.render_option  # the current signature (WTForms checks it for old overrides)
+
+
+class SelectField(WTFormsSelectField):
+    widget = QuickSelect()
 
 
 class MultiCheckboxField(SelectMultipleField):

@@ -1,4 +1,5 @@
-"""What the plugin draws in the core's template slots, from the plugin's templates.
+"""What the plugin draws in the core's template slots, from the macros of the plugin's
+receipts/slots.html (:func:`.slot_cache.slot_macros`).
 
 Slots may be drawn in any order: each receiver looks up the states it needs on first need
 and keeps them for the request (:func:`.slot_cache.per_request`), keyed by the ticket (a
@@ -8,16 +9,18 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from flask import current_app, render_template
+from flask import current_app, g
 from markupsafe import Markup
 
 from helpdesk.plugin_api import Message, thread_messages, Ticket
 
 from .live import change_marker
-from .read_info import latest_reply_states, states_for
+from .read_info import list_column, states_for
 from .settings import enabled_department_ids
-from .slot_cache import per_request
+from .slot_cache import per_request, slot_macros
 from .state import ReplyState
+
+SLOTS = "receipts/slots.html"
 
 
 def _enabled() -> set[int]:
@@ -31,16 +34,26 @@ def thread_states(ticket: Ticket, messages: Sequence[Message] | None = None) -> 
                        lambda: states_for(thread_messages(ticket.id) if messages is None else messages, _enabled()))
 
 
-def list_states(tickets: Sequence[Ticket]) -> tuple[bool, dict[int, tuple[int, ReplyState]]]:
-    """Whether the ticket list shows the 'Last reply' column, and each ticket's newest reply
-    state, once per request for this page of tickets."""
+def list_cells(tickets: Sequence[Ticket]) -> dict[int, Markup] | None:
+    """The ticket list's 'Last reply' column for this page of tickets, once per request: each
+    ticket's cell, drawn from one query; None when the column is not shown (no listed
+    ticket's department has receipts on)."""
     def load():
-        enabled = _enabled()
-        if not any(t.department_id in enabled for t in tickets):
-            return False, {}
-        return True, latest_reply_states([t.id for t in tickets], enabled)
+        shown, states = list_column([t.id for t in tickets])
+        if not shown:
+            return None
+        cell = slot_macros(SLOTS).list_cell
+        drawn = {}
+        for ticket in tickets:
+            message_id, state = states.get(ticket.id, (None, None))
+            drawn[ticket.id] = Markup(cell(None if state is None or state.state.value == "none" else state,
+                                           message_id))
+        return drawn
 
-    return per_request("list-states", tuple(t.id for t in tickets), load)
+    kept = g.get("_receipts_list_cells")  # the list asks once a row with the same page: no key to build
+    if kept is None or kept[0] is not tickets:
+        g._receipts_list_cells = kept = (tickets, per_request("list-cells", tuple(t.id for t in tickets), load))
+    return kept[1]
 
 
 def _shown_state(message: Message, ticket: Ticket) -> ReplyState | None:
@@ -50,7 +63,7 @@ def _shown_state(message: Message, ticket: Ticket) -> ReplyState | None:
 
 
 def head() -> Markup:
-    return Markup(render_template("receipts/slots/head.html"))
+    return Markup(slot_macros(SLOTS).head())
 
 
 def thread_before(ticket: Ticket, messages: Sequence[Message]) -> Markup | None:
@@ -59,42 +72,35 @@ def thread_before(ticket: Ticket, messages: Sequence[Message]) -> Markup | None:
         return None
     config = current_app.config
     live = config.get("RECEIPTS_LIVE_UPDATES", True)
-    return Markup(render_template("receipts/_toolbar.html", ticket=ticket,
-                                  marker=change_marker(ticket.id) if live else None,
-                                  check_seconds=config.get("RECEIPTS_LIVE_CHECK_SECONDS", 5.0)))
+    return Markup(slot_macros(SLOTS).toolbar(ticket, change_marker(ticket.id) if live else None,
+                                             config.get("RECEIPTS_LIVE_CHECK_SECONDS", 5.0)))
 
 
 def message_meta(message: Message, ticket: Ticket) -> Markup | None:
     state = _shown_state(message, ticket)
     if state is None:
         return None
-    return Markup(render_template("receipts/slots/state.html", state=state, message_id=message.id))
+    return Markup(slot_macros(SLOTS).state(state, message.id))
 
 
 def message_menu(message: Message, ticket: Ticket) -> Markup | None:
     if _shown_state(message, ticket) is None:
         return None
-    return Markup(render_template("receipts/slots/track_link.html", message=message))
+    return Markup(slot_macros(SLOTS).track_link(message.id))
 
 
 def ticket_list_head(tickets: Sequence[Ticket]) -> Markup | None:
     """The 'Last reply' column, only when some listed ticket's department shows read info."""
-    shown, _ = list_states(tickets)
-    return Markup(render_template("receipts/slots/list_head.html")) if shown else None
+    return None if list_cells(tickets) is None else Markup(slot_macros(SLOTS).list_head())
 
 
 def ticket_list_row(ticket: Ticket, tickets: Sequence[Ticket]) -> Markup | None:
-    shown, states = list_states(tickets)
-    if not shown:
-        return None
-    message_id, state = states.get(ticket.id, (None, None))
-    if state is not None and state.state.value == "none":
-        state = None
-    return Markup(render_template("receipts/slots/list_cell.html", state=state, message_id=message_id))
+    cells = list_cells(tickets)
+    return None if cells is None else cells[ticket.id]
 
 
 def admin_settings() -> Markup:
-    return Markup(render_template("receipts/_admin_tiles.html"))
+    return Markup(slot_macros(SLOTS).admin_tiles())
 
 
 TEMPLATE_HOOKS = [

@@ -17,7 +17,7 @@ from .models import RecipientStatusRow
 from .serialise import iso_time
 from .settings import receipts_enabled
 from .signals import department_switches_saved, history_requested, receipts_requested, reply_outcome
-from .slot_cache import per_request
+from .slot_cache import per_request, slot_macros
 from .state import DEAD
 from .tokens import TokenCheck, make_link_token, read_link_token
 
@@ -48,4 +48,5 @@ __all__ = [
     "make_link_token", "read_link_token", "TokenCheck",  # signed, expiring, purpose-bound link tokens
     "iso_time",  # a time in the read-info API's JSON form
     "per_request",  # slot receivers: load on first need, keep for the request (no slot order)
+    "slot_macros",  # slot receivers: a plugin template's macros, called without render_template's cost
 ]

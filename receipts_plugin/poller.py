@@ -292,14 +292,23 @@ def _idle_loop(app: Flask, client: IMAPClient, settings: ImapSettings, mailbox_i
                idle_seconds: float) -> None:
     """IDLE until stopped, or until an admin disabled the mailbox or changed its settings
     (the watcher then reconnects with the new ones, or ends)."""
+    _poll_while_news(app, client, mailbox_id, client.noop()[1])  # what arrived during the first poll
     while not stop.is_set():
         client.idle()
         responses = _idle_wait(client, stop, idle_seconds)
         responses += client.idle_done()[1]  # what arrived between the check and DONE counts too
         if _settings_if_enabled(app, mailbox_id) != settings:
             return
-        if any(len(r) > 1 and r[1] in (b"EXISTS", b"RECENT") for r in responses):
-            _poll_now(app, mailbox_id)
+        _poll_while_news(app, client, mailbox_id, responses)
+
+
+def _poll_while_news(app: Flask, client: IMAPClient, mailbox_id: int, responses: list) -> None:
+    """Poll while the server says something arrived. Mail that arrives during a poll is
+    announced on the IDLE connection only at its next command: a NOOP asks for it, else it
+    would wait, unannounced, for the next IDLE timeout (25 s)."""
+    while any(len(r) > 1 and r[1] in (b"EXISTS", b"RECENT") for r in responses):
+        _poll_now(app, mailbox_id)
+        responses = client.noop()[1]
 
 
 def _idle_wait(client: IMAPClient, stop: threading.Event, seconds: float) -> list:

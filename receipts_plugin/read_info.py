@@ -10,12 +10,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from helpdesk.plugin_api import db, Message, MessageDirection, MessageRecipient, Ticket
 
 from .explanations import explain_problem
-from .models import DeliveryEventRow, RecipientStatusRow, TrackedMessage
+from .models import DeliveryEventRow, DepartmentSettings, RecipientStatusRow, TrackedMessage
 from .settings import enabled_department_ids
 from .signals import history_requested
 from .state import RecipientStatus, RecipientView, ReplyState, missing_receipt_reasons, reply_state
@@ -113,27 +113,37 @@ def _states(recipients: dict[int, list[tuple[int, str, str]]]) -> dict[int, Repl
             for message_id, rows in recipients.items()}
 
 
-def latest_reply_states(ticket_ids: Sequence[int], enabled: set[int] | None = None
-                        ) -> dict[int, tuple[int, ReplyState]]:
-    """(message id, state) of each ticket's newest outbound message (for the ticket list), in
-    four queries of plain columns (no ORM objects: a list page shows many tickets)."""
-    enabled = enabled_department_ids() if enabled is None else enabled
-    if not ticket_ids or not enabled:
-        return {}
-    latest: dict[int, int] = {}
-    for message_id, ticket_id in db.session.execute(
-            select(Message.id, Message.ticket_id).join(Ticket, Ticket.id == Message.ticket_id)
-            .where(Message.ticket_id.in_(ticket_ids), Message.direction == MessageDirection.OUTBOUND,
-                   Ticket.id.in_(ticket_ids),  # said again for the planner: else it reads every ticket
-                   Ticket.department_id.in_(enabled)).order_by(Message.created_at, Message.id)):
-        latest[ticket_id] = message_id
-    recipients: dict[int, list[tuple[int, str, str]]] = {message_id: [] for message_id in latest.values()}
-    for message_id, recipient_id, role, address in db.session.execute(
-            select(MessageRecipient.message_id, MessageRecipient.id, MessageRecipient.role, MessageRecipient.address)
-            .where(MessageRecipient.message_id.in_(recipients)).order_by(MessageRecipient.id)):
-        recipients[message_id].append((recipient_id, role.value, address))
-    states = _states(recipients)
-    return {ticket_id: (message_id, states[message_id]) for ticket_id, message_id in latest.items()}
+def list_column(ticket_ids: Sequence[int]) -> tuple[bool, dict[int, tuple[int, ReplyState]]]:
+    """The ticket list's 'Last reply' column in one query of plain columns: whether it is
+    shown (some ticket's department has receipts on) and (message id, state) of each such
+    ticket's newest outbound message (by time, then id)."""
+    if not ticket_ids:
+        return False, {}
+    newest = (select(Message.id.label("message_id"), Message.ticket_id.label("ticket_id"),
+                     func.row_number().over(partition_by=Message.ticket_id,
+                                            order_by=(Message.created_at.desc(), Message.id.desc())).label("rank"))
+              .where(Message.ticket_id.in_(ticket_ids), Message.direction == MessageDirection.OUTBOUND).subquery())
+    rows = db.session.execute(
+        select(Ticket.id, newest.c.message_id, MessageRecipient.id, MessageRecipient.role, MessageRecipient.address,
+               RecipientStatusRow.status, TrackedMessage.message_id)
+        .select_from(Ticket)
+        .join(DepartmentSettings, (DepartmentSettings.department_id == Ticket.department_id)
+              & DepartmentSettings.receipts_enabled.is_(True))
+        .outerjoin(newest, (newest.c.ticket_id == Ticket.id) & (newest.c.rank == 1))
+        .outerjoin(MessageRecipient, MessageRecipient.message_id == newest.c.message_id)
+        .outerjoin(RecipientStatusRow, RecipientStatusRow.recipient_id == MessageRecipient.id)
+        .outerjoin(TrackedMessage, TrackedMessage.message_id == newest.c.message_id)
+        .where(Ticket.id.in_(ticket_ids)).order_by(MessageRecipient.id)).all()
+    latest: dict[int, tuple[int, bool, list[RecipientView]]] = {}
+    unknown = RecipientStatus.UNKNOWN
+    for ticket_id, message_id, recipient_id, role, address, status, tracked in rows:
+        if message_id is None:
+            continue  # no reply yet: an empty cell
+        _, _, views = latest.setdefault(ticket_id, (message_id, tracked is not None, []))
+        if recipient_id is not None:
+            views.append(RecipientView(role.value, RecipientStatus(status) if status else unknown, address))
+    return bool(rows), {ticket_id: (message_id, reply_state(views, tracked))
+                        for ticket_id, (message_id, tracked, views) in latest.items()}
 
 
 def _problem(row: RecipientStatusRow | None) -> dict | None:

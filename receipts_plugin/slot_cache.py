@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Hashable
 from typing import TypeVar
 
-from flask import g
+from flask import current_app, g
 
 T = TypeVar("T")
 
@@ -20,3 +20,11 @@ def per_request(name: str, key: Hashable, load: Callable[[], T]) -> T:
     if (name, key) not in cache:
         cache[(name, key)] = load()
     return cache[(name, key)]
+
+
+def slot_macros(template: str):
+    """The macros of a plugin template (one per slot it draws), from its module: calling one
+    costs no template lookup, context or signal, as ``render_template`` does on every call
+    (a cell of each row of the ticket list). They see Jinja's globals (``url_for``,
+    ``config``), not a request's template context: what they show is passed in."""
+    return current_app.jinja_env.get_template(template).module

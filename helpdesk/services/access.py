@@ -3,8 +3,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from flask import g, has_request_context
 from sqlalchemy import ColumnElement, Select, exists, or_, select
-from sqlalchemy.orm import contains_eager
+from sqlalchemy.orm import contains_eager, joinedload
 from werkzeug.exceptions import NotFound
 
 from ..extensions import db
@@ -12,12 +13,28 @@ from ..models import Agent, Contact, Department, Message, MessageRecipient, Tick
 
 
 def department_ids(agent: Agent) -> list[int] | None:
-    """The departments ``agent`` works in; None means every department (admins)."""
+    """The departments ``agent`` works in; None means every department (admins). Looked up
+    once per request (a list page restricts its count, its page and its department menu by
+    them), outside a request every time."""
     if agent.is_admin:
         return None
+    if not has_request_context():
+        return _department_ids(agent.id)
+    kept = g.setdefault("_department_ids", {})
+    if agent.id not in kept:
+        kept[agent.id] = _department_ids(agent.id)
+    return list(kept[agent.id])
+
+
+def forget_department_ids() -> None:
+    """After an agent's departments changed: this request looks them up again."""
+    if has_request_context():
+        g.pop("_department_ids", None)
+
+
+def _department_ids(agent_id: int) -> list[int]:
     return list(db.session.scalars(
-        select(agent_departments.c.department_id).where(agent_departments.c.agent_id == agent.id)
-    ))
+        select(agent_departments.c.department_id).where(agent_departments.c.agent_id == agent_id)))
 
 
 def visible_departments(agent: Agent) -> list[Department]:
@@ -35,8 +52,11 @@ def restrict_tickets(query: Select, agent: Agent) -> Select:
 
 def ticket_for(agent: Agent, ticket_id: int) -> Ticket:
     """The ticket if ``agent`` may see it; otherwise 404, the same as a ticket that does not
-    exist, so ids of other departments' tickets reveal nothing."""
-    ticket = db.session.scalar(restrict_tickets(select(Ticket).where(Ticket.id == ticket_id), agent))
+    exist, so ids of other departments' tickets reveal nothing. Loaded with its department
+    and requester (every page about a ticket shows them): no query for each later."""
+    ticket = db.session.scalar(restrict_tickets(
+        select(Ticket).where(Ticket.id == ticket_id)
+        .options(joinedload(Ticket.department), joinedload(Ticket.requester)), agent))
     if ticket is None:
         raise NotFound()
     return ticket

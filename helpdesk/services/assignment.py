@@ -16,7 +16,7 @@ from werkzeug.exceptions import NotFound
 
 from ..extensions import db
 from ..models import Agent, Department, Ticket, TicketEventKind, agent_departments, utcnow
-from . import history
+from . import access, history
 from .access import restrict_tickets
 from .errors import ValidationError
 
@@ -44,6 +44,10 @@ def colleagues(agent: Agent) -> list[Agent]:
 
 
 def works_in(agent: Agent, department_id: int) -> bool:
+    """Whether ``agent`` is one of the department's agents (for an agent, from the departments
+    looked up once per request; an admin may work in none)."""
+    if (mine := access.department_ids(agent)) is not None:
+        return department_id in mine
     return db.session.scalar(select(agent_departments.c.agent_id).where(
         agent_departments.c.agent_id == agent.id, agent_departments.c.department_id == department_id)) is not None
 

@@ -13,6 +13,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from ..extensions import db
 from ..mail.addresses import AddressError, validate_address
 from ..models import Agent, AgentRole, Department
+from . import access
 from .errors import ValidationError
 
 MIN_PASSWORD_LENGTH = 10
@@ -109,6 +110,7 @@ def save_agent(agent: Agent | None, form: AgentForm) -> Agent:
     agent = agent or Agent()
     agent.email, agent.name, agent.role = address, form.name.strip(), form.role
     agent.departments = departments
+    access.forget_department_ids()
     agent.timezone, agent.work_start, agent.work_end, agent.active = (
         form.timezone, form.work_start, form.work_end, form.active)
     if form.password:

@@ -11,6 +11,7 @@ import os
 import tempfile
 import threading
 from collections.abc import Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor, wait
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -89,14 +90,44 @@ def sync_stored() -> None:
         pending.clear()
 
 
+#: Threads that flush a batch's files at once: fsync waits on the disk with the GIL released,
+#: and a disk (or SSD) answers many waiting flushes faster than the same flushes one by one.
+_FLUSHERS = 8
+_flushers: ThreadPoolExecutor | None = None
+_flushers_lock = threading.Lock()
+
+
+def _forget_pool() -> None:
+    """In a forked child (a gunicorn worker): the parent's threads are not there."""
+    global _flushers, _flushers_lock
+    _flushers, _flushers_lock = None, threading.Lock()
+
+
+os.register_at_fork(after_in_child=_forget_pool)
+
+
+def _pool() -> ThreadPoolExecutor:
+    global _flushers
+    with _flushers_lock:
+        if _flushers is None:
+            _flushers = ThreadPoolExecutor(_FLUSHERS, thread_name_prefix="storage-fsync")
+        return _flushers
+
+
 def _flush(files: Iterable[Path]) -> None:
-    """fsync the files, then the folders that name them (and the root, which names the folders)."""
-    folders: dict[Path, None] = {}
-    for path in dict.fromkeys(files):
-        _fsync(path)
-        folders[path.parent] = None
-    for folder in [*folders, _root()]:
-        _fsync(folder)
+    """fsync the files and the folders that name them (and the root, which names the
+    folders); all of them done when it returns. One file alone is flushed here; more are
+    flushed in parallel (a poll's batch: about 100 files in 60-100 folders)."""
+    paths = list(dict.fromkeys(files))
+    every = [*paths, *dict.fromkeys(path.parent for path in paths), _root()]
+    if len(paths) <= 1:
+        for path in every:
+            _fsync(path)
+        return
+    flushes = [_pool().submit(_fsync, path) for path in every]
+    wait(flushes)
+    for flushed in flushes:
+        flushed.result()  # the first OSError, once every flush has ended
 
 
 def _fsync(path: Path) -> None:

@@ -68,6 +68,9 @@ class TicketPage:
     older: str | None = None
     #: Search results only: ticket id -> the highlighted snippet of its best-matching message.
     snippets: dict[int, Markup] = field(default_factory=dict)
+    #: With ``with_view_counts`` (and no search): how many tickets each view holds, as
+    #: :func:`view_counts` gives them, from the same statement as ``total``.
+    view_counts: dict[str, int] | None = None
 
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
@@ -95,14 +98,15 @@ def is_assignee_filter(value: str) -> bool:
     return value in VIEWS or value.isdigit()
 
 
-def _assignee_condition(agent: Agent, assignee: str):
-    """``mine``, ``unassigned``, an agent's id, or anything else for everyone's."""
+def _assignee_condition(agent: Agent, assignee: str, column=Ticket.assignee_id):
+    """``mine``, ``unassigned``, an agent's id, or anything else for everyone's (on
+    ``column``: the tickets' assignee, or a subquery's)."""
     if assignee == "mine":
-        return Ticket.assignee_id == agent.id
+        return column == agent.id
     if assignee == "unassigned":
-        return Ticket.assignee_id.is_(None)
+        return column.is_(None)
     if assignee.isdigit():
-        return Ticket.assignee_id == int(assignee)
+        return column == int(assignee)
     return None
 
 
@@ -120,17 +124,25 @@ def _filtered(agent: Agent, department_id: int | None, status: TicketStatus | No
 def view_counts(agent: Agent, department_id: int | None = None, status: TicketStatus | None = None,
                 attention: bool = False) -> dict[str, int]:
     """How many tickets each view (:data:`VIEWS`) holds under the other filters, in one query."""
-    tickets = _filtered(agent, department_id, status, attention).subquery()
+    return _counts(_filtered(agent, department_id, status, attention), agent)[1]
+
+
+def _counts(query: Select, agent: Agent, assignee: str = "") -> tuple[int, dict[str, int]]:
+    """How many tickets of ``query`` the ``assignee`` filter keeps, and each view's count
+    (:data:`VIEWS`) in ``query``: one statement."""
+    tickets = query.subquery()
+    condition = _assignee_condition(agent, assignee, tickets.c.assignee_id)
+    total = func.count() if condition is None else func.count().filter(condition)
     row = db.session.execute(select(
-        func.count(), func.count().filter(tickets.c.assignee_id == agent.id),
+        total, func.count(), func.count().filter(tickets.c.assignee_id == agent.id),
         func.count().filter(tickets.c.assignee_id.is_(None)))).one()
-    return {"": row[0], "mine": row[1], "unassigned": row[2]}
+    return row[0], {"": row[1], "mine": row[2], "unassigned": row[3]}
 
 
 def list_tickets(agent: Agent, department_id: int | None = None, status: TicketStatus | None = None,
                  page: int = 1, per_page: int | None = None, after: str | None = None,
                  before: str | None = None, search: str = "", attention: bool = False,
-                 assignee: str = "") -> TicketPage:
+                 assignee: str = "", with_view_counts: bool = False) -> TicketPage:
     """A page of the tickets ``agent`` may see, most recently updated first; ``search``
     narrows it to its matches, best first (:func:`helpdesk.services.search.search_tickets`),
     ``attention`` to the tickets flagged for an agent's attention (a reply bounced for
@@ -139,14 +151,20 @@ def list_tickets(agent: Agent, department_id: int | None = None, status: TicketS
     The pager's links give a position, ``after`` the last ticket shown or ``before`` the
     first (keyset pagination): the page is read through the (updated_at, id) index, as cheap
     at page 400 as at page 1, and does not shift when tickets change meanwhile. ``page`` only
-    numbers it; alone (an old link) it is read by OFFSET."""
+    numbers it; alone (an old link) it is read by OFFSET. ``with_view_counts``: the views'
+    counts too (not for a search), counted with the total."""
     per_page = per_page or int(current_app.config["TICKETS_PER_PAGE"])
-    query = _filtered(agent, department_id, status, attention)
+    filtered = _filtered(agent, department_id, status, attention)
+    query = filtered
     if (condition := _assignee_condition(agent, assignee)) is not None:
         query = query.where(condition)
     if search.strip():
         return _search_page(query, search, max(page, 1), per_page)
-    total = db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    counts = None
+    if with_view_counts:
+        total, counts = _counts(filtered, agent, assignee)
+    else:
+        total = db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
     pages = max(1, math.ceil(total / per_page))
     page = min(max(page, 1), pages)
     query = query.options(db.joinedload(Ticket.requester), db.joinedload(Ticket.department),
@@ -160,7 +178,7 @@ def list_tickets(agent: Agent, department_id: int | None = None, status: TicketS
         tickets = db.session.scalars(query.order_by(*newest_first).offset((page - 1) * per_page)).all()
     return TicketPage(list(tickets), page, pages, total,
                       newer=list_position(tickets[0]) if tickets and page > 1 else None,
-                      older=list_position(tickets[-1]) if tickets and page < pages else None)
+                      older=list_position(tickets[-1]) if tickets and page < pages else None, view_counts=counts)
 
 
 def _search_page(query: Select, text: str, page: int, per_page: int) -> TicketPage:

@@ -51,8 +51,8 @@ def index():
     assignee = _assignee_arg()
     page = ticket_service.list_tickets(current_user, department_id, status, request.args.get("page", 1, type=int),
                                        after=request.args.get("after"), before=request.args.get("before"),
-                                       search=search, attention=attention, assignee=assignee)
-    counts = None if search.strip() else ticket_service.view_counts(current_user, department_id, status, attention)
+                                       search=search, attention=attention, assignee=assignee, with_view_counts=True)
+    counts = page.view_counts  # None for a search
     filters = {"department": department_id, "status": status.value if status else None, "q": search or None,
                "attention": 1 if attention else None}  # carried by the pager's and the views' links
     colleagues = assignment.colleagues(current_user)

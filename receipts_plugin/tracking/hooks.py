@@ -1,43 +1,43 @@
-"""What the tracking plugin draws in template slots, from its templates: in the core's (a
-stylesheet, the agent's link to their notification preferences, the admin tile for download
-links) and in the receipts plugin's (its part of the Thread Read Info panel, and its two
-switch columns on the Read Receipts page)."""
+"""What the tracking plugin draws in template slots, from the macros of
+receipts/tracking/slots.html: in the core's (a stylesheet, the agent's link to their
+notification preferences, the admin tile for download links) and in the receipts plugin's
+(its part of the Thread Read Info panel, and its two switch columns on the Read Receipts page)."""
 from __future__ import annotations
 
-from flask import render_template
 from markupsafe import Markup
 
 from helpdesk.plugin_api import Department
-from receipts_plugin.plugin_api import per_request
+from receipts_plugin.plugin_api import per_request, slot_macros
 
 from .panel import panel_slot
 from .settings import all_tracking_settings
 
+SLOTS = "receipts/tracking/slots.html"
+
 
 def head() -> Markup:
-    return Markup(render_template("receipts/tracking/slots/head.html"))
+    return Markup(slot_macros(SLOTS).head())
 
 
 def nav() -> Markup:
-    return Markup(render_template("receipts/tracking/slots/nav.html"))
+    return Markup(slot_macros(SLOTS).nav())
 
 
 def admin_settings() -> Markup:
-    return Markup(render_template("receipts/tracking/slots/admin_tile.html"))
+    return Markup(slot_macros(SLOTS).admin_tile())
 
 
 def settings_notes() -> Markup:
-    return Markup(render_template("receipts/tracking/slots/settings_notes.html"))
+    return Markup(slot_macros(SLOTS).settings_notes())
 
 
 def settings_head() -> Markup:
-    return Markup(render_template("receipts/tracking/slots/settings_head.html"))
+    return Markup(slot_macros(SLOTS).settings_head())
 
 
 def settings_row(department: Department) -> Markup:
     settings = per_request("tracking-settings", None, all_tracking_settings).get(department.id)
-    return Markup(render_template("receipts/tracking/slots/settings_row.html", department=department,
-                                  settings=settings))
+    return Markup(slot_macros(SLOTS).settings_row(department, settings))
 
 
 TRACKING_HOOKS = [

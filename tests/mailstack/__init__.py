@@ -240,6 +240,18 @@ class MailStack:
         first part carries ``reason``."""
         self._put_sieve(user, f'require ["reject"];\nreject {sieve_string(reason)};\n')
 
+    def copy_deliveries(self, user: str, folder: str) -> None:
+        """Activate a Sieve rule for ``user`` that also files a copy of every delivered mail in
+        ``folder`` (created here), in the same delivery: a folder nobody else touches, where a
+        watcher sees every arrival even when a poller takes the original out of INBOX first."""
+        client = self.imap(user)
+        try:
+            if not client.folder_exists(folder):
+                client.create_folder(folder)
+        finally:
+            client.logout()
+        self._put_sieve(user, f'require ["fileinto", "copy"];\nfileinto :copy {sieve_string(folder)};\n')
+
     def clear_sieve(self, user: str) -> None:
         """Remove the rule set by :meth:`set_vacation` or :meth:`set_reject`."""
         self._doveadm("sieve", "delete", "-a", "-u", user, SIEVE_SCRIPT)

@@ -15,6 +15,7 @@ from helpdesk.extensions import db
 from helpdesk.mail.fetch import fetch_support_mailbox
 from helpdesk.models import InboundRecord, MailboxCheckpoint
 from receipts_plugin.models import DeliveryEventRow, Mailbox, StoredReport
+import receipts_plugin.poller as poller
 from receipts_plugin.poller import idle_supervisor, idle_watcher, poll_mailbox
 from tests.helpers import login, secret, support_inbox_config
 from tests.receipts.builders import mdn, postfix_dsn
@@ -207,6 +208,36 @@ def test_the_idle_watcher_processes_a_report_within_seconds(app, stack, desk):
                                   original_message_id=reply.message_id, to=receipt_to(app, reply, ALICE)))
         assert wait_until(lambda: status_of(reply, "alice@customer.test") == "read", 5)
         assert time.monotonic() - arrived < 5
+    finally:
+        stop.set()
+        watcher.join(timeout=5)
+    assert not watcher.is_alive()
+    assert folder_size(stack, "INBOX") == 0
+
+
+def test_a_report_arriving_while_the_idle_watcher_polls_is_polled_at_once(app, stack, desk, monkeypatch):
+    """The IDLE connection hears of mail that arrived during a poll only at its next command:
+    the watcher asks (NOOP) before it IDLEs again, instead of waiting for the IDLE timeout."""
+    reply = send_reply(desk, to="alice@customer.test")
+    wait_for_count(stack, 1)
+    mailbox = add_mailbox(stack)
+    real_poll, arrived = poller.poll_mailbox, []
+
+    def poll_then_a_receipt_arrives(*args, **kwargs):
+        summary = real_poll(*args, **kwargs)
+        if not arrived:  # during the first poll, after its fetch
+            arrived.append(time.monotonic())
+            stack.append(BOUNCES, mdn(sender="alice@customer.test", final_recipient="alice@customer.test",
+                                      original_message_id=reply.message_id, to=receipt_to(app, reply, ALICE)))
+        return summary
+
+    monkeypatch.setattr(poller, "poll_mailbox", poll_then_a_receipt_arrives)
+    stop = threading.Event()
+    watcher = threading.Thread(target=idle_watcher(app, mailbox.id, idle_seconds=30.0), args=(stop,), daemon=True)
+    watcher.start()
+    try:
+        assert wait_until(lambda: status_of(reply, "alice@customer.test") == "read", 10)
+        assert time.monotonic() - arrived[0] < 10  # not the 30 s of the IDLE timeout
     finally:
         stop.set()
         watcher.join(timeout=5)

@@ -69,3 +69,32 @@ def test_the_ticket_list_costs_the_same_for_1_and_12_tickets_with_replies(client
     many = statements_for(client, "/")
     assert client.get("/").get_data(as_text=True).count('class="rr-state') == 12
     assert len(few) == len(many), "\n".join(many)
+
+
+#: The statements a page costs, at most (bench/load_profile.py --statements shows them): the
+#: list's are the session's agent, the agent's departments (once, for the count, the page and
+#: the department menu; none for an admin), the counts (the page's total and each view's, together), the
+#: page, the colleagues, the departments, and the 'Last reply' column (one query for the whole
+#: column, with the receipts switches); the thread's are its ticket (with its department and
+#: requester), messages, recipients, attachments, history, the desk's addresses, undeliverable
+#: contacts, the sidebar's agents, departments and linked tickets, and the plugin's switches,
+#: states and change marker.
+LIST_STATEMENTS, THREAD_STATEMENTS = 7, 17
+
+
+def test_the_ticket_list_costs_its_budget_with_the_last_reply_column(client, desk):
+    support, _, agent = desk
+    for n in range(3):
+        busy_thread(agent, support, 2, 3, domain=f"c{n}.test")
+    login(client, agent)
+    statements = statements_for(client, "/")
+    assert client.get("/").get_data(as_text=True).count('class="rr-state') == 3  # the column is drawn
+    assert len(statements) <= LIST_STATEMENTS, "\n".join(statements)
+
+
+def test_the_thread_page_costs_its_budget(client, desk):
+    support, _, agent = desk
+    ticket_id = busy_thread(agent, support, 3, 2).id
+    login(client, agent)
+    statements = statements_for(client, f"/tickets/{ticket_id}")
+    assert len(statements) <= THREAD_STATEMENTS, "\n".join(statements)

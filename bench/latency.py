@@ -23,10 +23,8 @@ from __future__ import annotations
 
 import argparse
 import logging
-import shutil
 import statistics
 import sys
-import tempfile
 import threading
 import time
 from email import message_from_bytes
@@ -39,18 +37,16 @@ sys.path.insert(0, str(ROOT))
 from flask_migrate import upgrade  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
-from helpdesk import create_app  # noqa: E402
 from helpdesk.extensions import db  # noqa: E402
 from helpdesk.mail.outgoing import send_message  # noqa: E402
 from helpdesk.models import Agent, Channel, SendState, Ticket  # noqa: E402
-from receipts_plugin.models import Mailbox  # noqa: E402
 from receipts_plugin.poller import idle_watcher  # noqa: E402
 from receipts_plugin.report_mail import mdn  # noqa: E402
 from receipts_plugin.settings import save_switches  # noqa: E402
-from tests.helpers import login, make_agent, make_department, make_reply, make_ticket, relay_config, stack_cafile  # noqa: E402
+from tests.helpers import login, make_agent, make_department, make_reply, make_ticket, relay_config  # noqa: E402
 from tests.mailstack import MailStack  # noqa: E402
 
-from poll import drop_database, postgres_url, recreate_database  # noqa: E402 - bench/ is first on the path
+from desk import bench_desk, watched_mailbox  # noqa: E402 - bench/ is first on the path
 
 BOUNCES = "bounces@example.test"
 CUSTOMER = "alice@customer.test"
@@ -135,45 +131,41 @@ def main() -> None:
     logging.disable(logging.WARNING)
 
     stack = MailStack.start()
-    work = Path(tempfile.mkdtemp(prefix="latency-bench."))
-    database_url = postgres_url(args.database) if args.database else f"sqlite:///{work / 'bench.sqlite3'}"
-    if args.database:
-        recreate_database(database_url)
-    app = create_app({"DATABASE_URL": database_url, "SECRET_KEY": "bench", "PLUGINS": ["receipts"],
-                      "ALLOW_TEST_DOMAINS": True, **relay_config(stack), "OUTBOX_DIR": str(work / "outbox"),
-                      "ATTACHMENT_DIR": str(work / "files"), "SECRETS_DIR": str(work / "secrets"),
-                      "RECEIPTS_ADDRESS": BOUNCES, "LOG_LEVEL": "WARNING", "BASE_URL": "http://127.0.0.1:5000"})
-    stop = threading.Event()
-    worker = arrivals = None
     try:
-        with app.app_context():
-            upgrade(revision="heads")
-            support = make_department("Support", "support@example.test")
-            agent = make_agent("agent@example.test", [support])
-            save_switches({support.id})
-            ticket = make_ticket(agent, support, requester=CUSTOMER, channel=Channel.EMAIL)
-            mailbox = Mailbox(name="bounces", host=stack.imap_host, port=stack.imaps_port, username=BOUNCES,
-                              password=stack.password, cafile=stack_cafile(stack), processed_folder="Processed")
-            db.session.add(mailbox)
-            db.session.commit()
-            ids = (agent.id, support.id, ticket.id, mailbox.id)
-            db.session.remove()
-        agent_id, _, ticket_id, mailbox_id = ids
-        client = app.test_client()
-        with app.app_context():
-            login(client, db.session.get(Agent, agent_id))
-            db.session.remove()
-        stack.copy_deliveries(BOUNCES, ARRIVALS)
-        arrivals = Arrivals(stack, BOUNCES, ARRIVALS)
-        worker = threading.Thread(target=idle_watcher(app, mailbox_id), args=(stop,), name="idle-worker", daemon=True)
-        worker.start()
-        time.sleep(1.0)  # its first connection and poll (of an empty folder)
-        print(f"database: {make_url(database_url).get_backend_name()}; worker in IDLE on {BOUNCES}; "
-              f"{args.replies} replies, one after another, each with a DSN and a read receipt", flush=True)
+        with bench_desk(args.database, "latency-bench.", PLUGINS=["receipts"], **relay_config(stack)) as (app, database_url):
+            print(f"database: {make_url(database_url).get_backend_name()}", flush=True)
+            measure(app, stack, args.replies)
+    finally:
+        stack.stop()
 
+
+def measure(app, stack: MailStack, replies: int) -> None:
+    """Send the replies one after another, each with a DSN and a read receipt, and print the
+    time from each report's arrival to the API showing what it says."""
+    with app.app_context():
+        upgrade(revision="heads")
+        support = make_department("Support", "support@example.test")
+        agent = make_agent("agent@example.test", [support])
+        save_switches({support.id})
+        ticket = make_ticket(agent, support, requester=CUSTOMER, channel=Channel.EMAIL)
+        agent_id, ticket_id, mailbox_id = agent.id, ticket.id, watched_mailbox(stack).id
+        db.session.remove()
+    client = app.test_client()
+    with app.app_context():
+        login(client, db.session.get(Agent, agent_id))
+        db.session.remove()
+    stack.copy_deliveries(BOUNCES, ARRIVALS)
+    arrivals = Arrivals(stack, BOUNCES, ARRIVALS)
+    stop = threading.Event()
+    worker = threading.Thread(target=idle_watcher(app, mailbox_id), args=(stop,), name="idle-worker", daemon=True)
+    worker.start()
+    try:
+        time.sleep(1.0)  # its first connection and poll (of an empty folder)
+        print(f"worker in IDLE on {BOUNCES}; {replies} replies, one after another, each with a DSN and a read receipt",
+              flush=True)
         latencies: dict[str, list[float]] = {"delivered": [], "read": []}
         reports = 0
-        for n in range(args.replies):
+        for n in range(replies):
             with app.app_context():
                 reply = make_reply(db.session.get(Ticket, ticket_id), db.session.get(Agent, agent_id), to=CUSTOMER,
                                    body=f"Reply {n}.")
@@ -190,26 +182,17 @@ def main() -> None:
             reports += 1
             arrived = arrivals.wait_for(reports)
             latencies["read"].append(shown(client, reply_id, "read") - arrived)
-        every = [seconds * 1000 for values in latencies.values() for seconds in values]
-        for kind, values in latencies.items():
-            ms = [seconds * 1000 for seconds in values]
-            print(f"{kind}: p50_ms={statistics.median(ms):.0f} p99_ms={percentile(ms, 0.99):.0f} "
-                  f"max_ms={max(ms):.0f} reports={len(ms)}")
-        print(f"latency-bench: p50_ms={statistics.median(every):.0f} p99_ms={percentile(every, 0.99):.0f} "
-              f"reports={len(every)}")
     finally:
         stop.set()
-        if arrivals is not None:
-            arrivals.close()
-        if worker is not None:
-            worker.join(10)
-        stack.stop()
-        with app.app_context():
-            db.session.remove()
-            db.engine.dispose()
-        if args.database:
-            drop_database(database_url)
-        shutil.rmtree(work, ignore_errors=True)
+        arrivals.close()
+        worker.join(10)
+    every = [seconds * 1000 for values in latencies.values() for seconds in values]
+    for kind, values in latencies.items():
+        ms = [seconds * 1000 for seconds in values]
+        print(f"{kind}: p50_ms={statistics.median(ms):.0f} p99_ms={percentile(ms, 0.99):.0f} "
+              f"max_ms={max(ms):.0f} reports={len(ms)}")
+    print(f"latency-bench: p50_ms={statistics.median(every):.0f} p99_ms={percentile(every, 0.99):.0f} "
+          f"reports={len(every)}")
 
 
 if __name__ == "__main__":

@@ -31,7 +31,6 @@ import resource
 import shutil
 import statistics
 import sys
-import tempfile
 import time
 from email.parser import BytesParser
 from email.policy import compat32
@@ -40,20 +39,20 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-import psycopg  # noqa: E402
 from flask_migrate import upgrade  # noqa: E402
 from imapclient import IMAPClient  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
-from helpdesk import create_app  # noqa: E402
 from helpdesk.extensions import db  # noqa: E402
 from receipts_plugin.models import Mailbox  # noqa: E402
 from receipts_plugin.poller import poll_mailbox  # noqa: E402
 from receipts_plugin.settings import save_switches  # noqa: E402
-from tests.helpers import make_agent, make_department, stack_cafile  # noqa: E402
+from tests.helpers import make_agent, make_department  # noqa: E402
 from tests.mailstack import MailStack  # noqa: E402
 from tests.receipts.poller_support import (  # noqa: E402
     BOUNCES, append_all, forget_reports, referring_corpus, report_mix, sent_replies)
+
+from desk import bench_desk, watched_mailbox  # noqa: E402 - bench/ is first on the path
 
 FETCH_BATCH = 100
 
@@ -102,31 +101,6 @@ def filler(count: int) -> list[bytes]:
              f"Message-ID: <filler{n}@customer.test>\r\n\r\nnot a report\r\n").encode() for n in range(count)]
 
 
-PG_SERVER = "postgresql://postgres@127.0.0.1:5432"
-
-
-def postgres_url(database: str) -> str:
-    """The URL of ``database``: a name on the local server, or a postgresql:// URL as given."""
-    return database if "://" in database else f"{PG_SERVER}/{database}"
-
-
-def _on_server(url: str, statement: str) -> None:
-    """Run ``statement`` (CREATE/DROP DATABASE) on the server of ``url``, from its postgres database."""
-    parsed = make_url(url).set(drivername="postgresql", database="postgres")
-    with psycopg.connect(parsed.render_as_string(hide_password=False), autocommit=True) as connection:
-        connection.execute(statement)
-
-
-def recreate_database(url: str) -> None:
-    name = make_url(url).database
-    _on_server(url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    _on_server(url, f'CREATE DATABASE "{name}"')
-
-
-def drop_database(url: str) -> None:
-    _on_server(url, f'DROP DATABASE IF EXISTS "{make_url(url).database}" WITH (FORCE)')
-
-
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--reports", type=int, default=2000)
@@ -138,18 +112,10 @@ def main() -> None:
     logging.disable(logging.WARNING)
 
     stack = MailStack.start()
-    work = Path(tempfile.mkdtemp(prefix="poll-bench."))
-    database_url = postgres_url(args.database) if args.database else f"sqlite:///{work / 'bench.sqlite3'}"
-    if args.database:
-        recreate_database(database_url)
-    print(f"database: {make_url(database_url).get_backend_name()}")
-    app = create_app({"DATABASE_URL": database_url, "SECRET_KEY": "bench",
-                      "PLUGINS": ["receipts", "tracking"], "ALLOW_TEST_DOMAINS": True, "MAIL_DOMAIN": "example.test",
-                      "OUTBOX_DIR": str(work / "outbox"), "ATTACHMENT_DIR": str(work / "files"),
-                      "SECRETS_DIR": str(work / "secrets"), "RECEIPTS_ADDRESS": BOUNCES, "LOG_LEVEL": "WARNING",
-                      "BASE_URL": "http://127.0.0.1:5000"})
     try:
-        with app.app_context():
+        with bench_desk(args.database, "poll-bench.", PLUGINS=["receipts", "tracking"],
+                        MAIL_DOMAIN="example.test") as (app, database_url), app.app_context():
+            print(f"database: {make_url(database_url).get_backend_name()}")
             upgrade(revision="heads")
             support = make_department("Support", "support@example.test")
             agent = make_agent("agent@example.test", [support])
@@ -157,10 +123,7 @@ def main() -> None:
             replies = sent_replies((support, None, agent), 200)
             built = report_mix(app, replies)
             reports = (built + referring_corpus(app, replies, args.reports))[:args.reports]
-            mailbox = Mailbox(name="bounces", host=stack.imap_host, port=stack.imaps_port, username=BOUNCES,
-                              password=stack.password, cafile=stack_cafile(stack), processed_folder="Processed")
-            db.session.add(mailbox)
-            db.session.commit()
+            mailbox = watched_mailbox(stack)
             print(f"{len(replies)} replies in the database; {len(reports)} reports, "
                   f"{sum(map(len, reports)) / len(reports):.0f} bytes on average")
 
@@ -212,12 +175,6 @@ def main() -> None:
               f"empty_poll_ms_10={empties[10]:.1f} empty_poll_ms_10000={empties[10_000]:.1f}")
     finally:
         stack.stop()
-        with app.app_context():
-            db.session.remove()
-            db.engine.dispose()
-        if args.database:
-            drop_database(database_url)
-        shutil.rmtree(work, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -59,11 +59,13 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from flask_migrate import upgrade  # noqa: E402
+from sqlalchemy import select  # noqa: E402
 
 from helpdesk import create_app  # noqa: E402
 from helpdesk.extensions import db  # noqa: E402
 from helpdesk.mail.outgoing import send_message  # noqa: E402
-from helpdesk.models import Agent, Channel, Department  # noqa: E402
+from helpdesk.models import Agent, Channel, Department, MessageRecipient  # noqa: E402
+from receipts_plugin.models import DeliveryEventRow  # noqa: E402
 from receipts_plugin.sending import receipt_address, verp_address  # noqa: E402
 from tests.conftest import reset_schema  # noqa: E402
 from tests.fullstack import ADMIN, ADMIN_PASSWORD, RECEIPTS, FullStack, seed_desk  # noqa: E402
@@ -79,16 +81,20 @@ CSRF = re.compile(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"')
 @dataclass
 class Arrival:
     at: float  # time.monotonic() when the file appeared in new/
+    wall: float  # time.time() then
     raw: bytes
 
 
 @dataclass
 class Pending:
     arrived: float
+    arrived_wall: float
     message_id: int
     address: str
     kind: str  # what the report says: dsn-failed, dsn-delivered, mdn
     shown: float | None = None
+    woke: float | None = None  # Dovecot's IDLE news (EXISTS) reached the probe's connection
+    recorded_wall: float | None = None  # the event row's recorded_at (the worker built it)
 
 
 class MaildirWatch:
@@ -106,13 +112,14 @@ class MaildirWatch:
     def _run(self) -> None:
         while True:
             data = os.read(self.fd, 65536)
-            at = time.monotonic()
+            at, wall = time.monotonic(), time.time()
             offset = 0
             while offset < len(data):
-                _, _, _, length = EVENT.unpack_from(data, offset)
+                _, mask, _, length = EVENT.unpack_from(data, offset)
                 name = data[offset + EVENT.size:offset + EVENT.size + length].rstrip(b"\0").decode()
                 offset += EVENT.size + length
-                self.arrivals.put(Arrival(at, self._read(name)))
+                if mask & (IN_CREATE | IN_MOVED_TO) and name:
+                    self.arrivals.put(Arrival(at, wall, self._read(name)))
 
     def _read(self, name: str) -> bytes:
         base = name.split(":", 1)[0]
@@ -121,11 +128,36 @@ class MaildirWatch:
                 return (self.maildir / "new" / name).read_bytes()
             except FileNotFoundError:  # Dovecot moved it already (to cur/, or to Processed by a MOVE)
                 for path in self.maildir.rglob(base + "*"):
+                    if not path.name.startswith(base + ":"):
+                        continue
                     try:
                         return path.read_bytes()
                     except FileNotFoundError:
                         continue
         raise FileNotFoundError(name)
+
+
+class IdleProbe:
+    """A second IMAP IDLE connection to the watched folder, as the worker's: when Dovecot's
+    EXISTS news reaches a client. (Dovecot waits 500 ms after the first change it is told of
+    before it looks, to gather more: ``NOTIFY_DELAY_MSECS`` in its lib-storage/mailbox-watch.c.)"""
+
+    def __init__(self, stack: FullStack) -> None:
+        self.client = stack.mail.imap(RECEIPTS)
+        self.client.select_folder("INBOX", readonly=True)
+        self.client.idle()
+        self.wakes: list[float] = []
+        threading.Thread(target=self._run, daemon=True).start()
+
+    def _run(self) -> None:
+        while True:
+            responses = self.client.idle_check(timeout=1)
+            at = time.monotonic()
+            if any(len(r) > 1 and r[1] == b"EXISTS" for r in responses):
+                self.wakes.append(at)
+
+    def woke_after(self, at: float) -> float | None:
+        return next((w for w in self.wakes if w >= at), None)
 
 
 def report_kind(mail: EmailMessage) -> str:
@@ -199,6 +231,7 @@ def send_replies(app, count: int, interval: float, addresses: dict, errors: list
 def measure(stack: FullStack, app, replies: int, interval: float, timeout: float) -> list[Pending]:
     maildir = stack.mail.dir / "mail" / "example.test" / RECEIPTS.split("@")[0] / "Maildir"
     watch = MaildirWatch(maildir)
+    probe = IdleProbe(stack)
     desk = Desk(stack.desk_url)
     addresses: dict[str, tuple[int, str]] = {}
     errors: list[BaseException] = []
@@ -225,7 +258,7 @@ def measure(stack: FullStack, app, replies: int, interval: float, timeout: float
             while delivered_to not in addresses and sender.is_alive():  # sent, its ids not noted yet
                 time.sleep(0.001)
             message_id, address = addresses[delivered_to]
-            pending.append(Pending(arrival.at, message_id, address, report_kind(mail)))
+            pending.append(Pending(arrival.at, arrival.wall, message_id, address, report_kind(mail)))
             arrived += 1
         for message_id in {p.message_id for p in pending}:
             info = desk.read_info(message_id)
@@ -236,6 +269,18 @@ def measure(stack: FullStack, app, replies: int, interval: float, timeout: float
         done += [p for p in pending if p.shown is not None]
         pending = [p for p in pending if p.shown is None]
     sender.join()
+    for p in done:
+        p.woke = probe.woke_after(p.arrived)
+    with app.app_context():
+        rows = db.session.execute(
+            select(DeliveryEventRow.message_id, MessageRecipient.address, DeliveryEventRow.kind,
+                   DeliveryEventRow.source, DeliveryEventRow.recorded_at)
+            .join(MessageRecipient, MessageRecipient.id == DeliveryEventRow.recipient_id)).all()
+        db.session.remove()
+    for p in done:
+        times = [r.recorded_at.timestamp() for r in rows if r.message_id == p.message_id
+                 and r.address.lower() == p.address and (r.source == "mdn" if p.kind == "mdn" else r.kind == p.kind)]
+        p.recorded_wall = min(times, default=None)
     return done
 
 
@@ -251,6 +296,7 @@ def main() -> int:
     parser.add_argument("--interval", type=float, default=0.25, help="seconds between two replies")
     parser.add_argument("--database", help="a PostgreSQL URL whose schema may be dropped (default: SQLite)")
     parser.add_argument("--timeout", type=float, default=60.0, help="seconds to wait for the last report")
+    parser.add_argument("--logs", type=Path, help="copy the desk's and the mail servers' logs to this directory")
     args = parser.parse_args()
     workdir = Path(tempfile.mkdtemp(prefix="latency-bench."))
     url = args.database or f"sqlite:///{workdir / 'desk.sqlite3'}"
@@ -275,6 +321,18 @@ def main() -> int:
         for kind, values in sorted(by_kind.items()):
             print(f"{kind}: reports={len(values)} p50_ms={statistics.median(values):.0f} "
                   f"max_ms={max(values):.0f}")
+        woken = [p for p in results if p.woke and p.recorded_wall
+                 and p.woke - p.arrived <= p.recorded_wall - p.arrived_wall]
+        stages = {
+            "idle_wake": [(p.woke - p.arrived) * 1000 for p in woken],
+            "wake_to_recorded": [((p.recorded_wall - p.arrived_wall) - (p.woke - p.arrived)) * 1000 for p in woken],
+            "recorded_to_api": [((p.shown - p.arrived) - (p.recorded_wall - p.arrived_wall)) * 1000
+                                for p in results if p.recorded_wall],
+        }
+        print(f"where the time goes ({len(woken)} of {len(results)} reports woke IDLE; the others were taken "
+              "by a poll already under way or by the check as IDLE began again): " + " ".join(
+                  f"{name}_p50_ms={statistics.median(v):.0f} {name}_p99_ms={percentile(v, 0.99):.0f}"
+                  for name, v in stages.items() if v))
         load = " ".join(f"{v:.2f}" for v in os.getloadavg())
         print(f"{args.replies} replies in {elapsed:.1f} s, database {url.split(':')[0]},"
               f" load average {load}")
@@ -282,6 +340,10 @@ def main() -> int:
               f"reports={len(latencies)}")
         return 0
     finally:
+        if args.logs:
+            args.logs.mkdir(parents=True, exist_ok=True)
+            for log in [*workdir.glob("*.log"), *(stack.mail.dir / "log").glob("*.log")]:
+                shutil.copy(log, args.logs / log.name)
         stack.stop()
         shutil.rmtree(workdir, ignore_errors=True)
 

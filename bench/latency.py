@@ -25,7 +25,8 @@ client would wake exactly when the worker's does and hide that wake-up.) It is s
 a GET of ``/api/v1/messages/<id>/read-info`` (signed in as an agent, as the page's script
 is) returns that recipient with the report's event (``dsn-failed``, ``dsn-delivered``, or an
 ``mdn`` one): the time the response arrived, so the figure includes the API call and one
-polling round of this loop (it asks again at once while anything is pending).
+polling round of this loop (it asks again every ``--api-interval``, 20 ms, while anything
+is pending).
 
 Run: ``python bench/latency.py [--replies 50] [--interval 0.25] [--database URL]``. The last
 line is ``latency-bench: p50_ms=A p99_ms=B reports=N`` (target p99 < 2000 ms).
@@ -205,9 +206,11 @@ def expected_reports(replies: int) -> int:
     return sum({0: 1, 1: 1, 2: 2}[n % 3] for n in range(replies))
 
 
-def send_replies(app, count: int, interval: float, addresses: dict, errors: list) -> None:
+def send_replies(app, count: int, interval: float, addresses: dict, errors: list, slowest: list) -> None:
     """``count`` replies on email tickets of Support, through Postfix, one every ``interval``
-    seconds; each recipient's return path and receipt address go into ``addresses``."""
+    seconds; each recipient's return path and receipt address go into ``addresses``, the
+    longest ``send_message`` in ``slowest[0]`` (a stall there is the machine's or the
+    database's, not the poller's)."""
     try:
         with app.app_context():
             agent = db.session.query(Agent).filter_by(email=ADMIN).one()
@@ -221,21 +224,25 @@ def send_replies(app, count: int, interval: float, addresses: dict, errors: list
                 for address in (verp_address(app, reply.id, recipient.id),
                                 receipt_address(app, reply.id, recipient.id)):
                     addresses[address.lower()] = (reply.id, recipient.address.lower())
+                sending = time.monotonic()
                 send_message(reply.id)
+                slowest[0] = max(slowest[0], time.monotonic() - sending)
                 time.sleep(max(0.0, started + (n + 1) * interval - time.monotonic()))
             db.session.remove()
     except BaseException as err:  # the main thread reports it
         errors.append(err)
 
 
-def measure(stack: FullStack, app, replies: int, interval: float, timeout: float) -> list[Pending]:
+def measure(stack: FullStack, app, replies: int, interval: float, timeout: float, api_interval: float) -> list[Pending]:
     maildir = stack.mail.dir / "mail" / "example.test" / RECEIPTS.split("@")[0] / "Maildir"
     watch = MaildirWatch(maildir)
     probe = IdleProbe(stack)
     desk = Desk(stack.desk_url)
     addresses: dict[str, tuple[int, str]] = {}
     errors: list[BaseException] = []
-    sender = threading.Thread(target=send_replies, args=(app, replies, interval, addresses, errors), daemon=True)
+    slowest = [0.0]
+    sender = threading.Thread(target=send_replies, args=(app, replies, interval, addresses, errors, slowest),
+                              daemon=True)
     sender.start()
     expected = expected_reports(replies)
     done: list[Pending] = []
@@ -250,7 +257,7 @@ def measure(stack: FullStack, app, replies: int, interval: float, timeout: float
                                f"{[(p.message_id, p.address, p.kind) for p in pending]}")
         while True:
             try:
-                arrival = watch.arrivals.get(timeout=0.005 if not pending else 0)
+                arrival = watch.arrivals.get(timeout=api_interval)
             except queue.Empty:
                 break
             mail = message_from_bytes(arrival.raw)
@@ -269,6 +276,7 @@ def measure(stack: FullStack, app, replies: int, interval: float, timeout: float
         done += [p for p in pending if p.shown is not None]
         pending = [p for p in pending if p.shown is None]
     sender.join()
+    print(f"slowest send_message: {slowest[0] * 1000:.0f} ms")
     for p in done:
         p.woke = probe.woke_after(p.arrived)
     with app.app_context():
@@ -294,6 +302,8 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--replies", type=int, default=50)
     parser.add_argument("--interval", type=float, default=0.25, help="seconds between two replies")
+    parser.add_argument("--api-interval", type=float, default=0.02,
+                        help="seconds between two rounds of API calls while a report is pending")
     parser.add_argument("--database", help="a PostgreSQL URL whose schema may be dropped (default: SQLite)")
     parser.add_argument("--timeout", type=float, default=60.0, help="seconds to wait for the last report")
     parser.add_argument("--logs", type=Path, help="copy the desk's and the mail servers' logs to this directory")
@@ -312,7 +322,7 @@ def main() -> int:
             db.session.remove()
         stack.start_desk()
         started = time.monotonic()
-        results = measure(stack, app, args.replies, args.interval, args.timeout)
+        results = measure(stack, app, args.replies, args.interval, args.timeout, args.api_interval)
         elapsed = time.monotonic() - started
         latencies = [(p.shown - p.arrived) * 1000 for p in results]
         by_kind: dict[str, list[float]] = {}
@@ -333,6 +343,10 @@ def main() -> int:
               "by a poll already under way or by the check as IDLE began again): " + " ".join(
                   f"{name}_p50_ms={statistics.median(v):.0f} {name}_p99_ms={percentile(v, 0.99):.0f}"
                   for name, v in stages.items() if v))
+        complaints = [line for line in (stack.workdir / "worker.log").read_text().splitlines()
+                      if " WARNING " in line or " ERROR " in line]
+        for line in complaints:
+            print(f"worker: {line}")
         load = " ".join(f"{v:.2f}" for v in os.getloadavg())
         print(f"{args.replies} replies in {elapsed:.1f} s, database {url.split(':')[0]},"
               f" load average {load}")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import random
+import ssl
 import threading
 import time
 from collections import Counter
@@ -322,10 +323,30 @@ def _idle_wait(client: IMAPClient, stop: threading.Event, seconds: float) -> lis
     worker is stopping (``stop``, looked at every :data:`STOP_CHECK_SECONDS`)."""
     deadline = time.monotonic() + seconds
     while not stop.is_set() and (left := deadline - time.monotonic()) > 0:
+        if _response_buffered(client):
+            return []  # idle_done() reads it, with whatever else the server said
         responses = client.idle_check(timeout=min(STOP_CHECK_SECONDS, left))
         if responses:
             return responses
     return []
+
+
+def _response_buffered(client: IMAPClient) -> bool:
+    """Whether the server's words already sit in the client's read buffer. ``idle_check``
+    waits on the socket alone (IMAPClient 4.x), but what Dovecot says right after "+ idling"
+    (the EXISTS for mail that came while we were not idling, a poll under way, say) is read
+    off the socket together with that line by ``idle()``; it would wait for the end of the
+    IDLE round. Asks imaplib's reader without blocking: a reader with nothing buffered tries
+    one non-blocking read, which gives nothing or, if bytes just came, keeps them buffered."""
+    sock = client.socket()
+    timeout = sock.gettimeout()
+    sock.setblocking(False)
+    try:
+        return bool(client._imap.file.peek(1))  # noqa: SLF001 - imaplib's reader: no public way to ask it
+    except (BlockingIOError, ssl.SSLWantReadError):
+        return False
+    finally:
+        sock.settimeout(timeout)
 
 
 def idle_supervisor(app: Flask, rescan_seconds: float,

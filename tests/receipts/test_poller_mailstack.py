@@ -18,6 +18,7 @@ from helpdesk.mail.fetch import fetch_support_mailbox
 from helpdesk.models import InboundRecord, MailboxCheckpoint
 from helpdesk.services.locks import exclusive
 from receipts_plugin.models import DeliveryEventRow, Mailbox, StoredReport
+from receipts_plugin import poller
 from receipts_plugin.poller import idle_supervisor, idle_watcher, poll_mailbox
 from tests.helpers import login, secret, support_inbox_config
 from tests.receipts.builders import mdn, postfix_dsn
@@ -237,6 +238,39 @@ def test_a_report_arriving_while_another_poll_holds_the_mailbox_is_taken_once_it
             db.session.rollback()
             assert status_of(reply, ALICE) == "delivered"
         assert wait_until(lambda: status_of(reply, ALICE) == "read", 3)
+    finally:
+        stop.set()
+        watcher.join(timeout=5)
+    assert not watcher.is_alive()
+
+
+def test_a_report_arriving_while_the_watcher_polls_is_taken_at_once_not_at_the_end_of_the_idle_round(
+        app, stack, desk, monkeypatch):
+    """Mail that came while the watcher was not idling (its poll had searched the folder
+    already) is announced by Dovecot right after "+ idling", in the same read as that line:
+    it sits in the client's buffer, where IMAPClient's ``idle_check`` (a poll of the socket)
+    does not look, and used to wait for the end of the IDLE round (25 s in the worker)."""
+    reply = send_reply(desk, to="alice@customer.test")
+    wait_for_count(stack, 1)
+    mailbox = add_mailbox(stack)
+    receipt = mdn(sender="alice@customer.test", final_recipient="alice@customer.test",
+                  original_message_id=reply.message_id, to=receipt_to(app, reply, ALICE))
+    real_poll, polls = poller.poll_mailbox, []
+
+    def poll_then_receipt_arrives(mailbox, *args, **kwargs):
+        summary = real_poll(mailbox, *args, **kwargs)
+        polls.append(summary)
+        if len(polls) == 1:  # just after the first poll searched and moved what it found
+            stack.append(BOUNCES, receipt)
+        return summary
+
+    monkeypatch.setattr(poller, "poll_mailbox", poll_then_receipt_arrives)
+    stop = threading.Event()
+    watcher = threading.Thread(target=idle_watcher(app, mailbox.id, idle_seconds=30.0), args=(stop,), daemon=True)
+    watcher.start()
+    try:
+        assert wait_until(lambda: status_of(reply, ALICE) == "delivered", 10)
+        assert wait_until(lambda: status_of(reply, ALICE) == "read", 5)
     finally:
         stop.set()
         watcher.join(timeout=5)

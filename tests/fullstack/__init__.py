@@ -1,7 +1,8 @@
 """The whole mail path on loopback: the mail stack (Postfix, Dovecot with Sieve), Roundcube as
 the customers' webmail, and the desk itself as it runs in production, a web server and a
-worker process on one database. Used by the acceptance test (tests/acceptance) and by
-``make demo-mail`` (``python -m tests.fullstack``), so both run the same stack.
+worker process on one database. Used by the acceptance test (tests/acceptance), by
+``make demo-mail`` (``python -m tests.fullstack``) and, without Roundcube, by
+``bench/latency.py``, so all run the same stack.
 
 The desk sends as ``support@example.test`` through Postfix, with receipts on for Support; the
 worker reads customers' mail from support@'s INBOX and the reports from bounces@'s (IMAP IDLE).

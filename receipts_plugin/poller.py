@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import random
+import ssl
 import threading
 import time
 from collections import Counter
@@ -33,7 +34,12 @@ log = logging.getLogger(__name__)
 
 BACKOFF_BASE = 15.0
 BACKOFF_MAX = 900.0
-NO_IDLE_RECHECK_SECONDS = 3600.0  # a server without IDLE may offer it after an upgrade
+NO_IDLE_RECHECK_SECONDS = 3600.0
+#: Why a poll was skipped when another poll (the scheduled one, another worker's) holds the mailbox.
+HELD = "another worker is polling this mailbox"
+#: How soon an IDLE watcher whose poll found the mailbox held tries again: the poll under way
+#: listed the folder before the news came, so it may not take the new mail.
+HELD_RETRY_SECONDS = 0.25  # a server without IDLE may offer it after an upgrade
 #: How often an IDLE wait looks at the worker's stop flag: a SIGTERM ends the wait this soon,
 #: not at the end of the IDLE round (25 s). A look is a poll(2) on the socket: nothing is sent.
 STOP_CHECK_SECONDS = 0.5
@@ -98,7 +104,7 @@ def poll_mailbox(mailbox: Mailbox, now: datetime | None = None, force: bool = Fa
         return summary
     with exclusive(f"receipts-poll:{mailbox.id}") as lock:
         if lock is None:
-            summary.skipped = "another worker is polling this mailbox"
+            summary.skipped = HELD
             return summary
         started_at = now or utcnow()
         _poll_locked(mailbox, summary, lock)
@@ -224,7 +230,7 @@ def idle_watcher(app: Flask, mailbox_id: int, idle_seconds: float = 25.0) -> Cal
                     if offers_idle:
                         client.select_folder(settings.folder, readonly=True)
                         failures = 0
-                        _poll_now(app, mailbox_id)
+                        _poll_taking_news(app, mailbox_id, stop)
                         _idle_loop(app, client, settings, mailbox_id, stop, idle_seconds)
                 if not offers_idle:
                     log.info("%s offers no IDLE; scheduled polls only (asking again later)", settings.host)
@@ -246,18 +252,28 @@ def _settings_if_enabled(app: Flask, mailbox_id: int) -> ImapSettings | None:
             db.session.remove()
 
 
-def _poll_now(app: Flask, mailbox_id: int) -> None:
+def _poll_now(app: Flask, mailbox_id: int) -> PollSummary | None:
     """One poll on a worker thread (an IDLE watcher's or the scheduled job's); its failures are
     the poll's own (recorded, backed off), never the end of the thread's loop."""
     with app.app_context():
         try:
             mailbox = db.session.get(Mailbox, mailbox_id)
-            if mailbox is not None:
-                poll_mailbox(mailbox)
+            return poll_mailbox(mailbox) if mailbox is not None else None
         except Exception:  # noqa: BLE001 - e.g. the database briefly away
             log.exception("poll of mailbox %s failed", mailbox_id)
+            return None
         finally:
             db.session.remove()
+
+
+def _poll_taking_news(app: Flask, mailbox_id: int, stop: threading.Event) -> None:
+    """An IDLE watcher's poll for news: when another poll holds the mailbox, again every
+    :data:`HELD_RETRY_SECONDS` until this one runs. The poll under way searched the folder
+    before the news came and takes only what it found; skipping would leave the new mail to
+    the next news or the next scheduled poll (a minute away by default)."""
+    while (summary := _poll_now(app, mailbox_id)) is not None and summary.skipped == HELD:
+        if stop.wait(HELD_RETRY_SECONDS):
+            return
 
 
 def scheduled_polls(app: Flask) -> Callable[[], None]:
@@ -292,22 +308,23 @@ def _idle_loop(app: Flask, client: IMAPClient, settings: ImapSettings, mailbox_i
                idle_seconds: float) -> None:
     """IDLE until stopped, or until an admin disabled the mailbox or changed its settings
     (the watcher then reconnects with the new ones, or ends)."""
-    _poll_while_news(app, client, mailbox_id, client.noop()[1])  # what arrived during the first poll
+    _poll_while_news(app, client, mailbox_id, client.noop()[1], stop)  # what arrived during the first poll
     while not stop.is_set():
         client.idle()
         responses = _idle_wait(client, stop, idle_seconds)
         responses += client.idle_done()[1]  # what arrived between the check and DONE counts too
         if _settings_if_enabled(app, mailbox_id) != settings:
             return
-        _poll_while_news(app, client, mailbox_id, responses)
+        _poll_while_news(app, client, mailbox_id, responses, stop)
 
 
-def _poll_while_news(app: Flask, client: IMAPClient, mailbox_id: int, responses: list) -> None:
+def _poll_while_news(app: Flask, client: IMAPClient, mailbox_id: int, responses: list,
+                     stop: threading.Event) -> None:
     """Poll while the server says something arrived. Mail that arrives during a poll is
     announced on the IDLE connection only at its next command: a NOOP asks for it, else it
     would wait, unannounced, for the next IDLE timeout (25 s)."""
-    while any(len(r) > 1 and r[1] in (b"EXISTS", b"RECENT") for r in responses):
-        _poll_now(app, mailbox_id)
+    while not stop.is_set() and any(len(r) > 1 and r[1] in (b"EXISTS", b"RECENT") for r in responses):
+        _poll_taking_news(app, mailbox_id, stop)
         responses = client.noop()[1]
 
 
@@ -316,10 +333,30 @@ def _idle_wait(client: IMAPClient, stop: threading.Event, seconds: float) -> lis
     worker is stopping (``stop``, looked at every :data:`STOP_CHECK_SECONDS`)."""
     deadline = time.monotonic() + seconds
     while not stop.is_set() and (left := deadline - time.monotonic()) > 0:
+        if _response_buffered(client):
+            return []  # idle_done() reads it, with whatever else the server said
         responses = client.idle_check(timeout=min(STOP_CHECK_SECONDS, left))
         if responses:
             return responses
     return []
+
+
+def _response_buffered(client: IMAPClient) -> bool:
+    """Whether the server's words already sit in the client's read buffer. ``idle_check``
+    waits on the socket alone (IMAPClient 4.x), but what Dovecot says right after "+ idling"
+    (the EXISTS for mail that came while we were not idling, a poll under way, say) is read
+    off the socket together with that line by ``idle()``; it would wait for the end of the
+    IDLE round. Asks imaplib's reader without blocking: a reader with nothing buffered tries
+    one non-blocking read, which gives nothing or, if bytes just came, keeps them buffered."""
+    sock = client.socket()
+    timeout = sock.gettimeout()
+    sock.setblocking(False)
+    try:
+        return bool(client._imap.file.peek(1))  # noqa: SLF001 - imaplib's reader: no public way to ask it
+    except (BlockingIOError, ssl.SSLWantReadError):
+        return False
+    finally:
+        sock.settimeout(timeout)
 
 
 def idle_supervisor(app: Flask, rescan_seconds: float,

@@ -158,10 +158,27 @@ def load_known(recipients: Iterable[MessageRecipient]) -> Known:
     return Known(dict(history), statuses)
 
 
+def lock_recipients(recipients: Iterable[MessageRecipient]) -> None:
+    """Hold these recipients' rows until the transaction ends (PostgreSQL ``FOR UPDATE``, in
+    id order, so two writers sharing recipients wait for each other instead of deadlocking).
+    Another process recording events for them at the same moment (the sender with our relay's
+    answer, the poller with a bounce that came back within milliseconds, another worker) then
+    reads what this one committed: otherwise each folded a history without the other's event,
+    and the second's status row insert failed (or its update hid the other's bounce). SQLite
+    has one writer at a time, and a writer whose snapshot is stale is refused (busy), so it
+    needs none."""
+    ids = sorted({r.id for r in recipients})
+    if ids and db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(select(MessageRecipient.id).where(MessageRecipient.id.in_(ids))
+                           .order_by(MessageRecipient.id).with_for_update())
+
+
 def record(groups: Sequence[Group], follow: bool = True) -> list[MessageRecipient]:
     """Compute and apply the consequences of ``groups`` (does not commit); the recipients whose
     events changed. ``follow=False`` records events and statuses only."""
-    known = load_known(event.recipient for group in groups for event in group.events)
+    recipients = [event.recipient for group in groups for event in group.events]
+    lock_recipients(recipients)
+    known = load_known(recipients)
     result = consequences(groups, known, follow)
     apply(result)
     return list(result.recipients.values())

@@ -1,7 +1,8 @@
 """The whole mail path on loopback: the mail stack (Postfix, Dovecot with Sieve), Roundcube as
 the customers' webmail, and the desk itself as it runs in production, a web server and a
-worker process on one database. Used by the acceptance test (tests/acceptance) and by
-``make demo-mail`` (``python -m tests.fullstack``), so both run the same stack.
+worker process on one database. Used by the acceptance test (tests/acceptance), by
+``make demo-mail`` (``python -m tests.fullstack``) and, without Roundcube, by
+``bench/latency.py``, so all run the same stack.
 
 The desk sends as ``support@example.test`` through Postfix, with receipts on for Support; the
 worker reads customers' mail from support@'s INBOX and the reports from bounces@'s (IMAP IDLE).
@@ -128,7 +129,7 @@ class DeskProcess:
 class FullStack:
     """Everything running: ``mail``, ``roundcube``, the desk's ``web`` and ``worker``."""
 
-    def __init__(self, mail: MailStack, roundcube: Roundcube, config: dict, workdir: Path) -> None:
+    def __init__(self, mail: MailStack, roundcube: Roundcube | None, config: dict, workdir: Path) -> None:
         self.mail, self.roundcube, self.config, self.workdir = mail, roundcube, config, workdir
         self.desk_url = config["BASE_URL"].rstrip("/") + "/"
         self.web: DeskProcess | None = None
@@ -136,13 +137,14 @@ class FullStack:
 
     @classmethod
     def start_mail(cls, database_url: str, workdir: Path, secret_key: str, desk_port: int | None = None,
-                   roundcube_port: int | None = None) -> FullStack:
-        """The mail stack and Roundcube, and the desk's settings for them; then seed the
-        database (``seed_desk``) and call :meth:`start_desk`."""
+                   roundcube_port: int | None = None, webmail: bool = True) -> FullStack:
+        """The mail stack and (unless ``webmail`` is false: a benchmark needs no browser side)
+        Roundcube, and the desk's settings for them; then seed the database (``seed_desk``)
+        and call :meth:`start_desk`."""
         workdir.mkdir(parents=True, exist_ok=True)
         mail = MailStack.start()
         try:
-            roundcube = Roundcube.start(mail, roundcube_port)
+            roundcube = Roundcube.start(mail, roundcube_port) if webmail else None
         except BaseException:
             mail.stop()
             raise
@@ -190,7 +192,8 @@ class FullStack:
             self.worker = self.web = None
         finally:
             try:
-                self.roundcube.stop()
+                if self.roundcube is not None:
+                    self.roundcube.stop()
             finally:
                 self.mail.stop()
         return codes

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from email import message_from_bytes
 
 import pytest
@@ -14,8 +16,9 @@ from sqlalchemy import select
 from helpdesk.extensions import db
 from helpdesk.mail.fetch import fetch_support_mailbox
 from helpdesk.models import InboundRecord, MailboxCheckpoint
+from helpdesk.services.locks import exclusive
 from receipts_plugin.models import DeliveryEventRow, Mailbox, StoredReport
-import receipts_plugin.poller as poller
+from receipts_plugin import poller
 from receipts_plugin.poller import idle_supervisor, idle_watcher, poll_mailbox
 from tests.helpers import login, secret, support_inbox_config
 from tests.receipts.builders import mdn, postfix_dsn
@@ -245,6 +248,66 @@ def test_a_report_arriving_while_the_idle_watcher_polls_is_polled_at_once(app, s
     assert folder_size(stack, "INBOX") == 0
 
 
+def test_a_report_arriving_while_another_poll_holds_the_mailbox_is_taken_once_it_is_free(app, stack, desk):
+    """A poll under way (the scheduled one, or another worker's) listed the folder before the
+    report came, so it will not take it; the IDLE watcher's own poll finds the mailbox held.
+    It must poll again once the mailbox is free, not leave the report waiting for the next
+    news or the next scheduled poll (a minute away by default)."""
+    reply = send_reply(desk, to="alice@customer.test")
+    wait_for_count(stack, 1)
+    mailbox = add_mailbox(stack)
+    stop = threading.Event()
+    watcher = threading.Thread(target=idle_watcher(app, mailbox.id, idle_seconds=1.0), args=(stop,), daemon=True)
+    watcher.start()
+    try:
+        assert wait_until(lambda: status_of(reply, ALICE) == "delivered", 10)
+        with held_when_free(f"receipts-poll:{mailbox.id}"):  # as a poll under way holds it
+            stack.append(BOUNCES, mdn(sender="alice@customer.test", final_recipient="alice@customer.test",
+                                      original_message_id=reply.message_id, to=receipt_to(app, reply, ALICE)))
+            time.sleep(1.5)  # Dovecot's news came (it waits 500 ms), and the watcher's poll found the mailbox held
+            db.session.rollback()
+            assert status_of(reply, ALICE) == "delivered"
+        assert wait_until(lambda: status_of(reply, ALICE) == "read", 3)
+    finally:
+        stop.set()
+        watcher.join(timeout=5)
+    assert not watcher.is_alive()
+
+
+def test_a_report_arriving_while_the_watcher_polls_is_taken_at_once_not_at_the_end_of_the_idle_round(
+        app, stack, desk, monkeypatch):
+    """Mail that came while the watcher was not idling (its poll had searched the folder
+    already) is announced by Dovecot right after "+ idling", in the same read as that line:
+    it sits in the client's buffer, where IMAPClient's ``idle_check`` (a poll of the socket)
+    does not look, and used to wait for the end of the IDLE round (25 s in the worker)."""
+    reply = send_reply(desk, to="alice@customer.test")
+    wait_for_count(stack, 1)
+    mailbox = add_mailbox(stack)
+    receipt = mdn(sender="alice@customer.test", final_recipient="alice@customer.test",
+                  original_message_id=reply.message_id, to=receipt_to(app, reply, ALICE))
+    real_poll, polls = poller.poll_mailbox, []
+
+    def poll_then_receipt_arrives(mailbox, *args, **kwargs):
+        summary = real_poll(mailbox, *args, **kwargs)
+        polls.append(summary)
+        if len(polls) == 1:  # just after the first poll searched and moved what it found
+            stack.append(BOUNCES, receipt)
+        return summary
+
+    monkeypatch.setattr(poller, "poll_mailbox", poll_then_receipt_arrives)
+    stop = threading.Event()
+    watcher = threading.Thread(target=idle_watcher(app, mailbox.id, idle_seconds=30.0), args=(stop,), daemon=True)
+    watcher.start()
+    try:
+        assert wait_until(lambda: status_of(reply, ALICE) == "delivered", 10)
+        assert wait_until(lambda: status_of(reply, ALICE) == "read", 5)
+    finally:
+        stop.set()
+        watcher.join(timeout=5)
+    assert not watcher.is_alive()
+    assert folder_size(stack, "INBOX") == 0
+
+
 def test_a_mailbox_added_while_the_worker_runs_gets_its_idle_watcher_and_loses_it_when_disabled(app, stack, desk):
     reply = send_reply(desk, to="alice@customer.test")
     wait_for_count(stack, 1)
@@ -274,6 +337,19 @@ def test_a_mailbox_added_while_the_worker_runs_gets_its_idle_watcher_and_loses_i
         stop.set()
         supervisor.join(timeout=10)
     assert not supervisor.is_alive()
+
+
+@contextmanager
+def held_when_free(name: str, seconds: float = 10.0) -> Iterator[None]:
+    """Hold the named lock, once whoever holds it now (the watcher's first poll) let it go."""
+    deadline = time.monotonic() + seconds
+    while True:
+        with exclusive(name) as held:
+            if held is not None:
+                yield
+                return
+        assert time.monotonic() < deadline, f"{name} stayed held for {seconds} s"
+        time.sleep(0.05)
 
 
 def wait_until(condition, seconds: float) -> bool:

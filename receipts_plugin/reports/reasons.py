@@ -145,6 +145,7 @@ PHRASES: dict[str, re.Pattern[str]] = {
         r"domain (?:does not exist|is not reachable|must exist)", r"name or service not known",
         r"unrout(?:e)?able address", r"unknown domain", r"mail domain mentioned in email address is unknown",
         r"the account or domain may not exist", r"553 [^\n]{0,60} does not exist",
+        r"\bhost [a-z0-9-]+(?:\.[a-z0-9-]+)+ not found(?!, try again)",
     ),
     "spamdetected": _rx(
         r"spam\b", r"spamming", r"unsolicited", r"bulk e?-?mail", r"content filter rejection", r"message content rejected",
@@ -182,7 +183,7 @@ PHRASES: dict[str, re.Pattern[str]] = {
         r"used by recent viruses", r"prohibited virus",
     ),
     "policyviolation": _rx(
-        r"policy (?:violation|reasons)", r"denied by policy", r"organization(?:al)? (?:policy|settings)", r"local policy",
+        r"policy reasons", r"denied by policy", r"organization(?:al)? (?:policy|settings)", r"local policy",
         r"illegal attachment", r"members-only list", r"closed mailing list", r"header are not accepted",
         r"header error", r"message given low priority", r"protocol violation",
         r"not subscribed to this group", r"content presents a potential", r"containing images or other attachments",

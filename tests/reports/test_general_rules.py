@@ -486,3 +486,21 @@ def test_a_message_without_authentication_information_is_an_authentication_failu
     reply = ("550-5.7.1 This message does not have authentication information or fails to pass 550-5.7.1 "
              "authentication checks. 550 5.7.1 See the help page.")
     assert reasons.classify("5.7.1", reply, reply_code="550") == "authfailure"
+
+
+@pytest.mark.parametrize("text", [
+    "DNS lookup failure: host mail.example.org not found",
+    "Host example-shop.co.uk not found",
+])
+def test_a_named_host_that_does_not_resolve_is_an_unknown_host(text):
+    assert reasons.classify(None, text) == "hostunknown"
+    # the temporary form of the same failure is a network problem, not a dead domain
+    assert reasons.classify(None, "Host mail.example.org not found, try again") != "hostunknown"
+
+
+def test_a_bare_policy_violation_names_no_policy_so_the_status_decides():
+    reply = "550 5.7.0 <customer@example.com>: Recipient address rejected: Policy violation"
+    assert reasons.classify("5.7.0", reply, reply_code="550") == "securityerror"
+    # a named policy still is one
+    assert reasons.classify("5.7.0", "550 5.7.0 Local policy violation", reply_code="550") == "policyviolation"
+    assert reasons.classify("5.7.9", "554 5.7.9 Message not accepted for policy reasons") == "policyviolation"

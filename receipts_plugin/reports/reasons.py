@@ -452,10 +452,18 @@ def classify(
     return _implied(status, by_status, found, reply_code, action, command, diagnostic_type)
 
 
+#: A status with the wording a directory-based recipient check gives when the address is not in the
+#: directory (Exchange Online's "5.4.1 Recipient address rejected: Access denied", whoever relays it):
+#: an unknown user at whatever stage the report names.
+_DIRECTORY_REFUSALS = (("5.4.1", "recipient address rejected: access denied"),)
+
+
 def _first_pass_hit(reason, status_decides, found: _Phrases, status, by_status, reply_code, command) -> bool:
     if reason in ("userunknown", "filtered") and by_status is None and " or domain " in found.text and found["hostunknown"]:
         return False  # "the account or domain may not exist": the domain's own sentence decides (hostunknown)
     if reason == "userunknown":
+        if command != "MAIL" and any(status == code and wording in found.text for code, wording in _DIRECTORY_REFUSALS):
+            return True
         return command != "MAIL" and _is_user_unknown(found, by_status, command)
     if reason == "filtered":
         return _is_filtered(found, by_status, command)

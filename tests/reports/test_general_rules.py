@@ -504,3 +504,26 @@ def test_a_bare_policy_violation_names_no_policy_so_the_status_decides():
     # a named policy still is one
     assert reasons.classify("5.7.0", "550 5.7.0 Local policy violation", reply_code="550") == "policyviolation"
     assert reasons.classify("5.7.9", "554 5.7.9 Message not accepted for policy reasons") == "policyviolation"
+
+
+def test_a_directory_refusal_is_an_unknown_user_whoever_relays_it():
+    # Exchange Online's directory check, quoted by a gateway's notice that names no SMTP stage
+    text = "-- 5.4.1 Recipient address rejected: Access denied. [AB1PR01MB0001.prod.outlook.com]"
+    assert reasons.classify("5.4.1", text) == "userunknown"
+    # the same words refusing the sender at MAIL FROM stay about the sender
+    assert reasons.classify("5.4.1", "550 5.4.1 Recipient address rejected: Access denied (in reply to MAIL FROM command)") != "userunknown"
+
+
+def test_a_stale_failed_recipients_header_gives_way_to_the_notices_own_list():
+    body = ("|------------------------- Failed addresses follow: ---------------------|\r\n"
+            " <first@example.de>\r\n   552 5.2.2 <first@example.de> Quota exceeded (mailbox for user is full)\r\n"
+            " <second@example.de>\r\n   550 5.1.1 <second@example.de> unknown user\r\n")
+    raw = notice(body, subject="Mail delivery failed: returning message to sender",
+                 headers="X-Failed-Recipients: someone-else@example.de\r\n")
+    got = {r.recipient: r.reason for r in parse_report(raw).recipients}
+    assert got == {"first@example.de": "mailboxfull", "second@example.de": "userunknown"}
+    # when the notice does name the header's address, the header still decides who failed
+    raw = notice(body.replace("second@example.de", "someone-else@example.de"),
+                 subject="Mail delivery failed: returning message to sender",
+                 headers="X-Failed-Recipients: someone-else@example.de\r\n")
+    assert [r.recipient for r in parse_report(raw).recipients] == ["someone-else@example.de"]

@@ -82,3 +82,4 @@ def test_sisimai_extra3_held_out_floor(tallies):
     assert tally.total["status+reason"] == 37
     assert tally.ratio("status+reason") >= SISIMAI_EXTRA3_HOLDOUT_FLOOR, tally.misses
     assert tally.ratio("recipient") == 1.0 and tally.ratio("kind") == 1.0, tally.misses
+    assert tally.ratio("recipient count") == 1.0, tally.misses

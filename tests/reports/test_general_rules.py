@@ -527,3 +527,14 @@ def test_a_stale_failed_recipients_header_gives_way_to_the_notices_own_list():
                  subject="Mail delivery failed: returning message to sender",
                  headers="X-Failed-Recipients: someone-else@example.de\r\n")
     assert [r.recipient for r in parse_report(raw).recipients] == ["someone-else@example.de"]
+
+
+def test_an_original_recipient_then_other_fields_then_its_final_recipient_is_one_recipient():
+    fields = ("Action : failed\r\nStatus : 5.0.0\r\nDiagnostic-Code : smtp;550 5.7.54 SMTP; Unable to relay recipient\r\n"
+              "Original-Recipient : rfc/822;customer@example.net\r\nRemote-MTA : example.net\r\n"
+              "Final-Recipient : rfc/822;customer@example.net\r\n")
+    results = parse_report(dsn(fields)).recipients
+    assert [(r.recipient, r.status) for r in results] == [("customer@example.net", "5.7.54")]
+    # a Final-Recipient of another address after the first one's status fields is the next recipient
+    two = fields.replace("Final-Recipient : rfc/822;customer@example.net", "Final-Recipient : rfc/822;other@example.net")
+    assert len(parse_report(dsn(two)).recipients) == 2

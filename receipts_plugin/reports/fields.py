@@ -43,7 +43,7 @@ def read_groups(
         if match and (not indented or name in known):
             if indented:
                 defects.append(f"indented field {match.group(1)} accepted")
-            if current and _starts_new_group(current, name, group_openers):
+            if current and _starts_new_group(current, name, group_openers, match.group(2)):
                 groups.append(current)
                 current = {}
                 defects.append("report fields without a blank line between groups")
@@ -59,19 +59,28 @@ def read_groups(
     return groups
 
 
-def _starts_new_group(current: dict[str, str], name: str, openers: frozenset[str]) -> bool:
+def _address(value: str) -> str:
+    """The address of an ``rfc822; user@host`` field value, lower-cased."""
+    return value.rpartition(";")[2].strip().strip("<>").lower()
+
+
+def _starts_new_group(current: dict[str, str], name: str, openers: frozenset[str], value: str = "") -> bool:
     """A repeated field, or a recipient after another recipient's status fields, begins the next group.
 
     ``Original-Recipient`` then ``Final-Recipient`` belong together, and so do
     ``Action``, ``Final-Recipient``, ``Original-Recipient`` (some servers
     write the action first);
     ``Final-Recipient``, ``Action``, ``Status`` then ``Original-Recipient``
-    means the next recipient has begun.
+    means the next recipient has begun; an ``Original-Recipient`` followed, after other fields, by the
+    ``Final-Recipient`` of the same address is one recipient.
     """
     if name in current:
         return True
     if name not in openers:
         return False
+    if name == "final-recipient" and "final-recipient" not in current and "original-recipient" in current:
+        if _address(current["original-recipient"]) == _address(value):
+            return False
     keys = list(current)
     first_opener = next((index for index, key in enumerate(keys) if key in openers), None)
     if first_opener is None:

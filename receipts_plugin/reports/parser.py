@@ -294,6 +294,10 @@ def _non_standard(
         # A message its sender also sent to itself: the report's To is listed as the failed recipient.
         own = set(find_addresses(headers.get("to") or ""))
         blocks = [b for b in heuristics.recipient_blocks(notice, excluded - own, listed_only=True) if b[0] in own]
+    if failed and blocks and not set(failed) & set(find_addresses(notice)):
+        # The header names nobody the notice mentions while the notice lists its failed addresses, each
+        # with its reply (a header left over from an earlier hop): the notice's own list is the report.
+        failed = []
     if failed:
         by_address = {address: (text, context) for address, text, context in blocks}
         blocks = [(address, *by_address.get(address, (notice, ""))) for address in failed]

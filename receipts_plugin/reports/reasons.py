@@ -187,6 +187,7 @@ PHRASES: dict[str, PhraseTable] = {
         r"domain (?:does not exist|is not reachable|must exist)", r"name or service not known",
         r"unrout(?:e)?able address", r"unknown domain", r"mail domain mentioned in email address is unknown",
         r"the account or domain may not exist", r"553 [^\n]{0,60} does not exist",
+        r"\bhost [a-z0-9-]+(?:\.[a-z0-9-]+)+ not found(?!, try again)",
     ),
     "spamdetected": _rx(
         r"spam\b", r"spamming", r"unsolicited", r"bulk e?-?mail", r"content filter rejection", r"message content rejected",
@@ -224,7 +225,7 @@ PHRASES: dict[str, PhraseTable] = {
         r"used by recent viruses", r"prohibited virus",
     ),
     "policyviolation": _rx(
-        r"policy (?:violation|reasons)", r"denied by policy", r"organization(?:al)? (?:policy|settings)", r"local policy",
+        r"policy reasons", r"denied by policy", r"organization(?:al)? (?:policy|settings)", r"local policy",
         r"illegal attachment", r"members-only list", r"closed mailing list", r"header are not accepted",
         r"header error", r"message given low priority", r"protocol violation",
         r"not subscribed to this group", r"content presents a potential", r"containing images or other attachments",
@@ -490,10 +491,18 @@ def classify(
     return _implied(status, by_status, found, reply_code, action, command, diagnostic_type)
 
 
+#: A status with the wording a directory-based recipient check gives when the address is not in the
+#: directory (Exchange Online's "5.4.1 Recipient address rejected: Access denied", whoever relays it):
+#: an unknown user at whatever stage the report names.
+_DIRECTORY_REFUSALS = (("5.4.1", "recipient address rejected: access denied"),)
+
+
 def _first_pass_hit(reason, status_decides, found: _Phrases, status, by_status, reply_code, command) -> bool:
     if reason in ("userunknown", "filtered") and by_status is None and " or domain " in found.text and found["hostunknown"]:
         return False  # "the account or domain may not exist": the domain's own sentence decides (hostunknown)
     if reason == "userunknown":
+        if command != "MAIL" and any(status == code and wording in found.text for code, wording in _DIRECTORY_REFUSALS):
+            return True
         return command != "MAIL" and _is_user_unknown(found, by_status, command)
     if reason == "filtered":
         return _is_filtered(found, by_status, command)

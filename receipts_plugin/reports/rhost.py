@@ -40,6 +40,7 @@ PROVIDER_HOSTS: dict[str, tuple[str, ...]] = {
     "spectrum": ("charter.net",),
     "tencent": (".qq.com",),
     "yahooinc": (".yahoodns.net",),
+    "zoho": (".zoho.com", ".zoho.eu", ".zoho.in", ".zohomail.com"),
 }
 
 #: Providers whose texts alone decide (no status or reply condition), tried in order.
@@ -112,6 +113,10 @@ PHRASES: dict[str, tuple[Row, ...]] = {
         *phrase_rows("syntaxerror", "syntax error in parameters or arguments"),
         *phrase_rows("toomanyconn", "max message per connection reached"),
         *phrase_rows("userunknown", "dd this user doesn't have a ", "mailbox not found")),
+    "zoho": (
+        *phrase_rows("policyviolation", "email policy violation detected", "mailbox delivery restricted by policy error"),
+        *phrase_rows("rejected", "email cannot be delivered. reason: email flagged as spam", "mail rejected by destination domain"),
+        *phrase_rows("systemerror", "temporary system error"), *phrase_rows("userunknown", "user does not exist")),
     "gsuite": (*phrase_rows("notaccept", "null mx"),
                *phrase_rows("userunknown", "because the address couldn't be found. check for typos or unnecessary spaces and try again.")),
 }

@@ -66,3 +66,20 @@ def test_sisimai_extra2_held_out_floor(tallies):
     assert tally.total["status+reason"] == 56
     assert tally.ratio("status+reason") >= SISIMAI_EXTRA2_HOLDOUT_FLOOR, tally.misses
     assert tally.ratio("recipient") == 1.0 and tally.ratio("kind") == 1.0, tally.misses
+
+
+#: sisimai-extra3 (tests/corpus/sisimai-extra3): real DragonFly, OpenSMTPD, EZweb, Facebook, Gmail,
+#: Orange (FrancePTT) and GoDaddy notices, all held out, scored once before any rule was changed
+#: for them: 18/20, and a second batch of 7 (Amazon SES, Amazon WorkMail, Apple/iCloud, Bigfoot, Google
+#: Groups) scored once after the first batch's fixes: 7/7, and a third of 9 rows (Cloudflare, Zoho,
+#: Deutsche Telekom, Mimecast) scored once after that: 3/9, and one more Mimecast notice after the third
+#: batch's fixes: 1/1. The floor is the sum of those blind readings.
+SISIMAI_EXTRA3_HOLDOUT_FLOOR = (18 + 7 + 3 + 1) / 37
+
+
+def test_sisimai_extra3_held_out_floor(tallies):
+    tally = tallies["sisimai-extra3 (holdout)"]
+    assert tally.total["status+reason"] == 37
+    assert tally.ratio("status+reason") >= SISIMAI_EXTRA3_HOLDOUT_FLOOR, tally.misses
+    assert tally.ratio("recipient") == 1.0 and tally.ratio("kind") == 1.0, tally.misses
+    assert tally.ratio("recipient count") == 1.0, tally.misses

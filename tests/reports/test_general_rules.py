@@ -492,3 +492,55 @@ def test_a_sending_service_refusing_an_unverified_identity_does_not_relay_for_it
     reply = ("554 Message rejected: Email address is not verified. The following identities failed the check "
              "in region EU-WEST-1: sender@example.org")
     assert reasons.classify("5.0.0", reply, reply_code="554", command="DATA") == "norelaying"
+
+
+@pytest.mark.parametrize("text", [
+    "DNS lookup failure: host mail.example.org not found",
+    "Host example-shop.co.uk not found",
+])
+def test_a_named_host_that_does_not_resolve_is_an_unknown_host(text):
+    assert reasons.classify(None, text) == "hostunknown"
+    # the temporary form of the same failure is a network problem, not a dead domain
+    assert reasons.classify(None, "Host mail.example.org not found, try again") != "hostunknown"
+
+
+def test_a_bare_policy_violation_names_no_policy_so_the_status_decides():
+    reply = "550 5.7.0 <customer@example.com>: Recipient address rejected: Policy violation"
+    assert reasons.classify("5.7.0", reply, reply_code="550") == "securityerror"
+    # a named policy still is one
+    assert reasons.classify("5.7.0", "550 5.7.0 Local policy violation", reply_code="550") == "policyviolation"
+    assert reasons.classify("5.7.9", "554 5.7.9 Message not accepted for policy reasons") == "policyviolation"
+
+
+def test_a_directory_refusal_is_an_unknown_user_whoever_relays_it():
+    # Exchange Online's directory check, quoted by a gateway's notice that names no SMTP stage
+    text = "-- 5.4.1 Recipient address rejected: Access denied. [AB1PR01MB0001.prod.outlook.com]"
+    assert reasons.classify("5.4.1", text) == "userunknown"
+    # the same words refusing the sender at MAIL FROM stay about the sender
+    assert reasons.classify("5.4.1", "550 5.4.1 Recipient address rejected: Access denied (in reply to MAIL FROM command)") != "userunknown"
+
+
+def test_a_stale_failed_recipients_header_gives_way_to_the_notices_own_list():
+    body = ("|------------------------- Failed addresses follow: ---------------------|\r\n"
+            " <first@example.de>\r\n   552 5.2.2 <first@example.de> Quota exceeded (mailbox for user is full)\r\n"
+            " <second@example.de>\r\n   550 5.1.1 <second@example.de> unknown user\r\n")
+    raw = notice(body, subject="Mail delivery failed: returning message to sender",
+                 headers="X-Failed-Recipients: someone-else@example.de\r\n")
+    got = {r.recipient: r.reason for r in parse_report(raw).recipients}
+    assert got == {"first@example.de": "mailboxfull", "second@example.de": "userunknown"}
+    # when the notice does name the header's address, the header still decides who failed
+    raw = notice(body.replace("second@example.de", "someone-else@example.de"),
+                 subject="Mail delivery failed: returning message to sender",
+                 headers="X-Failed-Recipients: someone-else@example.de\r\n")
+    assert [r.recipient for r in parse_report(raw).recipients] == ["someone-else@example.de"]
+
+
+def test_an_original_recipient_then_other_fields_then_its_final_recipient_is_one_recipient():
+    fields = ("Action : failed\r\nStatus : 5.0.0\r\nDiagnostic-Code : smtp;550 5.7.54 SMTP; Unable to relay recipient\r\n"
+              "Original-Recipient : rfc/822;customer@example.net\r\nRemote-MTA : example.net\r\n"
+              "Final-Recipient : rfc/822;customer@example.net\r\n")
+    results = parse_report(dsn(fields)).recipients
+    assert [(r.recipient, r.status) for r in results] == [("customer@example.net", "5.7.54")]
+    # a Final-Recipient of another address after the first one's status fields is the next recipient
+    two = fields.replace("Final-Recipient : rfc/822;customer@example.net", "Final-Recipient : rfc/822;other@example.net")
+    assert len(parse_report(dsn(two)).recipients) == 2

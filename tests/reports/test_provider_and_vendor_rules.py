@@ -176,3 +176,15 @@ def test_gmail_state_codes_name_the_stage_unless_a_specific_status_is_quoted():
                       sender="Mail Delivery Subsystem <mailer-daemon@googlemail.com>")
     assert only(gmail("554 554 5.7.0 Header error (state 18).")).reason == "filtered"
     assert only(gmail("550 550 5.2.2 <kijitora@example.co.jp>... Mailbox Full (state 14).")).reason == "mailboxfull"
+
+
+def test_zohos_own_refusal_texts_decide_when_zoho_answered():
+    def reason(diagnostic: str, status: str) -> str | None:
+        raw = dsn("Final-Recipient: rfc822; customer@shop.example.com\r\nAction: failed\r\n"
+                  f"Status: {status}\r\nRemote-MTA: dns; mx.zoho.com\r\nDiagnostic-Code: smtp; {diagnostic}\r\n")
+        return only(raw).reason
+
+    assert reason("554 5.7.7 Email policy violation detected", "5.7.7") == "policyviolation"
+    assert reason("554 5.7.1 Email cannot be delivered. Reason: Email flagged as Spam.", "5.7.1") == "rejected"
+    assert reason("541 5.4.1 Mail rejected by destination domain", "5.4.1") == "rejected"
+    assert reason("550 5.1.1 User does not exist - <customer@shop.example.com>", "5.1.1") == "userunknown"

@@ -2,8 +2,8 @@
 
 The vocabulary is Sisimai's, so results compare with it. The decision is a
 short ordered walk over phrase tables: each reason has a table of the
-regular expressions of the phrases servers use for it (generalised from what real servers write,
-many languages folded in), and a few reasons may also be implied by the
+regular expressions of the phrases servers use for it (generalised from what
+real servers write, many languages folded in), and a few reasons may also be implied by the
 status code (see :data:`codes.STATUS_REASONS`). The order follows what is most
 specific first: a full mailbox stays a full mailbox even when the server
 wrapped it in a generic 5.1.1.

@@ -2,7 +2,8 @@
 
 ``--json`` prints one JSON object per line per recipient (one line with
 ``"kind": "none"`` for a file that is no report), for scripts and for
-comparing with other tools; without it, a short summary for people.
+comparing with other tools; without it, a short summary for people. A file
+may be one message or an mbox file of several: each message is read.
 """
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ import sys
 from typing import Iterator, TextIO
 
 from .model import RecipientLine, Report
-from .parser import parse_report
+from .parser import parse_mailbox
 
 
 def json_rows(path: str, report: Report) -> Iterator[dict[str, object]]:
@@ -75,10 +76,10 @@ def main(argv: list[str] | None = None, out: TextIO | None = None) -> int:
             print(f"{path}: {error.strerror or error}", file=sys.stderr)
             status = 1
             continue
-        report = parse_report(raw)
-        if args.json:
-            for row in json_rows(path, report):
-                out.write(json.dumps(row, ensure_ascii=False) + "\n")
-        else:
-            out.write(summary(path, report) + "\n")
+        for report in parse_mailbox(raw):
+            if args.json:
+                for row in json_rows(path, report):
+                    out.write(json.dumps(row, ensure_ascii=False) + "\n")
+            else:
+                out.write(summary(path, report) + "\n")
     return status

@@ -173,6 +173,31 @@ def _fields_with_strays(text: str, defects: list[str]) -> list[tuple[str, str]]:
     return fields
 
 
+# An mbox "From_" line (``From sender  Thu Apr 29 23:34:45 2015``) followed by a header field:
+# where one message of an mbox file ends and the next begins (not always after an empty line:
+# some archives omit it). The date is required, so a body line "From the team..." never splits.
+_MBOX_SEPARATOR = re.compile(
+    rb"\r?\n(?=From \S*[ \t]+[A-Z][a-z]{2} [A-Z][a-z]{2} [ \d]?\d \d\d:\d\d(?::\d\d)? (?:\S+ )?\d{4}\r?\n"
+    rb"[!-9;-~]{1,76}:)"
+)
+
+
+def split_mbox(raw: bytes) -> list[bytes]:
+    """The messages of an mbox file (a file beginning with a ``From_`` line), else ``[raw]``.
+
+    Sisimai and mail archives hand over bounces as mbox files that may hold several; a
+    mailbox poller hands over one message, for which this returns it unchanged.
+    """
+    if not raw.startswith(b"From "):
+        return [raw]
+    messages, start = [], 0
+    for separator in _MBOX_SEPARATOR.finditer(raw):
+        messages.append(raw[start:separator.start()] + b"\n")
+        start = separator.end()
+    messages.append(raw[start:])
+    return messages
+
+
 def split_head_body(raw: bytes) -> tuple[bytes, bytes]:
     """Split a message at the first blank line; a message not starting with a header has no head."""
     if not raw:

@@ -22,7 +22,7 @@ from .addresses import (
     parse_date,
 )
 from .autoreply import auto_reply_sign, challenge_sign
-from .mime import Headers, Part, decode_words, parse_message
+from .mime import Headers, Part, decode_words, parse_message, split_mbox
 from .model import HEADER, HEURISTIC, STRUCTURED, MdnInfo, OriginalRefs, RecipientLine, Report
 from .original import (
     envelope_addresses,
@@ -66,6 +66,15 @@ def parse_report(raw: bytes) -> Report:
         return _parse(raw if isinstance(raw, bytes) else bytes(raw))
     except Exception as error:  # noqa: BLE001 - the contract is "never raises"
         return Report(defects=(f"parser error: {type(error).__name__}",))
+
+
+def parse_mailbox(raw: bytes) -> tuple[Report, ...]:
+    """Parse every message of a file: one for a single message, each one of an mbox file.
+
+    For the command line and for archives (Sisimai's samples are mbox files, some holding two
+    bounces); the poller hands over one message at a time and calls :func:`parse_report`.
+    """
+    return tuple(parse_report(message) for message in split_mbox(raw if isinstance(raw, bytes) else bytes(raw)))
 
 
 def _parse(raw: bytes, nested: bool = False) -> Report:

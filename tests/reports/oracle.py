@@ -26,8 +26,9 @@ ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from receipts_plugin.reports import RecipientLine, Report, parse_report  # noqa: E402
+from receipts_plugin.reports import RecipientLine, Report  # noqa: E402
 from tests.receipts import builders  # noqa: E402
+from agreement import read_file  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 DRIVER = HERE / "sisimai_oracle.pl"
@@ -126,7 +127,7 @@ def disagreements(paths: dict[str, Path]) -> list[Disagreement]:
     results = run_sisimai(list(paths.values()))
     found: list[Disagreement] = []
     for name, path in paths.items():
-        found.extend(compare(name, results.get(path, []), parse_report(path.read_bytes())))
+        found.extend(compare(name, results.get(path, []), read_file(path)))
     return sorted(found)
 
 

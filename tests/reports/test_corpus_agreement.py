@@ -12,10 +12,9 @@ import pytest
 from agreement import CORPUS, all_tallies, table
 from receipts_plugin.reports import parse_report
 
-#: Regression floor for status+reason agreement with Sisimai, just under the measured 98.4%
-#: (see receipts_plugin/reports/README.md); the issue's target of 0.97 is asserted separately below.
-SISIMAI_STATUS_REASON_FLOOR = 0.98
-SISIMAI_STATUS_REASON_TARGET = 0.97
+#: Status+reason agreement with the shared Sisimai expectations: issue 13's target, 0.99 (measured
+#: 424/428, 99.1%; the four misses are deliberate, see receipts_plugin/reports/README.md).
+SISIMAI_STATUS_REASON_TARGET = 0.99
 
 
 @pytest.fixture(scope="module")
@@ -35,13 +34,9 @@ def test_rfc_examples_and_read_receipts_agree_fully(tallies):
         assert tallies[folder].misses == [], folder
 
 
-def test_sisimai_status_and_reason_agreement(tallies):
-    ratio = tallies["sisimai"].ratio("status+reason")
-    assert ratio >= SISIMAI_STATUS_REASON_FLOOR, f"status+reason agreement fell to {ratio:.3f}"
-
-
 def test_sisimai_status_and_reason_target(tallies):
-    assert tallies["sisimai"].ratio("status+reason") >= SISIMAI_STATUS_REASON_TARGET
+    ratio = tallies["sisimai"].ratio("status+reason")
+    assert ratio >= SISIMAI_STATUS_REASON_TARGET, f"status+reason agreement fell to {ratio:.3f}"
 
 
 def test_sisimai_kind_and_recipient_count(tallies):

@@ -10,12 +10,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from receipts_plugin.reports import Report, parse_report
+from receipts_plugin.reports import Report, parse_mailbox, parse_report
 from receipts_plugin.reports import codes, reasons
 from receipts_plugin.reports.addresses import bare_recipient, message_id
 from receipts_plugin.reports.cli import main
 from receipts_plugin.reports.dsn import normalise_status, split_fields
 from receipts_plugin.reports.mdn import parse_disposition
+from receipts_plugin.reports.mime import split_mbox
 
 
 def dsn_message(fields: str, notice: str = "Delivery failed.", extra_headers: str = "") -> bytes:
@@ -360,6 +361,27 @@ def test_cli_json_lines(tmp_path):
     assert rows[2]["kind"] == "none" and rows[2]["file"] == str(plain)
     for key in ("file", "kind", "recipient", "action", "status", "reason", "hard", "disposition", "original_message_id", "envid"):
         assert key in rows[0]
+
+
+def test_cli_reads_every_message_of_an_mbox_file(tmp_path):
+    """Sisimai's samples and mail archives are mbox files; one may hold two bounces."""
+    first = dsn_message("Final-Recipient: rfc822; a@example.com\r\nAction: failed\r\nStatus: 5.1.1\r\n")
+    second = dsn_message("Final-Recipient: rfc822; b@example.com\r\nAction: delayed\r\nStatus: 4.2.2\r\n")
+    path = tmp_path / "two.mbox"
+    path.write_bytes(b"From MAILER-DAEMON  Thu Apr 29 23:34:45 2015\n" + first + b"\n"
+                     + b"From MAILER-DAEMON  Thu Apr 29 23:35:02 2015\n" + second)
+    out = StringIO()
+    assert main(["--json", str(path)], out) == 0
+    rows = [json.loads(line) for line in out.getvalue().splitlines()]
+    assert [(r["recipient"], r["status"]) for r in rows] == [("a@example.com", "5.1.1"), ("b@example.com", "4.2.2")]
+
+
+def test_only_a_dated_from_line_before_a_header_starts_another_message():
+    body = (b"From MAILER-DAEMON  Thu Apr 29 23:34:45 2015\nFrom: a@example.com\nSubject: x\n\n"
+            b"From the team, Mon Jan  5 10:00:00 2015\nthanks\nFrom nobody Mon Jan  5 10:00:00 2015\nnot a header\n")
+    assert split_mbox(body) == [body]
+    assert split_mbox(b"Subject: not an mbox\n\nbody\n") == [b"Subject: not an mbox\n\nbody\n"]
+    assert len(parse_mailbox(body)) == 1
 
 
 def test_cli_summary(tmp_path):

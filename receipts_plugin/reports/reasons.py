@@ -283,6 +283,10 @@ PHRASES: dict[str, PhraseTable] = {
     "vacation": _rx(r"out of (?:the )?office", r"auto(?:matic)?[- ]?reply", r"on vacation", r"abwesenheit"),
 }
 
+#: Words naming a block list (DNSBL, Spamhaus ...): a refusal because of a list the sender's IP or
+#: domain is on, whatever command it came at, is about reputation (blocked), not the sender's address.
+_BLOCK_LISTS = _rx(r"spamhaus", r"spamcop", r"(?:rbl|dnsbl)\b", r"block ?list", r"black ?list", r"barracudacentral")
+
 #: First pass, most specific first: (reason, may the status code alone decide it?).
 #: ``userunknown``/``filtered``/``rejected`` need the SMTP command too, see below.
 _FIRST_PASS: tuple[tuple[str, bool], ...] = (
@@ -474,6 +478,10 @@ def classify(
     command = command or smtp_command(text)
     by_status = codes.reason_for_status(status)
     smtp_like = diagnostic_type != "X-UNIX"
+    if not smtp_like and by_status == "filtered":
+        # "filtered" (5.2.0) is a receiving server's refusal after DATA; a local program (X-Unix) filters
+        # nothing: its own words decide, else it is a mailer error (below).
+        by_status = None
 
     found = _Phrases(text)
     if smtp_like:
@@ -507,6 +515,8 @@ def _first_pass_hit(reason, status_decides, found: _Phrases, status, by_status, 
     if reason == "filtered":
         return _is_filtered(found, by_status, command)
     if reason == "rejected":
+        if command in _BEFORE_DATA and _BLOCK_LISTS.search(found.text):
+            return False  # "MailFrom domain is listed in Spamhaus": the block list decides (blocked)
         refused_sender = command == "MAIL" and (
             by_status == "userunknown" or found["userunknown"] or "access denied" in found.text
         )

@@ -173,7 +173,7 @@ IUA_CODES: dict[str, str] = {
     "6": "norelaying", "7": "blocked", "8": "rejected", "9": "blocked", "10": "filtered",
 }
 _REPORTING_HOST_IN_TEXT = re.compile(r"(?:generating server|reporting-mta)[ \t]*:[ \t]*(?:dns[ \t]*;[ \t]*)?([a-z0-9][a-z0-9.-]*\.[a-z]{2,})", re.I)
-_HOST_IN_TEXT = re.compile(r"(?:\bhost\s+|while talking to\s+)([a-z0-9][a-z0-9.-]*\.[a-z]{2,})\.?", re.I)
+_HOST_IN_TEXT = re.compile(r"(?:\bhost:?\s+|while talking to\s+)([a-z0-9][a-z0-9.-]*\.[a-z]{2,})\.?", re.I)
 
 
 @dataclass(frozen=True, slots=True)

@@ -544,3 +544,35 @@ def test_an_original_recipient_then_other_fields_then_its_final_recipient_is_one
     # a Final-Recipient of another address after the first one's status fields is the next recipient
     two = fields.replace("Final-Recipient : rfc/822;customer@example.net", "Final-Recipient : rfc/822;other@example.net")
     assert len(parse_report(dsn(two)).recipients) == 2
+
+
+def test_a_local_programs_failure_with_a_generic_code_is_a_mailer_error():
+    # a local delivery program (x-unix) failing with 5.2.0, which read as a server's code means filtered
+    # after DATA: a program filters nothing, its own words decide
+    text = 'procmail: Lock failure on "/var/mail/customer.lock" procmail: Error while writing to "/var/mail/customer"'
+    assert reasons.classify("5.2.0", text, diagnostic_type="X-UNIX") == "mailererror"
+    fields = ("Final-Recipient: rfc822; customer@example.com\r\nAction: failed\r\nStatus: 5.2.0\r\n"
+              f"Diagnostic-Code: x-unix; {text}\r\n")
+    assert only(dsn(fields)).reason == "mailererror"
+    # the program's words still say what they say, and a specific code still decides
+    assert reasons.classify("5.2.0", "procmail: Quota exceeded while writing", diagnostic_type="X-UNIX") == "mailboxfull"
+    assert reasons.classify("5.2.2", text, diagnostic_type="X-UNIX") == "mailboxfull"
+    assert reasons.classify("5.3.0", "(reason: Insufficient permission)", diagnostic_type="X-UNIX") == "systemerror"
+
+
+def test_a_sender_refused_because_of_a_block_list_is_blocked():
+    reply = ("550-5.1.0 MXIN506 MailFrom domain is listed in Spamhaus. To request removal from this list see "
+             "https://www.spamhaus.org/query/lookup/ (in reply to MAIL FROM command)")
+    assert reasons.classify("5.1.0", reply, reply_code="550") == "blocked"
+    # a sender refused for what its address is, not for a list it is on, stays rejected
+    assert reasons.classify("5.1.0", "550 5.1.0 Sender address rejected: domain not found (in reply to MAIL FROM command)",
+                            reply_code="550") == "rejected"
+
+
+def test_the_remote_host_after_host_colon_names_the_provider():
+    # Exim-style "host: NAME (IP)": the provider's own error label decides (Orange's ofr_506 is spam)
+    body = ("A message that you sent could not be delivered to one or more of\nits recipients. This is a permanent error. "
+            "The following address(es)\nfailed:\n\ncustomer@example.fr:\nSMTP error from remote server for TEXT command, "
+            "host: smtp-in.orange.fr (192.0.2.65) reason: 550 5.2.0 Mail rejete. Mail rejected. ofr_506 [506]\n")
+    result = only(notice(body, subject="Mail delivery failed: returning message to sender"))
+    assert (result.recipient, result.reason) == ("customer@example.fr", "spamdetected")

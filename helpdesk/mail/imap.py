@@ -6,8 +6,9 @@ costs the same for 10 or 10,000 messages); else SELECT, SEARCH the UIDs after th
 sizes first (RFC822.SIZE); bodies in batches with BODY.PEEK[] (oversize ones only by header),
 the next chunk downloading while this one is processed; each chunk is handed to a :class:`MailBatch`
 that records it and commits (or each mail to a processor that commits its own result);
-then the batch is moved to the processed folder (or flagged), and only then the checkpoint
-advances. A crash at any point repeats some work on the next poll, never loses a mail;
+then the batch is moved to the processed folder (or flagged; in a thread, while the next batch
+is processed, and only once this one is committed and its files flushed), and only then the
+checkpoint advances. A crash at any point repeats some work on the next poll, never loses a mail;
 processors are idempotent.
 """
 from __future__ import annotations
@@ -209,29 +210,86 @@ def poll_folder_in_batches(client: IMAPClient, settings: ImapSettings, new_batch
         criteria += ["NOT", "KEYWORD", PROCESSED_KEYWORD.decode()]
     uids = sorted(uid for uid in client.search(criteria) if uid > last_uid)
     can_move = b"MOVE" in client.capabilities()
-    talking = threading.Lock()  # one IMAP command at a time: the download thread's or ours
+    talking = threading.Lock()  # one IMAP command at a time: the download thread's, the marker's or ours
     done: list[int] = []
-    with synced_together(), _ReadAhead(_downloads(client, settings, uids, talking)) as downloads:
-        for chunk in downloads:
-            if not stats.stopped_early:
-                done += _process_chunk(chunk, (key, uidvalidity), new_batch(), stats)
-            if not chunk.ends_batch:
-                continue
-            if done:
-                db.session.commit()  # batches normally commit their own work; anything left is made safe
-                make_durable()  # before the mail leaves the folder: the database,
-                sync_stored()  # and the raw copies and files it names
-                with talking:
-                    _mark_processed(client, settings, done, can_move)
-                checkpoint.last_uid = max(checkpoint.last_uid, max(done))
-                db.session.commit()
-                done = []
-            if after_batch is not None:
-                after_batch()
-            if stats.stopped_early:
-                break
+    with synced_together(), _Marker(client, settings, can_move, talking) as marker, \
+            _ReadAhead(_downloads(client, settings, uids, talking)) as downloads:
+        try:
+            for chunk in downloads:
+                if not stats.stopped_early:
+                    done += _process_chunk(chunk, (key, uidvalidity), new_batch(), stats)
+                if not chunk.ends_batch:
+                    continue
+                if done:
+                    db.session.commit()  # batches normally commit their own work; anything left is made safe
+                    make_durable()  # before the mail leaves the folder: the database,
+                    sync_stored()  # and the raw copies and files it names
+                    _advance(checkpoint, marker.wait())  # the previous batch's move, finished
+                    marker.start(done)  # moved while the next batch is processed
+                    done = []
+                if after_batch is not None:
+                    after_batch()
+                if stats.stopped_early:
+                    break
+        except BaseException:
+            _advance_after_failure(checkpoint, marker)
+            raise
+        _advance(checkpoint, marker.wait())
     stats.seconds = time.perf_counter() - started
     return stats
+
+
+def _advance(checkpoint: MailboxCheckpoint, moved: list[int]) -> None:
+    """The checkpoint past ``moved`` (mail marked processed on the server), committed."""
+    if moved:
+        checkpoint.last_uid = max(checkpoint.last_uid, max(moved))
+        db.session.commit()
+
+
+def _advance_after_failure(checkpoint: MailboxCheckpoint, marker: _Marker) -> None:
+    """The poll failed while the previous batch was being moved: once that move is done, the
+    checkpoint still passes it (the failed batch's own work is rolled back). Anything going
+    wrong here only leaves that batch to be read again; the poll's own error is what counts."""
+    try:
+        moved = marker.wait()
+        db.session.rollback()
+        _advance(checkpoint, moved)
+    except Exception:  # noqa: BLE001 - the mail is read again and found recorded
+        db.session.rollback()
+
+
+class _Marker:
+    """Marks a committed batch processed on the server (MOVE, or flags) in a thread of its own,
+    so that the server's work overlaps the next batch's: :meth:`start` is called only once the
+    batch is committed and its files flushed, :meth:`wait` returns the UIDs marked (re-raising
+    the server's error), and the checkpoint advances only past those. On leaving the ``with``,
+    a move in flight has finished (its error, if the loop failed anyway, is dropped: the mail
+    is read again and found recorded)."""
+
+    def __init__(self, client: IMAPClient, settings: ImapSettings, can_move: bool, talking: threading.Lock) -> None:
+        self._mark = lambda uids: _mark_processed(client, settings, uids, can_move)
+        self._talking = talking
+        self._thread = ThreadPoolExecutor(1, thread_name_prefix="imap-mark")
+        self._pending = None
+
+    def _marked(self, uids: list[int]) -> list[int]:
+        with self._talking:
+            self._mark(uids)
+        return uids
+
+    def start(self, uids: list[int]) -> None:
+        assert self._pending is None, "wait() for the previous batch first"
+        self._pending = self._thread.submit(self._marked, list(uids))
+
+    def wait(self) -> list[int]:
+        pending, self._pending = self._pending, None
+        return pending.result() if pending is not None else []
+
+    def __enter__(self) -> _Marker:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._thread.shutdown(wait=True)
 
 
 def _nothing_new(answer: dict, count_item: bytes, checkpoint: MailboxCheckpoint) -> bool:

@@ -186,8 +186,11 @@ def poll_folder(client: IMAPClient, settings: ImapSettings, process: Processor, 
 
 def poll_folder_in_batches(client: IMAPClient, settings: ImapSettings, new_batch: Callable[[], MailBatch],
                            checkpoint_key: str | None = None,
-                           after_batch: Callable[[], object] | None = None) -> PollStats:
-    """One poll; ``after_batch`` runs after each committed batch (e.g. to renew a lease).
+                           after_batch: Callable[[], object] | None = None,
+                           on_download: Callable[[list[tuple[int, bytes]]], object] | None = None) -> PollStats:
+    """One poll; ``after_batch`` runs after each committed batch (e.g. to renew a lease);
+    ``on_download`` is called in the download thread with each chunk's (uid, body) pairs as
+    they arrive, before the chunk is handed to its batch (e.g. to start parsing them elsewhere).
 
     The next chunk downloads (in a thread) while this one is processed, so at most two chunks
     of mail (each within ``max_bytes``) are held at once."""
@@ -213,7 +216,7 @@ def poll_folder_in_batches(client: IMAPClient, settings: ImapSettings, new_batch
     talking = threading.Lock()  # one IMAP command at a time: the download thread's, the marker's or ours
     done: list[int] = []
     with synced_together(), _Marker(client, settings, can_move, talking) as marker, \
-            _ReadAhead(_downloads(client, settings, uids, talking)) as downloads:
+            _ReadAhead(_downloads(client, settings, uids, talking, on_download)) as downloads:
         try:
             for chunk in downloads:
                 if not stats.stopped_early:
@@ -309,8 +312,8 @@ class _Chunk:
     ends_batch: bool = False  # the batch's last chunk: once it is processed, the batch is moved
 
 
-def _downloads(client: IMAPClient, settings: ImapSettings, uids: list[int],
-               talking: threading.Lock) -> Iterator[_Chunk]:
+def _downloads(client: IMAPClient, settings: ImapSettings, uids: list[int], talking: threading.Lock,
+               on_download: Callable[[list[tuple[int, bytes]]], object] | None = None) -> Iterator[_Chunk]:
     """The new mail in batches of ``batch_size``: sizes first, then bodies in chunks that fit
     ``max_bytes`` (an oversize mail by its header alone); mail expunged meanwhile is skipped
     (a batch left with none is an empty chunk)."""
@@ -329,8 +332,10 @@ def _downloads(client: IMAPClient, settings: ImapSettings, uids: list[int],
                 continue
             with talking:
                 bodies = client.fetch(chunk, ["BODY.PEEK[]"]) if chunk else {}
-            yield _Chunk([(uid, bodies[uid].get(b"BODY[]") or b"") for uid in chunk if uid in bodies],
-                         ends_batch=last)
+            mails = [(uid, bodies[uid].get(b"BODY[]") or b"") for uid in chunk if uid in bodies]
+            if on_download is not None and mails:
+                on_download(mails)
+            yield _Chunk(mails, ends_batch=last)
 
 
 def _process_chunk(chunk: _Chunk, folder: tuple[str, int], batch: MailBatch, stats: PollStats) -> list[int]:

@@ -18,10 +18,12 @@ from helpdesk.mail.imap import (
     Deferred,
     ImapSettings,
     MailRef,
+    OneByOne,
     _chunks_by_size,
     checkpoint_for,
     ensure_folder,
     poll_folder,
+    poll_folder_in_batches,
 )
 from helpdesk.models import Lease, MailboxCheckpoint, utcnow
 from helpdesk.services.errors import ValidationError
@@ -291,6 +293,22 @@ def test_a_failed_move_leaves_its_batch_and_the_checkpoint_before_it(app):
     again = []
     poll(folder, lambda ref, raw: again.append(ref.uid) or "matched")
     assert again == [4, 5, 6, 7] and folder.moved == list(range(1, 8)) and last_uid() == 7
+
+
+def test_each_chunk_is_announced_from_the_download_thread_before_its_batch_gets_it(app):
+    folder = FakeFolder({uid: mail(uid) for uid in range(1, 8)})
+    announced: list[tuple[list[int], bool]] = []
+    seen = []
+
+    def process(ref: MailRef, raw: bytes) -> str:
+        assert any(ref.uid in uids for uids, _ in announced), f"mail {ref.uid} handed over before it was announced"
+        seen.append(ref.uid)
+        return "matched"
+
+    poll_folder_in_batches(folder, SETTINGS, lambda: OneByOne(process, lambda *a: "quarantined"), checkpoint_key="unit",
+                           on_download=lambda mails: announced.append(
+                               ([uid for uid, _ in mails], threading.current_thread() is threading.main_thread())))
+    assert announced == [([1, 2, 3], False), ([4, 5, 6], False), ([7], False)] and seen == list(range(1, 8))
 
 
 class RacingFolders:

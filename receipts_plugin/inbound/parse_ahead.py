@@ -7,8 +7,8 @@ when the worker has no report for it: the mail failed to parse there (it is pars
 and quarantined with this parse's error), the worker died or could not be started. A worker
 going wrong therefore costs the overlap, never a mail. The first chunk of a poll is parsed
 here, so a poll of a few mails (an IDLE wake-up) starts no process; the worker is started
-once per poll, from a fork server (not a fork of this process: its database connections and
-threads stay here), and stopped at the poll's end.
+on the first poll that needs it, from a fork server (not a fork of this process: its database
+connections and threads stay here), and kept for the process's later polls.
 """
 from __future__ import annotations
 
@@ -47,11 +47,34 @@ def parse_all(raws: list[bytes]) -> list[Report | None]:
     return reports
 
 
+_shared: ProcessPoolExecutor | None = None
+_shared_lock = threading.Lock()
+
+
+def _worker_pool() -> ProcessPoolExecutor:
+    """The process's parse worker, started on first need and kept for the next polls (starting
+    one costs a fork server's fork and the import of ``__main__``: a few hundred ms)."""
+    global _shared
+    with _shared_lock:
+        if _shared is None:
+            _shared = ProcessPoolExecutor(1, mp_context=_CONTEXT)
+        return _shared
+
+
+def _drop_pool(pool: ProcessPoolExecutor) -> None:
+    """A pool whose worker died: the next poll starts a new one."""
+    global _shared
+    with _shared_lock:
+        if _shared is pool:
+            _shared = None
+    pool.shutdown(wait=False, cancel_futures=True)
+
+
 class ParseAhead:
     """One poll's parse worker: ``with ParseAhead() as ahead:``."""
 
-    def __init__(self, workers: int = 1, parse=parse_all) -> None:
-        self._workers, self._parse = workers, parse
+    def __init__(self, parse=parse_all) -> None:
+        self._parse = parse
         self._pool: ProcessPoolExecutor | None = None
         self._pending: dict[int, tuple[Future, int]] = {}
         self._chunks = 0
@@ -64,8 +87,7 @@ class ParseAhead:
         if self._chunks == 1 or self._failed:
             return
         try:
-            if self._pool is None:
-                self._pool = ProcessPoolExecutor(self._workers, mp_context=_CONTEXT)
+            self._pool = self._pool or _worker_pool()
             future = self._pool.submit(self._parse, [raw for _, raw in mails])
         except Exception as exc:  # noqa: BLE001 - the mails are parsed by the poll itself
             self._give_up(exc)
@@ -90,11 +112,15 @@ class ParseAhead:
     def _give_up(self, exc: Exception) -> None:
         if not self._failed:
             log.warning("the parse worker failed (%s: %s); the poll parses its mail itself", type(exc).__name__, exc)
+            if self._pool is not None:
+                _drop_pool(self._pool)
         self._failed = True
 
     def __enter__(self) -> ParseAhead:
         return self
 
     def __exit__(self, *exc_info: object) -> None:
-        if self._pool is not None:
-            self._pool.shutdown(wait=True, cancel_futures=True)
+        with self._lock:  # a poll cut short: what it did not collect is not parsed for nothing
+            for future, _ in self._pending.values():
+                future.cancel()
+            self._pending.clear()

@@ -25,7 +25,6 @@ from helpdesk.plugin_api import (BatchDone, db, Deferred, exclusive, IMAP_ERRORS
                                  MailRef, poll_folder_in_batches, read_secret, retry_delay, session, utcnow,
                                  without_secret)
 
-from .inbound.parse_ahead import ParseAhead
 from .inbound.pipeline import IngestDeferred, IngestResult, Mail, Origin, failure_reason, quarantine, read_mail, record
 from .mailboxes import secret_file
 from .models import Mailbox
@@ -118,10 +117,9 @@ def _poll_locked(mailbox: Mailbox, summary: PollSummary, lock: Lock) -> None:
     settings = None
     try:
         settings = imap_settings(mailbox)
-        with session(settings) as client, ParseAhead() as ahead:
-            stats = poll_folder_in_batches(client, settings, lambda: _Chunk(mailbox, summary, settings, ahead),
-                                           checkpoint_key=f"receipts:{mailbox.id}", after_batch=lock.renew,
-                                           on_download=ahead.submit)
+        with session(settings) as client:
+            stats = poll_folder_in_batches(client, settings, lambda: _Chunk(mailbox, summary, settings),
+                                           checkpoint_key=f"receipts:{mailbox.id}", after_batch=lock.renew)
     except (ImapLoginError, *IMAP_ERRORS) as exc:
         db.session.rollback()
         secret = settings.password if settings else ""
@@ -134,14 +132,13 @@ def _poll_locked(mailbox: Mailbox, summary: PollSummary, lock: Lock) -> None:
 
 
 class _Chunk:
-    """A chunk of one poll's mail: each mail parsed as it is handed over (once; by the poll's
-    parse worker meanwhile, :mod:`.inbound.parse_ahead`, when it has), the chunk
+    """A chunk of one poll's mail: each mail parsed as it is handed over (once), the chunk
     recorded by :func:`.inbound.pipeline.record` (its fallback policy included) and each
     outcome counted in ``summary`` as it is committed (so a poll cut short still reports
     what it did)."""
 
-    def __init__(self, mailbox: Mailbox, summary: PollSummary, settings: ImapSettings, ahead: ParseAhead) -> None:
-        self.mailbox, self.summary, self.max_bytes, self.ahead = mailbox, summary, settings.max_bytes, ahead
+    def __init__(self, mailbox: Mailbox, summary: PollSummary, settings: ImapSettings) -> None:
+        self.mailbox, self.summary, self.max_bytes = mailbox, summary, settings.max_bytes
         self.mails: list[tuple[MailRef, Mail]] = []
         self.done = BatchDone()
 
@@ -150,7 +147,7 @@ class _Chunk:
 
     def add(self, ref: MailRef, raw: bytes) -> None:
         try:
-            self.mails.append((ref, read_mail(raw, self.origin(ref), self.ahead.report(ref.uid))))
+            self.mails.append((ref, read_mail(raw, self.origin(ref))))
         except Exception as exc:  # noqa: BLE001 - a mail the parser chokes on is quarantined, the poll goes on
             log.exception("report in %s uid %s could not be parsed", self.mailbox.name, ref.uid)
             self._quarantine(ref, raw, failure_reason(exc))

@@ -6,9 +6,8 @@ costs the same for 10 or 10,000 messages); else SELECT, SEARCH the UIDs after th
 sizes first (RFC822.SIZE); bodies in batches with BODY.PEEK[] (oversize ones only by header),
 the next chunk downloading while this one is processed; each chunk is handed to a :class:`MailBatch`
 that records it and commits (or each mail to a processor that commits its own result);
-then the batch is moved to the processed folder (or flagged; in a thread, while the next batch
-is processed, and only once this one is committed and its files flushed), and only then the
-checkpoint advances. A crash at any point repeats some work on the next poll, never loses a mail;
+then the batch is moved to the processed folder (or flagged), and only then the checkpoint
+advances. A crash at any point repeats some work on the next poll, never loses a mail;
 processors are idempotent.
 """
 from __future__ import annotations
@@ -186,11 +185,8 @@ def poll_folder(client: IMAPClient, settings: ImapSettings, process: Processor, 
 
 def poll_folder_in_batches(client: IMAPClient, settings: ImapSettings, new_batch: Callable[[], MailBatch],
                            checkpoint_key: str | None = None,
-                           after_batch: Callable[[], object] | None = None,
-                           on_download: Callable[[list[tuple[int, bytes]]], object] | None = None) -> PollStats:
-    """One poll; ``after_batch`` runs after each committed batch (e.g. to renew a lease);
-    ``on_download`` is called in the download thread with each chunk's (uid, body) pairs as
-    they arrive, before the chunk is handed to its batch (e.g. to start parsing them elsewhere).
+                           after_batch: Callable[[], object] | None = None) -> PollStats:
+    """One poll; ``after_batch`` runs after each committed batch (e.g. to renew a lease).
 
     The next chunk downloads (in a thread) while this one is processed, so at most two chunks
     of mail (each within ``max_bytes``) are held at once."""
@@ -213,86 +209,29 @@ def poll_folder_in_batches(client: IMAPClient, settings: ImapSettings, new_batch
         criteria += ["NOT", "KEYWORD", PROCESSED_KEYWORD.decode()]
     uids = sorted(uid for uid in client.search(criteria) if uid > last_uid)
     can_move = b"MOVE" in client.capabilities()
-    talking = threading.Lock()  # one IMAP command at a time: the download thread's, the marker's or ours
+    talking = threading.Lock()  # one IMAP command at a time: the download thread's or ours
     done: list[int] = []
-    with synced_together(), _Marker(client, settings, can_move, talking) as marker, \
-            _ReadAhead(_downloads(client, settings, uids, talking, on_download)) as downloads:
-        try:
-            for chunk in downloads:
-                if not stats.stopped_early:
-                    done += _process_chunk(chunk, (key, uidvalidity), new_batch(), stats)
-                if not chunk.ends_batch:
-                    continue
-                if done:
-                    db.session.commit()  # batches normally commit their own work; anything left is made safe
-                    make_durable()  # before the mail leaves the folder: the database,
-                    sync_stored()  # and the raw copies and files it names
-                    _advance(checkpoint, marker.wait())  # the previous batch's move, finished
-                    marker.start(done)  # moved while the next batch is processed
-                    done = []
-                if after_batch is not None:
-                    after_batch()
-                if stats.stopped_early:
-                    break
-        except BaseException:
-            _advance_after_failure(checkpoint, marker)
-            raise
-        _advance(checkpoint, marker.wait())
+    with synced_together(), _ReadAhead(_downloads(client, settings, uids, talking)) as downloads:
+        for chunk in downloads:
+            if not stats.stopped_early:
+                done += _process_chunk(chunk, (key, uidvalidity), new_batch(), stats)
+            if not chunk.ends_batch:
+                continue
+            if done:
+                db.session.commit()  # batches normally commit their own work; anything left is made safe
+                make_durable()  # before the mail leaves the folder: the database,
+                sync_stored()  # and the raw copies and files it names
+                with talking:
+                    _mark_processed(client, settings, done, can_move)
+                checkpoint.last_uid = max(checkpoint.last_uid, max(done))
+                db.session.commit()
+                done = []
+            if after_batch is not None:
+                after_batch()
+            if stats.stopped_early:
+                break
     stats.seconds = time.perf_counter() - started
     return stats
-
-
-def _advance(checkpoint: MailboxCheckpoint, moved: list[int]) -> None:
-    """The checkpoint past ``moved`` (mail marked processed on the server), committed."""
-    if moved:
-        checkpoint.last_uid = max(checkpoint.last_uid, max(moved))
-        db.session.commit()
-
-
-def _advance_after_failure(checkpoint: MailboxCheckpoint, marker: _Marker) -> None:
-    """The poll failed while the previous batch was being moved: once that move is done, the
-    checkpoint still passes it (the failed batch's own work is rolled back). Anything going
-    wrong here only leaves that batch to be read again; the poll's own error is what counts."""
-    try:
-        moved = marker.wait()
-        db.session.rollback()
-        _advance(checkpoint, moved)
-    except Exception:  # noqa: BLE001 - the mail is read again and found recorded
-        db.session.rollback()
-
-
-class _Marker:
-    """Marks a committed batch processed on the server (MOVE, or flags) in a thread of its own,
-    so that the server's work overlaps the next batch's: :meth:`start` is called only once the
-    batch is committed and its files flushed, :meth:`wait` returns the UIDs marked (re-raising
-    the server's error), and the checkpoint advances only past those. On leaving the ``with``,
-    a move in flight has finished (its error, if the loop failed anyway, is dropped: the mail
-    is read again and found recorded)."""
-
-    def __init__(self, client: IMAPClient, settings: ImapSettings, can_move: bool, talking: threading.Lock) -> None:
-        self._mark = lambda uids: _mark_processed(client, settings, uids, can_move)
-        self._talking = talking
-        self._thread = ThreadPoolExecutor(1, thread_name_prefix="imap-mark")
-        self._pending = None
-
-    def _marked(self, uids: list[int]) -> list[int]:
-        with self._talking:
-            self._mark(uids)
-        return uids
-
-    def start(self, uids: list[int]) -> None:
-        assert self._pending is None, "wait() for the previous batch first"
-        self._pending = self._thread.submit(self._marked, list(uids))
-
-    def wait(self) -> list[int]:
-        pending, self._pending = self._pending, None
-        return pending.result() if pending is not None else []
-
-    def __enter__(self) -> _Marker:
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self._thread.shutdown(wait=True)
 
 
 def _nothing_new(answer: dict, count_item: bytes, checkpoint: MailboxCheckpoint) -> bool:
@@ -312,8 +251,8 @@ class _Chunk:
     ends_batch: bool = False  # the batch's last chunk: once it is processed, the batch is moved
 
 
-def _downloads(client: IMAPClient, settings: ImapSettings, uids: list[int], talking: threading.Lock,
-               on_download: Callable[[list[tuple[int, bytes]]], object] | None = None) -> Iterator[_Chunk]:
+def _downloads(client: IMAPClient, settings: ImapSettings, uids: list[int],
+               talking: threading.Lock) -> Iterator[_Chunk]:
     """The new mail in batches of ``batch_size``: sizes first, then bodies in chunks that fit
     ``max_bytes`` (an oversize mail by its header alone); mail expunged meanwhile is skipped
     (a batch left with none is an empty chunk)."""
@@ -332,10 +271,8 @@ def _downloads(client: IMAPClient, settings: ImapSettings, uids: list[int], talk
                 continue
             with talking:
                 bodies = client.fetch(chunk, ["BODY.PEEK[]"]) if chunk else {}
-            mails = [(uid, bodies[uid].get(b"BODY[]") or b"") for uid in chunk if uid in bodies]
-            if on_download is not None and mails:
-                on_download(mails)
-            yield _Chunk(mails, ends_batch=last)
+            yield _Chunk([(uid, bodies[uid].get(b"BODY[]") or b"") for uid in chunk if uid in bodies],
+                         ends_batch=last)
 
 
 def _process_chunk(chunk: _Chunk, folder: tuple[str, int], batch: MailBatch, stats: PollStats) -> list[int]:

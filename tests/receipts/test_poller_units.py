@@ -230,6 +230,64 @@ def test_the_next_batch_downloads_while_this_one_is_processed_one_command_at_a_t
     assert (stats.fetched, folder.moved, last_uid()) == (9, list(range(1, 10)), 9)
 
 
+class CommittedOnly(FakeFolder):
+    """A folder whose MOVE looks, through a connection of its own, at what the database holds
+    committed for the mails it moves (each processed mail leaves a checkpoint row "work<uid>",
+    uncommitted)."""
+
+    def __init__(self, messages: dict[int, bytes]) -> None:
+        super().__init__(messages)
+        self.log: list[tuple[str, object]] = []
+        self.engine = db.engine
+
+    def move(self, uids, folder):
+        table = MailboxCheckpoint.__table__
+        with self.engine.connect() as other:
+            committed = set(other.scalars(select(table.c.key).where(table.c.key.like("work%"))))
+            checkpoint = other.scalar(select(table.c.last_uid).where(table.c.key == "unit"))
+        self.log.append(("move", tuple(uids), {f"work{uid}" for uid in uids} <= committed, checkpoint))
+        super().move(uids, folder)
+
+
+def record_work(folder: CommittedOnly):
+    def process(ref: MailRef, raw: bytes) -> str:
+        folder.log.append(("process", ref.uid))
+        db.session.add(MailboxCheckpoint(key=f"work{ref.uid}", uidvalidity=1, last_uid=ref.uid))
+        return "matched"
+    return process
+
+
+def test_a_batch_moves_only_once_committed_and_before_the_checkpoint_passes_it(app):
+    folder = CommittedOnly({uid: mail(uid) for uid in range(1, 8)})
+    stats = poll(folder, record_work(folder))  # batches of 3: 1-3, 4-6, 7
+    moves = [entry for entry in folder.log if entry[0] == "move"]
+    assert [entry[1] for entry in moves] == [(1, 2, 3), (4, 5, 6), (7,)]
+    # Each batch's work was committed before its MOVE began, and the checkpoint had not passed it.
+    assert all(entry[2] for entry in moves), moves
+    assert all((entry[3] or 0) < min(entry[1]) for entry in moves), moves
+    assert (stats.fetched, folder.moved, last_uid()) == (7, list(range(1, 8)), 7)
+
+
+def test_a_failed_move_leaves_its_batch_and_the_checkpoint_before_it(app):
+    folder = CommittedOnly({uid: mail(uid) for uid in range(1, 8)})
+    real_move = folder.move
+
+    def refuse_second(uids, name):
+        if uids[0] == 4:
+            raise IMAPClientError("MOVE refused")
+        real_move(uids, name)
+
+    folder.move = refuse_second
+    with pytest.raises(IMAPClientError):
+        poll(folder, record_work(folder))
+    assert folder.moved == [1, 2, 3] and last_uid() == 3
+    assert sorted(folder.messages) == [4, 5, 6, 7]  # the rest is read again (and found recorded)
+    folder.move = real_move
+    again = []
+    poll(folder, lambda ref, raw: again.append(ref.uid) or "matched")
+    assert again == [4, 5, 6, 7] and folder.moved == list(range(1, 8)) and last_uid() == 7
+
+
 class RacingFolders:
     """A server on which another worker creates the folder between our look and our CREATE."""
 

@@ -63,7 +63,7 @@ __all__ = [
     "record_reached",         # a delivery or read report proves the address works (lifts a mark)
     "ValidationError",        # field errors a service raises and a form shows
     "Lock", "exclusive",      # a lock across processes (one poller per mailbox among many workers)
-    "StorageError", "path_for", "read_bytes", "store_bytes",  # raw reports and files, by content hash
+    "StorageError", "path_for", "read_bytes", "store_bytes",  # files by content hash (attachments, older raw reports)
     # Mail.
     "IMAP_ERRORS", "BatchDone", "Deferred", "ImapLoginError", "ImapSettings", "MailRef",
     "poll_folder_in_batches", "session",  # the IMAP batch protocol the report poller reads folders with

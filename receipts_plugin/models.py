@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy import BigInteger, Boolean, ForeignKey, Index, Integer, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, deferred, mapped_column, relationship
 
 from helpdesk.plugin_api import db, Department, Message, MessageRecipient, UTCDateTime, utcnow
 
@@ -50,6 +50,10 @@ class StoredReport(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     identity: Mapped[str] = mapped_column(String(64), unique=True)
     raw_sha256: Mapped[str] = mapped_column(String(64))
+    #: The mail as received, written in the same transaction as the row (no file to write and
+    #: flush per report). None for reports recorded before receipts_0005: theirs is the stored
+    #: file named by ``raw_sha256``. Loaded only when asked for.
+    raw: Mapped[bytes | None] = deferred(mapped_column(LargeBinary))
     size: Mapped[int] = mapped_column(Integer)
     source: Mapped[str] = mapped_column(String(200))
     mailbox_id: Mapped[int | None] = mapped_column(ForeignKey("receipts_mailboxes.id", ondelete="SET NULL"))

@@ -21,11 +21,11 @@ from flask import Flask, current_app
 from imapclient import IMAPClient
 from sqlalchemy import select
 
-from helpdesk.plugin_api import (BatchDone, db, Deferred, exclusive, IMAP_ERRORS, ImapLoginError, ImapSettings, Lock,
+from helpdesk.plugin_api import (BatchDone, db, exclusive, IMAP_ERRORS, ImapLoginError, ImapSettings, Lock,
                                  MailRef, poll_folder_in_batches, read_secret, retry_delay, session, utcnow,
                                  without_secret)
 
-from .inbound.pipeline import IngestDeferred, IngestResult, Mail, Origin, failure_reason, quarantine, read_mail, record
+from .inbound.pipeline import IngestResult, Mail, Origin, failure_reason, quarantine, read_mail, record
 from .mailboxes import secret_file
 from .models import Mailbox
 from .vocabulary import Outcome, ReportKind
@@ -157,11 +157,7 @@ class _Chunk:
                                       "only its headers were downloaded and kept")
 
     def _quarantine(self, ref: MailRef, raw: bytes, reason: str) -> None:
-        try:
-            result = quarantine(self.origin(ref), raw, reason)
-        except IngestDeferred as exc:
-            raise Deferred(str(exc)) from exc
-        self._count(ref, result)
+        self._count(ref, quarantine(self.origin(ref), raw, reason))
 
     def _count(self, ref: MailRef, result: IngestResult) -> None:
         self.summary.fetched += 1

@@ -3,16 +3,18 @@ Thread Read Info panel (its own page without JavaScript, a fragment with it), ra
 and the JSON read-info API."""
 from __future__ import annotations
 
+from io import BytesIO
+
 from flask import (Blueprint, abort, flash, jsonify, redirect, render_template, request,
                    send_file, url_for)
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
-from helpdesk.plugin_api import access, admin_required, db, path_for, show_errors, thread_messages, ValidationError
+from helpdesk.plugin_api import access, admin_required, db, show_errors, thread_messages, ValidationError
 
 from . import mailboxes as mailbox_service
 from .forms import MailboxForm
-from .inbound.pipeline import reapply
+from .inbound.pipeline import raw_copy, reapply
 from .models import Mailbox, StoredReport
 from .live import change_marker
 from .read_info import PROBLEM_LABELS, event_label, message_read_info, states_for
@@ -86,8 +88,7 @@ def reprocess(report_id: int):
 
 
 def _raw(report: StoredReport):
-    response = send_file(path_for(report.raw_sha256), mimetype="message/rfc822", as_attachment=True,
-                         download_name=f"report-{report.id}.eml")
+    response = send_file(BytesIO(raw_copy(report)), mimetype="message/rfc822", as_attachment=True, download_name=f"report-{report.id}.eml")
     response.headers["X-Content-Type-Options"] = "nosniff"
     return response
 

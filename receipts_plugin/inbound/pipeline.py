@@ -8,9 +8,9 @@ bulk, the pure :func:`.consequences.consequences` of their events applied in one
 commit. The poller, the support-inbox handler, the CLI and reprocessing all come here.
 
 The fallback policy (:func:`record`): a chunk that fails is recorded again mail by mail, from
-the mails already parsed; a mail that still fails is quarantined with its reason; a storage
-failure (disk full) stops at that mail and a database outage stops at once, leaving what is
-not recorded to be read again.
+the mails already parsed; a mail that still fails is quarantined with its reason; a database
+outage stops at once, leaving what is not recorded to be read again. A mail's raw copy is kept
+in its report's row, written in the same transaction (no file per report to write and flush).
 """
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from helpdesk.plugin_api import db, is_database_outage, read_bytes, StorageError, store_bytes, utcnow
+from helpdesk.plugin_api import db, is_database_outage, read_bytes, utcnow
 
 from ..models import StoredReport
 from ..reports import Report, parse_report
@@ -36,8 +36,7 @@ log = logging.getLogger(__name__)
 
 
 class IngestDeferred(RuntimeError):
-    """The mail could not be stored (e.g. disk full) or the database is away: leave the mail
-    where it is, to be read again."""
+    """The database is away: leave the mail where it is, to be read again."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,10 +102,16 @@ def reapply(stored: StoredReport) -> str:
     """Parse and apply a stored report again (a fixed parser, or its message arrived later).
 
     Events already recorded are keyed by the report and are not added twice. Commits."""
-    raw = read_bytes(stored.raw_sha256)
+    raw = raw_copy(stored)
     origin = Origin(stored.source, stored.mailbox_id, stored.uidvalidity, stored.uid)
     report = parse_report(raw)
     return record_chunk([Mail(raw, report, stored.identity, origin, stored)])[0].outcome
+
+
+def raw_copy(stored: StoredReport) -> bytes:
+    """The mail a report was read from: in its row, or (recorded before receipts_0005) in the
+    file its SHA-256 names."""
+    return stored.raw if stored.raw is not None else read_bytes(stored.raw_sha256)
 
 
 def record(mails: Sequence[Mail]) -> Recorded:
@@ -136,19 +141,13 @@ def record(mails: Sequence[Mail]) -> Recorded:
 
 def _failed(done: Recorded, mail: Mail, exc: Exception) -> bool:
     """After recording ``mail`` raised ``exc``: quarantine it with its reason (False), or say in
-    ``done`` why everything stops here (True: the database is away, or storage failed)."""
+    ``done`` why everything stops here (True: the database is away)."""
     if is_database_outage(exc):
         done.stopped = f"database unavailable: {type(exc).__name__}"
-        return True
-    if isinstance(exc, StorageError):
-        done.stopped = str(exc)
         return True
     log.error("mail from %s (uid %s) could not be recorded", mail.origin.source, mail.origin.uid, exc_info=exc)
     try:
         done.results.append(quarantine(mail.origin, mail.raw, failure_reason(exc)))
-    except IngestDeferred as again:
-        done.stopped = str(again)
-        return True
     except Exception as again:
         db.session.rollback()
         if not is_database_outage(again):
@@ -164,18 +163,13 @@ def failure_reason(exc: Exception) -> str:
 
 
 def quarantine(origin: Origin, raw: bytes, reason: str) -> IngestResult:
-    """Keep a mail that cannot be recorded as a report, with why; commits. Raises
-    :class:`IngestDeferred` when it cannot even be stored."""
+    """Keep a mail that cannot be recorded as a report, with why; commits."""
     db.session.rollback()
-    try:
-        digest = store_bytes(raw)
-    except StorageError as exc:
-        raise IngestDeferred(str(exc)) from exc
     identity = hashlib.sha256(b"quarantine:" + raw).hexdigest()
     duplicate = IngestResult(Outcome.DUPLICATE, ReportKind.UNKNOWN)
     if db.session.scalar(select(StoredReport.id).where(StoredReport.identity == identity)) is not None:
         return duplicate
-    row = StoredReport(identity=identity, raw_sha256=digest, size=len(raw), source=origin.source[:200],
+    row = StoredReport(identity=identity, raw_sha256=hashlib.sha256(raw).hexdigest(), raw=raw, size=len(raw), source=origin.source[:200],
                        mailbox_id=origin.mailbox_id, uidvalidity=origin.uidvalidity, uid=origin.uid,
                        kind=ReportKind.UNKNOWN, outcome=Outcome.QUARANTINED, reason=reason[:2000])
     db.session.add(row)
@@ -195,7 +189,8 @@ def record_chunk(mails: Sequence[Mail]) -> list[IngestResult]:
     if new:
         now = utcnow()
         for item in new:
-            item.digest = store_bytes(item.mail.raw) if item.mail.stored is None else item.mail.stored.raw_sha256
+            item.digest = hashlib.sha256(item.mail.raw).hexdigest() if item.mail.stored is None \
+                else item.mail.stored.raw_sha256
         lookup = PrefetchedLookup.for_reports(item.mail.report for item in new if item.mail.report.kind in REPORT_KINDS)
         for item in new:
             _judge(item, lookup, now)
@@ -275,7 +270,7 @@ def _judge(item: _New, lookup: PrefetchedLookup, now) -> None:
     reason = judged.reason
     if mail.stored is not None and correlation is None:
         reason = None  # reprocessed into no report: kept without a reason, as first recorded
-    item.row = dict(identity=mail.identity, raw_sha256=item.digest, size=len(mail.raw),
+    item.row = dict(identity=mail.identity, raw_sha256=item.digest, raw=mail.raw, size=len(mail.raw),
                     source=mail.origin.source[:200], mailbox_id=mail.origin.mailbox_id,
                     uidvalidity=mail.origin.uidvalidity, uid=mail.origin.uid, kind=report.kind,
                     subject=(report.subject or "")[:998], from_address=(report.from_addr or "")[:320],

@@ -165,3 +165,26 @@ def test_tracking_moves_out_of_the_receipts_tables_and_back_in_either_order(tmp_
             db.engine.dispose()
     finally:
         drop()
+
+
+def test_taking_back_raw_copies_in_rows_writes_them_to_files_first(tmp_path):
+    """receipts_0005 keeps a report's raw mail in its row; its downgrade loses none of them."""
+    from flask_migrate import downgrade
+
+    from helpdesk.services.storage import read_bytes
+    from receipts_plugin.inbound.pipeline import ingest
+    from receipts_plugin.models import StoredReport
+
+    url = f"sqlite:///{tmp_path / 'raw.sqlite3'}"
+    app = create_app(base_config(url, tmp_path, ALL_PLUGINS))
+    with app.app_context():
+        upgrade(revision="heads")
+        raw = b"From: someone@customer.test\r\nSubject: not a report\r\n\r\nhello\r\n"
+        digest = db.session.get(StoredReport, ingest(raw, "test").report_id).raw_sha256
+        db.session.remove()
+        downgrade(revision="receipts_0004")
+        assert "raw" not in {column["name"] for column in inspect(db.engine).get_columns("receipts_reports")}
+        assert read_bytes(digest) == raw
+        upgrade(revision="heads")
+        db.session.remove()
+        db.engine.dispose()

@@ -118,19 +118,19 @@ def test_a_chunk_that_fails_is_retried_mail_by_mail_without_parsing_again(app, d
 def test_a_database_outage_records_nothing_and_the_same_mails_are_recorded_on_the_retry(app, desk, monkeypatch):
     raws = report_mix(app, sent_replies(desk, 1))
     mails = [read_mail(raw, Origin("test")) for raw in raws]
-    real_store = pipeline.store_bytes
+    real_judge = pipeline._judge
 
-    def database_away(data: bytes) -> str:
-        if data == raws[2]:
-            raise OperationalError("INSERT ...", {}, ConnectionError("server closed the connection"))
-        return real_store(data)
+    def database_away(item, lookup, now) -> None:
+        if item.mail.raw == raws[2]:
+            raise OperationalError("SELECT ...", {}, ConnectionError("server closed the connection"))
+        real_judge(item, lookup, now)
 
-    monkeypatch.setattr(pipeline, "store_bytes", database_away)
+    monkeypatch.setattr(pipeline, "_judge", database_away)
     first = record(mails)
     assert first.stopped == "database unavailable: OperationalError"
     assert first.results == [] and count(StoredReport) == 0 and count(DeliveryEventRow) == 0
 
-    monkeypatch.setattr(pipeline, "store_bytes", real_store)
+    monkeypatch.setattr(pipeline, "_judge", real_judge)
     second = record(mails)
     assert second.stopped is None and len(second.results) == len(raws)
     assert "quarantined" not in [r.outcome for r in second.results]

@@ -8,9 +8,12 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from helpdesk.extensions import db
 from helpdesk.mail.outgoing import send_message
 from helpdesk.models import Channel
-from receipts_plugin.inbound.pipeline import ingest
+from helpdesk.services.storage import store_bytes
+from receipts_plugin.inbound.pipeline import ingest, reapply
+from receipts_plugin.models import StoredReport
 from receipts_plugin.sending import verp_address
 from receipts_plugin.settings import save_switches
 from tests.helpers import login, make_reply, make_ticket, post_form
@@ -213,6 +216,20 @@ def test_raw_report_links_return_the_report_and_are_department_isolated(client, 
     post_form(client, "/logout", {})
     login(client, people["bea"])
     assert client.get(url).status_code == 404
+
+
+def test_a_report_recorded_before_raw_copies_moved_into_rows_is_still_served_and_reprocessed(
+        client, people, reported):
+    """Before receipts_0005 a report's raw copy was only the file its SHA-256 names."""
+    reply, _, raws, outcomes = reported
+    report = db.session.get(StoredReport, outcomes["bounce"].report_id)
+    assert store_bytes(raws["bounce"]) == report.raw_sha256
+    report.raw = None
+    db.session.commit()
+    login(client, people["agent"])
+    assert client.get(f"/messages/{reply.id}/reports/{report.id}/raw").data == raws["bounce"]
+    assert reapply(report) == outcomes["bounce"].outcome
+    assert db.session.get(StoredReport, report.id).raw is None  # reprocessing moves nothing
 
 
 # ------------------------------------------------------------------ JSON API

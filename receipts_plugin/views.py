@@ -88,7 +88,8 @@ def reprocess(report_id: int):
 
 
 def _raw(report: StoredReport):
-    response = send_file(BytesIO(raw_copy(report)), mimetype="message/rfc822", as_attachment=True, download_name=f"report-{report.id}.eml")
+    response = send_file(BytesIO(raw_copy(report)), mimetype="message/rfc822", as_attachment=True,
+                         download_name=f"report-{report.id}.eml")
     response.headers["X-Content-Type-Options"] = "nosniff"
     return response
 

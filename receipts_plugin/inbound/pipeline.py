@@ -169,9 +169,9 @@ def quarantine(origin: Origin, raw: bytes, reason: str) -> IngestResult:
     duplicate = IngestResult(Outcome.DUPLICATE, ReportKind.UNKNOWN)
     if db.session.scalar(select(StoredReport.id).where(StoredReport.identity == identity)) is not None:
         return duplicate
-    row = StoredReport(identity=identity, raw_sha256=hashlib.sha256(raw).hexdigest(), raw=raw, size=len(raw), source=origin.source[:200],
-                       mailbox_id=origin.mailbox_id, uidvalidity=origin.uidvalidity, uid=origin.uid,
-                       kind=ReportKind.UNKNOWN, outcome=Outcome.QUARANTINED, reason=reason[:2000])
+    row = StoredReport(identity=identity, raw_sha256=hashlib.sha256(raw).hexdigest(), raw=raw, size=len(raw),
+                       source=origin.source[:200], mailbox_id=origin.mailbox_id, uidvalidity=origin.uidvalidity,
+                       uid=origin.uid, kind=ReportKind.UNKNOWN, outcome=Outcome.QUARANTINED, reason=reason[:2000])
     db.session.add(row)
     try:
         db.session.commit()
@@ -188,9 +188,6 @@ def record_chunk(mails: Sequence[Mail]) -> list[IngestResult]:
     slots, new = _sort_out(mails)
     if new:
         now = utcnow()
-        for item in new:
-            item.digest = hashlib.sha256(item.mail.raw).hexdigest() if item.mail.stored is None \
-                else item.mail.stored.raw_sha256
         lookup = PrefetchedLookup.for_reports(item.mail.report for item in new if item.mail.report.kind in REPORT_KINDS)
         for item in new:
             _judge(item, lookup, now)
@@ -213,7 +210,6 @@ class _New:
     """A mail of the chunk that is no duplicate, and what recording it takes."""
 
     mail: Mail
-    digest: str = ""
     row: dict = field(default_factory=dict)
     message: object = None
     events: list = field(default_factory=list)
@@ -270,8 +266,8 @@ def _judge(item: _New, lookup: PrefetchedLookup, now) -> None:
     reason = judged.reason
     if mail.stored is not None and correlation is None:
         reason = None  # reprocessed into no report: kept without a reason, as first recorded
-    item.row = dict(identity=mail.identity, raw_sha256=item.digest, raw=mail.raw, size=len(mail.raw),
-                    source=mail.origin.source[:200], mailbox_id=mail.origin.mailbox_id,
+    item.row = dict(identity=mail.identity, raw_sha256=hashlib.sha256(mail.raw).hexdigest(), raw=mail.raw,
+                    size=len(mail.raw), source=mail.origin.source[:200], mailbox_id=mail.origin.mailbox_id,
                     uidvalidity=mail.origin.uidvalidity, uid=mail.origin.uid, kind=report.kind,
                     subject=(report.subject or "")[:998], from_address=(report.from_addr or "")[:320],
                     summary=summarise(report), outcome=judged.outcome, reason=reason, method=judged.method,

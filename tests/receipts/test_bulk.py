@@ -1,7 +1,7 @@
 """Recording reports a batch at a time (the poller's fast path): the same rows and effects as
 one at a time, a fixed number of statements per batch, and the fallbacks (a batch that fails
-is recorded mail by mail, quarantining only the culprit; a storage failure stops the poll
-at the mail it hit, leaving the rest on the server)."""
+is recorded mail by mail, quarantining only the culprit), and each report's raw mail kept in
+its row."""
 from __future__ import annotations
 
 import hashlib

@@ -14,6 +14,10 @@ from .reasons import contains_any, literal_anchors
 
 _AUTO_SUBMITTED = re.compile(r"^\s*auto-(?:replied|generated|notified)", re.I)
 _PRECEDENCE = re.compile(r"^\s*auto[_-]?reply\b", re.I)
+#: "Precedence: bulk/junk" is what vacation(1) and its kin write; it marks an automatic reply only
+#: together with the null envelope sender they send it from (a newsletter has a real return path).
+_BULK_PRECEDENCE = re.compile(r"^\s*(?:bulk|junk)\b", re.I)
+_NULL_SENDER = re.compile(r"^\s*<\s*>\s*$")
 _VENDOR_HEADERS = ("x-autoreply", "x-autorespond", "x-autoresponder", "x-auto-reply", "x-mail-autoreply", "x-vacation")
 _VENDOR_FALSE = re.compile(r"^\s*(?:no|false|0|off)\b", re.I)
 _AUTO_RESPONSE_TYPE = re.compile(r"^\s*(?:oof|autoreply|auto-reply|vacation)", re.I)
@@ -45,6 +49,8 @@ def auto_reply_sign(headers: Headers, subject: str) -> str | None:
         return "X-Auto-Response-Type"
     if _PRECEDENCE.match(headers.get("precedence") or ""):
         return "Precedence"
+    if _BULK_PRECEDENCE.match(headers.get("precedence") or "") and _NULL_SENDER.match(headers.get("return-path") or ""):
+        return "Precedence"
     if subject and SUBJECT.search(subject):
         return "Subject"
     return None
@@ -68,3 +74,22 @@ def challenge_sign(lowered: str) -> bool:
     is delivered?"""
     lowered = lowered[:8000]
     return (_CHALLENGE_ANCHORS is None or contains_any(lowered, _CHALLENGE_ANCHORS)) and bool(_CHALLENGE.search(lowered))
+
+
+#: A challenge sent as a plain message (not shaped as a bounce): it asks the sender to get their address
+#: onto the recipient's list of accepted senders, and speaks of the sender's message it holds. Both are
+#: needed, so a customer asking to be put on a mailing list is not taken for one.
+_CHALLENGE_REQUEST = re.compile(
+    r"(?:have|get)\s+your\s+(?:e-?mail\s+)?address\s+added\s+to\s+(?:(?:the|my|our|this)\s+)?(?:recipient'?s?\s+)?"
+    r"(?:allowed|approved|accepted|safe|trusted|white)\s*(?:senders?\s+)?list"
+)
+_ABOUT_THE_SENDERS_MESSAGE = re.compile(r"\byour\s+(?:message|e-?mail|mail)\b")
+
+
+def challenge_request_sign(lowered: str) -> bool:
+    """Does a (lower-cased) message that is no bounce ask its reader to get onto an allowed-senders list
+    so that their held message goes through?"""
+    lowered = lowered[:8000]
+    return "added" in lowered and bool(_CHALLENGE_REQUEST.search(lowered)) and bool(
+        _ABOUT_THE_SENDERS_MESSAGE.search(lowered)
+    )

@@ -21,7 +21,7 @@ from .addresses import (
     message_ids,
     parse_date,
 )
-from .autoreply import auto_reply_sign, challenge_sign
+from .autoreply import auto_reply_sign, challenge_request_sign, challenge_sign
 from .mime import Headers, Part, decode_words, parse_message, split_mbox
 from .model import HEADER, HEURISTIC, STRUCTURED, MdnInfo, OriginalRefs, RecipientLine, Report
 from .original import (
@@ -102,6 +102,11 @@ def _parse(raw: bytes, nested: bool = False) -> Report:
         addresses = [r.recipient for r in recipients if r.recipient] or [first_address(headers.get("reply-to")) or from_addr]
         kind = "auto-reply"
         recipients = [RecipientLine(recipient=a, reason="vacation", hard=False, source=HEURISTIC) for a in addresses]
+        sources["kind"] = HEURISTIC
+    elif kind == "none" and challenge_request_sign(notice.first_part_lower):
+        # The same request sent as a plain message from the recipient's own address.
+        kind = "auto-reply"
+        recipients = [RecipientLine(recipient=from_addr, reason="vacation", hard=False, source=HEURISTIC)]
         sources["kind"] = HEURISTIC
     if kind == "none":
         mdn_info = mdn.read_notice(subject, notice.text)

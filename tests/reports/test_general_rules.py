@@ -576,3 +576,33 @@ def test_the_remote_host_after_host_colon_names_the_provider():
             "host: smtp-in.orange.fr (192.0.2.65) reason: 550 5.2.0 Mail rejete. Mail rejected. ofr_506 [506]\n")
     result = only(notice(body, subject="Mail delivery failed: returning message to sender"))
     assert (result.recipient, result.reason) == ("customer@example.fr", "spamdetected")
+
+
+# --- round 3: non-failures seen in Mail-DeliveryStatus-BounceParser's corpus ------------------------
+
+
+def test_a_challenge_sent_as_a_plain_message_asking_to_be_added_to_an_allowed_list_is_an_auto_reply():
+    raw = notice("We got your message about \"Invoice 12\".\n\nThis mailbox only takes mail from known senders. "
+                 "Follow the link below to get your address added to the approved list, and your email will be "
+                 "passed on.\n\nhttps://filter.example.com/confirm/abc\n",
+                 subject="Re: Invoice 12", sender="customer@example.com")
+    assert parse_report(raw).kind == "auto-reply"
+
+
+def test_a_customer_asking_to_be_added_to_a_list_is_not_an_auto_reply():
+    raw = notice("Hello,\n\nCould you have my address added to the mailing list for the newsletter?\n\nThanks\n",
+                 subject="Newsletter", sender="customer@example.com")
+    assert parse_report(raw).kind == "none"
+
+
+def test_a_null_sender_message_with_precedence_bulk_is_an_auto_reply():
+    raw = notice("Thanks for writing. I read my mail once a week and will answer then.\n",
+                 subject="Thanks for writing", sender="Pat <pat@example.com>",
+                 headers="Return-Path: <>\r\nPrecedence: bulk\r\n")
+    assert parse_report(raw).kind == "auto-reply"
+
+
+def test_precedence_bulk_from_a_real_sender_is_not_an_auto_reply():
+    raw = notice("Our offers this week.\n", subject="Offers", sender="news@example.com",
+                 headers="Return-Path: <news@example.com>\r\nPrecedence: bulk\r\n")
+    assert parse_report(raw).kind == "none"

@@ -606,3 +606,38 @@ def test_precedence_bulk_from_a_real_sender_is_not_an_auto_reply():
     raw = notice("Our offers this week.\n", subject="Offers", sender="news@example.com",
                  headers="Return-Path: <news@example.com>\r\nPrecedence: bulk\r\n")
     assert parse_report(raw).kind == "none"
+
+
+def test_an_address_in_brackets_after_rcpt_that_does_not_exist_is_an_unknown_user():
+    # "Rcpt <x> does not exist" names the recipient as the SMTP command does: an unknown user, which
+    # after DATA is a filter's refusal by the SMTP-stage rule
+    assert reasons.classify("5.0.0", "554 Rcpt <customer@example.com> does not exist (in reply to RCPT TO command)") == "userunknown"
+    assert reasons.classify("5.0.0", "554 RCPT <customer@example.com> does not exist (in reply to end of DATA command)") == "filtered"
+
+
+def test_not_an_active_address_at_this_host_is_an_unknown_user():
+    reply = "550 customer@example.com is not an active address at this host (in reply to RCPT TO command)"
+    assert reasons.classify("5.0.0", reply, reply_code="550") == "userunknown"
+
+
+def test_a_content_scanners_name_for_spam_says_spam():
+    # "Blocked by SpamAssassin" after DATA: the message was scored as spam, not the sending host listed
+    reply = "550 5.7.1 Blocked by SpamAssassin (in reply to end of DATA command)"
+    assert reasons.classify("5.7.1", reply, reply_code="550") == "spamdetected"
+    # before DATA no content was seen: a host block stays blocked
+    assert reasons.classify("5.7.1", "554 5.7.1 Client host blocked by zen.example (in reply to RCPT TO command)") == "blocked"
+
+
+def test_mailbox_not_available_at_rcpt_is_an_unknown_user():
+    # 5.2.1 (mailbox disabled) alone reads as filtered; "mailbox not available" at RCPT TO names the mailbox
+    reply = "550 5.2.1 Mailbox not available (in reply to RCPT TO command)"
+    assert reasons.classify("5.2.1", reply, reply_code="550") == "userunknown"
+    # a mailbox said to be disabled stays suspended
+    assert reasons.classify("5.2.1", "550 5.2.1 The email account that you tried to reach is disabled. (in reply to RCPT TO command)") == "suspend"
+
+
+def test_a_polish_automatic_reply_subject_in_either_word_order_is_an_auto_reply():
+    for subject in ("[Automatyczna =?iso-8859-2?Q?odpowied=BC?=] Re: your ticket", "Odpowiedz automatyczna: Re: your ticket"):
+        raw = (f"From: Customer <customer@example.com>\r\nTo: help@help.example.org\r\nSubject: {subject}\r\n"
+               "Precedence: junk\r\nContent-Type: text/plain\r\n\r\nI am away until Monday.\r\n").encode()
+        assert parse_report(raw).kind == "auto-reply", subject

@@ -77,7 +77,7 @@ def normalise_status(value: str | None) -> str | None:
     if not value:
         return None
     match = _STATUS_VALUE.search(value)
-    if not match:
+    if not match or int(match.group(2)) > 7:  # RFC 3463 defines subjects 0-7: "5.9.8" names nothing
         return None
     return f"{match.group(1)}.{int(match.group(2))}.{int(match.group(3))}"
 

@@ -181,6 +181,7 @@ PHRASES: dict[str, PhraseTable] = {
         r"senderfilterconfig", r"rule imposed mailbox access for",
         r"valid sender domain", r"syntax error: empty email address", r"backscatter protection",
         r"all recipient addresses rejected",
+        r"send(?:er|ing) address (?:is )?not accepted",
     ),
     "hostunknown": _rx(
         r"host(?: or domain name)? (?:unknown|not found|unreachable)", r"unknown host", r"no such domain",
@@ -195,7 +196,7 @@ PHRASES: dict[str, PhraseTable] = {
         r"message rejected for policy reasons", r"recurrent pattern detection", r"may consider spam",
         r"our system has detected that this message is ", r"antispam", r"greylisted[^\n]{0,40}please try again in",
         r"spam-like", r"sender domain listed at ", r"blacklisted url", r"junk mail", r"reject bulk\.advertising",
-        r"classified as bulk mail", r"554 5\.7\.0 reject, id=",
+        r"classified as bulk mail", r"554 5\.7\.0 reject, id=", r"spam ?profiler",
     ),
     "speeding": _rx(r"please try again slower", r"temporarily rate limited", r"receiving mail at a rate that prevents"),
     "toomanyconn": _rx(
@@ -219,6 +220,8 @@ PHRASES: dict[str, PhraseTable] = {
         r"error: no valid recipients from ", r"listed as abusive", r"mail from [^\n]{0,80} refused",
         r"rejected based on blacklist", r"service refused, please try later", r"\(bl\)", r"\bip=\d{1,3}(?:\.\d{1,3}){3}\b",
         r"temporarily deferred due to user complaints", r"invalid ip for sending mail",
+        # a list of spam sources, which a server consults before any content is sent ("denied due to spam list")
+        r"spam ?list",
     ),
     "virusdetected": _rx(
         r"virus(?:es)? (?:detected|or spam|phishing)", r"infected with a virus", r"potentially executable attachment",
@@ -285,7 +288,14 @@ PHRASES: dict[str, PhraseTable] = {
 
 #: Words naming a block list (DNSBL, Spamhaus ...): a refusal because of a list the sender's IP or
 #: domain is on, whatever command it came at, is about reputation (blocked), not the sender's address.
-_BLOCK_LISTS = _rx(r"spamhaus", r"spamcop", r"(?:rbl|dnsbl)\b", r"block ?list", r"black ?list", r"barracudacentral")
+_BLOCK_LISTS = _rx(r"spamhaus", r"spamcop", r"(?:rbl|dnsbl)\b", r"block ?list", r"black ?list", r"barracudacentral",
+                   r"spam ?list")
+
+#: A server's own verdict that the message was scored or judged spam: PTR, SPF or HELO named after it is
+#: advice to the sender ("make sure your server is set up correctly (SPF, HELO, PTR)"), not the cause.
+_SPAM_VERDICT = _rx(
+    r"anti-?spam checks", r"spam score", r"scored [^.\n]{0,30}spam", r"(?:detected|identified|classified) as spam",
+)
 
 #: First pass, most specific first: (reason, may the status code alone decide it?).
 #: ``userunknown``/``filtered``/``rejected`` need the SMTP command too, see below.
@@ -521,6 +531,8 @@ def _first_pass_hit(reason, status_decides, found: _Phrases, status, by_status, 
             by_status == "userunknown" or found["userunknown"] or "access denied" in found.text
         )
         return by_status == "rejected" or refused_sender or _is_rejected(found, by_status, command)
+    if reason == "requireptr" and by_status != "requireptr" and _SPAM_VERDICT.search(found.text):
+        return False
     if reason == "suspend" and reply_code == "525":
         return True
     if reason == "mesgtoobig" and (by_status == "exceedlimit" or status == "5.2.3"):

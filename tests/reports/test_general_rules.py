@@ -641,3 +641,57 @@ def test_a_polish_automatic_reply_subject_in_either_word_order_is_an_auto_reply(
         raw = (f"From: Customer <customer@example.com>\r\nTo: help@help.example.org\r\nSubject: {subject}\r\n"
                "Precedence: junk\r\nContent-Type: text/plain\r\n\r\nI am away until Monday.\r\n").encode()
         assert parse_report(raw).kind == "auto-reply", subject
+
+
+# --- spam refusals: what the server judged, and when ----------------------------------------------
+
+
+def _postfix_refusal(said: str, command: str, status: str = "5.0.0") -> bytes:
+    """A Postfix-style DSN whose notice names the SMTP command and whose Diagnostic-Code does not."""
+    return dsn(f"Final-Recipient: rfc822; customer@example.com\r\nAction: failed\r\nStatus: {status}\r\n"
+               f"Remote-MTA: dns; mx.example.com\r\nDiagnostic-Code: smtp; {said}\r\n",
+               notice=f"<customer@example.com>: host mx.example.com[192.0.2.7] said: {said} "
+                      f"(in reply to {command} command)")
+
+
+def test_a_spam_list_named_before_any_content_was_sent_is_blocked():
+    # at RCPT TO the server has seen no content: a "spam list" is a list of spam sources, like a DNSBL
+    assert only(_postfix_refusal("550 Refused, your server is on our spam list", "RCPT TO")).reason == "blocked"
+    assert reasons.classify("5.0.0", "554 rejected: sender host found in spam list", command="RCPT") == "blocked"
+    # a sender refused at MAIL FROM for a spam list it is on: the list decides, as with Spamhaus
+    listed = "550 5.7.1 Sender address rejected: listed on our spam list (in reply to MAIL FROM command)"
+    assert reasons.classify("5.7.1", listed) == "blocked"
+    # after DATA a spam verdict stays a spam verdict
+    assert only(_postfix_refusal("550 Message is spam", "end of DATA")).reason == "spamdetected"
+
+
+def test_a_sending_address_refused_at_mail_from_is_rejected_whatever_filter_refused_it():
+    raw = _postfix_refusal("554 Sending address not accepted by our spam filter", "MAIL FROM")
+    assert only(raw).reason == "rejected"
+    assert reasons.classify("5.0.0", "553 sender address is not accepted here", command="MAIL") == "rejected"
+
+
+def test_ptr_named_in_advice_after_a_spam_verdict_is_no_ptr_failure():
+    # the verdict is the spam score; "check your SPF, HELO and PTR" is what the sender might fix
+    text = ("554 5.7.1 Your message failed our antispam checks (score 9.1) and was rejected. Please make sure your "
+            "server is set up correctly (SPF, HELO, PTR) or use another relay.")
+    assert reasons.classify("5.7.1", text, command="DATA") == "spamdetected"
+    # a refusal for the missing PTR record itself stays requireptr
+    assert reasons.classify("5.7.1", "550 5.7.1 Client host rejected: no PTR record for 192.0.2.9") == "requireptr"
+    no_ptr = "550 5.7.25 The sending IP has no PTR record; spam score not computed"
+    assert reasons.classify("5.7.25", no_ptr) == "requireptr"
+
+
+def test_a_spam_profiler_product_refusing_the_message_is_spamdetected():
+    raw = _postfix_refusal("550 Message refused by ExampleGate SpamProfiler", "end of DATA")
+    assert only(raw).reason == "spamdetected"
+
+
+def test_a_status_field_with_a_subject_no_rfc_defines_is_no_code():
+    # RFC 3463 defines subjects 0-7: "5.9.8" names nothing, so the reason's pseudo code stands in
+    fields = ("Final-Recipient: rfc822; customer@example.com\r\nAction: failed\r\nStatus: 5.9.8\r\n"
+              "Diagnostic-Code: X-Gateway; 5.9.8 Spam\r\n")
+    result = only(dsn(fields, notice="Reason: Spam. The message seems to be spam and was not delivered."))
+    assert (result.status, result.reason) == ("5.0.980", "spamdetected")
+    # a defined subject is kept as written
+    assert only(dsn(fields.replace("5.9.8", "5.7.1"))).status == "5.7.1"

@@ -5,7 +5,8 @@ migrations, sends replies (to the outbox) so the database holds real messages, t
 2,000 mixed reports to bounces@'s INBOX: the corpus files (tests/corpus) made to refer to
 those messages (a Delivered-To VERP address, an Original-Message-ID), plus DSNs, MDNs and
 "Read:" notices from tests/receipts/builders.py. Each round first fetches them bare (SELECT,
-SEARCH, FETCH BODY.PEEK[] in batches of 100, nothing else) and then polls them for real
+SEARCH, one FETCH BODY.PEEK[] of them all, nothing else: a lean client's way, whatever our
+batch size) and then polls them for real
 (parse, correlate, record, commit, MOVE to Processed, checkpoint), from the same INBOX. It
 also times Python's own email package parsing the same mails: a floor for the ratio.
 
@@ -13,13 +14,21 @@ The empty poll is a whole ``poll_mailbox`` (connect, TLS, login, STATUS, logout)
 whose mail was all processed already, in flag mode (processed mail stays in the folder,
 flagged: the case where the folder keeps growing), with 10 and with 10,000 messages in it.
 
-Run: ``python bench/poll.py [--reports N] [--rounds N] [--profile] [--database NAME|URL]``.
+Run: ``python bench/poll.py [--reports N] [--rounds N] [--profile] [--database NAME|URL]
+[--batch-sizes N,M,...]``.
 The last line is ``poll-bench: poll/floor=R poll/fetch=F peak_rss_mb=M empty_poll_ms_10=A
 empty_poll_ms_10000=B`` (medians over the rounds), where the floor is the bare fetch plus
 Python's own parse of the same mails, measured in the same round. The database is a fresh
 SQLite file, or with ``--database`` a PostgreSQL database (a name on the local server, or a
 ``postgresql://`` URL) that is created for the run and dropped after it: never name one
 that holds anything.
+
+``--batch-sizes 100,500`` compares ``RECEIPTS_BATCH_SIZE`` values A/B in the same run: each
+round polls once with each (in turn, the order reversed every other round), each poll with its
+own floor measured right before and after it, and a line per size gives its medians and the
+time from the poll's start to the first batch's new states (``first_state_ms``, sent with
+``reply_outcome`` after the first commit). Peak memory is the process's, so one figure for all
+sizes: run a size alone for its own.
 """
 from __future__ import annotations
 
@@ -47,6 +56,7 @@ from helpdesk.extensions import db  # noqa: E402
 from receipts_plugin.models import Mailbox  # noqa: E402
 from receipts_plugin.poller import poll_mailbox  # noqa: E402
 from receipts_plugin.settings import save_switches  # noqa: E402
+from receipts_plugin.signals import reply_outcome  # noqa: E402
 from tests.helpers import make_agent, make_department  # noqa: E402
 from tests.mailstack import MailStack  # noqa: E402
 from tests.receipts.poller_support import (  # noqa: E402
@@ -54,19 +64,17 @@ from tests.receipts.poller_support import (  # noqa: E402
 
 from desk import bench_desk, watched_mailbox  # noqa: E402 - bench/ is first on the path
 
-FETCH_BATCH = 100
-
-
 def bare_fetch(stack: MailStack) -> tuple[float, int]:
-    """SELECT, SEARCH, FETCH BODY.PEEK[] in batches: the least any poller must do."""
+    """SELECT, SEARCH, one FETCH BODY.PEEK[] of every UID: the least any poller must do, the
+    way a lean client does it (measured against batches of 100, 500 and 1,000: as fast as the
+    fastest of them, and it depends on no batch size of ours)."""
     started = time.perf_counter()
     client = IMAPClient(stack.imap_host, port=stack.imaps_port, ssl=True, ssl_context=stack.ssl_context())
     client.login(BOUNCES, stack.password)
     client.select_folder("INBOX")
     uids = client.search(["UID", "1:*"])
-    total = 0
-    for start in range(0, len(uids), FETCH_BATCH):
-        total += sum(len(d[b"BODY[]"]) for d in client.fetch(uids[start:start + FETCH_BATCH], ["BODY.PEEK[]"]).values())
+    bodies = client.fetch(uids, ["BODY.PEEK[]"])
+    assert len(bodies) == len(uids), (len(bodies), len(uids))
     client.logout()
     return time.perf_counter() - started, len(uids)
 
@@ -101,11 +109,53 @@ def filler(count: int) -> list[bytes]:
              f"Message-ID: <filler{n}@customer.test>\r\n\r\nnot a report\r\n").encode() for n in range(count)]
 
 
+def measured_poll(app, stack: MailStack, mailbox_id: int, reports: list[bytes], run: dict[str, list[float]],
+                  profile: bool = False):
+    """One poll of ``reports`` from a fresh start, with its floor (the bare fetch right before
+    it, Python's parse right after it); appends its figures to ``run``. The poll starts with a
+    new database session, as the worker's do: nothing the set-up loaded is in it."""
+    forget(app)
+    stack.clear(BOUNCES)
+    append_all(stack, reports)
+    fetch_seconds, fetched = bare_fetch(stack)
+    db.session.remove()
+    mailbox = db.session.get(Mailbox, mailbox_id)
+    first: list[float] = []
+
+    def first_states(sender, **_) -> None:
+        first.append(time.perf_counter())
+
+    reply_outcome.connect(first_states, weak=False)
+    profiler = cProfile.Profile() if profile else None
+    if profiler:
+        profiler.enable()
+    started = time.perf_counter()
+    try:
+        summary = poll_mailbox(mailbox, force=True)
+    finally:
+        if profiler:
+            profiler.disable()
+        reply_outcome.disconnect(first_states)
+    if profiler:
+        pstats.Stats(profiler).sort_stats("cumulative").print_stats(45)
+        pstats.Stats(profiler).sort_stats("tottime").print_stats(25)
+    assert summary.error is None and summary.fetched == fetched == len(reports), summary.line()
+    assert first, "no batch changed a state"
+    run["poll"].append(summary.seconds)
+    run["fetch"].append(fetch_seconds)
+    run["parse"].append(stdlib_parse(reports))
+    run["floor"].append(summary.seconds / (fetch_seconds + run["parse"][-1]))
+    run["first"].append((first[0] - started) * 1000)
+    return summary
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--reports", type=int, default=2000)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--profile", action="store_true", help="print the poll's top functions")
+    parser.add_argument("--batch-sizes", help="RECEIPTS_BATCH_SIZE values to compare in turn, e.g. 100,500; "
+                                              "the last line is the first one's")
     parser.add_argument("--database", help="a PostgreSQL database (name or URL) to create, use and drop; "
                                            "default: a SQLite file")
     args = parser.parse_args()
@@ -123,38 +173,38 @@ def main() -> None:
             replies = sent_replies((support, None, agent), 200)
             built = report_mix(app, replies)
             reports = (built + referring_corpus(app, replies, args.reports))[:args.reports]
-            mailbox = watched_mailbox(stack)
+            mailbox_id = watched_mailbox(stack).id
             print(f"{len(replies)} replies in the database; {len(reports)} reports, "
                   f"{sum(map(len, reports)) / len(reports):.0f} bytes on average")
 
-            polls, fetches, parses, floors = [], [], [], []
+            sizes = [int(size) for size in args.batch_sizes.split(",")] if args.batch_sizes else [
+                int(app.config["RECEIPTS_BATCH_SIZE"])]
+            runs: dict[int, dict[str, list[float]]] = {
+                size: {"poll": [], "fetch": [], "parse": [], "floor": [], "first": []} for size in sizes}
             for round_ in range(args.rounds):
-                forget(app)
-                stack.clear(BOUNCES)
-                append_all(stack, reports)
-                fetch_seconds, fetched = bare_fetch(stack)
-                profile = cProfile.Profile() if args.profile and round_ == 0 else None
-                if profile:
-                    profile.enable()
-                summary = poll_mailbox(mailbox, force=True)
-                if profile:
-                    profile.disable()
-                    pstats.Stats(profile).sort_stats("cumulative").print_stats(45)
-                    pstats.Stats(profile).sort_stats("tottime").print_stats(25)
-                assert summary.error is None and summary.fetched == fetched == len(reports), summary.line()
-                polls.append(summary.seconds)
-                fetches.append(fetch_seconds)
-                parses.append(stdlib_parse(reports))
-                floors.append(summary.seconds / (fetch_seconds + parses[-1]))
-                print(f"round {round_ + 1}: bare fetch {fetch_seconds:.3f} s, parse {parses[-1]:.3f} s, "
-                      f"poll {summary.seconds:.3f} s = {floors[-1]:.2f} x the floor "
-                      f"({summary.seconds / len(reports) * 1000:.2f} ms/report): {summary.line()}")
-            ratio = statistics.median(polls) / statistics.median(fetches)
-            print(f"poll/fetch = {statistics.median(polls):.3f} s / {statistics.median(fetches):.3f} s = {ratio:.2f}")
-            print(f"floor: Python's email package alone parses the same mails in {statistics.median(parses):.3f} s "
-                  f"= {statistics.median(parses) / statistics.median(fetches):.2f} x the bare fetch; "
-                  f"poll/floor (fetch + parse, per round) = {statistics.median(floors):.2f}")
+                for size in sizes if round_ % 2 == 0 else sizes[::-1]:
+                    app.config["RECEIPTS_BATCH_SIZE"] = size
+                    run = runs[size]
+                    summary = measured_poll(app, stack, mailbox_id, reports, run,
+                                            profile=args.profile and round_ == 0 and size == sizes[0])
+                    print(f"round {round_ + 1}, batch {size}: bare fetch {run['fetch'][-1]:.3f} s, "
+                          f"parse {run['parse'][-1]:.3f} s, poll {run['poll'][-1]:.3f} s = {run['floor'][-1]:.2f} "
+                          f"x the floor, first states after {run['first'][-1]:.0f} ms "
+                          f"({run['poll'][-1] / len(reports) * 1000:.2f} ms/report): {summary.line()}")
+            for size, run in runs.items():
+                print(f"batch {size}: poll/floor={statistics.median(run['floor']):.2f} "
+                      f"poll/fetch={statistics.median(run['poll']) / statistics.median(run['fetch']):.2f} "
+                      f"poll_s={statistics.median(run['poll']):.3f} fetch_s={statistics.median(run['fetch']):.3f} "
+                      f"parse_s={statistics.median(run['parse']):.3f} "
+                      f"first_state_ms={statistics.median(run['first']):.0f} "
+                      f"(floors {' '.join(f'{f:.2f}' for f in run['floor'])})")
+            run = runs[sizes[0]]
+            ratio = statistics.median(run["poll"]) / statistics.median(run["fetch"])
+            print(f"floor: Python's email package alone parses the same mails in {statistics.median(run['parse']):.3f} s "
+                  f"= {statistics.median(run['parse']) / statistics.median(run['fetch']):.2f} x the bare fetch")
 
+            app.config["RECEIPTS_BATCH_SIZE"] = sizes[0]
+            mailbox = db.session.get(Mailbox, mailbox_id)
             moved_10 = empty_poll_ms(mailbox)
             print(f"empty poll, move mode (INBOX empty, {len(reports)} in Processed): {moved_10:.1f} ms")
             mailbox.processed_folder = None
@@ -171,7 +221,7 @@ def main() -> None:
                 empties[size] = empty_poll_ms(mailbox)
                 print(f"empty poll, flag mode, {size} processed messages in the folder: {empties[size]:.1f} ms")
         rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-        print(f"poll-bench: poll/floor={statistics.median(floors):.2f} poll/fetch={ratio:.2f} peak_rss_mb={rss:.0f} "
+        print(f"poll-bench: poll/floor={statistics.median(run['floor']):.2f} poll/fetch={ratio:.2f} peak_rss_mb={rss:.0f} "
               f"empty_poll_ms_10={empties[10]:.1f} empty_poll_ms_10000={empties[10_000]:.1f}")
     finally:
         stack.stop()

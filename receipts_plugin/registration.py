@@ -12,7 +12,7 @@ DEFAULTS = {
     "RECEIPTS_BOUNCE_ADDRESS": None,  # base of the VERP return path; default RECEIPTS_ADDRESS
     "RECEIPTS_PER_RECIPIENT": True,  # one SMTP transaction per recipient, each with its own VERP sender
     "RECEIPTS_POLL_SECONDS": 60,
-    "RECEIPTS_BATCH_SIZE": 100,  # mails fetched per IMAP FETCH, committed and moved together
+    "RECEIPTS_BATCH_SIZE": 500,  # mails fetched per IMAP FETCH, committed and moved together (bench/poll.py)
     "RECEIPTS_MAX_MESSAGE_BYTES": 10 * 1024 * 1024,  # larger mails are quarantined by their headers
     "RECEIPTS_IDLE": True,  # the worker also holds an IMAP IDLE connection per mailbox
     # Whose word a tokenless report's From is taken on (see trust.py): the authserv-ids of our

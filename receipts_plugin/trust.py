@@ -26,14 +26,16 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from flask import current_app
-
-from helpdesk.plugin_api import MessageRecipient
 
 from .authentication import AuthenticatedFrom, aligned, authenticated_from
 from .reports import RecipientLine, Report
 from .vocabulary import RECEIPT_REPORT_KINDS
+
+if TYPE_CHECKING:  # correlation imports this module
+    from .inbound.correlate import SentRecipient
 
 #: Asked only when a report lacks a token, and at most once per report.
 SenderCheck = Callable[[], AuthenticatedFrom | None]
@@ -43,7 +45,7 @@ SenderCheck = Callable[[], AuthenticatedFrom | None]
 class Doubt:
     """A recipient a report speaks of without evidence bound to them, and why."""
 
-    recipient: MessageRecipient
+    recipient: SentRecipient
     result: RecipientLine
     why: str
 
@@ -72,7 +74,7 @@ def receipt_names(report: Report) -> set[str]:
     return {a.lower() for a in (mdn.final_recipient, mdn.original_recipient) if a} if mdn else set()
 
 
-def doubt(report: Report, method: str | None, recipient: MessageRecipient, sender: SenderCheck) -> str | None:
+def doubt(report: Report, method: str | None, recipient: SentRecipient, sender: SenderCheck) -> str | None:
     """Why ``report`` may not mark ``recipient`` (None: it may)."""
     receipt = report.kind in RECEIPT_REPORT_KINDS
     named = receipt_names(report) if receipt else set()

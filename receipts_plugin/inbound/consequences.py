@@ -12,8 +12,9 @@ delivery events: they go to its own table and never recompute a status.
 """
 from __future__ import annotations
 
+import functools
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from datetime import datetime
 
@@ -29,13 +30,15 @@ from ..models import DeliveryEventRow, RecipientStatusRow
 from ..signals import reply_outcome
 from ..state import DEAD, DELIVERED_KINDS, DeliveryEvent, RecipientState, fold
 from ..vocabulary import EventKind
+from .correlate import SentMessage, SentRecipient
 
 BOUNCED_FOR_EVERYONE = "A reply bounced for every recipient"
 
 
 @dataclass(frozen=True, slots=True)
 class EventInput:
-    recipient: MessageRecipient
+    #: The row (our relay's answer), or what a report's correlation read of it.
+    recipient: MessageRecipient | SentRecipient
     kind: str
     source: str
     key: str
@@ -54,7 +57,7 @@ class EventInput:
 class Group:
     """The events one report (or one relay answer) brings about one message."""
 
-    message: Message | None
+    message: Message | SentMessage | None
     events: Sequence[EventInput]
     report_id: int | None = None
 
@@ -74,12 +77,12 @@ class Consequences:
 
     rows: list[dict] = field(default_factory=list)
     states: dict[int, RecipientState] = field(default_factory=dict)
-    recipients: dict[int, MessageRecipient] = field(default_factory=dict)
+    recipients: dict[int, MessageRecipient | SentRecipient] = field(default_factory=dict)
     has_status_row: set[int] = field(default_factory=set)
     marks: list[tuple[str, str, datetime]] = field(default_factory=list)
     reached: list[tuple[str, datetime]] = field(default_factory=list)
-    dead_for_everyone: list[Message] = field(default_factory=list)
-    announced: dict[Message, dict[int, MessageRecipient]] = field(default_factory=dict)
+    dead_for_everyone: list[Message | SentMessage] = field(default_factory=list)
+    announced: dict[Message | SentMessage, dict[int, MessageRecipient | SentRecipient]] = field(default_factory=dict)
 
 
 #: The event columns the state machine reads (for loading them without whole rows).
@@ -95,7 +98,7 @@ def consequences(groups: Iterable[Group], known: Known, follow: bool = True) -> 
     keys = {(rid, event.key) for rid, events in history.items() for event in events}
     result = Consequences(has_status_row=set(known.statuses))
     for group in groups:
-        changed: dict[int, MessageRecipient] = {}
+        changed: dict[int, MessageRecipient | SentRecipient] = {}
         new: list[EventInput] = []
         for event in group.events:
             values = event_values(event)
@@ -121,7 +124,7 @@ def consequences(groups: Iterable[Group], known: Known, follow: bool = True) -> 
     return result
 
 
-def _dead_for_everyone(message: Message, statuses: Mapping[int, str]) -> bool:
+def _dead_for_everyone(message: Message | SentMessage, statuses: Mapping[int, str]) -> bool:
     return bool(message.recipients) and all(statuses.get(r.id) in DEAD for r in message.recipients)
 
 
@@ -134,7 +137,7 @@ def apply(result: Consequences) -> None:
     mark_all_undeliverable(result.marks)
     record_reached(result.reached)
     for message in result.dead_for_everyone:
-        ticket = message.ticket
+        ticket = db.session.get(Message, message.id).ticket
         ticket.attention = BOUNCED_FOR_EVERYONE
         if ticket.department.reopen_on_bounce and ticket.status is not TicketStatus.OPEN:
             ticket.status = TicketStatus.OPEN
@@ -242,19 +245,47 @@ def _write_statuses(result: Consequences) -> None:
         db.session.execute(bulk_insert(RecipientStatusRow), inserts)
 
 
-def announce(outcomes: Sequence[tuple[Message, Sequence[MessageRecipient]]]) -> None:
+def announce(outcomes: Sequence[tuple[Message | SentMessage, Sequence[MessageRecipient | SentRecipient]]]) -> None:
     """Send ``reply_outcome`` for these (message, changed recipients) once the current
-    transaction has committed, the messages read again together first (one query, where each
-    receiver's first look would otherwise cost one per message)."""
+    transaction has committed, as rows: the messages read again together first (one query,
+    where each receiver's first look would otherwise cost one per message), the recipients'
+    rows (all of them in one query) only when a receiver first looks at one."""
     app = current_app._get_current_object()
-    outcomes = [(message, list(changed)) for message, changed in outcomes]
-    ids = [message.id for message, _ in outcomes]  # read now: after the commit each would cost a query
+    wanted = [(message.id, [recipient.id for recipient in changed]) for message, changed in outcomes]
+
+    @functools.cache
+    def recipient_rows() -> dict[int, MessageRecipient]:
+        ids = {recipient_id for _, recipient_ids in wanted for recipient_id in recipient_ids}
+        return {row.id: row for row in db.session.scalars(select(MessageRecipient).where(MessageRecipient.id.in_(ids)))}
 
     def send() -> None:
-        db.session.execute(select(Message).where(Message.id.in_(ids)).execution_options(populate_existing=True)).all()
-        reply_outcome.send(app, outcomes=outcomes)
+        messages = {message.id: message for message in db.session.scalars(
+            select(Message).where(Message.id.in_([message_id for message_id, _ in wanted]))
+            .execution_options(populate_existing=True))}
+        reply_outcome.send(app, outcomes=[(messages[message_id], _RowsWhenRead(recipient_ids, recipient_rows))
+                                          for message_id, recipient_ids in wanted if message_id in messages])
 
     after_commit(send)
+
+
+class _RowsWhenRead(Sequence):
+    """The rows of these recipients, read (with the others' of the same announcement, in one
+    query) only when first looked at: most receivers never look."""
+
+    def __init__(self, ids: list[int], rows: Callable[[], dict[int, MessageRecipient]]) -> None:
+        self._ids, self._rows, self._read = ids, rows, None
+
+    def _list(self) -> list[MessageRecipient]:
+        if self._read is None:
+            rows = self._rows()
+            self._read = [rows[i] for i in self._ids if i in rows]  # a row deleted meanwhile is left out
+        return self._read
+
+    def __len__(self) -> int:
+        return len(self._list())
+
+    def __getitem__(self, index):
+        return self._list()[index]
 
 
 def undeliverable_reason(item: EventInput) -> str:

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Protocol
 
 from flask import current_app
-from sqlalchemy import select
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy import or_, select
 
 from helpdesk.plugin_api import db, Message, MessageDirection, MessageRecipient
 
@@ -25,15 +25,39 @@ from ..trust import Doubt, SenderCheck, doubt
 from ..vocabulary import RECEIPT_REPORT_KINDS
 
 
+@dataclass(eq=False, slots=True)
+class SentMessage:
+    """What correlating and recording a report read of one of our messages (a row's columns,
+    no ORM object: the prefetch of a chunk loads hundreds). Compared and hashed by identity:
+    one per message in a chunk."""
+
+    id: int
+    ticket_id: int
+    sent_at: datetime | None
+    created_at: datetime
+    recipients: list[SentRecipient] = field(default_factory=list)
+
+
+@dataclass(frozen=True, eq=False, slots=True)
+class SentRecipient:
+    """What correlating and recording a report read of a recipient of one of our messages."""
+
+    id: int
+    message_id: int
+    address: str
+    accepted_at: datetime | None
+    message: SentMessage
+
+
 @dataclass(frozen=True, slots=True)
 class Match:
-    recipient: MessageRecipient
+    recipient: SentRecipient
     result: RecipientLine
 
 
 @dataclass
 class Correlation:
-    message: Message | None = None
+    message: SentMessage | None = None
     method: str | None = None
     matches: list[Match] = field(default_factory=list)
     unmatched: list[RecipientLine] = field(default_factory=list)
@@ -45,19 +69,20 @@ class Correlation:
 class Lookup(Protocol):
     """What correlation asks of the database (answered by a chunk's prefetch)."""
 
-    def recipient(self, recipient_id: int) -> MessageRecipient | None: ...
+    def recipient(self, recipient_id: int) -> SentRecipient | None: ...
 
-    def tracked(self, envid: str) -> Message | None: ...
+    def tracked(self, envid: str) -> SentMessage | None: ...
 
-    def outbound(self, message_id: str) -> Message | None: ...
+    def outbound(self, message_id: str) -> SentMessage | None: ...
 
 
 class PrefetchedLookup:
     """Everything the correlation of a chunk's reports may ask, prefetched once for the chunk
-    (three IN queries: the messages with their recipients), then answered from memory."""
+    (the envelope ids' messages, then the messages named any way, then their recipients: the
+    columns correlation reads, in at most three IN queries), then answered from memory."""
 
-    def __init__(self, recipients: dict[int, MessageRecipient], tracked: dict[str, Message],
-                 outbound: dict[str, Message]) -> None:
+    def __init__(self, recipients: dict[int, SentRecipient], tracked: dict[str, SentMessage],
+                 outbound: dict[str, SentMessage]) -> None:
         self._recipients, self._tracked, self._outbound = recipients, tracked, outbound
 
     @classmethod
@@ -72,26 +97,41 @@ class PrefetchedLookup:
             if report.envid:
                 envids.add(report.envid)
             message_ids.update(key for key in map(_message_key, _message_id_candidates(report)) if key)
-        with_recipients = selectinload(Message.recipients)
-        recipients = {r.id: r for r in db.session.scalars(
-            select(MessageRecipient).where(MessageRecipient.id.in_(recipient_ids))
-            .options(joinedload(MessageRecipient.message).selectinload(Message.recipients)))} if recipient_ids else {}
-        tracked = {envid: message for envid, message in db.session.execute(
-            select(TrackedMessage.envid, Message).join(Message, Message.id == TrackedMessage.message_id)
-            .where(TrackedMessage.envid.in_(envids)).options(with_recipients))} if envids else {}
-        outbound = {m.message_id: m for m in db.session.scalars(
-            select(Message).where(Message.message_id.in_(message_ids),
-                                  Message.direction == MessageDirection.OUTBOUND).options(with_recipients))
-                    } if message_ids else {}
+        tracked_ids = dict(db.session.execute(select(TrackedMessage.envid, TrackedMessage.message_id)
+                                              .where(TrackedMessage.envid.in_(envids))).all()) if envids else {}
+        named = [condition for condition, wanted in (
+            (Message.id.in_(select(MessageRecipient.message_id).where(MessageRecipient.id.in_(recipient_ids))),
+             recipient_ids),
+            (Message.id.in_(set(tracked_ids.values())), tracked_ids),
+            (Message.message_id.in_(message_ids) & (Message.direction == MessageDirection.OUTBOUND), message_ids),
+        ) if wanted]
+        messages: dict[int, SentMessage] = {}
+        outbound: dict[str, SentMessage] = {}
+        if named:
+            for row in db.session.execute(select(Message.id, Message.ticket_id, Message.sent_at, Message.created_at,
+                                                 Message.message_id, Message.direction).where(or_(*named))):
+                messages[row.id] = SentMessage(row.id, row.ticket_id, row.sent_at, row.created_at)
+                if row.direction is MessageDirection.OUTBOUND and row.message_id in message_ids:
+                    outbound[row.message_id] = messages[row.id]
+        recipients: dict[int, SentRecipient] = {}
+        if messages:
+            for row in db.session.execute(select(MessageRecipient.id, MessageRecipient.message_id,
+                                                 MessageRecipient.address, MessageRecipient.accepted_at)
+                                          .where(MessageRecipient.message_id.in_(messages))
+                                          .order_by(MessageRecipient.id)):
+                message = messages[row.message_id]
+                recipients[row.id] = SentRecipient(row.id, row.message_id, row.address, row.accepted_at, message)
+                message.recipients.append(recipients[row.id])
+        tracked = {envid: messages[message_id] for envid, message_id in tracked_ids.items() if message_id in messages}
         return cls(recipients, tracked, outbound)
 
-    def recipient(self, recipient_id: int) -> MessageRecipient | None:
+    def recipient(self, recipient_id: int) -> SentRecipient | None:
         return self._recipients.get(recipient_id)
 
-    def tracked(self, envid: str) -> Message | None:
+    def tracked(self, envid: str) -> SentMessage | None:
         return self._tracked.get(envid)
 
-    def outbound(self, message_id: str) -> Message | None:
+    def outbound(self, message_id: str) -> SentMessage | None:
         return self._outbound.get(message_id)
 
 
@@ -130,7 +170,7 @@ def _receipt_addresses(report: Report) -> list[str]:
     return [a.lower() for a in (*named, report.from_addr) if a]
 
 
-def _match_by_address(message: Message, report: Report, method: str) -> Correlation:
+def _match_by_address(message: SentMessage, report: Report, method: str) -> Correlation:
     by_address = {r.address: r for r in message.recipients}
     correlation = Correlation(message=message, method=method)
     receipt_senders = _receipt_addresses(report) if report.kind in RECEIPT_REPORT_KINDS else []
@@ -178,7 +218,7 @@ def _message_id_candidates(report: Report) -> tuple[str | None, ...]:
     return (report.original_message_id, original.message_id, original.in_reply_to, *reversed(original.references))
 
 
-def _outbound(lookup: Lookup, candidate: str | None) -> Message | None:
+def _outbound(lookup: Lookup, candidate: str | None) -> SentMessage | None:
     key = _message_key(candidate)
     return lookup.outbound(key) if key else None
 

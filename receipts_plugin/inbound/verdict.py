@@ -6,13 +6,11 @@ import hashlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from helpdesk.plugin_api import Message, MessageRecipient
-
 from ..reports import RecipientLine, Report
 from ..trust import Doubt
 from ..vocabulary import RECEIPT_REPORT_KINDS, REPORT_KINDS, UNVERIFIED, EventKind, EventSource, Outcome, ReportKind
 from .consequences import EventInput
-from .correlate import Correlation, Match
+from .correlate import Correlation, Match, SentMessage, SentRecipient
 
 _DELIVERED_ACTIONS = ("delivered", "relayed", "expanded")
 _MDN_DISPOSITIONS = ("displayed", "deleted", "dispatched", "processed", "denied", "failed")
@@ -25,7 +23,7 @@ class Verdict:
     outcome: Outcome
     reason: str | None = None
     method: str | None = None
-    message: Message | None = None
+    message: SentMessage | None = None
     matches: tuple[Match, ...] = ()
     doubts: tuple[Doubt, ...] = ()
 
@@ -61,7 +59,7 @@ def report_events(report: Report, judged: Verdict, identity: str, now: datetime)
     return [event for event in (*trusted, *unverified) if event is not None]
 
 
-def _event(report: Report, recipient: MessageRecipient, result: RecipientLine, identity: str, now: datetime,
+def _event(report: Report, recipient: SentRecipient, result: RecipientLine, identity: str, now: datetime,
            doubted: Doubt | None = None) -> EventInput | None:
     kind, source = event_kind(report, result)
     if kind is None:
@@ -100,7 +98,7 @@ def event_kind(report: Report, result: RecipientLine) -> tuple[EventKind | None,
     return (EventKind.BOUNCE_SOFT if temporary else EventKind.DSN_FAILED), source
 
 
-def plausible_time(value: datetime | None, recipient: MessageRecipient, now: datetime) -> datetime:
+def plausible_time(value: datetime | None, recipient: SentRecipient, now: datetime) -> datetime:
     """A report's own date, unless it is missing or impossible (long before we sent, or in the
     future). Never before our relay accepted the mail: report dates have whole seconds and
     clocks drift, and a history must not show a delivery before the sending."""

@@ -10,6 +10,9 @@ _FIELD_LINE = re.compile(r"^[ \t]*([A-Za-z-]+)[ \t]*:[ \t]*(.*?)\s*$", re.M)
 _FEEDBACK_FIELDS_PRESENT = re.compile(r"^[ \t]*feedback-type[ \t]*:", re.M)
 _RECEIVED_FOR = re.compile(r"\bfor\s+<?([^>\s;]+@[^>\s;]+)>?", re.I)
 _TRUE = re.compile(r"^\s*(?:true|yes|1)\b", re.I)
+#: Microsoft's complaint reports (JMRP, Hotmail/Outlook.com) are no ARF: a "complaint about message from
+#: <IP>" that carries the complained-of message, whose X-HmXmrOriginalRecipient names the complainant.
+_COMPLAINT_SUBJECT = re.compile(r"^\s*complaint about message from \[?\d{1,3}(?:\.\d{1,3}){3}\]?\s*$", re.I)
 
 
 def looks_like_feedback_fields(text: str) -> bool:
@@ -29,6 +32,16 @@ def parse_feedback_fields(text: str) -> tuple[dict[str, str], list[str]]:
             if address and address not in recipients:
                 recipients.append(address)
     return fields, recipients
+
+
+def is_complaint(headers: Headers, original: Headers | None) -> bool:
+    """A complaint report without ARF fields: its subject, and the complained-of message attached."""
+    return original is not None and bool(_COMPLAINT_SUBJECT.match(headers.get("subject") or ""))
+
+
+def complaint_recipients(original: Headers) -> list[str]:
+    """The complainant: the mailbox provider's original-recipient stamp, else the message's own."""
+    return find_addresses(original.get("x-hmxmroriginalrecipient") or "")[:1] or fallback_recipients(original)
 
 
 def fallback_recipients(original: Headers | None) -> list[str]:

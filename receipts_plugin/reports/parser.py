@@ -222,10 +222,13 @@ def _structured(scan: _Scan, original: Headers | None, headers: Headers, notice:
     arf_text = "\n\n".join(p.text() for p in scan.arf_parts[:2])
     if not arf_text and scan.report_type == "feedback-report":
         arf_text = _mislabelled(scan, arf.looks_like_feedback_fields, "feedback-report")
-    if arf_text or arf.opt_out_sign(headers):
+    complaint = not arf_text and arf.is_complaint(headers, original)
+    if arf_text or complaint or arf.opt_out_sign(headers):
         fields, addresses = arf.parse_feedback_fields(arf_text)
-        feedback_type = (fields.get("feedback-type") or ("opt-out" if not arf_text else "other")).lower()
-        if not addresses:
+        feedback_type = (fields.get("feedback-type") or ("abuse" if complaint else "opt-out" if not arf_text else "other")).lower()
+        if complaint:
+            addresses = arf.complaint_recipients(original)
+        elif not addresses:
             addresses = arf.fallback_recipients(original) if arf_text else [first_address(headers.get("from")) or ""]
         sources.update(kind=STRUCTURED if arf_text else HEADER, recipients=STRUCTURED if arf_text else HEURISTIC)
         recipients = [

@@ -94,6 +94,7 @@ PHRASES: dict[str, PhraseTable] = {
         r"archived recipient", r"boite du destinataire archivee", r"email account that you tried to reach is (?:disabled|inactive)",
         r"recipient suspend the service", r"this address no longer accepts mail", r"disabled or discontinued",
         r"user or domain is disabled", r"mailbox unavailable or access denied",
+        r"(?:casilla|cuenta|buz[oó]n)[^.\n]{0,40}(?:ha expirado|expirad[ao]|deshabilitad[ao]|desactivad[ao]|suspendid[ao]|bloquead[ao])",
     ),
     "hasmoved": _rx(r" has been replaced by "),
     "norelaying": _rx(
@@ -132,6 +133,7 @@ PHRASES: dict[str, PhraseTable] = {
         r"mailbox (?:is )?(?:unavailable|unavaiable|not available|inactive|invalid|not present)",
         r"requested action not taken: mailbox unavailable", r"invalid mailbox", r"user missing home directory",
         r"vdeliver: invalid or unknown virtual user", r"utilisateur inconnu", r"no existe (?:dicha persona|ese usuario)",
+        r"(?:destinatario|usuario|buz[oó]n|direcci[oó]n)(?: de correo)? desconocid[oa]", r"(?:destinatario|usuario|buz[oó]n|cuenta) no existe",
         r"nessun utente simile", r"(?:adresse|utilisateur|destinataire|compte|bo[iî]te)[^.]{0,60}n'existe (?:pas|plus)", r"adresse nicht gefunden", r"unbekannt(?:er)? (?:empf.nger|benutzer)",
         r"can't accept user", r"that domain or user isn't in my list", r"destination server rejected recipients",
         r"not email addresses", r"recipient unknown", r"does not exist\.", r"5\.1\.1 bad address",
@@ -181,7 +183,7 @@ PHRASES: dict[str, PhraseTable] = {
         r"senderfilterconfig", r"rule imposed mailbox access for",
         r"valid sender domain", r"syntax error: empty email address", r"backscatter protection",
         r"all recipient addresses rejected",
-        r"send(?:er|ing) address (?:is )?not accepted",
+        r"send(?:er|ing) address (?:is )?not accepted", r"verification failed for <", r"callback setup failed while verifying <",
     ),
     "hostunknown": _rx(
         r"host(?: or domain name)? (?:unknown|not found|unreachable)", r"unknown host", r"no such domain",
@@ -293,6 +295,9 @@ _BLOCK_LISTS = _rx(r"spamhaus", r"spamcop", r"(?:rbl|dnsbl)\b", r"block ?list", 
 
 #: A server's own verdict that the message was scored or judged spam: PTR, SPF or HELO named after it is
 #: advice to the sender ("make sure your server is set up correctly (SPF, HELO, PTR)"), not the cause.
+#: A receiving server's callout to the sender's own server failed (Exim writes "Verification failed for
+#: <address>" only for the sender): the sender was refused, whatever status a relay summarised it as.
+_SENDER_CALLOUT = _rx(r"verification failed for <", r"callback setup failed while verifying <", r"sender verify failed")
 _SPAM_VERDICT = _rx(
     r"anti-?spam checks", r"spam score", r"scored [^.\n]{0,30}spam", r"(?:detected|identified|classified) as spam",
 )
@@ -573,7 +578,7 @@ def _is_rejected(found: _Phrases, by_status: str | None, command: str | None) ->
     """The sender was refused: at MAIL FROM, at DATA, or when the status says nothing better."""
     if not found["rejected"]:
         return False
-    if command == "MAIL":
+    if command == "MAIL" or _SENDER_CALLOUT.search(found.text):
         return True
     if command == "DATA":
         return by_status != "userunknown"

@@ -695,3 +695,54 @@ def test_a_status_field_with_a_subject_no_rfc_defines_is_no_code():
     assert (result.status, result.reason) == ("5.0.980", "spamdetected")
     # a defined subject is kept as written
     assert only(dsn(fields.replace("5.9.8", "5.7.1"))).status == "5.7.1"
+
+
+# --- php-bounce-handler-b: sender callouts, Spanish notices, Microsoft complaints --------------------
+
+
+def test_a_failed_sender_callout_is_the_sender_refused_whatever_status_the_relay_wrote():
+    # Exim writes "Verification failed for <address>" only when verifying the sender failed; a relay
+    # that summarised the refusal as 5.1.1 "User unknown" did not make the recipient unknown
+    fields = ("Final-Recipient: rfc822; customer@example.com\r\nAction: failed\r\nStatus: 5.1.1\r\n"
+              "Diagnostic-Code: smtp; 550-Verification failed for <bounces@help.example.org>\r\n")
+    assert only(dsn(fields)).reason == "rejected"
+    assert reasons.classify(None, "550-Verification failed for <news@example.net> 550 Sender verify failed") == "rejected"
+    # a recipient the server does not know stays unknown
+    assert reasons.classify("5.1.1", "550 5.1.1 <customer@example.com>... User unknown") == "userunknown"
+
+
+@pytest.mark.parametrize("said", [
+    "550 <cliente@example.com>: Destinatario desconocido o mailbox lleno",
+    "550 Usuario desconocido",
+    "550 El destinatario no existe",
+])
+def test_spanish_unknown_recipient_wordings_at_rcpt_are_userunknown(said):
+    assert reasons.classify(None, said, command="RCPT") == "userunknown"
+
+
+@pytest.mark.parametrize("said", [
+    "Esta casilla ha expirado por falta de uso.",
+    "La cuenta de correo esta deshabilitada",
+    "El buzon del destinatario ha sido suspendido",
+])
+def test_spanish_disabled_or_expired_mailbox_wordings_are_suspend(said):
+    assert reasons.classify(None, said) == "suspend"
+
+
+def _complaint(subject: str) -> bytes:
+    return (f"From: staff@mail.example.com\r\nTo: fbl@help.example.org\r\nSubject: {subject}\r\n"
+            'MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary="C"\r\n\r\n'
+            "--C\r\nContent-Type: message/rfc822\r\nContent-Disposition: inline\r\n\r\n"
+            "X-HmXmrOriginalRecipient: reader@example.com\r\nFrom: Help <help@help.example.org>\r\n"
+            "To: reader@example.com\r\nSubject: Your ticket\r\nMessage-ID: <t-9@help.example.org>\r\n\r\n"
+            "Hello\r\n--C--\r\n").encode()
+
+
+def test_a_microsoft_style_complaint_about_a_message_from_an_ip_is_a_feedback_report():
+    report = parse_report(_complaint("complaint about message from 192.0.2.44"))
+    assert report.kind == "feedback"
+    assert report.feedback_type == "abuse"
+    assert [r.recipient for r in report.recipients] == ["reader@example.com"]
+    # the same words without the returned message, or about something else, are no report
+    assert parse_report(notice("complaint about message from 192.0.2.44", subject="Re: hi")).kind != "feedback"
+    assert parse_report(_complaint("complaint about our service")).kind != "feedback"

@@ -11,7 +11,8 @@ from __future__ import annotations
 import re
 
 from ..addresses import find_addresses, is_daemon_address, is_internet_address
-from ..reasons import contains_any
+from ..linestart import LinePattern
+from ..reasons import contains_any, literal_anchors
 from .signals import SEPARATOR
 
 MAX_NOTICE_CHARS = 32 * 1024
@@ -50,9 +51,10 @@ _FAILURE_NEAR = re.compile(
     r"unknown|full|quota|invalid|not a valid|not found|not exist|unavailable|disabled|no such|not listed|not recognized"
 )
 _IN_SENTENCE = RECIPIENT_LINES[2]
+_SEPARATOR_ANCHORS = literal_anchors(SEPARATOR.pattern) or ("",)
 #: Fields only a real header block has (a notice's "To: / Subject: / Date:" summary has none of them).
-_TRANSPORT_FIELD = re.compile(r"^(?:Return-Path|Received|Message-I[Dd]|DKIM-Signature|MIME-Version|Content-Type|X-[A-Za-z0-9-]+)[ \t]*:", re.M)
-_QUOTED_HEADER_RUN = re.compile(
+_TRANSPORT_FIELD = LinePattern(r"^(?:Return-Path|Received|Message-I[Dd]|DKIM-Signature|MIME-Version|Content-Type|X-[A-Za-z0-9-]+)[ \t]*:", re.M)
+_QUOTED_HEADER_RUN = LinePattern(
     r"^(?:Return-Path|Received|From|Message-I[Dd]|Date|Subject|To|DKIM-Signature|MIME-Version|Content-Type|"
     r"X-[A-Za-z0-9-]+)[ \t]*:.*(?:\n[ \t].*)*\n(?:[A-Za-z-]+[ \t]*:.*(?:\n[ \t].*)*\n){2,}",
     re.M,
@@ -69,7 +71,10 @@ def notice_text(texts: list[str]) -> str:
     joined = "\n\n".join(texts)[:MAX_NOTICE_CHARS].replace("\r\n", "\n")
     cut = len(joined)
     lowered = joined.lower()
-    separator = SEPARATOR.search(lowered if len(lowered) == len(joined) else joined)
+    searched = lowered if len(lowered) == len(joined) else joined
+    # Every separator line holds one of its phrases' literal words: most notices are turned away by
+    # ``str in`` checks, spared a search that tries each line's indentation many ways.
+    separator = SEPARATOR.search(searched) if contains_any(searched, _SEPARATOR_ANCHORS) else None
     if separator:
         cut = separator.start()
     for quoted in _QUOTED_HEADER_RUN.finditer(joined, 0, cut + 1):

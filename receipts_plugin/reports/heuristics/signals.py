@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 
+from ..linestart import LinePattern
 from ..reasons import contains_any, literal_anchors
 
 SENDER = re.compile(
@@ -53,7 +54,7 @@ BODY = re.compile(
 
 )
 #: Where the returned copy of the original begins inside a text body.
-SEPARATOR = re.compile(
+SEPARATOR = LinePattern(
     r"^[ \t]*(?:[-=*_ ]{2,}[ \t]*)?(?:"
     r"below this line is a copy of the message|this is a copy of the message|original message(?: follows)?[ \t:.-]*$|"
     r"returned message|the (?:original|returned) message (?:headers )?follows?|message headers follow|"

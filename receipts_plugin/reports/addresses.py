@@ -30,7 +30,7 @@ def find_addresses(text: str, lower: bool = True) -> list[str]:
     if "@" not in text:
         return []  # most texts searched (fields, notice lines) hold none: spare the regex its scan
     seen: dict[str, None] = {}
-    for match in _ADDRESS.finditer(text):
+    for match in (_ADDRESS.finditer(text) if len(text) < _LONG_TEXT else _addresses_in(text)):
         address = match.group(1).strip(".")
         seen.setdefault(address.lower() if lower else address, None)
     if not seen and '"@' in text:
@@ -43,8 +43,43 @@ def first_address(text: str | None) -> str | None:
     """The first address in a text (lower-cased), or None."""
     if not text or "@" not in text:
         return None
-    match = _ADDRESS.search(text)
+    match = _ADDRESS.search(text) if len(text) < _LONG_TEXT else _next_address(text, 0)
     return match.group(1).lower().strip(".") if match else None
+
+
+#: Characters of a local part and its dots: a match of ``_ADDRESS`` begins where a run of them ending
+#: at its "@" begins (its lookbehind allows no start inside such a run).
+_LOCAL_RUN = re.compile(r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]*")
+_LOCAL_WINDOW = 80
+#: Texts shorter than this are searched by ``re`` alone: there is little to skip.
+_LONG_TEXT = 300
+
+
+def _next_address(text: str, pos: int) -> re.Match[str] | None:
+    """``_ADDRESS.search(text, pos)``, started just before the next "@" instead of at ``pos``.
+
+    Every match holds one "@" and begins where the run of local-part characters before it
+    begins, so no match begins between ``pos`` and that run: sre is spared trying the pattern
+    at every position of a long text. Only when the run is longer than the window is the
+    search started at ``pos``, as before."""
+    at = text.find("@", pos)
+    if at < 0:
+        return None
+    start = at - _LOCAL_WINDOW
+    if start <= pos or _LOCAL_RUN.fullmatch(text, start - 1, at):
+        start = pos
+    return _ADDRESS.search(text, start)
+
+
+def _addresses_in(text: str):
+    """``_ADDRESS.finditer(text)``, each search started by :func:`_next_address`."""
+    pos = 0
+    while True:
+        match = _next_address(text, pos)
+        if match is None:
+            return
+        yield match
+        pos = match.end()
 
 
 def split_typed(value: str | None) -> tuple[str | None, str | None]:

@@ -24,6 +24,7 @@ MAX_TEXT_BYTES = 256 * 1024
 _HEADER_LINE = re.compile(r"([!-9;-~]{1,76})[ \t]*:[ \t]*(.*)")
 _FIELD_RUN = re.compile(r"^([!-9;-~]{1,76})[ \t]*:[ \t]*([^\n]*(?:\n[ \t][^\n]*)*)", re.M)
 _FOLD = re.compile(r"\r?\n[ \t]+|\r")
+_FOLD_LF = re.compile(r"\n[ \t]+")
 _STRAY_LINE = re.compile(r"^(?![ \t\r\n])(?![!-9;-~]{1,76}[ \t]*:)[^\n]", re.M)
 _PARAM = re.compile(r';\s*([A-Za-z0-9*_.-]+)\s*=\s*(?:"((?:[^"\\]|\\.)*)"?|([^;\s]*))')
 _ENCODED_WORD = re.compile(r"=\?([^?\s]+)\?([bBqQ])\?([^?\s]*)\?=")
@@ -125,7 +126,11 @@ class Headers:
 
 
 def _unfold(value: str) -> str:
-    return (_FOLD.sub(" ", value) if "\n" in value or "\r" in value else value).strip()
+    if "\r" in value:
+        value = _FOLD.sub(" ", value)
+    elif "\n" in value:
+        value = _FOLD_LF.sub(" ", value)  # the same without CRs, opening with a literal sre skips to
+    return value.strip()
 
 
 def parse_header_text(text: str, defects: list[str] | None = None) -> Headers:

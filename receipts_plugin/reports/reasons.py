@@ -46,21 +46,38 @@ class PhraseTable:
         return "|".join(self.phrases)
 
     @cached_property
-    def _guarded(self) -> tuple[tuple[str, ...] | None, tuple[tuple[tuple[str, ...] | None, re.Pattern[str]], ...]]:
+    def _guarded(self) -> tuple[tuple[tuple[str, tuple[tuple[tuple[str, ...], re.Pattern[str]], ...]], ...] | None,
+                                tuple[tuple[tuple[str, ...] | None, re.Pattern[str]], ...]]:
+        """(each table anchor with the phrases it stands for, or None when a phrase has no anchor;
+        every phrase with its own anchors)."""
         compiled = [re.compile(phrase) for phrase in self.phrases]
         guards = tuple((literal_anchors(phrase), phrase) for phrase in compiled)
         every = [anchors for anchors, _ in guards]
-        table_anchors = None if None in every else _fewest(a for anchors in every for a in anchors)
-        return table_anchors, guards
+        if None in every:
+            return None, guards
+        # A phrase's anchor contains one of the table's (see _fewest): wherever the phrase's anchor
+        # occurs, that table anchor does, so a phrase is searched only under a table anchor found in
+        # the text, and then only if one of its own anchors that contain it is there too.
+        by_anchor = tuple(
+            (table_anchor, tuple((covered, phrase) for anchors, phrase in guards
+                                 if (covered := tuple(a for a in anchors if table_anchor in a))))
+            for table_anchor in _fewest(a for anchors in every for a in anchors)
+        )
+        return by_anchor, guards
 
     def search(self, text: str) -> bool:
         """Does the text use one of the phrases?"""
-        table_anchors, guards = self._guarded
-        if table_anchors is not None and not contains_any(text, table_anchors):
+        by_anchor, guards = self._guarded
+        if by_anchor is None:
+            for anchors, phrase in guards:
+                if (anchors is None or contains_any(text, anchors)) and phrase.search(text):
+                    return True
             return False
-        for anchors, phrase in guards:
-            if (anchors is None or contains_any(text, anchors)) and phrase.search(text):
-                return True
+        for table_anchor, phrases in by_anchor:
+            if table_anchor in text:
+                for anchors, phrase in phrases:
+                    if contains_any(text, anchors) and phrase.search(text):
+                        return True
         return False
 
 
@@ -400,7 +417,8 @@ class _Phrases(dict):
         self.text = text
 
     def __missing__(self, reason: str) -> bool:
-        found = self[reason] = matches(reason, self.text)
+        table = PHRASES.get(reason)  # matches(), one call less: this runs a dozen times per diagnostic
+        found = self[reason] = table is not None and table.search(self.text)
         return found
 
 

@@ -15,6 +15,8 @@ _QUOTED_LOCAL = re.compile(r'"([^"\r\n]{1,64})"@([A-Za-z0-9.-]+\.[A-Za-z]{2,})')
 _DATE = re.compile(
     r"(?:[A-Za-z]{3},\s*)?(\d{1,2})\s+([A-Za-z]{3})\s+(\d{4}|\d{2})\s+(\d{1,2}):(\d{2})(?::(\d{2}))?\s+([+-])(\d{2})(\d{2})\b"
 )
+#: The zones met so far, by their written offset (immutable objects: one each is enough).
+_ZONES: dict[tuple[str, str, str], timezone] = {}
 _MONTHS = {name: number for number, name in enumerate("jan feb mar apr may jun jul aug sep oct nov dec".split(), 1)}
 _MSGID = re.compile(r"<([^<>\s]+)>")
 _TYPE_PREFIX = re.compile(r"^\s*([A-Za-z0-9-]{2,20})\s*;\s*(.*)$", re.S)
@@ -156,10 +158,18 @@ def parse_date(value: str | None) -> datetime | None:
     if match and match.group(2).lower() in _MONTHS:
         day, month, year, hour, minute, second, sign, zone_hours, zone_minutes = match.groups()
         year_number = int(year) + (2000 if len(year) == 2 and int(year) < 50 else 1900 if len(year) == 2 else 0)
-        offset = timedelta(hours=int(zone_hours), minutes=int(zone_minutes)) * (-1 if sign == "-" else 1)
+        zone = _ZONES.get((sign, zone_hours, zone_minutes))
+        if zone is None:
+            offset = timedelta(hours=int(zone_hours), minutes=int(zone_minutes)) * (-1 if sign == "-" else 1)
+            try:
+                zone = timezone(offset)
+            except ValueError:
+                return None
+            if len(_ZONES) < 1000:
+                _ZONES[sign, zone_hours, zone_minutes] = zone
         try:
             return datetime(year_number, _MONTHS[month.lower()], int(day), int(hour), int(minute), int(second or 0),
-                            tzinfo=timezone(offset))
+                            tzinfo=zone)
         except ValueError:
             return None
     try:

@@ -207,7 +207,8 @@ def split_head_body(raw: bytes) -> tuple[bytes, bytes]:
     """Split a message at the first blank line; a message not starting with a header has no head."""
     if not raw:
         return b"", b""
-    first_line = raw[: raw.find(b"\n") if b"\n" in raw[:1000] else 1000]
+    newline = raw.find(b"\n", 0, 1000)
+    first_line = raw[: newline if newline != -1 else 1000]
     if not _HEADER_LINE.match(first_line.decode("latin-1")) and not raw[:1] in (b" ", b"\t"):
         if not first_line.startswith(b"From "):
             return b"", raw

@@ -463,10 +463,12 @@ def smtp_command(text: str) -> str | None:
     lowered = text.lower()
     earliest: tuple[int, str] | None = None
     for command, words, pattern in _COMMANDS:
-        if contains_any(lowered, words):
-            match = pattern.search(lowered)
-            if match and (earliest is None or match.start() < earliest[0]):
-                earliest = (match.start(), command)
+        for word in words:  # contains_any(), inline: this runs for every diagnostic and notice paragraph
+            if word in lowered:
+                match = pattern.search(lowered)
+                if match and (earliest is None or match.start() < earliest[0]):
+                    earliest = (match.start(), command)
+                break
     return earliest[1] if earliest else None
 
 

@@ -116,6 +116,16 @@ class Headers:
     def get_all(self, name: str) -> list[str]:
         return [_unfold(value) for value in self._index.get(name, ())]
 
+    def all_of(self, names: tuple[str, ...]) -> list[str]:
+        """Every value of each named field, name after name (``get_all`` of each, in one call)."""
+        index = self._index
+        return [_unfold(value) for name in names for value in index.get(name, ())]
+
+    def first_of(self, names: tuple[str, ...]) -> list[str]:
+        """The first value of each named field that is present (``get`` of each, in one call)."""
+        index = self._index
+        return [_unfold(values[0]) for name in names if (values := index.get(name))]
+
     def folded(self, name: str) -> str:
         """All values of a field as written (still folded), one per line: cheap to search."""
         joined = "\n".join(self._index.get(name, ()))
@@ -157,7 +167,9 @@ def _every_line_a_field_or_continuation(text: str, field_count: int) -> bool:
     if "\n\n" in text:
         return False
     lines = text.count("\n") + 1 - text.startswith("\n") - text.endswith("\n") - (not text)
-    continuations = text.count("\n ") + text.count("\n\t") + text.count("\n\r") + (text[:1] in (" ", "\t", "\r") and text != "")
+    # A one-character test first spares most blocks two of the three two-character counts.
+    continuations = (text.count("\n ") + (text.count("\n\t") if "\t" in text else 0)
+                     + (text.count("\n\r") if "\r" in text else 0) + (text[:1] in (" ", "\t", "\r") and text != ""))
     return lines - continuations == field_count
 
 

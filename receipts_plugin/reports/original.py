@@ -84,7 +84,7 @@ def envelope_addresses(headers: Headers) -> tuple[str, ...]:
 
     Local parts keep their case: a VERP token may be case-sensitive.
     """
-    values = ",".join(value for name in ENVELOPE_HEADERS for value in headers.get_all(name))
+    values = ",".join(headers.all_of(ENVELOPE_HEADERS))
     found: dict[str, None] = {}
     for address in find_addresses(values, lower=False):
         local, _, domain = address.rpartition("@")

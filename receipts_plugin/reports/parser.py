@@ -367,7 +367,7 @@ _ORIGINAL_SENDERS = ("from", "reply-to", "sender", "return-path")
 
 def _values(headers: Headers, names: tuple[str, ...]) -> str:
     """The named fields' values joined by commas (one address search instead of one per field)."""
-    return ",".join(value for value in map(headers.get, names) if value)
+    return ",".join(value for value in headers.first_of(names) if value)
 
 
 def _fill_from_notice(recipients: list[RecipientLine], notice: "_Notice", reporting_mta: str | None) -> list[RecipientLine]:

@@ -85,6 +85,44 @@ def _rx(*phrases: str) -> PhraseTable:
     return PhraseTable(phrases)
 
 
+def split_alternatives(pattern: str) -> tuple[str, ...]:
+    """The top-level alternatives of a regular expression (``a|b(?:c|d)`` -> ``a``, ``b(?:c|d)``),
+    so a table written as one alternation can be searched as a :class:`PhraseTable`. Escapes,
+    groups and character sets are skipped over; a pattern that does not split cleanly (an
+    alternative that is not a pattern of its own) is returned whole."""
+    parts, depth, start, index, in_set = [], 0, 0, 0, False
+    while index < len(pattern):
+        char = pattern[index]
+        if char == "\\":
+            index += 2
+            continue
+        if in_set:
+            in_set = char != "]"
+        elif char == "[":
+            in_set = True
+            index += 1
+            if pattern[index:index + 1] == "^":
+                index += 1
+            if pattern[index:index + 1] == "]":  # "[]..." and "[^]...": a "]" right after opens nothing
+                index += 1
+            continue
+        elif char == "(":
+            depth += 1
+        elif char == ")":
+            depth -= 1
+        elif char == "|" and depth == 0:
+            parts.append(pattern[start:index])
+            start = index + 1
+        index += 1
+    parts.append(pattern[start:])
+    try:
+        for part in parts:
+            re.compile(part)
+    except re.error:
+        return (pattern,)
+    return tuple(parts)
+
+
 #: Phrase patterns per reason, matched against the lower-cased diagnostic.
 PHRASES: dict[str, PhraseTable] = {
     "mailboxfull": _rx(

@@ -130,8 +130,11 @@ def _lines_matching(lines: list[str], shapes: tuple[re.Pattern[str], ...], exclu
     for index, line in enumerate(lines):
         if "@" not in line or len(line) > 1000:
             continue
-        match = next((m for m in (shape.search(line if shape is not _IN_SENTENCE else line.lower()) for shape in shapes) if m), None)
-        if not match:
+        for shape in shapes:
+            match = shape.search(line if shape is not _IN_SENTENCE else line.lower())
+            if match:
+                break
+        else:
             continue
         address = find_addresses(match.group(1))
         if not address:
@@ -268,8 +271,20 @@ _CONTENT = re.compile(r"\b[245]\d\d\b|\b[245]\.\d{1,3}\.\d{1,3}\b|[A-Za-z]{3,}[^
 
 
 def _without_addresses(text: str) -> str:
-    """The text with its addresses blanked (their digits are no SMTP code); most lines have none."""
-    return _ANY_ADDRESS.sub(" ", text) if "@" in text else text
+    """The text with its addresses blanked (their digits are no SMTP code); most lines have none.
+    The last answer is kept: a recipient's line is asked about its codes and its words in turn."""
+    global _last_blanked
+    if "@" not in text:
+        return text
+    last = _last_blanked  # one immutable pair, read once: safe when parses run in threads
+    if last[0] is text:
+        return last[1]
+    blanked = _ANY_ADDRESS.sub(" ", text)
+    _last_blanked = (text, blanked)
+    return blanked
+
+
+_last_blanked: tuple[str | None, str] = (None, "")
 
 
 def _quotes_a_code(line: str) -> bool:

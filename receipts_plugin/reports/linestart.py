@@ -68,32 +68,57 @@ def _set_has_newline(items, c) -> bool:
 
 
 class LinePattern(Generic[AnyStr]):
-    """A compiled ``^...`` MULTILINE pattern with ``search``, ``finditer`` and ``findall`` as
+    """A ``^...`` MULTILINE pattern with ``search``, ``finditer`` and ``findall`` as
     :class:`re.Pattern` has them (matches are the pattern's own). A pattern not of that shape
-    is searched as it is."""
+    is searched as it is. Compiled on first use, as the phrase tables are: the one-file command
+    line does not pay for patterns its message never reaches."""
 
-    __slots__ = ("pattern", "_after_break", "_newline", "_whole_lines")
+    __slots__ = ("_source", "_flags", "_compiled")
 
     def __init__(self, source: AnyStr, flags: int = 0) -> None:
-        self.pattern: re.Pattern[AnyStr] = re.compile(source, flags)
-        self._newline = newline = b"\n" if isinstance(source, bytes) else "\n"
-        at_line_start, self._whole_lines = _shape(self.pattern)
-        after_break = None
-        if source[:1] in ("^", b"^") and at_line_start:
-            after_break = re.compile(newline + source[1:], self.pattern.flags)
-        self._after_break: re.Pattern[AnyStr] | None = after_break
+        self._source = source
+        self._flags = flags
+        self._compiled: tuple[re.Pattern[AnyStr], re.Pattern[AnyStr] | None, bool, AnyStr] | None = None
+
+    def _compile(self) -> tuple[re.Pattern[AnyStr], re.Pattern[AnyStr] | None, bool, AnyStr]:
+        if self._compiled is None:
+            source = self._source
+            pattern = re.compile(source, self._flags)
+            newline = b"\n" if isinstance(source, bytes) else "\n"
+            at_line_start, whole_lines = _shape(pattern)
+            after_break = None
+            if source[:1] in ("^", b"^") and at_line_start:
+                after_break = re.compile(newline + source[1:], pattern.flags)
+            self._compiled = (pattern, after_break, whole_lines, newline)
+        return self._compiled
+
+    @property
+    def pattern(self) -> re.Pattern[AnyStr]:
+        """The pattern as written, compiled."""
+        return self._compile()[0]
+
+    @property
+    def after_break(self) -> re.Pattern[AnyStr] | None:
+        """The same pattern behind a literal line break (None when the shortcut does not apply)."""
+        return self._compile()[1]
+
+    @property
+    def whole_lines(self) -> bool:
+        """No match ends with a line break or is empty (so ``re``'s findall can run past the first)."""
+        return self._compile()[2]
 
     def search(self, text: AnyStr, pos: int = 0, endpos: int | None = None) -> re.Match[AnyStr] | None:
+        pattern, after_break, _, newline = self._compiled or self._compile()
         end = len(text) if endpos is None else endpos
-        if self._after_break is None:
-            return self.pattern.search(text, pos, end)
+        if after_break is None:
+            return pattern.search(text, pos, end)
         pos = max(pos, 0)
-        if pos == 0 or text[pos - 1:pos] == self._newline:
-            match = self.pattern.match(text, pos, end)
+        if pos == 0 or text[pos - 1:pos] == newline:
+            match = pattern.match(text, pos, end)
             if match is not None:
                 return match
-        found = self._after_break.search(text, pos, end)
-        return None if found is None else self.pattern.match(text, found.start() + 1, end)
+        found = after_break.search(text, pos, end)
+        return None if found is None else pattern.match(text, found.start() + 1, end)
 
     def finditer(self, text: AnyStr, pos: int = 0, endpos: int | None = None) -> Iterator[re.Match[AnyStr]]:
         """Every match from left to right (a pattern of this kind never matches the empty string
@@ -110,14 +135,15 @@ class LinePattern(Generic[AnyStr]):
             pos = match.end()
 
     def findall(self, text: AnyStr, pos: int = 0, endpos: int | None = None) -> list:
+        pattern, after_break, whole_lines, newline = self._compiled or self._compile()
         end = len(text) if endpos is None else endpos
-        if self._after_break is not None and self._whole_lines and self.pattern.groups:
+        if after_break is not None and whole_lines and pattern.groups:
             # No match ends with a line break, so after one match the next begins past a line
             # break that the same pattern behind "\n" finds: re's own findall after the first line
             # (its groups are the pattern's; only the whole match would hold the "\n").
             pos = max(pos, 0)
-            first = self.pattern.match(text, pos, end) if pos == 0 or text[pos - 1:pos] == self._newline else None
-            rest = self._after_break.findall(text, first.end() if first else pos, end)
+            first = pattern.match(text, pos, end) if pos == 0 or text[pos - 1:pos] == newline else None
+            rest = after_break.findall(text, first.end() if first else pos, end)
             return [self._found(first), *rest] if first else rest
         return [self._found(match) for match in self.finditer(text, pos, endpos)]
 

@@ -88,8 +88,11 @@ def _rx(*phrases: str) -> PhraseTable:
 def split_alternatives(pattern: str) -> tuple[str, ...]:
     """The top-level alternatives of a regular expression (``a|b(?:c|d)`` -> ``a``, ``b(?:c|d)``),
     so a table written as one alternation can be searched as a :class:`PhraseTable`. Escapes,
-    groups and character sets are skipped over; a pattern that does not split cleanly (an
-    alternative that is not a pattern of its own) is returned whole."""
+    groups and character sets are skipped over; a pattern that does not split cleanly (unbalanced,
+    global inline flags, back-references: an alternative would not be a pattern of its own) is
+    returned whole. Nothing is compiled here (the table compiles its phrases on first use)."""
+    if _NOT_SPLIT.search(pattern):
+        return (pattern,)
     parts, depth, start, index, in_set = [], 0, 0, 0, False
     while index < len(pattern):
         char = pattern[index]
@@ -110,17 +113,20 @@ def split_alternatives(pattern: str) -> tuple[str, ...]:
             depth += 1
         elif char == ")":
             depth -= 1
+            if depth < 0:
+                return (pattern,)
         elif char == "|" and depth == 0:
             parts.append(pattern[start:index])
             start = index + 1
         index += 1
-    parts.append(pattern[start:])
-    try:
-        for part in parts:
-            re.compile(part)
-    except re.error:
+    if depth or in_set:
         return (pattern,)
+    parts.append(pattern[start:])
     return tuple(parts)
+
+
+#: What keeps an alternation from being split: global inline flags, back-references.
+_NOT_SPLIT = re.compile(r"^\(\?[aiLmsux]+\)|\\[1-9]|\(\?P=")
 
 
 #: Phrase patterns per reason, matched against the lower-cased diagnostic.

@@ -42,7 +42,7 @@ LINE_PATTERNS = [signals.SEPARATOR, scan._TRANSPORT_FIELD, scan._QUOTED_HEADER_R
        pos=st.integers(0, 90), endpos=st.integers(0, 90))
 @settings(max_examples=300, deadline=None)
 def test_a_line_start_pattern_searched_from_line_break_to_line_break_finds_what_re_finds(shortcut, text, pos, endpos):
-    assert shortcut._after_break is not None  # the shortcut is really taken for these patterns
+    assert shortcut.after_break is not None  # the shortcut is really taken for these patterns
     _same_matches(shortcut.pattern, shortcut, text, pos, endpos)
 
 
@@ -57,15 +57,15 @@ def test_line_start_patterns_on_the_corpus():
 def test_a_pattern_not_opening_at_a_line_start_is_searched_as_it_is():
     for source, flags in ((r"a^b", re.M), (r"^a|b", re.M), (r"^ab", 0), (r"(?m)^ab", 0)):
         shortcut = LinePattern(source, flags)
-        assert shortcut._after_break is None
+        assert shortcut.after_break is None
         _same_matches(re.compile(source, flags), shortcut, "xab\nab\nb", 0, 8)
 
 
 def test_findall_takes_re_s_own_findall_only_for_patterns_no_match_of_which_ends_with_a_line_break():
-    assert original._WANTED_FIELD._whole_lines and original._QUOTED_FIELD._whole_lines
-    assert not scan._QUOTED_HEADER_RUN._whole_lines  # its run of fields ends with "\n"
+    assert original._WANTED_FIELD.whole_lines and original._QUOTED_FIELD.whole_lines
+    assert not scan._QUOTED_HEADER_RUN.whole_lines  # its run of fields ends with "\n"
     ending = LinePattern(r"^(a)\n?", re.M)
-    assert not ending._whole_lines
+    assert not ending.whole_lines
     assert ending.findall("a\na\n") == re.compile(r"^(a)\n?", re.M).findall("a\na\n") == ["a", "a"]
 
 

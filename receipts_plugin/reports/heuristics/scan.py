@@ -9,6 +9,7 @@ row of :data:`RECIPIENT_LINES`, tried in order of how much it can be trusted.
 from __future__ import annotations
 
 import re
+from functools import cache
 
 from ..addresses import find_addresses, is_daemon_address, is_internet_address
 from ..linestart import LinePattern
@@ -51,7 +52,12 @@ _FAILURE_NEAR = re.compile(
     r"unknown|full|quota|invalid|not a valid|not found|not exist|unavailable|disabled|no such|not listed|not recognized"
 )
 _IN_SENTENCE = RECIPIENT_LINES[2]
-_SEPARATOR_ANCHORS = literal_anchors(SEPARATOR.pattern) or ("",)
+
+
+@cache
+def _separator_anchors() -> tuple[str, ...]:
+    """The literal words one of which every separator line holds (derived on first use)."""
+    return literal_anchors(SEPARATOR.pattern) or ("",)
 #: Fields only a real header block has (a notice's "To: / Subject: / Date:" summary has none of them).
 _TRANSPORT_FIELD = LinePattern(r"^(?:Return-Path|Received|Message-I[Dd]|DKIM-Signature|MIME-Version|Content-Type|X-[A-Za-z0-9-]+)[ \t]*:", re.M)
 _QUOTED_HEADER_RUN = LinePattern(
@@ -74,7 +80,7 @@ def notice_text(texts: list[str]) -> str:
     searched = lowered if len(lowered) == len(joined) else joined
     # Every separator line holds one of its phrases' literal words: most notices are turned away by
     # ``str in`` checks, spared a search that tries each line's indentation many ways.
-    separator = SEPARATOR.search(searched) if contains_any(searched, _SEPARATOR_ANCHORS) else None
+    separator = SEPARATOR.search(searched) if contains_any(searched, _separator_anchors()) else None
     if separator:
         cut = separator.start()
     for quoted in _QUOTED_HEADER_RUN.finditer(joined, 0, cut + 1):

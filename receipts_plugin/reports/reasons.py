@@ -46,12 +46,11 @@ class PhraseTable:
         return "|".join(self.phrases)
 
     @cached_property
-    def _guarded(self) -> tuple[tuple[tuple[str, tuple[tuple[tuple[str, ...], re.Pattern[str]], ...]], ...] | None,
-                                tuple[tuple[tuple[str, ...] | None, re.Pattern[str]], ...]]:
+    def _guarded(self):
         """(each table anchor with the phrases it stands for, or None when a phrase has no anchor;
-        every phrase with its own anchors)."""
-        compiled = [re.compile(phrase) for phrase in self.phrases]
-        guards = tuple((literal_anchors(phrase), phrase) for phrase in compiled)
+        every phrase with its own anchors). A phrase is held as ``[source]`` and compiled the first
+        time its anchor is found (:func:`_compiled`): most phrases of a one-file run never are."""
+        guards = tuple((literal_anchors(phrase), [phrase]) for phrase in self.phrases)
         every = [anchors for anchors, _ in guards]
         if None in every:
             return None, guards
@@ -70,15 +69,23 @@ class PhraseTable:
         by_anchor, guards = self._guarded
         if by_anchor is None:
             for anchors, phrase in guards:
-                if (anchors is None or contains_any(text, anchors)) and phrase.search(text):
+                if (anchors is None or contains_any(text, anchors)) and _compiled(phrase).search(text):
                     return True
             return False
         for table_anchor, phrases in by_anchor:
             if table_anchor in text:
                 for anchors, phrase in phrases:
-                    if contains_any(text, anchors) and phrase.search(text):
+                    if contains_any(text, anchors) and _compiled(phrase).search(text):
                         return True
         return False
+
+
+def _compiled(holder: list) -> re.Pattern[str]:
+    """A phrase held as ``[source]``, compiled on its first search and kept in its holder."""
+    phrase = holder[0]
+    if isinstance(phrase, str):
+        phrase = holder[0] = re.compile(phrase)
+    return phrase
 
 
 def _rx(*phrases: str) -> PhraseTable:
@@ -393,7 +400,7 @@ _COMMANDS: tuple[tuple[str, tuple[str, ...], re.Pattern[str]], ...] = tuple(
 MAX_CLASSIFIED_CHARS = 2000
 
 
-def literal_anchors(pattern: re.Pattern[str]) -> tuple[str, ...] | None:
+def literal_anchors(pattern: re.Pattern[str] | str) -> tuple[str, ...] | None:
     """Literal strings one of which every match of ``pattern`` must contain, or None.
 
     Each alternative of a phrase table is reduced to its longest run of plain
@@ -403,7 +410,7 @@ def literal_anchors(pattern: re.Pattern[str]) -> tuple[str, ...] | None:
     """
     try:
         from re import _constants as sre_constants, _parser as sre_parser
-        tree = sre_parser.parse(pattern.pattern)
+        tree = sre_parser.parse(pattern if isinstance(pattern, str) else pattern.pattern)
     except (ImportError, AttributeError, re.error):
         return None
 

@@ -15,6 +15,8 @@ _QUOTED_LOCAL = re.compile(r'"([^"\r\n]{1,64})"@([A-Za-z0-9.-]+\.[A-Za-z]{2,})')
 _DATE = re.compile(
     r"(?:[A-Za-z]{3},\s*)?(\d{1,2})\s+([A-Za-z]{3})\s+(\d{4}|\d{2})\s+(\d{1,2}):(\d{2})(?::(\d{2}))?\s+([+-])(\d{2})(\d{2})\b"
 )
+#: The zones met so far, by their written offset (immutable objects: one each is enough).
+_ZONES: dict[tuple[str, str, str], timezone] = {}
 _MONTHS = {name: number for number, name in enumerate("jan feb mar apr may jun jul aug sep oct nov dec".split(), 1)}
 _MSGID = re.compile(r"<([^<>\s]+)>")
 _TYPE_PREFIX = re.compile(r"^\s*([A-Za-z0-9-]{2,20})\s*;\s*(.*)$", re.S)
@@ -30,7 +32,7 @@ def find_addresses(text: str, lower: bool = True) -> list[str]:
     if "@" not in text:
         return []  # most texts searched (fields, notice lines) hold none: spare the regex its scan
     seen: dict[str, None] = {}
-    for match in _ADDRESS.finditer(text):
+    for match in (_ADDRESS.finditer(text) if len(text) < _LONG_TEXT else _addresses_in(text)):
         address = match.group(1).strip(".")
         seen.setdefault(address.lower() if lower else address, None)
     if not seen and '"@' in text:
@@ -43,8 +45,43 @@ def first_address(text: str | None) -> str | None:
     """The first address in a text (lower-cased), or None."""
     if not text or "@" not in text:
         return None
-    match = _ADDRESS.search(text)
+    match = _ADDRESS.search(text) if len(text) < _LONG_TEXT else _next_address(text, 0)
     return match.group(1).lower().strip(".") if match else None
+
+
+#: Characters of a local part and its dots: a match of ``_ADDRESS`` begins where a run of them ending
+#: at its "@" begins (its lookbehind allows no start inside such a run).
+_LOCAL_RUN = re.compile(r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]*")
+_LOCAL_WINDOW = 80
+#: Texts shorter than this are searched by ``re`` alone: there is little to skip.
+_LONG_TEXT = 300
+
+
+def _next_address(text: str, pos: int) -> re.Match[str] | None:
+    """``_ADDRESS.search(text, pos)``, started just before the next "@" instead of at ``pos``.
+
+    Every match holds one "@" and begins where the run of local-part characters before it
+    begins, so no match begins between ``pos`` and that run: sre is spared trying the pattern
+    at every position of a long text. Only when the run is longer than the window is the
+    search started at ``pos``, as before."""
+    at = text.find("@", pos)
+    if at < 0:
+        return None
+    start = at - _LOCAL_WINDOW
+    if start <= pos or _LOCAL_RUN.fullmatch(text, start - 1, at):
+        start = pos
+    return _ADDRESS.search(text, start)
+
+
+def _addresses_in(text: str):
+    """``_ADDRESS.finditer(text)``, each search started by :func:`_next_address`."""
+    pos = 0
+    while True:
+        match = _next_address(text, pos)
+        if match is None:
+            return
+        yield match
+        pos = match.end()
 
 
 def split_typed(value: str | None) -> tuple[str | None, str | None]:
@@ -121,10 +158,18 @@ def parse_date(value: str | None) -> datetime | None:
     if match and match.group(2).lower() in _MONTHS:
         day, month, year, hour, minute, second, sign, zone_hours, zone_minutes = match.groups()
         year_number = int(year) + (2000 if len(year) == 2 and int(year) < 50 else 1900 if len(year) == 2 else 0)
-        offset = timedelta(hours=int(zone_hours), minutes=int(zone_minutes)) * (-1 if sign == "-" else 1)
+        zone = _ZONES.get((sign, zone_hours, zone_minutes))
+        if zone is None:
+            offset = timedelta(hours=int(zone_hours), minutes=int(zone_minutes)) * (-1 if sign == "-" else 1)
+            try:
+                zone = timezone(offset)
+            except ValueError:
+                return None
+            if len(_ZONES) < 1000:
+                _ZONES[sign, zone_hours, zone_minutes] = zone
         try:
             return datetime(year_number, _MONTHS[month.lower()], int(day), int(hour), int(minute), int(second or 0),
-                            tzinfo=timezone(offset))
+                            tzinfo=zone)
         except ValueError:
             return None
     try:

@@ -4,10 +4,11 @@ from __future__ import annotations
 import re
 
 from .addresses import find_addresses, first_address
+from .linestart import LinePattern
 from .mime import Headers
 
 _FIELD_LINE = re.compile(r"^[ \t]*([A-Za-z-]+)[ \t]*:[ \t]*(.*?)\s*$", re.M)
-_FEEDBACK_FIELDS_PRESENT = re.compile(r"^[ \t]*feedback-type[ \t]*:", re.M)
+_FEEDBACK_FIELDS_PRESENT = LinePattern(r"^[ \t]*feedback-type[ \t]*:", re.M)
 _RECEIVED_FOR = re.compile(r"\bfor\s+<?([^>\s;]+@[^>\s;]+)>?", re.I)
 _TRUE = re.compile(r"^\s*(?:true|yes|1)\b", re.I)
 #: Microsoft's complaint reports (JMRP, Hotmail/Outlook.com) are no ARF: a "complaint about message from

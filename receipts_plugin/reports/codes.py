@@ -100,7 +100,12 @@ def find_status(text: str | None, klass: str | None = None) -> str | None:
 
 def find_reply(text: str | None, klass: str | None = None) -> str | None:
     """The first plausible SMTP reply code (e.g. '550') in a text."""
-    if not text or "X-UNIX" in text.upper()[:200]:
+    if not text:
+        return None
+    head = text[:200]
+    # Upper-casing the head alone is the same as the head of the whole text upper-cased when it is
+    # ASCII (one character each); a long notice is not upper-cased to look at 200 characters.
+    if "X-UNIX" in (head.upper() if head.isascii() else text.upper()[:200]):
         return None
     for match in _REPLY.finditer(text):
         code = match.group(1)

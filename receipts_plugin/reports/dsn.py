@@ -11,6 +11,7 @@ import re
 from . import codes, reasons, rhost
 from .addresses import bare_recipient, is_internet_address, parse_date, split_typed
 from .fields import read_groups
+from .linestart import LinePattern
 from .model import STRUCTURED, RecipientLine
 from .vendors import Verdicts
 
@@ -28,8 +29,8 @@ RECIPIENT_OPENERS = frozenset({"original-recipient", "final-recipient"})
 ACTIONS = ("failed", "delayed", "delivered", "relayed", "expanded")
 
 _STATUS_VALUE = re.compile(r"([245])\s*\.\s*(\d{1,3})\s*\.\s*(\d{1,3})")
-_FIELDS_PRESENT = re.compile(r"^[ \t]*(?:final-recipient|original-recipient)[ \t]*:", re.M)
-_ACTION_PRESENT = re.compile(r"^[ \t]*(?:action|status)[ \t]*:", re.M)
+_FIELDS_PRESENT = LinePattern(r"^[ \t]*(?:final-recipient|original-recipient)[ \t]*:", re.M)
+_ACTION_PRESENT = LinePattern(r"^[ \t]*(?:action|status)[ \t]*:", re.M)
 _CONTEXT_CHARS = 8000
 _STATUS_COMMENT = re.compile(r"\((.{4,})\)")
 _WORDS = re.compile(r"[A-Za-z]{3,} [A-Za-z]{3,}")

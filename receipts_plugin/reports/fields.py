@@ -31,7 +31,7 @@ def read_groups(
     groups: list[dict[str, str]] = []
     current: dict[str, str] = {}
     last: str | None = None
-    for line in _LINES.split(text):
+    for line in _LINES.split(text) if "\r" in text else text.split("\n"):
         if not line.strip():
             if current:
                 groups.append(current)

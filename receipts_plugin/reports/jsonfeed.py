@@ -34,7 +34,10 @@ def _load(text: str) -> dict | None:
 
 def parse_event(text: str) -> tuple[str, list[RecipientLine], str | None, str | None] | None:
     """(kind, recipients, feedback type, original Message-ID) for an SES event, else None."""
-    if not _MARKER.search(text[:20000]):
+    head = text[:20000]
+    # Every marker holds one of its two names: a notice with neither is spared the search (which,
+    # opening with an optional backslash, is tried at every position).
+    if ("notificationType" not in head and "eventType" not in head) or not _MARKER.search(head):
         return None
     data = _load(text)
     if data is None:

@@ -11,6 +11,7 @@ import re
 
 from .addresses import bare_recipient, message_id, split_typed
 from .fields import read_groups
+from .linestart import LinePattern
 from .model import HEURISTIC, STRUCTURED, MdnInfo
 
 MDN_FIELDS = frozenset(
@@ -24,7 +25,7 @@ _DISPOSITION = re.compile(
     r"^\s*(?P<action>[a-z-]+)\s*/\s*(?P<sending>[a-z-]+)\s*;\s*(?P<type>[a-z-]+)\s*(?:/\s*(?P<mods>[a-z0-9,\s-]+))?",
     re.I,
 )
-_MDN_FIELDS_PRESENT = re.compile(r"^[ \t]*disposition[ \t]*:", re.M)
+_MDN_FIELDS_PRESENT = LinePattern(r"^[ \t]*disposition[ \t]*:", re.M)
 
 #: Subject prefixes of plain read notices (what clients write before the original subject).
 READ_SUBJECT = re.compile(

@@ -10,13 +10,14 @@ from __future__ import annotations
 import re
 
 from .addresses import find_addresses, message_id, message_ids
+from .linestart import LinePattern
 from .mime import Headers, Part, decode_bytes, decode_words, parse_header_text, split_head_body
 from .model import OriginalRefs
 
 #: Only the start of a returned message is read: its header block is all we need.
 _HEAD_BYTES = 32 * 1024
 #: The returned message's fields we read (names matched case-insensitively), with continuation lines.
-_WANTED_FIELD = re.compile(
+_WANTED_FIELD = LinePattern(
     r"^((?i:message-id|from|to|cc|subject|in-reply-to|references|date|received|reply-to|sender|return-path|list-id|"
     r"list-post|x-beenthere|mailing-list|precedence))"
     r"[ \t]*:[ \t]*([^\n]*(?:\n[ \t][^\n]*)*)",
@@ -26,12 +27,12 @@ ORIGINAL_TYPES = ("message/rfc822", "message/global", "text/rfc822-headers", "me
 ENVELOPE_HEADERS = ("delivered-to", "x-original-to", "envelope-to", "x-envelope-to", "x-delivered-to", "x-rcpt-to", "x-original-rcpt-to", "return-path", "to")
 
 #: A quoted header block starts with one of these fields at the start of a line.
-_QUOTED_START = re.compile(
+_QUOTED_START = LinePattern(
     r"^(?:Return-Path|Received|From|Message-ID|Message-Id|Date|Subject|To|DKIM-Signature|X-[A-Za-z0-9-]+|"
     r"Delivered-To|MIME-Version|Content-Type|Reply-To|In-Reply-To|References)[ \t]*:",
     re.M,
 )
-_QUOTED_FIELD = re.compile(r"^[ \t]*(Message-I[Dd]|Subject|From|To|In-Reply-To|References|Date)[ \t]*:[ \t]*(.*)$", re.M | re.I)
+_QUOTED_FIELD = LinePattern(r"^[ \t]*(Message-I[Dd]|Subject|From|To|In-Reply-To|References|Date)[ \t]*:[ \t]*(.*)$", re.M | re.I)
 
 
 def original_part(parts: list[Part]) -> Part | None:
@@ -83,7 +84,7 @@ def envelope_addresses(headers: Headers) -> tuple[str, ...]:
 
     Local parts keep their case: a VERP token may be case-sensitive.
     """
-    values = ",".join(value for name in ENVELOPE_HEADERS for value in headers.get_all(name))
+    values = ",".join(headers.all_of(ENVELOPE_HEADERS))
     found: dict[str, None] = {}
     for address in find_addresses(values, lower=False):
         local, _, domain = address.rpartition("@")

@@ -147,16 +147,21 @@ def _parse(raw: bytes, nested: bool = False) -> Report:
     )
 
 
+#: Which list of a :class:`_Scan` each report part type goes to (one lookup per part).
+_BUCKETS = {**dict.fromkeys(DSN_TYPES, "dsn_parts"), **dict.fromkeys(MDN_TYPES, "mdn_parts"),
+            **dict.fromkeys(ARF_TYPES, "arf_parts")}
+
+
 def _walk(root: Part, defects: list[str]) -> _Scan:
     scan = _Scan(root.headers, defects, report_type=root.params.get("report-type", "").lower())
-    buckets = {**{t: scan.dsn_parts for t in DSN_TYPES}, **{t: scan.mdn_parts for t in MDN_TYPES}, **{t: scan.arf_parts for t in ARF_TYPES}}
     stack = [root]
     seen = 0
     while stack and seen < 200:
         part = stack.pop(0)
         seen += 1
-        if part.ctype in buckets:
-            buckets[part.ctype].append(part)
+        bucket = _BUCKETS.get(part.ctype)
+        if bucket is not None:
+            getattr(scan, bucket).append(part)
         elif part.ctype.startswith("message/") or part.ctype.endswith("rfc822-headers"):
             scan.originals.append(part)
             continue
@@ -375,7 +380,7 @@ _ORIGINAL_SENDERS = ("from", "reply-to", "sender", "return-path")
 
 def _values(headers: Headers, names: tuple[str, ...]) -> str:
     """The named fields' values joined by commas (one address search instead of one per field)."""
-    return ",".join(value for value in map(headers.get, names) if value)
+    return ",".join(value for value in headers.first_of(names) if value)
 
 
 def _fill_from_notice(recipients: list[RecipientLine], notice: "_Notice", reporting_mta: str | None) -> list[RecipientLine]:

@@ -46,26 +46,94 @@ class PhraseTable:
         return "|".join(self.phrases)
 
     @cached_property
-    def _guarded(self) -> tuple[tuple[str, ...] | None, tuple[tuple[tuple[str, ...] | None, re.Pattern[str]], ...]]:
-        compiled = [re.compile(phrase) for phrase in self.phrases]
-        guards = tuple((literal_anchors(phrase), phrase) for phrase in compiled)
+    def _guarded(self):
+        """(each table anchor with the phrases it stands for, or None when a phrase has no anchor;
+        every phrase with its own anchors). A phrase is held as ``[source]`` and compiled the first
+        time its anchor is found (:func:`_compiled`): most phrases of a one-file run never are."""
+        guards = tuple((literal_anchors(phrase), [phrase]) for phrase in self.phrases)
         every = [anchors for anchors, _ in guards]
-        table_anchors = None if None in every else _fewest(a for anchors in every for a in anchors)
-        return table_anchors, guards
+        if None in every:
+            return None, guards
+        # A phrase's anchor contains one of the table's (see _fewest): wherever the phrase's anchor
+        # occurs, that table anchor does, so a phrase is searched only under a table anchor found in
+        # the text, and then only if one of its own anchors that contain it is there too.
+        by_anchor = tuple(
+            (table_anchor, tuple((covered, phrase) for anchors, phrase in guards
+                                 if (covered := tuple(a for a in anchors if table_anchor in a))))
+            for table_anchor in _fewest(a for anchors in every for a in anchors)
+        )
+        return by_anchor, guards
 
     def search(self, text: str) -> bool:
         """Does the text use one of the phrases?"""
-        table_anchors, guards = self._guarded
-        if table_anchors is not None and not contains_any(text, table_anchors):
+        by_anchor, guards = self._guarded
+        if by_anchor is None:
+            for anchors, phrase in guards:
+                if (anchors is None or contains_any(text, anchors)) and _compiled(phrase).search(text):
+                    return True
             return False
-        for anchors, phrase in guards:
-            if (anchors is None or contains_any(text, anchors)) and phrase.search(text):
-                return True
+        for table_anchor, phrases in by_anchor:
+            if table_anchor in text:
+                for anchors, phrase in phrases:
+                    if contains_any(text, anchors) and _compiled(phrase).search(text):
+                        return True
         return False
+
+
+def _compiled(holder: list) -> re.Pattern[str]:
+    """A phrase held as ``[source]``, compiled on its first search and kept in its holder."""
+    phrase = holder[0]
+    if isinstance(phrase, str):
+        phrase = holder[0] = re.compile(phrase)
+    return phrase
 
 
 def _rx(*phrases: str) -> PhraseTable:
     return PhraseTable(phrases)
+
+
+def split_alternatives(pattern: str) -> tuple[str, ...]:
+    """The top-level alternatives of a regular expression (``a|b(?:c|d)`` -> ``a``, ``b(?:c|d)``),
+    so a table written as one alternation can be searched as a :class:`PhraseTable`. Escapes,
+    groups and character sets are skipped over; a pattern that does not split cleanly (unbalanced,
+    global inline flags, back-references: an alternative would not be a pattern of its own) is
+    returned whole. Nothing is compiled here (the table compiles its phrases on first use)."""
+    if _NOT_SPLIT.search(pattern):
+        return (pattern,)
+    parts, depth, start, index, in_set = [], 0, 0, 0, False
+    while index < len(pattern):
+        char = pattern[index]
+        if char == "\\":
+            index += 2
+            continue
+        if in_set:
+            in_set = char != "]"
+        elif char == "[":
+            in_set = True
+            index += 1
+            if pattern[index:index + 1] == "^":
+                index += 1
+            if pattern[index:index + 1] == "]":  # "[]..." and "[^]...": a "]" right after opens nothing
+                index += 1
+            continue
+        elif char == "(":
+            depth += 1
+        elif char == ")":
+            depth -= 1
+            if depth < 0:
+                return (pattern,)
+        elif char == "|" and depth == 0:
+            parts.append(pattern[start:index])
+            start = index + 1
+        index += 1
+    if depth or in_set:
+        return (pattern,)
+    parts.append(pattern[start:])
+    return tuple(parts)
+
+
+#: What keeps an alternation from being split: global inline flags, back-references.
+_NOT_SPLIT = re.compile(r"^\(\?[aiLmsux]+\)|\\[1-9]|\(\?P=")
 
 
 #: Phrase patterns per reason, matched against the lower-cased diagnostic.
@@ -347,7 +415,7 @@ _COMMANDS: tuple[tuple[str, tuple[str, ...], re.Pattern[str]], ...] = tuple(
 MAX_CLASSIFIED_CHARS = 2000
 
 
-def literal_anchors(pattern: re.Pattern[str]) -> tuple[str, ...] | None:
+def literal_anchors(pattern: re.Pattern[str] | str) -> tuple[str, ...] | None:
     """Literal strings one of which every match of ``pattern`` must contain, or None.
 
     Each alternative of a phrase table is reduced to its longest run of plain
@@ -357,7 +425,7 @@ def literal_anchors(pattern: re.Pattern[str]) -> tuple[str, ...] | None:
     """
     try:
         from re import _constants as sre_constants, _parser as sre_parser
-        tree = sre_parser.parse(pattern.pattern)
+        tree = sre_parser.parse(pattern if isinstance(pattern, str) else pattern.pattern)
     except (ImportError, AttributeError, re.error):
         return None
 
@@ -415,7 +483,8 @@ class _Phrases(dict):
         self.text = text
 
     def __missing__(self, reason: str) -> bool:
-        found = self[reason] = matches(reason, self.text)
+        table = PHRASES.get(reason)  # matches(), one call less: this runs a dozen times per diagnostic
+        found = self[reason] = table is not None and table.search(self.text)
         return found
 
 
@@ -460,10 +529,12 @@ def smtp_command(text: str) -> str | None:
     lowered = text.lower()
     earliest: tuple[int, str] | None = None
     for command, words, pattern in _COMMANDS:
-        if contains_any(lowered, words):
-            match = pattern.search(lowered)
-            if match and (earliest is None or match.start() < earliest[0]):
-                earliest = (match.start(), command)
+        for word in words:  # contains_any(), inline: this runs for every diagnostic and notice paragraph
+            if word in lowered:
+                match = pattern.search(lowered)
+                if match and (earliest is None or match.start() < earliest[0]):
+                    earliest = (match.start(), command)
+                break
     return earliest[1] if earliest else None
 
 

@@ -173,7 +173,9 @@ IUA_CODES: dict[str, str] = {
     "6": "norelaying", "7": "blocked", "8": "rejected", "9": "blocked", "10": "filtered",
 }
 _REPORTING_HOST_IN_TEXT = re.compile(r"(?:generating server|reporting-mta)[ \t]*:[ \t]*(?:dns[ \t]*;[ \t]*)?([a-z0-9][a-z0-9.-]*\.[a-z]{2,})", re.I)
-_HOST_IN_TEXT = re.compile(r"(?:\bhost:?\s+|while talking to\s+)([a-z0-9][a-z0-9.-]*\.[a-z]{2,})\.?", re.I)
+#: ``h(?<=\bh)ost`` is ``\bhost`` with the word boundary looked at after the "h", so sre can skip
+#: to the first letters instead of trying the pattern at every position.
+_HOST_IN_TEXT = re.compile(r"(?:h(?<=\bh)ost:?\s+|while talking to\s+)([a-z0-9][a-z0-9.-]*\.[a-z]{2,})\.?", re.I)
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,9 +9,11 @@ row of :data:`RECIPIENT_LINES`, tried in order of how much it can be trusted.
 from __future__ import annotations
 
 import re
+from functools import cache
 
 from ..addresses import find_addresses, is_daemon_address, is_internet_address
-from ..reasons import contains_any
+from ..linestart import LinePattern
+from ..reasons import contains_any, literal_anchors
 from .signals import SEPARATOR
 
 MAX_NOTICE_CHARS = 32 * 1024
@@ -50,9 +52,15 @@ _FAILURE_NEAR = re.compile(
     r"unknown|full|quota|invalid|not a valid|not found|not exist|unavailable|disabled|no such|not listed|not recognized"
 )
 _IN_SENTENCE = RECIPIENT_LINES[2]
+
+
+@cache
+def _separator_anchors() -> tuple[str, ...]:
+    """The literal words one of which every separator line holds (derived on first use)."""
+    return literal_anchors(SEPARATOR.pattern) or ("",)
 #: Fields only a real header block has (a notice's "To: / Subject: / Date:" summary has none of them).
-_TRANSPORT_FIELD = re.compile(r"^(?:Return-Path|Received|Message-I[Dd]|DKIM-Signature|MIME-Version|Content-Type|X-[A-Za-z0-9-]+)[ \t]*:", re.M)
-_QUOTED_HEADER_RUN = re.compile(
+_TRANSPORT_FIELD = LinePattern(r"^(?:Return-Path|Received|Message-I[Dd]|DKIM-Signature|MIME-Version|Content-Type|X-[A-Za-z0-9-]+)[ \t]*:", re.M)
+_QUOTED_HEADER_RUN = LinePattern(
     r"^(?:Return-Path|Received|From|Message-I[Dd]|Date|Subject|To|DKIM-Signature|MIME-Version|Content-Type|"
     r"X-[A-Za-z0-9-]+)[ \t]*:.*(?:\n[ \t].*)*\n(?:[A-Za-z-]+[ \t]*:.*(?:\n[ \t].*)*\n){2,}",
     re.M,
@@ -69,7 +77,10 @@ def notice_text(texts: list[str]) -> str:
     joined = "\n\n".join(texts)[:MAX_NOTICE_CHARS].replace("\r\n", "\n")
     cut = len(joined)
     lowered = joined.lower()
-    separator = SEPARATOR.search(lowered if len(lowered) == len(joined) else joined)
+    searched = lowered if len(lowered) == len(joined) else joined
+    # Every separator line holds one of its phrases' literal words: most notices are turned away by
+    # ``str in`` checks, spared a search that tries each line's indentation many ways.
+    separator = SEPARATOR.search(searched) if contains_any(searched, _separator_anchors()) else None
     if separator:
         cut = separator.start()
     for quoted in _QUOTED_HEADER_RUN.finditer(joined, 0, cut + 1):
@@ -125,8 +136,11 @@ def _lines_matching(lines: list[str], shapes: tuple[re.Pattern[str], ...], exclu
     for index, line in enumerate(lines):
         if "@" not in line or len(line) > 1000:
             continue
-        match = next((m for m in (shape.search(line if shape is not _IN_SENTENCE else line.lower()) for shape in shapes) if m), None)
-        if not match:
+        for shape in shapes:
+            match = shape.search(line if shape is not _IN_SENTENCE else line.lower())
+            if match:
+                break
+        else:
             continue
         address = find_addresses(match.group(1))
         if not address:
@@ -263,8 +277,20 @@ _CONTENT = re.compile(r"\b[245]\d\d\b|\b[245]\.\d{1,3}\.\d{1,3}\b|[A-Za-z]{3,}[^
 
 
 def _without_addresses(text: str) -> str:
-    """The text with its addresses blanked (their digits are no SMTP code); most lines have none."""
-    return _ANY_ADDRESS.sub(" ", text) if "@" in text else text
+    """The text with its addresses blanked (their digits are no SMTP code); most lines have none.
+    The last answer is kept: a recipient's line is asked about its codes and its words in turn."""
+    global _last_blanked
+    if "@" not in text:
+        return text
+    last = _last_blanked  # one immutable pair, read once: safe when parses run in threads
+    if last[0] is text:
+        return last[1]
+    blanked = _ANY_ADDRESS.sub(" ", text)
+    _last_blanked = (text, blanked)
+    return blanked
+
+
+_last_blanked: tuple[str | None, str] = (None, "")
 
 
 def _quotes_a_code(line: str) -> bool:

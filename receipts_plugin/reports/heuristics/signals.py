@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import re
 
-from ..reasons import contains_any, literal_anchors
+from ..linestart import LinePattern
+from ..reasons import PhraseTable, split_alternatives
 
 SENDER = re.compile(
     r"(?:mailer[- _]?daemon|post_?master|mail[ ._-]?delivery[ ._-]?(?:system|subsystem)|mail ?administrator|"
@@ -53,7 +54,7 @@ BODY = re.compile(
 
 )
 #: Where the returned copy of the original begins inside a text body.
-SEPARATOR = re.compile(
+SEPARATOR = LinePattern(
     r"^[ \t]*(?:[-=*_ ]{2,}[ \t]*)?(?:"
     r"below this line is a copy of the message|this is a copy of the message|original message(?: follows)?[ \t:.-]*$|"
     r"returned message|the (?:original|returned) message (?:headers )?follows?|message headers follow|"
@@ -89,20 +90,19 @@ GAVE_UP = re.compile(
 
 #: Servers say whether they gave up in the notice's opening paragraphs.
 _OUTCOME_CHARS = 6000
-_STILL_TRYING_ANCHORS = literal_anchors(STILL_TRYING)
-_GAVE_UP_ANCHORS = literal_anchors(GAVE_UP)
+#: Searched as phrase tables (each alternative alone, under its literal anchors): the notice is long,
+#: and the whole alternation would be tried at every position of it.
+_STILL_TRYING_TABLE = PhraseTable(split_alternatives(STILL_TRYING.pattern))
+_GAVE_UP_TABLE = PhraseTable(split_alternatives(GAVE_UP.pattern))
 
 
 def outcome(subject: str, notice: str) -> str:
     """What the report says happened to the message: ``delayed`` (a warning, delivery goes on),
     ``returned`` (the server gave up) or ``""`` (it does not say)."""
     text = " ".join(f"{subject}\n{notice[:_OUTCOME_CHARS]}".lower().split())  # sentences run across line breaks
-    trying = _found(STILL_TRYING, _STILL_TRYING_ANCHORS, text)
-    given_up = _found(GAVE_UP, _GAVE_UP_ANCHORS, text)
+    trying = _STILL_TRYING_TABLE.search(text)
+    given_up = _GAVE_UP_TABLE.search(text)
     if trying != given_up:
         return "delayed" if trying else "returned"
     return ""
 
-
-def _found(pattern: re.Pattern[str], anchors: tuple[str, ...] | None, text: str) -> bool:
-    return (anchors is None or contains_any(text, anchors)) and pattern.search(text) is not None

@@ -94,6 +94,7 @@ PHRASES: dict[str, PhraseTable] = {
         r"archived recipient", r"boite du destinataire archivee", r"email account that you tried to reach is (?:disabled|inactive)",
         r"recipient suspend the service", r"this address no longer accepts mail", r"disabled or discontinued",
         r"user or domain is disabled", r"mailbox unavailable or access denied",
+        r"(?:mailbox|account|casilla|cuenta|buz[oó]n)[^.\n]{0,20}(?:has expired|ha expirado|expir[oó])",
     ),
     "hasmoved": _rx(r" has been replaced by "),
     "norelaying": _rx(

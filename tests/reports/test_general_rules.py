@@ -641,3 +641,15 @@ def test_a_polish_automatic_reply_subject_in_either_word_order_is_an_auto_reply(
         raw = (f"From: Customer <customer@example.com>\r\nTo: help@help.example.org\r\nSubject: {subject}\r\n"
                "Precedence: junk\r\nContent-Type: text/plain\r\n\r\nI am away until Monday.\r\n").encode()
         assert parse_report(raw).kind == "auto-reply", subject
+
+
+@pytest.mark.parametrize("text", [
+    "Esta casilla ha expirado por falta de uso.",  # Spanish: this mailbox has expired for lack of use
+    "550 The mailbox has expired due to inactivity",
+    "This account has expired.",
+])
+def test_a_mailbox_said_to_have_expired_is_a_disabled_account(text):
+    # the mailbox (not the message) has expired: the account was closed, as a suspended one
+    assert reasons.classify(None, text) == "suspend"
+    # a message that expired in the queue stays expired
+    assert reasons.classify(None, "Message expired after 5 days in queue") != "suspend"

@@ -163,6 +163,7 @@ PHRASES: dict[str, PhraseTable] = {
         r"recipient suspend the service", r"this address no longer accepts mail", r"disabled or discontinued",
         r"user or domain is disabled", r"mailbox unavailable or access denied",
         r"(?:casilla|cuenta|buz[oó]n)[^.\n]{0,40}(?:ha expirado|expirad[ao]|deshabilitad[ao]|desactivad[ao]|suspendid[ao]|bloquead[ao])",
+        r"(?:mailbox|account)[^.\n]{0,20}has expired",
     ),
     "hasmoved": _rx(r" has been replaced by "),
     "norelaying": _rx(

@@ -746,3 +746,15 @@ def test_a_microsoft_style_complaint_about_a_message_from_an_ip_is_a_feedback_re
     # the same words without the returned message, or about something else, are no report
     assert parse_report(notice("complaint about message from 192.0.2.44", subject="Re: hi")).kind != "feedback"
     assert parse_report(_complaint("complaint about our service")).kind != "feedback"
+
+
+@pytest.mark.parametrize("text", [
+    "Esta casilla ha expirado por falta de uso.",  # Spanish: this mailbox has expired for lack of use
+    "550 The mailbox has expired due to inactivity",
+    "This account has expired.",
+])
+def test_a_mailbox_said_to_have_expired_is_a_disabled_account(text):
+    # the mailbox (not the message) has expired: the account was closed, as a suspended one
+    assert reasons.classify(None, text) == "suspend"
+    # a message that expired in the queue stays expired
+    assert reasons.classify(None, "Message expired after 5 days in queue") != "suspend"

@@ -149,6 +149,7 @@ LABELLED = (
     "bounceparser-2",
     "bounceparser-3",
     "bounceparser-spam",
+    "flanker-bounce-email",
 )
 
 

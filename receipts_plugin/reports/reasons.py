@@ -226,6 +226,8 @@ PHRASES: dict[str, PhraseTable] = {
     "notcompliantrfc": _rx(
         r"duplicate header", r"not rfc ?5322 compliant", r"rfcmessagenoncompliant", r" multiple [a-z-]+ header",
         r"messages with multiple addresses in from:",
+        # a message refused for a header it lacks (CommuniGate: "Messages without To: fields are not accepted")
+        r"messages? (?:without|with no|missing) (?:an? )?(?:to|from|date|subject|message-id):? (?:header|field)s? (?:are|is) not accepted",
     ),
     "badreputation": _rx(
         r"poor (?:email )?reputation", r"reputation (?:problems|score)", r"low reputation", r"bad reputation",

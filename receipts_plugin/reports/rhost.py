@@ -316,6 +316,8 @@ def _gsuite_dns(status: str | None, reply: str | None, text: str) -> str | None:
     if not any(phrase in text for phrase in (" responded with code nxdomain", "domain name not found", " had no relevant answers.")):
         return None
     status_class, reply_class = (status or " ")[0], (reply or " ")[0]
+    if status_class == reply_class == " ":
+        return None  # no code says whether it was temporary: the notice's own words decide
     if " had no relevant answers." not in text and status_class == "5" and reply_class == "5":
         return "hostunknown"
     return "networkerror" if "5" not in (status_class, reply_class) else None

@@ -151,6 +151,7 @@ LABELLED = (
     "bounceparser-spam",
     "php-bounce-handler-a",
     "php-bounce-handler-b",
+    "flanker-bounce-email",
 )
 
 

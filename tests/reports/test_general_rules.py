@@ -758,3 +758,19 @@ def test_a_mailbox_said_to_have_expired_is_a_disabled_account(text):
     assert reasons.classify(None, text) == "suspend"
     # a message that expired in the queue stays expired
     assert reasons.classify(None, "Message expired after 5 days in queue") != "suspend"
+
+
+def test_a_message_refused_for_a_missing_header_field_is_not_rfc_compliant():
+    fields = "Original-Recipient: rfc822;<kept@example.net>\r\nFinal-Recipient: system;<>\r\nAction: failed\r\nStatus: 5.0.0\r\n"
+    result = only(dsn(fields, notice="Failed to deliver to '<kept@example.net>'\r\nMessages without Date: fields are not accepted here\r\n"))
+    assert (result.recipient, result.reason) == ("kept@example.net", "notcompliantrfc")
+    assert reasons.classify("5.0.0", "550 message without a From: header is not accepted") == "notcompliantrfc"
+
+
+def test_a_domain_name_not_found_with_no_code_in_a_permanent_failure_is_an_unknown_domain():
+    body = ("Delivery to the following recipient failed permanently:\r\n\r\n     someone@no-such-domain.example\r\n\r\n"
+            "Technical details of permanent failure: \r\nDNS Error: Domain name not found\r\n")
+    raw = notice(body, subject="Delivery Status Notification (Failure)", sender="Mail Delivery Subsystem <mailer-daemon@googlemail.com>",
+                 headers="X-Failed-Recipients: someone@no-such-domain.example\r\n")
+    result = only(raw)
+    assert (result.recipient, result.reason, result.status) == ("someone@no-such-domain.example", "hostunknown", "5.0.912")

@@ -144,7 +144,7 @@ def mdn_tally(folder: str, read: Reader = read_file) -> Tally:
 #: action, status, reason, split, note); ``split`` is ``dev`` (rules may be tuned on them) or
 #: ``holdout`` (never tuned on: the estimate of how the parser does on mail it has not seen).
 LABELLED = ("flufl-bounce", "bounceparser", "exim-4.96", "rb-sisimai", "sisimai-extra", "sisimai-extra2", "sisimai-extra3",
-            "sisimai-extra4", "bounceparser-2", "bounceparser-3")
+            "sisimai-extra4", "bounceparser-2", "bounceparser-3", "helpdesk-fixtures")
 
 
 def labelled_tally(folder: str, split: str, read: Reader = read_file) -> Tally:

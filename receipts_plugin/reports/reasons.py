@@ -120,6 +120,7 @@ PHRASES: dict[str, PhraseTable] = {
         r"no (?:such(?! domain| host| file or directory)|mail ?box by that name|account by that name|mailbox found|valid recipients)",
         r"bad[_ ]recipient", r"(?:user|recipient|mailbox|address|account|rcpt) [\[<(\"'][^\]>)\"'\n]{1,120}[\]>)\"'] (?:does(?: not|n't)|not) exist",
         r"(?:user|recipient|mailbox|address|account)[^.\n]{0,60}(?:does(?: not|n't|n.t)|not) exist",
+        r"(?:user|recipient|mailbox|account) [^\s@<>]+@[^\s<>]+ (?:does(?: not|n't)|not) exist",
         r"doesn't have an? \S+ account", r"not listed in (?:domino directory|public name & address book)",
         r"(?:address|mailbox) (?:wasn't|was not|couldn't be|could not be) found", r"invalid final delivery userid",
         r"recipient address rejected\.", r"not a (?:valid|known) (?:user|mailbox|recipient)",

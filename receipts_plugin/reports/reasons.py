@@ -512,6 +512,8 @@ def _first_pass_hit(reason, status_decides, found: _Phrases, status, by_status, 
     if reason == "userunknown":
         if command != "MAIL" and any(status == code and wording in found.text for code, wording in _DIRECTORY_REFUSALS):
             return True
+        if status == "4.1.1" and command in (None, "RCPT") and found["userunknown"]:
+            return True  # X.1.1 names a bad mailbox in either class; the class only says whether to retry
         return command != "MAIL" and _is_user_unknown(found, by_status, command)
     if reason == "filtered":
         return _is_filtered(found, by_status, command)

@@ -664,3 +664,13 @@ def test_a_user_named_by_a_full_address_that_does_not_exist_is_an_unknown_user()
     assert reasons.classify("5.7.1", reply, reply_code="554") == "userunknown"
     assert reasons.classify("5.0.0", reply, reply_code="554") == "userunknown"
     assert reasons.classify("5.7.1", reply.replace("RCPT TO", "end of DATA"), reply_code="554") == "filtered"
+
+
+def test_a_temporary_bad_mailbox_code_with_unknown_user_words_is_an_unknown_user():
+    # X.1.1 is "bad destination mailbox address" in either class: 4.1.1 with "unknown user" at no stated
+    # stage (or at RCPT TO) names an unknown user, not a filter; after DATA the stage rule still decides
+    assert reasons.classify("4.1.1", 'X-Postfix; unknown user: "pat"', action="failed") == "userunknown"
+    assert reasons.classify("4.1.1", "450 4.1.1 <pat@example.com>: Recipient address rejected: User unknown (in reply to RCPT TO command)") == "userunknown"
+    assert reasons.classify("4.1.1", "451 4.1.1 User unknown (in reply to end of DATA command)") == "filtered"
+    # without the code the same words at no stated stage stay filtered (the shared convention)
+    assert reasons.classify("4.0.0", 'X-Postfix; unknown user: "pat"', action="failed") == "filtered"

@@ -29,7 +29,8 @@ SUBJECT = re.compile(
     r"absence|absent du bureau|r[ée]ponse automatique|respuesta autom[áa]tica|fuera de la oficina|"
     r"risposta automatica|fuori ufficio|resposta autom[áa]tica|fora do escrit[óo]rio|"
     r"automatisch antwoord|afwezig|automatiskt svar|fr[åa]nvaro|automatisk svar|automaattinen vastaus|"
-    r"odpowied[źz] automatyczna|automatyczna odpowied[źz]|automatická odpověď|自動応答|自动回复|不在"
+    r"odpowied[źz] automatyczna|automatyczna odpowied[źz]|autom[āa]tisk[āa] atbilde|automatinis atsakymas|automaatne vastus|"
+    r"automatická odpověď|自動応答|自动回复|不在"
     r")",
     re.I,
 )

@@ -190,6 +190,7 @@ PHRASES: dict[str, PhraseTable] = {
         r"no (?:such(?! domain| host| file or directory)|mail ?box by that name|account by that name|mailbox found|valid recipients)",
         r"bad[_ ]recipient", r"(?:user|recipient|mailbox|address|account|rcpt) [\[<(\"'][^\]>)\"'\n]{1,120}[\]>)\"'] (?:does(?: not|n't)|not) exist",
         r"(?:user|recipient|mailbox|address|account)[^.\n]{0,60}(?:does(?: not|n't|n.t)|not) exist",
+        r"(?:user|recipient|mailbox|account) [^\s@<>]+@[^\s<>]+ (?:does(?: not|n't)|not) exist",
         r"doesn't have an? \S+ account", r"not listed in (?:domino directory|public name & address book)",
         r"(?:address|mailbox) (?:wasn't|was not|couldn't be|could not be) found", r"invalid final delivery userid",
         r"recipient address rejected\.", r"not a (?:valid|known) (?:user|mailbox|recipient)",
@@ -600,6 +601,8 @@ def _first_pass_hit(reason, status_decides, found: _Phrases, status, by_status, 
     if reason == "userunknown":
         if command != "MAIL" and any(status == code and wording in found.text for code, wording in _DIRECTORY_REFUSALS):
             return True
+        if status == "4.1.1" and command in (None, "RCPT") and found["userunknown"]:
+            return True  # X.1.1 names a bad mailbox in either class; the class only says whether to retry
         return command != "MAIL" and _is_user_unknown(found, by_status, command)
     if reason == "filtered":
         return _is_filtered(found, by_status, command)

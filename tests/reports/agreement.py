@@ -152,6 +152,7 @@ LABELLED = (
     "php-bounce-handler-a",
     "php-bounce-handler-b",
     "flanker-bounce-email",
+    "helpdesk-fixtures",
 )
 
 

@@ -774,3 +774,36 @@ def test_a_domain_name_not_found_with_no_code_in_a_permanent_failure_is_an_unkno
                  headers="X-Failed-Recipients: someone@no-such-domain.example\r\n")
     result = only(raw)
     assert (result.recipient, result.reason, result.status) == ("someone@no-such-domain.example", "hostunknown", "5.0.912")
+
+
+def test_a_baltic_automatic_reply_subject_is_an_auto_reply():
+    # Latvian "automātiskā atbilde", Lithuanian "automatinis atsakymas", Estonian "automaatne vastus":
+    # an automatic reply named in the subject, with or without the diacritics, and no auto header at all
+    for subject in ("Biroja prombutnes automatiska atbilde: your ticket", "Automātiskā atbilde: Re: your ticket",
+                    "Automatinis atsakymas: Re: your ticket", "Automaatne vastus: your ticket"):
+        raw = (f"From: Customer <customer@example.com>\r\nTo: help@help.example.org\r\nSubject: {subject}\r\n"
+               "Content-Type: text/plain; charset=utf-8\r\n\r\nI am away until Monday.\r\n").encode()
+        assert parse_report(raw).kind == "auto-reply", subject
+    # the same words outside the subject's start of a phrase do not make a customer's question an auto-reply
+    raw = (b"From: Customer <customer@example.com>\r\nTo: help@help.example.org\r\nSubject: Question about my order\r\n"
+           b"Content-Type: text/plain\r\n\r\nWhy did I get an automatiska atbilde?\r\n")
+    assert parse_report(raw).kind == "none"
+
+
+def test_a_user_named_by_a_full_address_that_does_not_exist_is_an_unknown_user():
+    # "user x@y.example does not exist": the address's dots must not hide the sentence; at RCPT TO it names
+    # an unknown user even under a policy-class 5.7.1, and after DATA the SMTP-stage rule makes it filtered
+    reply = "554 5.7.1 <pat@customer.example.com>: Recipient address rejected: user pat@customer.example.com does not exist (in reply to RCPT TO command)"
+    assert reasons.classify("5.7.1", reply, reply_code="554") == "userunknown"
+    assert reasons.classify("5.0.0", reply, reply_code="554") == "userunknown"
+    assert reasons.classify("5.7.1", reply.replace("RCPT TO", "end of DATA"), reply_code="554") == "filtered"
+
+
+def test_a_temporary_bad_mailbox_code_with_unknown_user_words_is_an_unknown_user():
+    # X.1.1 is "bad destination mailbox address" in either class: 4.1.1 with "unknown user" at no stated
+    # stage (or at RCPT TO) names an unknown user, not a filter; after DATA the stage rule still decides
+    assert reasons.classify("4.1.1", 'X-Postfix; unknown user: "pat"', action="failed") == "userunknown"
+    assert reasons.classify("4.1.1", "450 4.1.1 <pat@example.com>: Recipient address rejected: User unknown (in reply to RCPT TO command)") == "userunknown"
+    assert reasons.classify("4.1.1", "451 4.1.1 User unknown (in reply to end of DATA command)") == "filtered"
+    # without the code the same words at no stated stage stay filtered (the shared convention)
+    assert reasons.classify("4.0.0", 'X-Postfix; unknown user: "pat"', action="failed") == "filtered"
